@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ml-connector",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ml-connector", targets: ["ml-connector"]),
+        .executable(name: "ml-sandbox", targets: ["ml-sandbox"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    ],
+    targets: [
+        // Domain: money, reports, documents, configuration, errors. Foundation only, no I/O.
+        .target(name: "ConnectorCore", swiftSettings: strict),
+        // SQLite batch ledger (GRDB): batches, stage runs, report/document states, watermark, audit trail.
+        .target(name: "ConnectorLedger", dependencies: [
+            "ConnectorCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        // Staging folder layout, deterministic JSON/CSV files and their hashes.
+        .target(name: "ConnectorStaging", dependencies: [
+            "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // HTTP transport (URLSession/libcurl), retries, Retry-After, Entra ID tokens.
+        .target(name: "ConnectorHTTP", dependencies: [
+            "ConnectorCore", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Expensify Integration Server client and the shipped export template.
+        .target(name: "Expensify", dependencies: [
+            "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+        ], resources: [.copy("Resources/export-template.json.ftl")], swiftSettings: strict),
+        // Dynamics 365 F&O OData v4 client and target.
+        .target(name: "Dynamics365", dependencies: [
+            "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // The stages: extract, transform, load, commit, run, status.
+        .target(name: "Pipeline", dependencies: [
+            "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorHTTP", "Expensify", "Dynamics365",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Thin command-line front end.
+        .executableTarget(name: "ml-connector", dependencies: [
+            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Simulators of Expensify, Entra ID and D365 F&O. Imports nothing of the product.
+        .target(name: "Sandbox", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "ml-sandbox", dependencies: [
+            "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .testTarget(name: "ConnectorCoreTests", dependencies: [
+            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorHTTP", "Expensify", "Dynamics365", "Pipeline",
+        ], swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: [
+            "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger",
+        ], swiftSettings: strict),
+    ]
+)

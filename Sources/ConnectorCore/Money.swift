@@ -1,0 +1,103 @@
+import Foundation
+
+/// ISO 4217 currency with its number of minor-unit digits (JPY 0, USD 2, BHD 3).
+public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let code: String
+    public let exponent: Int
+
+    public var description: String { code }
+    public static func < (a: Currency, b: Currency) -> Bool { a.code < b.code }
+
+    /// Currencies whose minor unit is not hundredths (ISO 4217 table, 2024 edition).
+    static let exponents: [String: Int] = [
+        "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
+        "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+        "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+        "CLF": 4, "UYW": 4,
+    ]
+
+    /// A currency from its ISO code; nil unless three ASCII upper-case letters.
+    public init?(code raw: String) {
+        let c = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        guard c.count == 3, c.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) else { return nil }
+        self.code = c
+        self.exponent = Currency.exponents[c] ?? 2
+    }
+}
+
+/// An amount of money as an integer count of the currency's minor units. Never a `Double`.
+public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let minorUnits: Int64
+    public let currency: Currency
+
+    public init(minorUnits: Int64, currency: Currency) {
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    public static func zero(_ c: Currency) -> Money { Money(minorUnits: 0, currency: c) }
+
+    /// Converts an Expensify amount, which is always stored in hundredths whatever the currency
+    /// (JPY 1,500 arrives as 150000), into the currency's own minor units. Amounts finer than the
+    /// currency's unit are rounded half away from zero; `remainder` reports what rounding dropped, in
+    /// Expensify hundredths, so callers can refuse or report it.
+    public static func fromExpensifyHundredths(_ hundredths: Int64, currency: Currency) -> (money: Money, remainder: Int64) {
+        switch currency.exponent {
+        case 2:
+            return (Money(minorUnits: hundredths, currency: currency), 0)
+        case let e where e > 2:
+            var factor: Int64 = 1
+            for _ in 0..<(e - 2) { factor *= 10 }
+            return (Money(minorUnits: hundredths * factor, currency: currency), 0)
+        default:
+            var divisor: Int64 = 1
+            for _ in 0..<(2 - currency.exponent) { divisor *= 10 }
+            let q = hundredths / divisor
+            let r = hundredths % divisor
+            var units = q
+            if abs(r) * 2 >= divisor { units += hundredths < 0 ? -1 : 1 }
+            return (Money(minorUnits: units, currency: currency), hundredths - units * divisor)
+        }
+    }
+
+    /// Plain decimal text with exactly the currency's digits: `12.50`, `-0.05`, `1500`, `1.250`.
+    public var amountText: String {
+        let e = currency.exponent
+        if e == 0 { return String(minorUnits) }
+        let neg = minorUnits < 0
+        let mag = minorUnits.magnitude
+        var s = String(mag)
+        if s.count <= e { s = String(repeating: "0", count: e - s.count + 1) + s }
+        let cut = s.index(s.endIndex, offsetBy: -e)
+        return (neg ? "-" : "") + s[..<cut] + "." + s[cut...]
+    }
+
+    public var decimalValue: Decimal { Decimal(string: amountText, locale: Locale(identifier: "en_US_POSIX")) ?? 0 }
+
+    /// Parses text written with at most the currency's digits (`12.5`, `12.50`, `-3`); nil otherwise.
+    public static func parse(_ text: String, currency: Currency) -> Money? {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        var neg = false
+        if t.hasPrefix("-") { neg = true; t.removeFirst() }
+        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let intPart = parts.first, !intPart.isEmpty, intPart.allSatisfy(\.isASCII), intPart.allSatisfy(\.isNumber) else { return nil }
+        var frac = parts.count == 2 ? String(parts[1]) : ""
+        guard frac.allSatisfy({ $0.isASCII && $0.isNumber }), frac.count <= currency.exponent else { return nil }
+        if parts.count == 2 && frac.isEmpty { return nil }
+        frac += String(repeating: "0", count: currency.exponent - frac.count)
+        guard let v = Int64(intPart + frac) else { return nil }
+        return Money(minorUnits: neg ? -v : v, currency: currency)
+    }
+
+    public var description: String { "\(amountText) \(currency.code)" }
+
+    public static func < (a: Money, b: Money) -> Bool {
+        precondition(a.currency == b.currency, "comparing money in different currencies")
+        return a.minorUnits < b.minorUnits
+    }
+
+    public static func + (a: Money, b: Money) -> Money {
+        precondition(a.currency == b.currency, "adding money in different currencies")
+        return Money(minorUnits: a.minorUnits + b.minorUnits, currency: a.currency)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// An accounting system the connector writes to. Stages talk to targets only through this protocol, so
+/// extract, transform and load never know which ERP they feed.
+public protocol TargetSystem: Sendable {
+    /// Short stable name (`d365fo`, `bc`, `nav-soap`), recorded in the ledger.
+    var name: String { get }
+
+    /// Reads vendors (of `vendorGroup`, when given), main accounts, dimension values and the dimension
+    /// format for `companies`, once per run, following every page.
+    func fetchReferenceData(companies: [String], vendorGroup: String?) async throws -> ReferenceData
+
+    /// Looks documents up by stable key (batched, not one request per document). Keys absent from the
+    /// result do not exist in the ERP.
+    func findExisting(_ documents: [InvoiceDocument]) async throws -> [String: ExistingDocument]
+
+    /// Writes one document: header first, then lines in order; or, given what already exists, only the
+    /// missing lines; never touches a posted document. Errors are reported in the result, not thrown.
+    func load(_ document: InvoiceDocument, existing: ExistingDocument?) async -> DocumentLoadResult
+
+    /// Writes many documents. The default runs `load` for different documents concurrently, at most
+    /// `concurrency` at once; a target may override it to pack documents into fewer requests.
+    /// `onResult` is called as each document finishes, so the caller can record it at once.
+    func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
+                 onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async
+
+    /// HTTP requests sent so far (for the run summary and benchmarks).
+    func requestCount() async -> Int
+}
+
+extension TargetSystem {
+    public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
+                        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
+        let bound = max(1, concurrency)
+        await withTaskGroup(of: DocumentLoadResult.self) { group in
+            var next = 0
+            func submit() {
+                let doc = documents[next]
+                next += 1
+                group.addTask { await self.load(doc, existing: existing[doc.key]) }
+            }
+            while next < documents.count && next < bound { submit() }
+            while let r = await group.next() {
+                await onResult(r)
+                if next < documents.count { submit() }
+            }
+        }
+    }
+}
