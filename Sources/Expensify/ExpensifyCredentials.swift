@@ -1,0 +1,38 @@
+import ConnectorCore
+
+/// Integration Server partner credentials (expensify-api.md §1.2). The secret is a `Secret`: it is revealed
+/// only into the job description at the moment of sending.
+public struct ExpensifyCredentials: Sendable {
+    public var partnerUserID: String
+    public var partnerUserSecret: Secret
+
+    public init(partnerUserID: String, partnerUserSecret: Secret) {
+        self.partnerUserID = partnerUserID
+        self.partnerUserSecret = partnerUserSecret
+    }
+}
+
+/// Which reports an export job selects (expensify-api.md §3.1). Empty lists and nil values are left out of
+/// the job. Dates are `yyyy-MM-dd`.
+public struct ExportFilter: Sendable, Hashable {
+    /// Subset of `OPEN, SUBMITTED, APPROVED, REIMBURSED, ARCHIVED`, sent as a comma string.
+    public var reportStates: [String]
+    /// Keeps reports approved strictly after this date.
+    public var approvedAfter: String?
+    /// Drops reports already labelled with exactly this label.
+    public var markedAsExported: String?
+    public var policyIDs: [String]
+    public var reportIDs: [String]
+    /// Maximum number of reports, sent as a string.
+    public var limit: Int?
+
+    public init(reportStates: [String] = ["APPROVED", "REIMBURSED"], approvedAfter: String? = nil,
+                markedAsExported: String? = nil, policyIDs: [String] = [], reportIDs: [String] = [], limit: Int? = nil) {
+        self.reportStates = reportStates
+        self.approvedAfter = approvedAfter
+        self.markedAsExported = markedAsExported
+        self.policyIDs = policyIDs
+        self.reportIDs = reportIDs
+        self.limit = limit
+    }
+}
