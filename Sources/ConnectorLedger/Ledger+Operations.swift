@@ -1,0 +1,213 @@
+import ConnectorCore
+import Foundation
+import GRDB
+
+/// Who did something, for the audit trail (`ml-connector/<command>` by `<os user>`).
+public struct AuditContext: Sendable {
+    public var actor: String
+    public var batchID: String?
+    public var stage: String?
+
+    public init(actor: String, batchID: String?, stage: String?) {
+        self.actor = actor; self.batchID = batchID; self.stage = stage
+    }
+}
+
+extension Ledger {
+    // MARK: Batches
+
+    public func createBatch(id: String, target: String, approvedAfter: String?, exportLabel: String, audit: AuditContext) throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, Ledger.now(), target, approvedAfter, exportLabel])
+            try Ledger.insertAudit(db, audit, entityType: "batch", entityID: id, event: "batch.created",
+                                   detail: "approvedAfter=\(approvedAfter ?? "-") label=\(exportLabel)")
+        }
+    }
+
+    public func batch(_ id: String) throws -> BatchRecord? {
+        try read { db in try BatchRecord.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id]) }
+    }
+
+    public func batches(limit: Int = 20) throws -> [BatchRecord] {
+        try read { db in try BatchRecord.fetchAll(db, sql: "SELECT * FROM batch ORDER BY id DESC LIMIT ?", arguments: [limit]) }
+    }
+
+    public func latestBatch() throws -> BatchRecord? { try batches(limit: 1).first }
+
+    // MARK: Stage runs
+
+    public func startStage(batchID: String, stage: String, audit: AuditContext) throws -> Int64 {
+        try write { db in
+            try db.execute(sql: "INSERT INTO stage_run (batch_id, stage, started_at, outcome) VALUES (?, ?, ?, 'running')",
+                           arguments: [batchID, stage, Ledger.now()])
+            let id = db.lastInsertedRowID
+            try Ledger.insertAudit(db, audit, entityType: "stage_run", entityID: String(id), event: "stage.started", detail: stage)
+            return id
+        }
+    }
+
+    public func finishStage(runID: Int64, succeeded: Bool, counts: [String: Int], files: [String: String], error: String?, audit: AuditContext) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let c = String(decoding: (try? enc.encode(counts)) ?? Data("{}".utf8), as: UTF8.self)
+        let f = String(decoding: (try? enc.encode(files)) ?? Data("{}".utf8), as: UTF8.self)
+        try write { db in
+            try db.execute(sql: "UPDATE stage_run SET finished_at = ?, outcome = ?, counts = ?, files = ?, error = ? WHERE id = ?",
+                           arguments: [Ledger.now(), succeeded ? "succeeded" : "failed", c, f, error, runID])
+            try Ledger.insertAudit(db, audit, entityType: "stage_run", entityID: String(runID),
+                                   event: succeeded ? "stage.succeeded" : "stage.failed", detail: error ?? c)
+        }
+    }
+
+    public func stageRuns(batchID: String) throws -> [StageRunRecord] {
+        try read { db in try StageRunRecord.fetchAll(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? ORDER BY id", arguments: [batchID]) }
+    }
+
+    public func lastSucceededStage(batchID: String, stage: String) throws -> StageRunRecord? {
+        try read { db in
+            try StageRunRecord.fetchOne(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? AND stage = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT 1",
+                                        arguments: [batchID, stage])
+        }
+    }
+
+    // MARK: Reports
+
+    /// Records a report seen in an export. A report already loaded or committed keeps its state.
+    public func recordExtracted(reportID: String, policyID: String?, submitter: String?, approved: String?, batchID: String, audit: AuditContext) throws {
+        try write { db in
+            let existing = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID])
+            if let existing {
+                let keep = ["loaded", "committed"].contains(existing.state)
+                try db.execute(sql: "UPDATE report SET last_batch_id = ?, policy_id = COALESCE(?, policy_id), submitter = COALESCE(?, submitter), approved = COALESCE(?, approved), state = ?, updated_at = ? WHERE report_id = ?",
+                               arguments: [batchID, policyID, submitter, approved, keep ? existing.state : "extracted", Ledger.now(), reportID])
+                try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted_again",
+                                       detail: "previous state \(existing.state) in batch \(existing.lastBatchID)")
+            } else {
+                try db.execute(sql: "INSERT INTO report (report_id, policy_id, submitter, approved, state, first_batch_id, last_batch_id, updated_at) VALUES (?, ?, ?, ?, 'extracted', ?, ?, ?)",
+                               arguments: [reportID, policyID, submitter, approved, batchID, batchID, Ledger.now()])
+                try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted", detail: "")
+            }
+        }
+    }
+
+    /// Moves a report to `state` (with an optional reason), auditing the change. Loaded/committed reports
+    /// never go back to an earlier state.
+    public func setReportState(_ reportID: String, state: String, reason: String?, currency: String? = nil, total: String? = nil, audit: AuditContext) throws {
+        try write { db in
+            guard let existing = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID]) else {
+                throw ConnectorError("ledger.unknown_report", "Report \(reportID) is not in the ledger.", context: ["report": reportID])
+            }
+            if existing.state == "committed" && state != "committed" { return }
+            if existing.state == "loaded" && !["loaded", "committed"].contains(state) { return }
+            if existing.state == state && existing.reason == reason && (currency == nil || existing.currency == currency) && (total == nil || existing.total == total) { return }
+            try db.execute(sql: "UPDATE report SET state = ?, reason = ?, currency = COALESCE(?, currency), total = COALESCE(?, total), updated_at = ? WHERE report_id = ?",
+                           arguments: [state, reason, currency, total, Ledger.now(), reportID])
+            try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.\(state)", detail: reason ?? "")
+        }
+    }
+
+    public func report(_ id: String) throws -> ReportRecord? {
+        try read { db in try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [id]) }
+    }
+
+    public func reports(lastBatchID: String) throws -> [ReportRecord] {
+        try read { db in try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE last_batch_id = ? ORDER BY report_id", arguments: [lastBatchID]) }
+    }
+
+    public func reportCounts(lastBatchID: String) throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM report WHERE last_batch_id = ? GROUP BY state", arguments: [lastBatchID]) {
+                out[row["state"]] = row["n"]
+            }
+            return out
+        }
+    }
+
+    // MARK: Documents
+
+    /// Registers a document about to be loaded (`pending`), or returns the existing record untouched.
+    @discardableResult
+    public func registerDocument(_ d: InvoiceDocument, batchID: String, audit: AuditContext) throws -> DocumentRecord {
+        try write { db in
+            if let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [d.key]) {
+                return existing
+            }
+            try db.execute(sql: "INSERT INTO document (key, report_id, kind, company, vendor, currency, total, line_count, state, batch_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                           arguments: [d.key, d.reportID, d.kind.rawValue, d.company, d.vendorAccount, d.currency, d.total, d.lines.count, batchID, Ledger.now()])
+            try Ledger.insertAudit(db, audit, entityType: "document", entityID: d.key, event: "document.registered",
+                                   detail: "\(d.company) \(d.vendorAccount) \(d.total) \(d.currency) lines=\(d.lines.count)")
+            return try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [d.key])!
+        }
+    }
+
+    public func document(_ key: String) throws -> DocumentRecord? {
+        try read { db in try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) }
+    }
+
+    public func documents(reportID: String) throws -> [DocumentRecord] {
+        try read { db in try DocumentRecord.fetchAll(db, sql: "SELECT * FROM document WHERE report_id = ? ORDER BY key", arguments: [reportID]) }
+    }
+
+    public func documents(batchID: String) throws -> [DocumentRecord] {
+        try read { db in try DocumentRecord.fetchAll(db, sql: "SELECT * FROM document WHERE batch_id = ? ORDER BY key", arguments: [batchID]) }
+    }
+
+    /// Records the state of a document; a `loaded` document is final (enforced by a trigger too).
+    public func setDocumentState(_ key: String, state: String, erpReference: String?, error: String?, batchID: String, audit: AuditContext) throws {
+        try write { db in
+            guard let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) else {
+                throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
+            }
+            if existing.state == "loaded" { return }
+            try db.execute(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? = 'loaded' THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?",
+                           arguments: [state, erpReference, error, batchID, state, Ledger.now(), Ledger.now(), key])
+            try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state)",
+                                   detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
+        }
+    }
+
+    // MARK: Watermark
+
+    public func watermark(_ name: String = "expensify.approvedAfter") throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM watermark WHERE name = ?", arguments: [name]) }
+    }
+
+    /// Moves the watermark forward only (an older value is ignored and audited as such).
+    public func advanceWatermark(to value: String, name: String = "expensify.approvedAfter", batchID: String, audit: AuditContext) throws {
+        try write { db in
+            let current = try String.fetchOne(db, sql: "SELECT value FROM watermark WHERE name = ?", arguments: [name])
+            if let current, current >= value {
+                try Ledger.insertAudit(db, audit, entityType: "watermark", entityID: name, event: "watermark.kept", detail: "\(current) (proposed \(value))")
+                return
+            }
+            try db.execute(sql: "INSERT INTO watermark (name, value, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+                           arguments: [name, value, batchID, Ledger.now()])
+            try Ledger.insertAudit(db, audit, entityType: "watermark", entityID: name, event: "watermark.advanced", detail: "\(current ?? "-") -> \(value)")
+        }
+    }
+
+    // MARK: Audit
+
+    public func audit(_ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
+        try write { db in try Ledger.insertAudit(db, ctx, entityType: entityType, entityID: entityID, event: event, detail: detail) }
+    }
+
+    public func auditEvents(entityID: String? = nil, batchID: String? = nil) throws -> [AuditEvent] {
+        try read { db in
+            if let entityID {
+                return try AuditEvent.fetchAll(db, sql: "SELECT * FROM audit_event WHERE entity_id = ? ORDER BY id", arguments: [entityID])
+            }
+            if let batchID {
+                return try AuditEvent.fetchAll(db, sql: "SELECT * FROM audit_event WHERE batch_id = ? ORDER BY id", arguments: [batchID])
+            }
+            return try AuditEvent.fetchAll(db, sql: "SELECT * FROM audit_event ORDER BY id")
+        }
+    }
+
+    static func insertAudit(_ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
+        try db.execute(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [now(), ctx.actor, ctx.batchID, ctx.stage, entityType, entityID, event, detail])
+    }
+}

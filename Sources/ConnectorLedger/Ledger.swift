@@ -1,0 +1,227 @@
+import ConnectorCore
+import Foundation
+import GRDB
+
+/// The batch ledger: one SQLite file that remembers every batch, stage run, report, document, the
+/// watermark and an append-only audit trail. It is the connector's source of truth for "was this
+/// report ever posted?", whatever Expensify or the staged files say.
+public struct Ledger: Sendable {
+    let db: DatabaseQueue
+    public let path: String
+
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    public init(path: String) throws {
+        self.path = path
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            try Ledger.migrator.migrate(db)
+        } catch {
+            throw ConnectorError("ledger.open_failed", "Cannot open the ledger at \(path): \(error)", context: ["path": path])
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE batch (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    created_at TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    approved_after TEXT,
+                    export_label TEXT NOT NULL
+                );
+                CREATE TABLE stage_run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    batch_id TEXT NOT NULL REFERENCES batch(id),
+                    stage TEXT NOT NULL CHECK (stage IN ('extract','transform','load','commit')),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('running','succeeded','failed')),
+                    counts TEXT NOT NULL DEFAULT '{}',
+                    files TEXT NOT NULL DEFAULT '{}',
+                    error TEXT
+                );
+                CREATE INDEX stage_run_batch ON stage_run(batch_id, stage);
+                CREATE TABLE report (
+                    report_id TEXT PRIMARY KEY NOT NULL,
+                    policy_id TEXT,
+                    submitter TEXT,
+                    approved TEXT,
+                    currency TEXT,
+                    total TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('extracted','ready','held','empty','loaded','failed','committed')),
+                    reason TEXT,
+                    first_batch_id TEXT NOT NULL REFERENCES batch(id),
+                    last_batch_id TEXT NOT NULL REFERENCES batch(id),
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX report_batch ON report(last_batch_id);
+                CREATE TABLE document (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    report_id TEXT NOT NULL REFERENCES report(report_id),
+                    kind TEXT NOT NULL,
+                    company TEXT NOT NULL,
+                    vendor TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    total TEXT NOT NULL,
+                    line_count INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending','loading','loaded','failed','locked')),
+                    erp_reference TEXT,
+                    error TEXT,
+                    batch_id TEXT NOT NULL REFERENCES batch(id),
+                    loaded_at TEXT,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX document_report ON document(report_id);
+                CREATE TABLE watermark (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL,
+                    batch_id TEXT,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE audit_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    batch_id TEXT,
+                    stage TEXT,
+                    entity_type TEXT NOT NULL,
+                    entity_id TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX audit_entity ON audit_event(entity_type, entity_id);
+                CREATE INDEX audit_batch ON audit_event(batch_id);
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_event
+                    BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_event
+                    BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;
+                CREATE TRIGGER document_loaded_is_final BEFORE UPDATE OF state ON document
+                    WHEN OLD.state = 'loaded' AND NEW.state <> 'loaded'
+                    BEGIN SELECT RAISE(ABORT, 'a loaded document never goes back'); END;
+                """)
+        }
+        return m
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.write(body) } catch let e as ConnectorError { throw e } catch {
+            throw ConnectorError("ledger.write_failed", "Ledger write failed: \(error)", context: ["path": path])
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try db.read(body) } catch {
+            throw ConnectorError("ledger.read_failed", "Ledger read failed: \(error)", context: ["path": path])
+        }
+    }
+}
+
+// MARK: - Records
+
+public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var id: String
+    public var createdAt: String
+    public var target: String
+    public var approvedAfter: String?
+    public var exportLabel: String
+
+    public init(row: Row) {
+        id = row["id"]; createdAt = row["created_at"]; target = row["target"]
+        approvedAfter = row["approved_after"]; exportLabel = row["export_label"]
+    }
+}
+
+public struct StageRunRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var id: Int64
+    public var batchID: String
+    public var stage: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var outcome: String
+    public var counts: [String: Int]
+    public var files: [String: String]
+    public var error: String?
+
+    public init(row: Row) {
+        id = row["id"]; batchID = row["batch_id"]; stage = row["stage"]; startedAt = row["started_at"]
+        finishedAt = row["finished_at"]; outcome = row["outcome"]; error = row["error"]
+        counts = (try? JSONDecoder().decode([String: Int].self, from: Data((row["counts"] as String? ?? "{}").utf8))) ?? [:]
+        files = (try? JSONDecoder().decode([String: String].self, from: Data((row["files"] as String? ?? "{}").utf8))) ?? [:]
+    }
+}
+
+public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var reportID: String
+    public var policyID: String?
+    public var submitter: String?
+    public var approved: String?
+    public var currency: String?
+    public var total: String?
+    public var state: String
+    public var reason: String?
+    public var firstBatchID: String
+    public var lastBatchID: String
+    public var updatedAt: String
+
+    public init(row: Row) {
+        reportID = row["report_id"]; policyID = row["policy_id"]; submitter = row["submitter"]; approved = row["approved"]
+        currency = row["currency"]; total = row["total"]; state = row["state"]; reason = row["reason"]
+        firstBatchID = row["first_batch_id"]; lastBatchID = row["last_batch_id"]; updatedAt = row["updated_at"]
+    }
+}
+
+public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var key: String
+    public var reportID: String
+    public var kind: String
+    public var company: String
+    public var vendor: String
+    public var currency: String
+    public var total: String
+    public var lineCount: Int
+    public var state: String
+    public var erpReference: String?
+    public var error: String?
+    public var batchID: String
+    public var loadedAt: String?
+
+    public init(row: Row) {
+        key = row["key"]; reportID = row["report_id"]; kind = row["kind"]; company = row["company"]; vendor = row["vendor"]
+        currency = row["currency"]; total = row["total"]; lineCount = row["line_count"]; state = row["state"]
+        erpReference = row["erp_reference"]; error = row["error"]; batchID = row["batch_id"]; loadedAt = row["loaded_at"]
+    }
+}
+
+public struct AuditEvent: Sendable, Equatable, Codable, FetchableRecord {
+    public var id: Int64
+    public var at: String
+    public var actor: String
+    public var batchID: String?
+    public var stage: String?
+    public var entityType: String
+    public var entityID: String
+    public var event: String
+    public var detail: String
+
+    public init(row: Row) {
+        id = row["id"]; at = row["at"]; actor = row["actor"]; batchID = row["batch_id"]; stage = row["stage"]
+        entityType = row["entity_type"]; entityID = row["entity_id"]; event = row["event"]; detail = row["detail"]
+    }
+}

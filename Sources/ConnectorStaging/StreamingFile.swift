@@ -1,0 +1,70 @@
+import ConnectorCore
+import Crypto
+import Foundation
+
+/// Writes a staged file incrementally (flat memory), hashing as it goes, and moves it into place only
+/// on `finish()`, so a crashed stage never leaves a half-written file under the final name.
+public final class StreamingFile {
+    public let url: URL
+    private let temp: URL
+    private let handle: FileHandle
+    private var hasher = SHA256()
+    private var buffer = Data()
+
+    public init(_ url: URL) throws {
+        self.url = url
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
+        FileManager.default.createFile(atPath: temp.path, contents: nil)
+        guard let h = FileHandle(forWritingAtPath: temp.path) else {
+            throw ConnectorError("staging.write_failed", "Cannot write \(temp.path).", context: ["file": url.path])
+        }
+        handle = h
+    }
+
+    public func write(_ data: Data) {
+        buffer.append(data)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    public func write(_ text: String) { write(Data(text.utf8)) }
+
+    private func flush() {
+        hasher.update(data: buffer)
+        handle.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Closes, renames into place and returns the SHA-256 (hex).
+    @discardableResult
+    public func finish() throws -> String {
+        flush()
+        try handle.close()
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: temp, to: url)
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// CSV straight to a `StreamingFile`.
+public final class CSVFile {
+    private let file: StreamingFile
+    private let columns: [String]
+
+    public init(_ url: URL, columns: [String]) throws {
+        file = try StreamingFile(url)
+        self.columns = columns
+        file.write(CSVWriter(columns: columns).data)
+    }
+
+    public func append(_ row: [String: String]) {
+        var w = CSVWriter(columns: columns)
+        w.append(row)
+        let d = w.data
+        // Drop the header line the throwaway writer produced.
+        if let nl = d.firstIndex(of: 0x0A) { file.write(d[(nl + 1)...]) }
+    }
+
+    @discardableResult
+    public func finish() throws -> String { try file.finish() }
+}

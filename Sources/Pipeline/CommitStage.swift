@@ -1,0 +1,63 @@
+import ConnectorCore
+import ConnectorStaging
+import Foundation
+import Logging
+
+/// What `commit` did.
+public struct CommitSummary: Sendable, Codable {
+    public var batchID: String
+    public var labelled: Int
+    public var notLabelled: Int
+    public var watermark: String?
+}
+
+extension PipelineContext {
+    /// Tells Expensify which reports are done (label `markAsExported`) — only those the ERP confirmed, or
+    /// that had nothing to post — then moves the watermark forward, never past a report still open.
+    public func commit(batchID requested: String? = nil, chunkSize: Int = 200) async throws -> CommitSummary {
+        let batchID = try resolveBatch(requested)
+        _ = try requireStage("load", batchID: batchID, before: "commit")
+        let layout = self.layout(batchID)
+        return try await recordStage("commit", batchID: batchID) {
+            try layout.ensure("commit")
+            let a = audit(batchID, "commit")
+            // This batch's reports plus any earlier report that was loaded but never labelled (label write failed).
+            let mine = try ledger.reports(lastBatchID: batchID)
+            let toLabel = mine.filter { $0.state == "loaded" || $0.state == "empty" }
+            var labelled: [String] = []
+            if !toLabel.isEmpty {
+                let expensify = try expensifyClient()
+                let ids = toLabel.map(\.reportID)
+                for start in stride(from: 0, to: ids.count, by: chunkSize) {
+                    let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
+                    try await expensify.markExported(reportIDs: chunk, label: config.expensify.exportLabel)
+                    for id in chunk {
+                        try ledger.setReportState(id, state: "committed", reason: "labelled '\(config.expensify.exportLabel)'", audit: a)
+                        labelled.append(id)
+                    }
+                }
+            }
+
+            // Watermark: the day before the earliest report still open, and at most the day before the
+            // newest labelled one (approvedAfter is date-granular and strictly after; the same day is
+            // read again next time and the label filter plus the ledger drop what is done).
+            let refreshed = try ledger.reports(lastBatchID: batchID)
+            let open = refreshed.filter { !["committed"].contains($0.state) }
+            let doneDays = refreshed.filter { $0.state == "committed" }.compactMap { $0.approved.flatMap(ReportMapper.day) }
+            let openDays = open.compactMap { $0.approved.flatMap(ReportMapper.day) }
+            var proposal: String?
+            if let newest = doneDays.max() { proposal = Day.adding(-1, to: newest) }
+            if let oldestOpen = openDays.min(), let limit = Day.adding(-1, to: oldestOpen) {
+                proposal = proposal.map { min($0, limit) }
+            }
+            if let p = proposal { try ledger.advanceWatermark(to: p, batchID: batchID, audit: a) }
+            let wm = try ledger.watermark()
+
+            var csv = CSVWriter(columns: ["report_id", "state", "reason"])
+            for r in refreshed { csv.append(["report_id": r.reportID, "state": r.state, "reason": r.reason ?? ""]) }
+            let files = ["labelled.csv": try StagedFile.write(csv.data, to: layout.labelledCSV)]
+            let summary = CommitSummary(batchID: batchID, labelled: labelled.count, notLabelled: open.count, watermark: wm)
+            return (summary, ["labelled": labelled.count, "not_labelled": open.count], files)
+        }
+    }
+}

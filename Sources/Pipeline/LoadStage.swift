@@ -1,0 +1,129 @@
+import ConnectorCore
+import ConnectorStaging
+import Foundation
+import Logging
+
+/// What `load` did.
+public struct LoadSummary: Sendable, Codable {
+    public var batchID: String
+    public var documents: Int
+    public var created: Int
+    public var completed: Int
+    public var alreadyPresent: Int
+    public var skippedLoaded: Int
+    public var failed: Int
+    public var locked: Int
+    public var httpRequests: Int
+}
+
+/// Collects results from concurrent loads and records each in the ledger at once.
+actor LoadRecorder {
+    var results: [String: DocumentLoadResult] = [:]
+    func add(_ r: DocumentLoadResult) { results[r.key] = r }
+}
+
+extension PipelineContext {
+    static let resultColumns = ["invoice_number", "report_id", "company", "vendor", "currency", "total", "lines", "status",
+                                "erp_reference", "lines_written", "error_code", "error"]
+
+    /// Writes the batch's documents to the target. Documents the ledger knows as loaded are never sent
+    /// again; each document is looked up by its stable key first, so a rerun finds what a crashed run
+    /// created instead of creating it twice.
+    public func load(batchID requested: String? = nil, window: Int = 200) async throws -> LoadSummary {
+        let batchID = try resolveBatch(requested)
+        let transformRun = try requireStage("transform", batchID: batchID, before: "load")
+        let layout = self.layout(batchID)
+        try layout.require(layout.invoicesFile, producedBy: "transform")
+        // The reviewed documents must be exactly what transform wrote.
+        let sha = try StagedFile.sha256(of: layout.invoicesFile)
+        if let expected = transformRun.files["invoices.json"], expected != sha {
+            throw ConnectorError("staging.tampered", "invoices.json of batch \(batchID) changed after transform (sha256 \(sha.prefix(12))…, expected \(expected.prefix(12))…). Rerun 'transform --batch \(batchID)' to rebuild it.",
+                                 context: ["batch": batchID])
+        }
+        return try await recordStage("load", batchID: batchID) {
+            try layout.ensure("load")
+            let target = try self.target()
+            let a = audit(batchID, "load")
+            let recorder = LoadRecorder()
+            var documents: [String: InvoiceDocument] = [:]
+            var skipped = 0
+
+            var reader = try JSONArrayReader(url: layout.invoicesFile)
+            defer { reader.close() }
+            var windowDocs: [InvoiceDocument] = []
+            func flush() async throws {
+                guard !windowDocs.isEmpty else { return }
+                let existing = try await target.findExisting(windowDocs)
+                for d in windowDocs { try ledger.setDocumentState(d.key, state: "loading", erpReference: existing[d.key]?.erpReference, error: nil, batchID: batchID, audit: a) }
+                let ledger = self.ledger
+                await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
+                    let state: String
+                    switch result.status {
+                    case .created, .completed, .alreadyPresent: state = "loaded"
+                    case .locked: state = "locked"
+                    case .failed: state = "failed"
+                    }
+                    let err = result.errorMessage.map { "\(result.errorCode ?? "error"): \($0)" }
+                    try? ledger.setDocumentState(result.key, state: state, erpReference: result.erpReference, error: err, batchID: batchID, audit: a)
+                    await recorder.add(result)
+                }
+                windowDocs.removeAll(keepingCapacity: true)
+            }
+            while let element = try reader.next() {
+                let doc: InvoiceDocument
+                do { doc = try JSONDecoder().decode(InvoiceDocument.self, from: element) } catch {
+                    throw ConnectorError("staging.malformed", "invoices.json of batch \(batchID) has an unreadable document: \(error)")
+                }
+                documents[doc.key] = doc
+                let record = try ledger.registerDocument(doc, batchID: batchID, audit: a)
+                if record.state == "loaded" {
+                    skipped += 1
+                    await recorder.add(DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0))
+                    continue
+                }
+                windowDocs.append(doc)
+                if windowDocs.count >= window { try await flush() }
+            }
+            try await flush()
+
+            // Report states: loaded when every document of the report is confirmed.
+            let results = await recorder.results
+            var byReport: [String: [DocumentLoadResult]] = [:]
+            for (key, r) in results { if let d = documents[key] { byReport[d.reportID, default: []].append(r) } }
+            for (reportID, rs) in byReport.sorted(by: { $0.key < $1.key }) {
+                if rs.allSatisfy(\.isConfirmed) {
+                    try ledger.setReportState(reportID, state: "loaded", reason: nil, audit: a)
+                } else {
+                    let why = rs.compactMap { r in r.errorMessage.map { "\(r.key): \($0)" } }.joined(separator: "; ")
+                    try ledger.setReportState(reportID, state: "failed", reason: why.isEmpty ? "not confirmed by the target" : why, audit: a)
+                }
+            }
+
+            // results.csv in key order, whatever order the concurrent writes finished in.
+            var csv = CSVWriter(columns: Self.resultColumns)
+            var counts: [String: Int] = ["documents": results.count, "skipped_loaded": skipped]
+            for key in results.keys.sorted() {
+                let r = results[key]!
+                let d = documents[key]
+                let status = r.status.rawValue
+                counts[status, default: 0] += 1
+                csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendorAccount ?? "",
+                            "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines.count ?? 0),
+                            "status": status, "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
+                            "error_code": r.errorCode ?? "", "error": r.errorMessage ?? ""])
+            }
+            let requests = await target.requestCount()
+            counts["http_requests"] = requests
+            let files = ["results.csv": try StagedFile.write(csv.data, to: layout.resultsCSV)]
+            let summary = LoadSummary(batchID: batchID, documents: results.count,
+                                      created: results.values.filter { $0.status == .created }.count,
+                                      completed: results.values.filter { $0.status == .completed }.count,
+                                      alreadyPresent: results.values.filter { $0.status == .alreadyPresent }.count - skipped,
+                                      skippedLoaded: skipped,
+                                      failed: results.values.filter { $0.status == .failed }.count,
+                                      locked: results.values.filter { $0.status == .locked }.count,
+                                      httpRequests: requests)
+            return (summary, counts, files)
+        }
+    }
+}

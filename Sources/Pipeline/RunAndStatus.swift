@@ -1,0 +1,96 @@
+import ConnectorCore
+import ConnectorLedger
+import Foundation
+import Logging
+
+/// The nightly job's outcome, printed for the operator.
+public struct RunSummary: Sendable, Codable {
+    public var extract: ExtractSummary
+    public var transform: TransformSummary
+    public var load: LoadSummary
+    public var commit: CommitSummary
+    public var stagingDirectory: String
+    public var peakMemoryMB: Int?
+
+    /// A short human summary: found, created, exceptions, where the review files are.
+    public var text: String {
+        var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter))\n"
+        s += "  Reports found:      \(extract.reports)\n"
+        s += "  Ready / held / nothing to post: \(transform.ready) / \(transform.held) / \(transform.empty)  (exceptions: \(transform.exceptions))\n"
+        s += "  Invoices created:   \(load.created)" + (load.completed > 0 ? " (+\(load.completed) completed)" : "")
+            + (load.alreadyPresent + load.skippedLoaded > 0 ? ", already in the ERP: \(load.alreadyPresent + load.skippedLoaded)" : "")
+            + (load.failed > 0 ? ", FAILED: \(load.failed)" : "") + (load.locked > 0 ? ", locked: \(load.locked)" : "") + "\n"
+        for t in transform.totals {
+            s += "    \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n"
+        }
+        s += "  Labelled exported:  \(commit.labelled); still open: \(commit.notLabelled); watermark: \(commit.watermark ?? "-")\n"
+        s += "  HTTP requests to the target: \(load.httpRequests)\n"
+        s += "  Staged files:       \(stagingDirectory)/{extract,transform,load,commit}\n"
+        s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
+        return s
+    }
+}
+
+extension PipelineContext {
+    /// extract → transform → load → commit, stopping at the first stage that fails.
+    public func run() async throws -> RunSummary {
+        let e = try await extract()
+        let t = try await transform(batchID: e.batchID)
+        let l = try await load(batchID: e.batchID)
+        let c = try await commit(batchID: e.batchID)
+        return RunSummary(extract: e, transform: t, load: l, commit: c,
+                          stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
+    }
+
+    /// Batches, stage runs and per-report states, as text for the operator.
+    public func status(batchID requested: String? = nil, reportID: String? = nil) throws -> String {
+        var s = ""
+        if let reportID {
+            guard let r = try ledger.report(reportID) else { return "Report \(reportID) is not in the ledger.\n" }
+            s += "Report \(r.reportID): \(r.state)\(r.reason.map { " — \($0)" } ?? "")\n"
+            s += "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
+            s += "  first batch \(r.firstBatchID), last batch \(r.lastBatchID)\n"
+            for d in try ledger.documents(reportID: reportID) {
+                s += "  document \(d.key): \(d.state) \(d.company) \(d.vendor) \(d.total) \(d.currency) ref=\(d.erpReference ?? "-")\(d.error.map { " error: \($0)" } ?? "")\n"
+            }
+            s += "  audit trail:\n"
+            for ev in try ledger.auditEvents(entityID: reportID) {
+                s += "    \(ev.at) \(ev.event) [\(ev.stage ?? "-")] \(ev.detail)\n"
+            }
+            return s
+        }
+        s += "Watermark (approvedAfter): \(try ledger.watermark() ?? "none yet (start date \(config.expensify.startDate))")\n"
+        let batches = try ledger.batches(limit: 10)
+        if batches.isEmpty { return s + "No batches yet.\n" }
+        s += "Recent batches:\n"
+        for b in batches {
+            let counts = try ledger.reportCounts(lastBatchID: b.id)
+            s += "  \(b.id)  approvedAfter \(b.approvedAfter ?? "-")  " + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
+        }
+        let batchID = try resolveBatch(requested)
+        s += "Batch \(batchID) stage runs:\n"
+        for r in try ledger.stageRuns(batchID: batchID) {
+            s += "  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.startedAt) → \(r.finishedAt ?? "-")  "
+            s += r.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            if let e = r.error { s += "  error: \(e)" }
+            s += "\n"
+        }
+        s += "Reports in batch \(batchID):\n"
+        for r in try ledger.reports(lastBatchID: batchID) {
+            s += "  \(r.reportID)  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.total ?? "") \(r.currency ?? "")  \(r.reason ?? "")\n"
+        }
+        return s
+    }
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), for run summaries and benchmarks.
+public enum PeakMemory {
+    public static func megabytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first
+            return kb.map { $0 / 1024 }
+        }
+        return nil
+    }
+}
