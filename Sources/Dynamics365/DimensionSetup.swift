@@ -1,0 +1,77 @@
+import ConnectorCore
+import Foundation
+
+/// Reading F&O's financial-dimension setup (d365-fo-odata.md §5.2, §5.3). The one place that knows how the
+/// delimiter enum and the `FinancialDimensionFormat` text are written.
+public enum DimensionSetup {
+    /// `DimensionParameters.DimensionSegmentDelimiter` → the delimiter text: `Hyphen` → `-`, `Period` → `.`,
+    /// `Underscore` → `_`, `Bar` → `|`, `Tilde` → `~`, and each `Double…` → the character doubled. A value that
+    /// is already the delimiter text (`-`, `--`, …) is returned as is. Nil for anything else.
+    public static func delimiter(fromEnum value: String) -> String? {
+        let singles: [String: String] = ["hyphen": "-", "period": ".", "underscore": "_", "bar": "|", "tilde": "~"]
+        let name = value.trimmingCharacters(in: .whitespaces)
+        let lower = name.lowercased()
+        if let single = singles[lower] { return single }
+        if lower.hasPrefix("double"), let single = singles[String(lower.dropFirst("double".count))] { return single + single }
+        if !name.isEmpty, name.count <= 2, Set(name).count == 1, let c = name.first, singles.values.contains(String(c)) {
+            return name
+        }
+        return nil
+    }
+
+    /// `DimensionIntegrationFormats.FinancialDimensionFormat` → ordered dimension names.
+    ///
+    /// The exact text format is not pinned down by the reference ("the ordered list, as a string"), so this
+    /// accepts the shapes seen in practice: `Department;CostCenter;BusinessUnit`, `Department,CostCenter`,
+    /// or the names joined by the segment delimiter (`Department-CostCenter-BusinessUnit`). `;` and `,` win
+    /// over the delimiter because they can never be part of a dimension name. Blank entries are dropped.
+    public static func parseFormat(_ text: String, delimiter: String?) -> [String] {
+        let separator: String
+        if text.contains(";") {
+            separator = ";"
+        } else if text.contains(",") {
+            separator = ","
+        } else if let delimiter, !delimiter.isEmpty, text.contains(delimiter) {
+            separator = delimiter
+        } else {
+            let single = text.trimmingCharacters(in: .whitespaces)
+            return single.isEmpty ? [] : [single]
+        }
+        return text.components(separatedBy: separator)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// True for the `DimensionFormatType` of the default-dimension format (`DataEntityDefaultDimensionFormat`).
+    static func isDefaultFormatType(_ type: String) -> Bool {
+        let lower = type.lowercased()
+        return lower.contains("default") && !lower.contains("ledger") && !lower.contains("budget")
+    }
+}
+
+/// Reading F&O values out of OData rows.
+enum ODataValue {
+    /// `NoYes` enums come as `"Yes"`/`"No"`; booleans are accepted too. Absent → false.
+    static func noYes(_ value: JSONValue?) -> Bool {
+        guard let value else { return false }
+        if case .string(let s) = value { return s.lowercased() == "yes" || s.lowercased() == "true" }
+        return value.boolValue ?? false
+    }
+
+    /// A date(-time) as `yyyy-MM-dd`; nil when absent, blank or F&O's "unset" date 1900-01-01.
+    static func date(_ value: JSONValue?) -> String? {
+        guard let text = value?.stringValue, text.count >= 10 else { return nil }
+        let day = String(text.prefix(10))
+        guard isDay(day), day != "1900-01-01" else { return nil }
+        return day
+    }
+
+    /// `yyyy-MM-dd` shape check.
+    static func isDay(_ text: String) -> Bool {
+        let chars = Array(text)
+        guard chars.count == 10, chars[4] == "-", chars[7] == "-" else { return false }
+        return chars.enumerated().allSatisfy { i, c in i == 4 || i == 7 || (c.isASCII && c.isNumber) }
+    }
+
+    static func string(_ value: JSONValue?) -> String { value?.stringValue ?? "" }
+}

@@ -1,0 +1,136 @@
+import ConnectorCore
+import ConnectorHTTP
+import Foundation
+import Logging
+
+/// A small OData v4 client for F&O's `/data` endpoint (d365-fo-odata.md §1.4, §2).
+///
+/// Sends the OData headers and a bearer token on every call; on a 401 it asks the token provider for a fresh
+/// token once and repeats the call once, then gives up with `d365.unauthorized`. Collection reads follow
+/// `@odata.nextLink` until it is absent. Errors become `d365.*` `ConnectorError`s with the Infolog text.
+public struct ODataClient: Sendable {
+    public let base: String
+    private let tokens: any TokenProvider
+    private let http: HTTPClient
+    private let logger: Logger
+    private let timeout: TimeInterval
+
+    /// - Parameters:
+    ///   - environmentURL: the F&O environment base URL (without `/data`).
+    ///   - tokens: where bearer tokens come from.
+    ///   - http: the retrying HTTP client.
+    public init(environmentURL: URL, tokens: any TokenProvider, http: HTTPClient, logger: Logger, timeout: TimeInterval = 120) {
+        var text = environmentURL.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        self.base = text
+        self.tokens = tokens
+        self.http = http
+        self.logger = logger
+        self.timeout = timeout
+    }
+
+    /// Reads every row of `entitySet` matching `filter`, following server paging.
+    /// - Parameters:
+    ///   - filter: a `$filter` expression (build it with `ODataFilter`), unencoded.
+    ///   - select: properties to return; empty for all.
+    ///   - crossCompany: adds `cross-company=true` (pair it with a `dataAreaId` filter).
+    /// - Returns: the rows in server order.
+    public func getAll(_ entitySet: String, filter: String? = nil, select: [String] = [],
+                       crossCompany: Bool = false) async throws -> [[String: JSONValue]] {
+        guard var url = ODataURL.collection(base: base, entitySet: entitySet, filter: filter, select: select,
+                                            crossCompany: crossCompany) else {
+            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
+        }
+        var rows: [[String: JSONValue]] = []
+        var visited = Set<String>()
+        var pages = 0
+        while true {
+            visited.insert(url.absoluteString)
+            pages += 1
+            let response = try await send(method: "GET", url: url, body: nil, entitySet: entitySet, idempotent: true)
+            guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "GET") }
+            guard let json = try? JSONValue.parse(response.body), let values = json["value"]?.arrayValue else {
+                throw ConnectorError("d365.unexpected_response", "D365's answer for \(entitySet) is not an OData collection.",
+                                     context: ["d365.entity_set": entitySet, "http.status": String(response.status)])
+            }
+            for value in values {
+                guard let row = value.objectValue else { continue }
+                rows.append(row)
+            }
+            guard let next = json["@odata.nextLink"]?.stringValue, !next.isEmpty else { break }
+            url = try nextPage(next, current: url, entitySet: entitySet, visited: visited)
+        }
+        logger.debug("OData read", metadata: ["system": "d365", "d365.entity_set": "\(entitySet)",
+                                              "d365.rows": "\(rows.count)", "d365.pages": "\(pages)"])
+        return rows
+    }
+
+    /// Creates one entity (POST). Not idempotent: a transient error here means "may or may not exist now".
+    /// - Returns: the created entity as the server returned it (201 body).
+    public func create(_ entitySet: String, body: [String: JSONValue]) async throws -> [String: JSONValue] {
+        guard let url = URL(string: base + "/data/" + entitySet) else {
+            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
+        }
+        let response = try await send(method: "POST", url: url, body: JSONValue.object(body).serialized(),
+                                      entitySet: entitySet, idempotent: false)
+        guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "POST") }
+        if response.body.isEmpty { return [:] }
+        guard let created = (try? JSONValue.parse(response.body))?.objectValue else {
+            throw ConnectorError("d365.unexpected_response", "D365's answer to a create in \(entitySet) is not a JSON object.",
+                                 context: ["d365.entity_set": entitySet, "http.status": String(response.status)])
+        }
+        return created
+    }
+
+    /// Updates fields of one entity (PATCH; 204 expected). Sending the same values twice is harmless.
+    public func patch(_ entitySet: String, key: [(String, ODataLiteral)], body: [String: JSONValue]) async throws {
+        guard let url = ODataURL.entity(base: base, entitySet: entitySet, key: key) else {
+            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
+        }
+        let response = try await send(method: "PATCH", url: url, body: JSONValue.object(body).serialized(),
+                                      entitySet: entitySet, idempotent: true)
+        guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "PATCH") }
+    }
+
+    // MARK: - Plumbing
+
+    /// A next link must stay on the same scheme, host and port (the bearer token must not travel elsewhere)
+    /// and must not repeat a page already read.
+    private func nextPage(_ link: String, current: URL, entitySet: String, visited: Set<String>) throws -> URL {
+        guard let next = URL(string: link, relativeTo: current)?.absoluteURL,
+              next.scheme?.lowercased() == current.scheme?.lowercased(),
+              next.host?.lowercased() == current.host?.lowercased(),
+              next.port == current.port
+        else {
+            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) points outside the environment.",
+                                 context: ["d365.entity_set": entitySet])
+        }
+        guard !visited.contains(next.absoluteString) else {
+            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) repeats a page already read.",
+                                 context: ["d365.entity_set": entitySet])
+        }
+        return next
+    }
+
+    private func send(method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool) async throws -> HTTPResponse {
+        var response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: false)),
+                                           idempotent: idempotent)
+        if response.status == 401 {
+            logger.debug("OData 401, refreshing the token once", metadata: ["system": "d365", "d365.entity_set": "\(entitySet)"])
+            response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: true)),
+                                           idempotent: idempotent)
+        }
+        return response
+    }
+
+    private func request(method: String, url: URL, body: Data?, token: Secret) -> HTTPRequest {
+        var headers = [
+            "OData-Version": "4.0",
+            "OData-MaxVersion": "4.0",
+            "Accept": "application/json;odata.metadata=minimal",
+            "Authorization": "Bearer " + token.reveal(),
+        ]
+        if body != nil { headers["Content-Type"] = "application/json;odata.metadata=minimal" }
+        return HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout)
+    }
+}

@@ -1,0 +1,113 @@
+import ConnectorCore
+import Foundation
+
+/// The request bodies for pending vendor invoices (`VendorInvoiceHeaders` / `VendorInvoiceLines`,
+/// d365-fo-odata.md §3.1–§3.4) and the reading of what comes back. Every field-name choice the reference
+/// marks as uncertain is made here and only here:
+///
+/// - `MainAccountDisplayValue` on lines: the property exists in the 2025 metadata, but whether F&O honours it
+///   on create (rather than taking the account from a procurement category) is **[UNCERTAIN]** (§3.4, §9).
+/// - `NetAmount` on lines: documented as the line net amount (§3.2); sent equal to `UnitPrice` × `ReceiveNow`
+///   (= 1) so the two agree; whether F&O recomputes it is unverified.
+/// - `ImportedAmount` on the header: a snapshot of the source total for imported-vs-calculated checks (§3.1);
+///   sent as the document total.
+/// - Posted state: the pending-invoice entity has no documented posted flag (§3.1; posting normally removes
+///   the pending invoice). A header carrying `IsPosted` = Yes is treated as posted; otherwise it is pending.
+/// - `HeaderReference`: never assumed; always read from the 201 body (§3.1 note, [UNCERTAIN]).
+///
+/// Amounts are JSON numbers built from the document's decimal text, never through `Double`.
+public enum VendorInvoicePayload {
+    public static let headerEntitySet = "VendorInvoiceHeaders"
+    public static let lineEntitySet = "VendorInvoiceLines"
+
+    public enum Field {
+        public static let company = "dataAreaId"
+        public static let headerReference = "HeaderReference"
+        public static let invoiceNumber = "InvoiceNumber"
+        public static let invoiceAccount = "InvoiceAccount"
+        public static let vendorAccount = "VendorAccount"
+        public static let invoiceDate = "InvoiceDate"
+        public static let postingDate = "Date"
+        public static let currency = "Currency"
+        public static let invoiceDescription = "InvoiceDescription"
+        public static let dimensions = "DimensionDisplayValue"
+        public static let importedAmount = "ImportedAmount"
+        public static let lineNumber = "InvoiceLineNumber"
+        public static let lineDescription = "LineDescription"
+        public static let quantity = "ReceiveNow"
+        public static let unitPrice = "UnitPrice"
+        public static let netAmount = "NetAmount"
+        public static let mainAccount = "MainAccountDisplayValue"
+        public static let isPosted = "IsPosted"
+    }
+
+    /// The header POST body. `InvoiceNumber` is the document's stable key.
+    /// - Throws: `d365.payload_invalid` for a malformed date or amount (nothing is sent then).
+    public static func header(_ doc: InvoiceDocument) throws -> [String: JSONValue] {
+        let posting = doc.postingDate.isEmpty ? doc.invoiceDate : doc.postingDate
+        return [
+            Field.company: .string(doc.company.lowercased()),
+            Field.invoiceNumber: .string(doc.key),
+            Field.invoiceAccount: .string(doc.vendorAccount),
+            Field.vendorAccount: .string(doc.vendorAccount),
+            Field.invoiceDate: .string(try dateTime(doc.invoiceDate, field: "invoiceDate", key: doc.key)),
+            Field.postingDate: .string(try dateTime(posting, field: "postingDate", key: doc.key)),
+            Field.currency: .string(doc.currency),
+            Field.invoiceDescription: .string(doc.description),
+            Field.dimensions: .string(doc.dimensionDisplayValue),
+            Field.importedAmount: try amount(doc.total, field: "total", key: doc.key),
+        ]
+    }
+
+    /// One line's POST body, attached to the `headerReference` the server returned.
+    public static func line(_ line: InvoiceLine, of doc: InvoiceDocument, headerReference: String) throws -> [String: JSONValue] {
+        let value = try amount(line.amount, field: "lines[\(line.lineNumber)].amount", key: doc.key)
+        return [
+            Field.company: .string(doc.company.lowercased()),
+            Field.headerReference: .string(headerReference),
+            Field.lineNumber: .int(line.lineNumber),
+            Field.lineDescription: .string(line.description),
+            Field.quantity: .number("1"),
+            Field.unitPrice: value,
+            Field.netAmount: value,
+            Field.currency: .string(doc.currency),
+            Field.mainAccount: .string(line.mainAccount),
+            Field.dimensions: .string(line.dimensionDisplayValue),
+        ]
+    }
+
+    /// Whether a header row read back is posted (see the type comment).
+    public static func isPosted(_ header: [String: JSONValue]) -> Bool { ODataValue.noYes(header[Field.isPosted]) }
+
+    /// `yyyy-MM-dd` → `yyyy-MM-ddT12:00:00Z` (F&O's date-only convention, §2.3).
+    static func dateTime(_ day: String, field: String, key: String) throws -> String {
+        guard ODataValue.isDay(day) else {
+            throw ConnectorError("d365.payload_invalid", "Document \(key) has \(field) '\(day)', not yyyy-MM-dd.",
+                                 context: ["document.key": key, "field": field])
+        }
+        return day + "T12:00:00Z"
+    }
+
+    /// Decimal text → an exact JSON number, refusing anything that is not plain JSON number syntax
+    /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`): no grouping, no exponent, no leading `+` or `.`.
+    static func amount(_ text: String, field: String, key: String) throws -> JSONValue {
+        guard isPlainDecimal(text) else {
+            throw ConnectorError("d365.payload_invalid", "Document \(key) has \(field) '\(text)', not a plain decimal number.",
+                                 context: ["document.key": key, "field": field])
+        }
+        return .number(text)
+    }
+
+    static func isPlainDecimal(_ text: String) -> Bool {
+        var chars = Substring(text)
+        if chars.first == "-" { chars = chars.dropFirst() }
+        let parts = chars.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let integer = parts.first, !integer.isEmpty, integer.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        if integer.count > 1 && integer.first == "0" { return false }
+        if parts.count == 2 {
+            let fraction = parts[1]
+            return !fraction.isEmpty && fraction.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        return true
+    }
+}
