@@ -1,0 +1,292 @@
+import ConnectorCore
+import ConnectorLedger
+import Foundation
+import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// End to end through the real CLI binary, over real HTTP to the sandbox, with a real SQLite ledger.
+final class NightlyPipelineTests: XCTestCase {
+    var h: Harness!
+
+    override func setUp() async throws {
+        h = try await Harness()
+    }
+
+    override func tearDown() async throws {
+        h?.stop()
+    }
+
+    /// Every invoice the sandbox D365 holds, keyed by InvoiceNumber, with exact decimal amounts.
+    func d365Invoices() async throws -> [String: JSONValue] {
+        var req = URLRequest(url: URL(string: h.baseURL.absoluteString + "/_sandbox/d365/invoices")!)
+        req.httpMethod = "GET"
+        let (data, _) = try await URLSession.shared.data(for: req)
+        let v = try JSONValue.parse(data)
+        var list: [JSONValue] = v.arrayValue ?? []
+        if list.isEmpty, let l = v["invoices"]?.arrayValue { list = l }
+        if list.isEmpty, let l = v["value"]?.arrayValue { list = l }
+        var out: [String: JSONValue] = [:]
+        for inv in list {
+            let header = inv["header"] ?? inv
+            if let n = header["InvoiceNumber"]?.stringValue { out[n] = inv }
+        }
+        return out
+    }
+
+    static func lines(_ inv: JSONValue) -> [JSONValue] {
+        inv["lines"]?.arrayValue ?? inv["VendorInvoiceLine"]?.arrayValue ?? []
+    }
+
+    static func header(_ inv: JSONValue) -> JSONValue { inv["header"] ?? inv }
+
+    static func lineAmount(_ l: JSONValue) -> Decimal {
+        l["NetAmount"]?.decimalValue ?? l["amount"]?.decimalValue ?? .nan
+    }
+
+    func expensifyLabels() async throws -> [String: [String]] {
+        let any = try await h.control("GET", "/_sandbox/expensify/reports")
+        let list = (any as? [[String: Any]]) ?? ((any as? [String: Any])?["reports"] as? [[String: Any]]) ?? []
+        var out: [String: [String]] = [:]
+        for r in list {
+            if let id = r["reportID"] as? String { out[id] = (r["labels"] as? [String]) ?? [] }
+        }
+        return out
+    }
+
+    func testNightlyRunPostsEachReportToItsCompanyWithCentExactTotals() async throws {
+        let r = try h.cli(["run"])
+        XCTAssertTrue(r.stdout.contains("Reports found"), r.stdout)
+        let invoices = try await d365Invoices()
+
+        // Each ready report lands in its company, in its report currency, with the vendor it resolves to.
+        let expected: [(String, String, String, String, String)] = [
+            ("EXP90000001", "usmf", "USD", "EMP-0001", "657.14"),
+            ("EXP90000002", "usmf", "USD", "EMP-0002", "45.01"),     // vendor e-mail differs only in case
+            ("EXP90000005", "usmf", "USD", "EMP-0002", "42.75"),     // card expense left out
+            ("EXP90000006", "usmf", "USD", "V-IVAN-01", "89.99"),    // e-mail → vendor override
+            ("EXP90000021", "gbsi", "GBP", "EMP-1001", "467.45"),
+            ("EXP90000031", "gbsi", "EUR", "EMP-1003", "401.36"),    // EUR report in a GBP company
+            ("EXP90000041", "jpmf", "JPY", "EMP-2001", "21300"),     // ¥: Expensify hundredths / 100, no decimals
+        ]
+        for (key, company, currency, vendor, total) in expected {
+            guard let inv = invoices[key] else { XCTFail("\(key) was not created; have \(invoices.keys.sorted())"); continue }
+            let head = Self.header(inv)
+            XCTAssertEqual(head["dataAreaId"]?.stringValue, company, key)
+            XCTAssertEqual(head["Currency"]?.stringValue, currency, key)
+            XCTAssertEqual(head["InvoiceAccount"]?.stringValue, vendor, key)
+            let sum = Self.lines(inv).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }
+            XCTAssertEqual(sum, dec(total), "\(key) line total")
+        }
+        // Held, empty and unmapped reports create nothing.
+        for key in ["EXP90000003", "EXP90000004", "EXP90000007", "EXP90000008", "EXP90000009", "EXP90000010",
+                    "EXP90000011", "EXP90000012", "EXP90000013", "EXP90000022", "EXP90000051", "EXP90000004-CC"] {
+            XCTAssertNil(invoices[key], "\(key) must not be posted")
+        }
+
+        // Exceptions name the record, the field and the reason.
+        let exceptions = try h.csv("transform/exceptions.csv")
+        func reason(_ report: String, _ field: String) -> String? {
+            exceptions.first { $0["report_id"] == report && $0["field"] == field }?["reason"]
+        }
+        XCTAssertTrue(reason("90000003", "accountEmail")?.contains("on hold") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000007", "categoryGlCode")?.contains("Miscellaneous") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000008", "tag")?.contains("Marketing:Brand") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000009", "currency")?.contains("missing") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000011", "categoryGlCode")?.contains("suspended") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000022", "tag")?.contains("OLD1") ?? false, "\(exceptions)")
+        XCTAssertTrue(reason("90000051", "policyID")?.contains("not mapped") ?? false, "\(exceptions)")
+
+        // Control totals reconcile to the cent with what the sandbox stored, per company and currency.
+        let totals = try h.csv("transform/control-totals.csv").filter { $0["main_account"] == "(all)" }
+        XCTAssertFalse(totals.isEmpty)
+        for t in totals {
+            let stored = invoices.values.filter {
+                Self.header($0)["dataAreaId"]?.stringValue == t["company"] && Self.header($0)["Currency"]?.stringValue == t["currency"]
+            }.flatMap(Self.lines).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }
+            XCTAssertEqual(stored, dec(t["amount"] ?? ""), "control total \(t)")
+        }
+        // Per main account too.
+        let perAccount = try h.csv("transform/control-totals.csv").filter { $0["main_account"] != "(all)" }
+        for t in perAccount {
+            let stored = invoices.values.filter {
+                Self.header($0)["dataAreaId"]?.stringValue == t["company"] && Self.header($0)["Currency"]?.stringValue == t["currency"]
+            }.flatMap(Self.lines).filter { $0["MainAccountDisplayValue"]?.stringValue == t["main_account"] }
+                .reduce(Decimal(0)) { $0 + Self.lineAmount($1) }
+            XCTAssertEqual(stored, dec(t["amount"] ?? ""), "control total \(t)")
+        }
+
+        // Card spend never reaches an employee's invoice.
+        let lines = try h.csv("transform/invoice-lines.csv")
+        for l in lines where l["reimbursable"] == "no" {
+            XCTAssertEqual(l["status"], "company card, not posted", "\(l)")
+            XCTAssertEqual(l["invoice_number"], "", "\(l)")
+        }
+        // Foreign-currency expenses keep their original amount and currency for finance.
+        let eur = lines.first { $0["report_id"] == "90000001" && $0["original_currency"] == "EUR" }
+        XCTAssertEqual(eur?["original_amount"], "200.00")
+        XCTAssertEqual(eur?["amount"], "217.34")
+
+        // Confirmed and empty reports are labelled; held ones are not.
+        let labels = try await expensifyLabels()
+        XCTAssertTrue(labels["90000001"]?.contains("ml-connector") ?? false)
+        XCTAssertTrue(labels["90000010"]?.contains("ml-connector") ?? false, "nothing to post is still labelled")
+        XCTAssertFalse(labels["90000003"]?.contains("ml-connector") ?? true)
+        XCTAssertFalse(labels["90000051"]?.contains("ml-connector") ?? true)
+    }
+
+    func testSecondRunCreatesNothingNew() async throws {
+        try h.cli(["run"])
+        let first = try await d365Invoices()
+        XCTAssertGreaterThan(first.count, 0)
+        let second = try h.cli(["run", "--json"])
+        let v = try JSONValue.parse(second.stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 0, second.stdout)
+        let after = try await d365Invoices()
+        XCTAssertEqual(after.count, first.count)
+        // Rerunning load by hand on the first batch writes nothing new either.
+        let batches = try FileManager.default.contentsOfDirectory(atPath: h.stagingRoot.path).filter { $0.hasPrefix("2") }.sorted()
+        let again = try h.cli(["load", "--batch", batches[0], "--json"])
+        XCTAssertEqual(try JSONValue.parse(again.stdout)["created"]?.int64Value, 0)
+        let final = try await d365Invoices()
+        XCTAssertEqual(final.count, first.count)
+    }
+
+    func testTransformRerunIsByteIdentical() async throws {
+        try h.cli(["extract"])
+        try h.cli(["transform"])
+        let batch = try h.latestBatch()
+        let names = ["invoices.json", "invoice-lines.csv", "exceptions.csv", "control-totals.csv", "reports.csv"]
+        let before = try names.map { try Data(contentsOf: batch.appendingPathComponent("transform/\($0)")) }
+        try h.cli(["transform", "--batch", batch.lastPathComponent])
+        let after = try names.map { try Data(contentsOf: batch.appendingPathComponent("transform/\($0)")) }
+        XCTAssertEqual(before, after)
+        XCTAssertGreaterThan(before[0].count, 100)
+    }
+
+    func testFailedLoadLeavesReportUnlabelledAndNextRunPostsIt() async throws {
+        // The first header POSTs fail with a server error: those reports must stay unlabelled.
+        _ = try await h.control("POST", "/_sandbox/d365/faults", body: ["count": 2, "status": 500, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
+        let first = try h.cli(["run"], expect: 3)
+        XCTAssertTrue(first.stdout.contains("FAILED: 2"), first.stdout)
+        let results = try h.csv("load/results.csv")
+        let failed = results.filter { $0["status"] == "failed" }.compactMap { $0["report_id"] }
+        XCTAssertEqual(failed.count, 2)
+        let labels = try await expensifyLabels()
+        for id in failed { XCTAssertFalse(labels[id]?.contains("ml-connector") ?? true, "failed report \(id) must stay unlabelled") }
+
+        let second = try h.cli(["run", "--json"])
+        let v = try JSONValue.parse(second.stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 2, second.stdout)
+        let invoices = try await d365Invoices()
+        for id in failed { XCTAssertNotNil(invoices["EXP" + id]) }
+        let labels2 = try await expensifyLabels()
+        for id in failed { XCTAssertTrue(labels2[id]?.contains("ml-connector") ?? false) }
+    }
+
+    func testOnHoldVendorIsHeldThenPostsAfterRelease() async throws {
+        try h.cli(["run"])
+        var invoices = try await d365Invoices()
+        XCTAssertNil(invoices["EXP90000003"])
+        _ = try await h.control("PATCH", "/_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003", body: ["OnHoldStatus": "No"])
+        try h.cli(["run"])
+        invoices = try await d365Invoices()
+        XCTAssertEqual(Self.header(invoices["EXP90000003"] ?? .null)["InvoiceAccount"]?.stringValue, "EMP-0003")
+        XCTAssertEqual(Self.lines(invoices["EXP90000003"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("612.00"))
+    }
+
+    func testMalformedRecordIsAnExceptionAndTheRestPosts() async throws {
+        try h.cli(["extract"])
+        let batch = try h.latestBatch()
+        let export = batch.appendingPathComponent("extract/export.json")
+        var text = try String(contentsOf: export, encoding: .utf8)
+        // Break one report's amount (a hand-edit typo) and another's JSON syntax.
+        let r21 = try XCTUnwrap(text.range(of: "\"reportID\":\"90000021\"") ?? text.range(of: "\"reportID\": \"90000021\""))
+        let amount = try XCTUnwrap(text.range(of: "\"amount\":", range: r21.upperBound..<text.endIndex))
+        text.replaceSubrange(amount, with: "\"amount\":\"23,450\",\"x\":")
+        try text.write(to: export, atomically: true, encoding: .utf8)
+        try h.cli(["transform"])
+        try h.cli(["load"])
+        let exceptions = try h.csv("transform/exceptions.csv")
+        XCTAssertTrue(exceptions.contains { $0["report_id"] == "90000021" && $0["field"] == "amount" && ($0["reason"] ?? "").contains("23,450") }, "\(exceptions)")
+        let invoices = try await d365Invoices()
+        XCTAssertNil(invoices["EXP90000021"])
+        XCTAssertNotNil(invoices["EXP90000001"])
+    }
+
+    func testHandEditedInvoicesAreRefusedByLoad() async throws {
+        try h.cli(["extract"])
+        try h.cli(["transform"])
+        let file = try h.latestBatch().appendingPathComponent("transform/invoices.json")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "657.14", with: "757.14")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let r = try h.cli(["load"], expect: 1)
+        XCTAssertTrue(r.stderr.contains("changed after transform"), r.stderr)
+        let invoices = try await d365Invoices()
+        XCTAssertTrue(invoices.isEmpty)
+    }
+
+    func testCardModePostsCardSpendToTheIssuerNeverToTheEmployee() async throws {
+        h.stop()
+        h = try await Harness { c in
+            var cards = c["companyCards"] as! [String: Any]
+            cards["mode"] = "separateInvoice"
+            c["companyCards"] = cards
+        }
+        try h.cli(["run"])
+        let invoices = try await d365Invoices()
+        XCTAssertEqual(Self.header(invoices["EXP90000004-CC"] ?? .null)["InvoiceAccount"]?.stringValue, "AMEX-US")
+        XCTAssertEqual(Self.lines(invoices["EXP90000004-CC"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("345.50"))
+        XCTAssertNil(invoices["EXP90000004"], "a card-only report has no employee invoice")
+        XCTAssertEqual(Self.lines(invoices["EXP90000005"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("42.75"))
+        XCTAssertEqual(Self.header(invoices["EXP90000005-CC"] ?? .null)["InvoiceAccount"]?.stringValue, "AMEX-US")
+        XCTAssertEqual(Self.header(invoices["EXP90000041-CC"] ?? .null)["InvoiceAccount"]?.stringValue, "JCB-JP")
+        XCTAssertEqual(Self.lines(invoices["EXP90000041-CC"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("4200"))
+        // No employee vendor ever carries a card line.
+        let lines = try h.csv("transform/invoice-lines.csv")
+        for l in lines where l["reimbursable"] == "no" {
+            XCTAssertTrue(["AMEX-US", "AMEX-UK", "JCB-JP"].contains(l["vendor"] ?? ""), "\(l)")
+        }
+    }
+
+    func testThrottlingAndExpiredTokensAreRidden() async throws {
+        _ = try await h.control("POST", "/_sandbox/d365/faults", body: ["count": 3, "status": 429, "retryAfter": 1])
+        _ = try await h.control("POST", "/_sandbox/entra/settings?tokenLifetime=1")
+        try h.cli(["run"])
+        let invoices = try await d365Invoices()
+        XCTAssertNotNil(invoices["EXP90000001"])
+    }
+
+    func testSecretsNeverLeak() async throws {
+        _ = try h.cli(["run", "--verbose"])
+        let r = try h.cli(["status"])
+        var haystack = r.stdout + r.stderr
+        let enumerator = FileManager.default.enumerator(at: h.dir, includingPropertiesForKeys: nil)!
+        for case let url as URL in enumerator where !url.hasDirectoryPath {
+            haystack += String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self)
+        }
+        let verbose = try h.cli(["run", "--verbose"])
+        haystack += verbose.stdout + verbose.stderr
+        for secret in [Harness.secrets["EXPENSIFY_PARTNER_USER_SECRET"]!, Harness.secrets["D365_CLIENT_SECRET"]!] {
+            XCTAssertFalse(haystack.contains(secret), "a secret leaked")
+        }
+        XCTAssertGreaterThan(haystack.count, 1000)
+    }
+
+    func testLedgerRecordsStagesReportsAndAudit() async throws {
+        try h.cli(["run"])
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let batch = try XCTUnwrap(try ledger.latestBatch())
+        let stages = try ledger.stageRuns(batchID: batch.id).map(\.stage)
+        XCTAssertEqual(stages, ["extract", "transform", "load", "commit"])
+        XCTAssertEqual(try ledger.report("90000001")?.state, "committed")
+        XCTAssertEqual(try ledger.report("90000003")?.state, "held")
+        XCTAssertEqual(try ledger.report("90000010")?.state, "committed")
+        let events = try ledger.auditEvents(entityID: "90000003").map(\.event)
+        XCTAssertTrue(events.contains("exception"))
+        XCTAssertEqual(try ledger.watermark().map { $0 < "2026-11-20" }, true)
+        let status = try h.cli(["status", "--report", "90000003"])
+        XCTAssertTrue(status.stdout.contains("held"), status.stdout)
+    }
+}
