@@ -1,7 +1,452 @@
 import Foundation
 
-/// Simulated Entra ID token endpoint and D365 F&O OData service (placeholder; being written).
+/// Simulated Microsoft Entra ID token endpoint and Dynamics 365 F&O OData `/data` service, seeded from
+/// `samples/sandbox/d365.json` and following `d365-fo-odata.md`.
+///
+/// Routes: `POST /{tenant}/oauth2/v2.0/token`, `POST /{tenant}/oauth2/token`, everything under `/data`, and the
+/// test-only controls under `/_sandbox/d365/` and `/_sandbox/entra/`. Requests that are not these answer nil.
 public actor D365Simulator: SimulatorHandler {
-    public init(seedFile: URL) throws {}
-    public func handle(_ request: SimRequest) async -> SimResponse? { nil }
+    private let seedFile: URL
+    private var seed: D365Seed
+    private var settings: D365Settings
+    private var store: D365Store
+    private var tokens: [String: EntraIssuedToken] = [:]
+    /// Added to the wall clock (control route `/_sandbox/d365/clock`), so tests can age tokens and windows.
+    private var clockOffset: Double = 0
+    private var throttle: [String: ThrottleState] = [:]
+    private var faults: [FaultRule] = []
+    private var requestLog: [LogEntry] = []
+    private var logSequence = 0
+
+    struct ThrottleState {
+        var accepted: [Double] = []
+        var strikes = 0
+    }
+
+    struct FaultRule {
+        var remaining: Int
+        var status: Int
+        var retryAfter: Int?
+        var method: String?
+        var entitySet: String?
+        var message: String?
+
+        var json: D365JSON {
+            var o = D365JSONObject()
+            o["count"] = .int(remaining)
+            o["status"] = .int(status)
+            if let retryAfter { o["retryAfter"] = .int(retryAfter) }
+            if let method { o["method"] = .string(method) }
+            if let entitySet { o["entitySet"] = .string(entitySet) }
+            if let message { o["message"] = .string(message) }
+            return .object(o)
+        }
+    }
+
+    struct LogEntry {
+        var sequence: Int
+        var time: String
+        var system: String
+        var method: String
+        var url: String
+        var status: Int
+        var clientId: String?
+        var parts: [D365BatchLogPart]
+    }
+
+    public init(seedFile: URL) throws {
+        self.seedFile = seedFile
+        let seed = try D365Seed.load(seedFile)
+        self.seed = seed
+        self.settings = seed.settings
+        self.store = seed.store
+    }
+
+    public func handle(_ request: SimRequest) async -> SimResponse? {
+        let path = request.path
+        if path.hasPrefix("/_sandbox/d365/") || path == "/_sandbox/d365" || path.hasPrefix("/_sandbox/entra/") {
+            return control(request)
+        }
+        if path == "/data" || path.hasPrefix("/data/") {
+            return data(request)
+        }
+        if let (tenant, version) = EntraTokenEndpoint.match(path) {
+            let endpoint = EntraTokenEndpoint(tenants: seed.tenants, applications: seed.applications, resources: seed.resources,
+                                              baseURL: request.baseURL, lifetimeSeconds: settings.tokenLifetimeSeconds, now: now)
+            let (response, issued) = endpoint.handle(request, tenant: tenant, version: version)
+            if let (token, info) = issued { tokens[token] = info }
+            log(system: "entra", method: request.method, url: redacted(request), status: response.status,
+                clientId: issued?.1.clientId, parts: [])
+            return response
+        }
+        return nil
+    }
+
+    // MARK: Clock, log
+
+    private var now: Double { Date().timeIntervalSince1970 + clockOffset }
+
+    private func redacted(_ request: SimRequest) -> String {
+        guard let query = request.query, !query.isEmpty else { return request.path }
+        let sensitive = ["secret", "token", "password", "assertion", "code", "key"]
+        let items = query.split(separator: "&").map { item -> String in
+            let name = String(item.split(separator: "=", maxSplits: 1).first ?? "")
+            let decoded = (name.removingPercentEncoding ?? name).lowercased()
+            if sensitive.contains(where: { decoded.contains($0) }), decoded != "$skiptoken" { return name + "=***" }
+            return String(item)
+        }
+        return request.path + "?" + items.joined(separator: "&")
+    }
+
+    private func log(system: String, method: String, url: String, status: Int, clientId: String?, parts: [D365BatchLogPart]) {
+        logSequence += 1
+        requestLog.append(LogEntry(sequence: logSequence, time: D365Date(seconds: Int64(now)).iso, system: system, method: method,
+                                   url: url, status: status, clientId: clientId, parts: parts))
+        if requestLog.count > 20_000 { requestLog.removeFirst(requestLog.count - 20_000) }
+    }
+
+    // MARK: /data
+
+    private func caller(for request: SimRequest) -> (D365Caller?, String?) {
+        guard let auth = request.headers["authorization"], auth.count > 7, auth.prefix(7).lowercased() == "bearer " else {
+            return (nil, nil)
+        }
+        let token = auth.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard let info = tokens[token], info.expiresAt > now else { return (nil, token) }
+        guard let registration = seed.registrations.first(where: { $0.clientId.caseInsensitiveCompare(info.clientId) == .orderedSame }),
+              let user = seed.users.first(where: { $0.userId.caseInsensitiveCompare(registration.userId) == .orderedSame }),
+              user.enabled else { return (nil, token) }
+        return (D365Caller(clientId: info.clientId, userId: user.userId, companies: user.companies, defaultCompany: user.defaultCompany), token)
+    }
+
+    private func throttleMessage() -> String {
+        "Number of requests exeeded the limit of \(settings.requestsPerWindow) over the time window of \(settings.windowSeconds) seconds."
+    }
+
+    private func tooMany(_ message: String, retryAfter: Int) -> SimResponse {
+        D365Responses.json(429, D365Responses.obj([("error", D365Responses.obj([("code", .string("")), ("message", .string(message))]))]),
+                           headers: [("Retry-After", String(retryAfter))])
+    }
+
+    /// Sliding-window user-based limit; Retry-After doubles while a client keeps sending after a 429.
+    private func checkThrottle(_ clientId: String) -> SimResponse? {
+        let t = now
+        var state = throttle[clientId] ?? ThrottleState()
+        let window = Double(settings.windowSeconds)
+        state.accepted.removeAll { $0 <= t - window }
+        if state.accepted.count >= settings.requestsPerWindow, let oldest = state.accepted.first {
+            state.strikes += 1
+            let base = max(1, Int((oldest + window - t).rounded(.up)))
+            let retryAfter = min(base << min(state.strikes - 1, 10), 3600)
+            throttle[clientId] = state
+            return tooMany(throttleMessage(), retryAfter: retryAfter)
+        }
+        state.strikes = 0
+        state.accepted.append(t)
+        throttle[clientId] = state
+        return nil
+    }
+
+    private func injectedFault(_ request: SimRequest, token: String?) -> SimResponse? {
+        let set = D365Route.entitySetName(request.path)
+        guard let index = faults.firstIndex(where: { f in
+            f.remaining > 0 && (f.method.map { $0.uppercased() == request.method } ?? true) && (f.entitySet.map { $0 == set } ?? true)
+        }) else { return nil }
+        faults[index].remaining -= 1
+        let f = faults[index]
+        if faults[index].remaining <= 0 { faults.remove(at: index) }
+        let retryHeader = f.retryAfter.map { [("Retry-After", String($0))] } ?? []
+        switch f.status {
+        case 401:
+            // As if the token expired: it stops working.
+            if let token { tokens[token]?.expiresAt = now - 1 }
+            return D365Responses.unauthorized()
+        case 429:
+            return tooMany(f.message ?? throttleMessage(), retryAfter: f.retryAfter ?? 1)
+        case 503:
+            return D365Responses.json(503, D365Responses.obj([("error", D365Responses.obj([
+                ("code", .string("")),
+                ("message", .string(f.message ?? "This request could not be processed at this time due to system experiencing high resource utilization.")),
+            ]))]), headers: retryHeader)
+        default:
+            var r = D365Responses.odataError(f.status, inner: f.message ?? "Simulated failure injected by the sandbox (status \(f.status)).",
+                                             type: "System.Exception")
+            r.headers += retryHeader
+            return r
+        }
+    }
+
+    private func data(_ request: SimRequest) -> SimResponse {
+        let (caller, token) = caller(for: request)
+        var clientId = caller?.clientId
+        if clientId == nil, let token { clientId = tokens[token]?.clientId }
+        var response: SimResponse
+        var parts: [D365BatchLogPart] = []
+        if let fault = injectedFault(request, token: token) {
+            response = fault
+        } else if let caller {
+            if let throttled = checkThrottle(caller.clientId) {
+                response = throttled
+            } else {
+                let service = D365DataService(
+                    ctx: D365WriteContext(caller: caller, settings: settings, companies: seed.companies,
+                                          now: D365Date(seconds: Int64(now)), ieee754: false),
+                    baseURL: request.baseURL)
+                let r = ODataRequest(method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers,
+                                     body: request.body)
+                if case .batch? = D365Route.parse(request.path) {
+                    (response, parts) = service.batch(r, store: &store)
+                } else {
+                    response = service.handle(r, store: &store)
+                }
+            }
+        } else {
+            response = D365Responses.unauthorized()
+        }
+        log(system: "d365", method: request.method, url: redacted(request), status: response.status, clientId: clientId, parts: parts)
+        return response
+    }
+
+    // MARK: Control routes
+
+    private func controlError(_ status: Int, _ message: String) -> SimResponse {
+        D365Responses.plain(status, D365Responses.obj([("error", .string(message))]))
+    }
+
+    private func bodyObject(_ request: SimRequest) -> Result<D365JSONObject, D365Failure> {
+        if request.body.isEmpty { return .success(D365JSONObject()) }
+        do {
+            guard let o = try D365JSONParser.parse(request.body).objectValue else {
+                return .failure(D365Failure(controlError(400, "body must be a JSON object")))
+            }
+            return .success(o)
+        } catch {
+            return .failure(D365Failure(controlError(400, "invalid JSON: \(error)")))
+        }
+    }
+
+    private func control(_ request: SimRequest) -> SimResponse {
+        switch (request.method, request.path) {
+        case ("POST", "/_sandbox/d365/reset"):
+            do {
+                let fresh = try D365Seed.load(seedFile)
+                seed = fresh
+                settings = fresh.settings
+                store = fresh.store
+                throttle = [:]
+                faults = []
+                requestLog = []
+                clockOffset = 0
+                return D365Responses.plain(200, D365Responses.obj([("status", .string("reset"))]))
+            } catch {
+                return controlError(500, "seed could not be loaded: \(error)")
+            }
+        case ("GET", "/_sandbox/d365/settings"), ("GET", "/_sandbox/entra/settings"):
+            return D365Responses.plain(200, settings.json)
+        case ("POST", "/_sandbox/d365/settings"), ("PATCH", "/_sandbox/d365/settings"):
+            switch bodyObject(request) {
+            case .failure(let f): return f.response
+            case .success(let o):
+                var s = settings
+                do { try s.apply(o) } catch { return controlError(400, "\(error)") }
+                settings = s
+                return D365Responses.plain(200, settings.json)
+            }
+        case ("POST", "/_sandbox/entra/settings"):
+            var lifetime = request.queryValue("tokenLifetime").flatMap { Int($0) }
+            if lifetime == nil, case .success(let o) = bodyObject(request) {
+                lifetime = (o["tokenLifetime"] ?? o["tokenLifetimeSeconds"])?.intValue
+            }
+            guard let lifetime, lifetime >= 0 else { return controlError(400, "tokenLifetime (seconds, >= 0) is required") }
+            settings.tokenLifetimeSeconds = lifetime
+            return D365Responses.plain(200, D365Responses.obj([("tokenLifetimeSeconds", .int(lifetime))]))
+        case ("POST", "/_sandbox/entra/revoke"):
+            let n = tokens.count
+            tokens = [:]
+            return D365Responses.plain(200, D365Responses.obj([("revoked", .int(n))]))
+        case ("GET", "/_sandbox/d365/clock"):
+            return clockJSON()
+        case ("POST", "/_sandbox/d365/clock"):
+            guard let s = request.queryValue("advanceSeconds"), let seconds = Double(s), seconds.isFinite else {
+                return controlError(400, "advanceSeconds is required")
+            }
+            clockOffset += seconds
+            return clockJSON()
+        case ("GET", "/_sandbox/d365/faults"):
+            return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
+        case ("DELETE", "/_sandbox/d365/faults"):
+            faults = []
+            return D365Responses.plain(200, D365Responses.obj([("faults", .array([]))]))
+        case ("POST", "/_sandbox/d365/faults"):
+            return addFault(request)
+        case ("GET", "/_sandbox/d365/requests"):
+            return requestsJSON()
+        case ("DELETE", "/_sandbox/d365/requests"):
+            requestLog = []
+            return D365Responses.plain(200, D365Responses.obj([("requests", .array([]))]))
+        case ("POST", "/_sandbox/d365/post"):
+            return post(request)
+        case ("GET", "/_sandbox/d365/invoices"):
+            return invoicesJSON(request)
+        case ("PATCH", "/_sandbox/d365/vendors"), ("POST", "/_sandbox/d365/vendors"):
+            return editVendor(request)
+        default:
+            return controlError(404, "unknown sandbox control route \(request.method) \(request.path)")
+        }
+    }
+
+    private func clockJSON() -> SimResponse {
+        D365Responses.plain(200, D365Responses.obj([
+            ("now", .string(D365Date(seconds: Int64(now)).iso)), ("offsetSeconds", .number(String(Int64(clockOffset)))),
+        ]))
+    }
+
+    private func addFault(_ request: SimRequest) -> SimResponse {
+        let o: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): o = b
+        }
+        guard let count = o["count"]?.intValue, count > 0 else { return controlError(400, "count (> 0) is required") }
+        guard let status = o["status"]?.intValue, (400...599).contains(status) else {
+            return controlError(400, "status (for example 429, 401, 500 or 503) is required")
+        }
+        let entitySet = o["entitySet"]?.stringValue
+        if let entitySet, entitySet != "$batch", entitySet != "$metadata", D365Schema.entitySet(entitySet) == nil {
+            return controlError(400, "unknown entitySet '\(entitySet)'")
+        }
+        let rule = FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
+                             method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue)
+        faults.append(rule)
+        return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
+    }
+
+    private func requestsJSON() -> SimResponse {
+        let entries = requestLog.map { e -> D365JSON in
+            var o = D365JSONObject()
+            o["sequence"] = .int(e.sequence)
+            o["time"] = .string(e.time)
+            o["system"] = .string(e.system)
+            o["method"] = .string(e.method)
+            o["url"] = .string(e.url)
+            o["status"] = .int(e.status)
+            if let c = e.clientId { o["clientId"] = .string(c) }
+            if !e.parts.isEmpty {
+                o["parts"] = .array(e.parts.map { p in
+                    var po = D365JSONObject()
+                    if let id = p.contentId { po["contentId"] = .string(id) }
+                    po["method"] = .string(p.method)
+                    po["url"] = .string(p.url)
+                    po["status"] = .int(p.status)
+                    return .object(po)
+                })
+            }
+            return .object(o)
+        }
+        return D365Responses.plain(200, D365Responses.obj([("requests", .array(entries))]))
+    }
+
+    private func entityJSON(_ schema: D365EntitySchema, _ row: D365Row) -> D365JSONObject {
+        var o = D365JSONObject()
+        for p in schema.properties { o[p.name] = row[p.name].json() }
+        return o
+    }
+
+    private func invoiceJSON(header: D365Row, lines: [D365Row], posted: D365PostedInvoice?) -> D365JSON {
+        var o = D365JSONObject()
+        o["posted"] = .bool(posted != nil)
+        if let posted {
+            o["voucher"] = .string(posted.voucher)
+            o["postedAt"] = .string(posted.postedAt.iso)
+        }
+        for (k, v) in entityJSON(D365Schema.vendorInvoiceHeaders, header).pairs { o[k] = v }
+        let total = lines.reduce(Decimal(0)) { $0 + $1.decimal("NetAmount") }
+        o["lineTotal"] = .decimal(total)
+        o["lines"] = .array(lines.map { .object(entityJSON(D365Schema.vendorInvoiceLines, $0)) })
+        return .object(o)
+    }
+
+    private func invoicesJSON(_ request: SimRequest) -> SimResponse {
+        let company = request.queryValue("dataAreaId")?.lowercased()
+        let postedFilter = request.queryValue("posted").map { $0.lowercased() == "true" }
+        var items: [(String, String, D365JSON)] = []
+        if postedFilter != true {
+            for h in store.rows(D365Schema.vendorInvoiceHeaders.setName) where company == nil || h.string("dataAreaId") == company {
+                let lines = store.lines(company: h.string("dataAreaId"), reference: h.string("HeaderReference"))
+                items.append((h.string("dataAreaId"), h.string("HeaderReference"), invoiceJSON(header: h, lines: lines, posted: nil)))
+            }
+        }
+        if postedFilter != false {
+            for p in store.posted.values where company == nil || p.header.string("dataAreaId") == company {
+                items.append((p.header.string("dataAreaId"), p.header.string("HeaderReference"),
+                              invoiceJSON(header: p.header, lines: p.lines, posted: p)))
+            }
+        }
+        items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        return D365Responses.plain(200, D365Responses.obj([("invoices", .array(items.map(\.2)))]))
+    }
+
+    /// Posts a pending invoice: it leaves VendorInvoiceHeaders/Lines and is kept (locked) in the posted store.
+    private func post(_ request: SimRequest) -> SimResponse {
+        guard let company = request.queryValue("dataAreaId")?.lowercased(), let ref = request.queryValue("HeaderReference") else {
+            return controlError(400, "dataAreaId and HeaderReference are required")
+        }
+        if store.postedInvoice(company: company, reference: ref) != nil {
+            return controlError(409, "invoice \(company)/\(ref) is already posted")
+        }
+        guard let header = store.header(company: company, reference: ref) else {
+            return controlError(404, "no pending invoice \(company)/\(ref)")
+        }
+        let lines = store.lines(company: company, reference: ref)
+        guard !lines.isEmpty else { return controlError(400, "pending invoice \(company)/\(ref) has no lines and cannot be posted") }
+        let voucher = "APIN" + String(format: "%06d", store.voucherNext)
+        store.voucherNext += 1
+        let posted = D365PostedInvoice(header: header, lines: lines, voucher: voucher, postedAt: D365Date(seconds: Int64(now)))
+        for line in lines { store.remove(D365Schema.vendorInvoiceLines, key: line.values) }
+        store.remove(D365Schema.vendorInvoiceHeaders, key: header.values)
+        store.posted[D365Store.postedKey(company, ref)] = posted
+        return D365Responses.plain(200, invoiceJSON(header: header, lines: lines, posted: posted))
+    }
+
+    /// Edits (PATCH) or creates (POST) a vendor: `?dataAreaId=usmf&VendorAccountNumber=EMP-0003` + JSON fields.
+    private func editVendor(_ request: SimRequest) -> SimResponse {
+        let schema = D365Schema.vendorsV2
+        let o: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): o = b
+        }
+        let company = (request.queryValue("dataAreaId") ?? o["dataAreaId"]?.stringValue)?.lowercased()
+        let account = request.queryValue("VendorAccountNumber") ?? o["VendorAccountNumber"]?.stringValue
+        guard let company, let account, !company.isEmpty, !account.isEmpty else {
+            return controlError(400, "dataAreaId and VendorAccountNumber are required")
+        }
+        var provided: [String: D365Value] = [:]
+        for (k, v) in o.pairs {
+            guard let p = schema.property(k) else { return controlError(400, "unknown VendorsV2 property '\(k)'") }
+            switch D365Convert.value(v, for: p, ieee754: true) {
+            case .success(let value): provided[k] = value
+            case .failure(let e): return controlError(400, "\(k): \(e.message)")
+            }
+        }
+        let existing = store.vendor(company: company, account: account)
+        var row: D365Row
+        if request.method == "PATCH" {
+            guard let existing else { return controlError(404, "no vendor \(company)/\(account)") }
+            row = existing
+            for (k, v) in provided where !schema.keys.contains(k) { row.values[k] = v }
+            row.version += 1
+            store.replace(schema, row)
+        } else {
+            guard existing == nil else { return controlError(409, "vendor \(company)/\(account) already exists") }
+            guard seed.companies.contains(where: { $0.dataAreaId == company }) else { return controlError(400, "unknown company \(company)") }
+            var values: [String: D365Value] = [:]
+            for p in schema.properties { values[p.name] = p.defaultValue }
+            for (k, v) in provided { values[k] = v }
+            values["dataAreaId"] = .string(company)
+            values["VendorAccountNumber"] = .string(account)
+            row = store.insert(schema, values)
+        }
+        return D365Responses.plain(request.method == "POST" ? 201 : 200, .object(entityJSON(schema, row)))
+    }
 }
