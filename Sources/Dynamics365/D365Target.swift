@@ -141,6 +141,13 @@ public struct D365Target: TargetSystem {
                 failure.message += " The follow-up lookup failed too (\(Self.code(of: lookup))); the next run will look again."
                 return Self.failed(doc.key, failure, reference: nil, written: 0)
             }
+        } catch let error as ConnectorError where VendorInvoicePayload.isDuplicateInvoiceRejection(error) {
+            // The number is taken. If it is a pending invoice the caller did not know about, continue it;
+            // otherwise it is posted or out of reach: nothing is written and a person decides.
+            if let found = try? await findExisting([doc])[doc.key] { return await complete(doc, existing: found) }
+            return DocumentLoadResult(key: doc.key, status: .locked, erpReference: nil, linesWritten: 0,
+                                      errorCode: "d365.duplicate_invoice",
+                                      errorMessage: "D365 already holds invoice number \(doc.key) outside the pending invoices (probably posted): \(error.message)")
         } catch {
             return Self.failed(doc.key, error, reference: nil, written: 0)
         }

@@ -14,6 +14,10 @@ import Foundation
 /// - Posted state: the pending-invoice entity has no documented posted flag (§3.1; posting normally removes
 ///   the pending invoice). A header carrying `IsPosted` = Yes is treated as posted; otherwise it is pending.
 /// - `HeaderReference`: never assumed; always read from the 201 body (§3.1 note, [UNCERTAIN]).
+/// - Duplicate invoice numbers: F&O rejects an `InvoiceNumber` already used for the vendor (§3.1), also by a
+///   posted invoice that has left the pending tables. A header POST refused with a 400 whose Infolog says the
+///   number is "already used" therefore means "this document is already in the ERP, probably posted"; the exact
+///   text is not documented, so this is matched loosely in `isDuplicateInvoiceRejection`.
 ///
 /// Amounts are JSON numbers built from the document's decimal text, never through `Double`.
 public enum VendorInvoicePayload {
@@ -74,6 +78,13 @@ public enum VendorInvoicePayload {
             Field.mainAccount: .string(line.mainAccount),
             Field.dimensions: .string(line.dimensionDisplayValue),
         ]
+    }
+
+    /// Whether a header POST was refused because the invoice number exists already (see the type comment).
+    public static func isDuplicateInvoiceRejection(_ error: ConnectorError) -> Bool {
+        guard error.code == "d365.validation" else { return false }
+        let text = error.message.lowercased()
+        return text.contains("already used") || (text.contains("invoice number") && text.contains("already exists"))
     }
 
     /// Whether a header row read back is posted (see the type comment).

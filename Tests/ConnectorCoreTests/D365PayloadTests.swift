@@ -82,6 +82,14 @@ final class D365PayloadTests: XCTestCase {
         XCTAssertEqual(try VendorInvoicePayload.header(doc)["Date"], .string("2026-11-12T12:00:00Z"))
     }
 
+    func testDuplicateInvoiceRejectionIsRecognised() {
+        XCTAssertTrue(VendorInvoicePayload.isDuplicateInvoiceRejection(
+            ConnectorError("d365.validation", "Invoice number 'EXP-90000001' is already used for vendor account 'EMP-0001'.")))
+        XCTAssertFalse(VendorInvoicePayload.isDuplicateInvoiceRejection(
+            ConnectorError("d365.validation", "Vendor 'EMP-0003' is on hold (Invoice) and cannot be invoiced.")))
+        XCTAssertFalse(VendorInvoicePayload.isDuplicateInvoiceRejection(ConnectorError("d365.server_error", "already used")))
+    }
+
     func testPostedFlag() {
         XCTAssertTrue(VendorInvoicePayload.isPosted(["IsPosted": .string("Yes")]))
         XCTAssertFalse(VendorInvoicePayload.isPosted(["IsPosted": .string("No")]))
