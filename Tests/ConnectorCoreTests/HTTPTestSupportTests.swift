@@ -3,6 +3,9 @@ import ConnectorHTTP
 import Foundation
 import Logging
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Shared helpers for the HTTP, Expensify and D365 unit tests (no test cases here).
 
@@ -123,3 +126,86 @@ func decodeForm(_ data: Data?) -> [String: String] {
 }
 
 let noRetryDelays = RetryPolicy(maxAttempts: 3, baseDelay: 0, maxDelay: 0, jitter: 0)
+
+/// The real simulators (`ml-sandbox`, built with the package) in a child process on a free loopback port,
+/// for over-the-wire tests. The test target does not depend on the `Sandbox` library, so it runs the
+/// executable; `stop()` ends it.
+final class SandboxProcess: @unchecked Sendable {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    let url: URL
+    private let process: Process
+
+    private init(url: URL, process: Process) {
+        self.url = url
+        self.process = process
+    }
+
+    /// Starts the sandbox; skips the test when the executable has not been built.
+    static func start() throws -> SandboxProcess {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-sandbox")
+        let candidates = [besideTests, repo.appendingPathComponent(".build/debug/ml-sandbox")]
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("ml-sandbox is not built; run `swift build --product ml-sandbox`")
+        }
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-sandbox-\(UUID().uuidString).url")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--port", String(try freeLoopbackPort()), "--seeds", repo.appendingPathComponent("samples/sandbox").path,
+                             "--ready-file", ready.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let data = FileManager.default.contents(atPath: ready.path), let text = String(data: data, encoding: .utf8),
+               let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil {
+                try? FileManager.default.removeItem(at: ready)
+                return SandboxProcess(url: url, process: process)
+            }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        throw ConnectorError("test.sandbox", "ml-sandbox did not start")
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    /// Calls a `/_sandbox/...` control route; returns the status and parsed JSON body.
+    @discardableResult
+    func control(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, JSONValue?) {
+        guard let target = URL(string: url.absoluteString + path) else { throw ConnectorError("test.url", path) }
+        let response = try await URLSessionTransport().send(HTTPRequest(
+            method: method, url: target, headers: body == nil ? [:] : ["Content-Type": "application/json"],
+            body: body.map { Data($0.utf8) }, timeout: 10))
+        return (response.status, try? JSONValue.parse(response.body))
+    }
+
+    /// A port nobody listens on right now (bound to 0, read back, released).
+    private static func freeLoopbackPort() throws -> Int {
+        #if os(Linux)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw ConnectorError("test.port", "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard bound else { throw ConnectorError("test.port", "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
