@@ -145,4 +145,30 @@ final class D365BatchTests: XCTestCase {
         XCTAssertEqual(parts.compactMap { $0["status"] as? Int }, [201, 201, 201])
         XCTAssertEqual(parts.last?["url"] as? String, "/data/VendorInvoiceHeaders(dataAreaId='gbsi',HeaderReference='00000001')/VendorInvoiceLine")
     }
+
+    func testFaultNamingAnEntitySetFailsTheMatchingOperationInsideABatch() async throws {
+        let h = try D365Harness()
+        let token = try await h.token()
+        _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"status":500,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
+        let body = batch([changeset("cs", [
+            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-F")),
+            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+        ])])
+        let (r, text) = await send(h, body, token: token)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(statusLines(text), ["HTTP/1.1 500 Internal Server Error"])
+        let none = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [Any]
+        XCTAssertEqual(none?.count, 0, "the changeset was rolled back")
+        let (_, retried) = await send(h, body, token: token)
+        XCTAssertEqual(statusLines(retried), ["HTTP/1.1 201 Created", "HTTP/1.1 201 Created"])
+    }
+
+    func testFaultWithoutEntitySetFailsTheWholeBatch() async throws {
+        let h = try D365Harness()
+        let token = try await h.token()
+        _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"status":503,"retryAfter":3,"entitySet":"$batch"}"#)
+        let (r, _) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-G"))])]), token: token)
+        XCTAssertEqual(r.status, 503)
+        XCTAssertEqual(h.header(r, "Retry-After"), "3")
+    }
 }

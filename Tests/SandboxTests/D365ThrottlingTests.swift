@@ -77,6 +77,10 @@ final class D365ThrottlingTests: XCTestCase {
         XCTAssertEqual(invoices["invoices"]?.arrayValue?.first?["lines"]?.arrayValue?.count, 0, "the failed write had no effect")
         let retried = await h.send("POST", "/data/VendorInvoiceLines", body: h.lineBody(ref, #""NetAmount":1"#), token: token)
         XCTAssertEqual(retried.status, 201)
+        _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"status":500,"entitySet":"VendorInvoiceLines"}"#)
+        let viaNavigation = await h.send("POST", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')/VendorInvoiceLine",
+                                         body: #"{"NetAmount":2}"#, token: token)
+        XCTAssertEqual(viaNavigation.status, 500, "a navigation POST creates VendorInvoiceLines")
         let listed = h.json(await h.control("GET", "/_sandbox/d365/faults"))["faults"] as? [Any]
         XCTAssertEqual(listed?.count, 0)
     }

@@ -176,7 +176,7 @@ enum D365Batch {
 extension D365DataService {
     /// Executes a `$batch`: each changeset atomically (a failed changeset is rolled back and answered by a single
     /// error part); processing stops after the first failure unless `Prefer: odata.continue-on-error`.
-    func batch(_ r: ODataRequest, store: inout D365Store) -> (SimResponse, [D365BatchLogPart]) {
+    func batch(_ r: ODataRequest, store: inout D365Store, faults: inout [D365FaultRule]) -> (SimResponse, [D365BatchLogPart]) {
         guard r.method == "POST" else { return (D365Responses.methodNotAllowed(r.method), []) }
         guard let boundary = D365Batch.boundary(r.headers["content-type"]) else {
             return (D365Responses.badRequest("The batch request must have a Content-Type of multipart/mixed with a boundary."), [])
@@ -200,6 +200,8 @@ extension D365DataService {
             let response: SimResponse
             if case .batch? = D365Route.parse(path) {
                 response = D365Responses.badRequest("A $batch request cannot be nested inside another $batch request.")
+            } else if let fault = D365FaultRule.take(&faults, method: op.method, entitySet: D365Route.entitySetName(path), insideBatch: true) {
+                response = fault.response(ctx.settings)
             } else {
                 response = handle(inner, store: &store)
             }

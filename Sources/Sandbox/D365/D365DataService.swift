@@ -23,12 +23,20 @@ enum D365Route {
     case entity(D365EntitySchema, [String: D365Value])
     case navigation(D365EntitySchema, [String: D365Value], D365Navigation)
 
-    /// The entity set (or `$batch`/`$metadata`) a request addresses, for fault matching.
+    /// The entity set (or `$batch`/`$metadata`) a request addresses, for fault matching; a navigation path
+    /// such as `VendorInvoiceHeaders(…)/VendorInvoiceLine` addresses its target set.
     static func entitySetName(_ rawPath: String) -> String {
-        let path = rawPath.removingPercentEncoding ?? rawPath
-        guard path.hasPrefix("/data/") else { return "" }
-        let first = path.dropFirst(6).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return String(first.split(separator: "(", maxSplits: 1).first ?? "")
+        switch parse(rawPath) {
+        case .collection(let s)?, .count(let s)?, .entity(let s, _)?: return s.setName
+        case .navigation(_, _, let nav)?: return nav.targetSet
+        case .batch?: return "$batch"
+        case .metadata?: return "$metadata"
+        case .serviceDocument?, nil:
+            let path = rawPath.removingPercentEncoding ?? rawPath
+            guard path.hasPrefix("/data/") else { return "" }
+            let first = path.dropFirst(6).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return String(first.split(separator: "(", maxSplits: 1).first ?? "")
+        }
     }
 
     /// Case-sensitive routing of a `/data` path; nil means the routing 404.

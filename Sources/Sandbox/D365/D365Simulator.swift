@@ -14,33 +14,13 @@ public actor D365Simulator: SimulatorHandler {
     /// Added to the wall clock (control route `/_sandbox/d365/clock`), so tests can age tokens and windows.
     private var clockOffset: Double = 0
     private var throttle: [String: ThrottleState] = [:]
-    private var faults: [FaultRule] = []
+    private var faults: [D365FaultRule] = []
     private var requestLog: [LogEntry] = []
     private var logSequence = 0
 
     struct ThrottleState {
         var accepted: [Double] = []
         var strikes = 0
-    }
-
-    struct FaultRule {
-        var remaining: Int
-        var status: Int
-        var retryAfter: Int?
-        var method: String?
-        var entitySet: String?
-        var message: String?
-
-        var json: D365JSON {
-            var o = D365JSONObject()
-            o["count"] = .int(remaining)
-            o["status"] = .int(status)
-            if let retryAfter { o["retryAfter"] = .int(retryAfter) }
-            if let method { o["method"] = .string(method) }
-            if let entitySet { o["entitySet"] = .string(entitySet) }
-            if let message { o["message"] = .string(message) }
-            return .object(o)
-        }
     }
 
     struct LogEntry {
@@ -119,15 +99,6 @@ public actor D365Simulator: SimulatorHandler {
         return (D365Caller(clientId: info.clientId, userId: user.userId, companies: user.companies, defaultCompany: user.defaultCompany), token)
     }
 
-    private func throttleMessage() -> String {
-        "Number of requests exeeded the limit of \(settings.requestsPerWindow) over the time window of \(settings.windowSeconds) seconds."
-    }
-
-    private func tooMany(_ message: String, retryAfter: Int) -> SimResponse {
-        D365Responses.json(429, D365Responses.obj([("error", D365Responses.obj([("code", .string("")), ("message", .string(message))]))]),
-                           headers: [("Retry-After", String(retryAfter))])
-    }
-
     /// Sliding-window user-based limit; Retry-After doubles while a client keeps sending after a 429.
     private func checkThrottle(_ clientId: String) -> SimResponse? {
         let t = now
@@ -139,7 +110,7 @@ public actor D365Simulator: SimulatorHandler {
             let base = max(1, Int((oldest + window - t).rounded(.up)))
             let retryAfter = min(base << min(state.strikes - 1, 10), 3600)
             throttle[clientId] = state
-            return tooMany(throttleMessage(), retryAfter: retryAfter)
+            return D365FaultRule.tooMany(D365FaultRule.throttleMessage(settings), retryAfter: retryAfter)
         }
         state.strikes = 0
         state.accepted.append(t)
@@ -148,32 +119,11 @@ public actor D365Simulator: SimulatorHandler {
     }
 
     private func injectedFault(_ request: SimRequest, token: String?) -> SimResponse? {
-        let set = D365Route.entitySetName(request.path)
-        guard let index = faults.firstIndex(where: { f in
-            f.remaining > 0 && (f.method.map { $0.uppercased() == request.method } ?? true) && (f.entitySet.map { $0 == set } ?? true)
-        }) else { return nil }
-        faults[index].remaining -= 1
-        let f = faults[index]
-        if faults[index].remaining <= 0 { faults.remove(at: index) }
-        let retryHeader = f.retryAfter.map { [("Retry-After", String($0))] } ?? []
-        switch f.status {
-        case 401:
-            // As if the token expired: it stops working.
-            if let token { tokens[token]?.expiresAt = now - 1 }
-            return D365Responses.unauthorized()
-        case 429:
-            return tooMany(f.message ?? throttleMessage(), retryAfter: f.retryAfter ?? 1)
-        case 503:
-            return D365Responses.json(503, D365Responses.obj([("error", D365Responses.obj([
-                ("code", .string("")),
-                ("message", .string(f.message ?? "This request could not be processed at this time due to system experiencing high resource utilization.")),
-            ]))]), headers: retryHeader)
-        default:
-            var r = D365Responses.odataError(f.status, inner: f.message ?? "Simulated failure injected by the sandbox (status \(f.status)).",
-                                             type: "System.Exception")
-            r.headers += retryHeader
-            return r
-        }
+        guard let rule = D365FaultRule.take(&faults, method: request.method, entitySet: D365Route.entitySetName(request.path),
+                                            insideBatch: false) else { return nil }
+        // A 401 fault behaves as if the token expired: it stops working.
+        if rule.status == 401, let token { tokens[token]?.expiresAt = now - 1 }
+        return rule.response(settings)
     }
 
     private func data(_ request: SimRequest) -> SimResponse {
@@ -195,7 +145,7 @@ public actor D365Simulator: SimulatorHandler {
                 let r = ODataRequest(method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers,
                                      body: request.body)
                 if case .batch? = D365Route.parse(request.path) {
-                    (response, parts) = service.batch(r, store: &store)
+                    (response, parts) = service.batch(r, store: &store, faults: &faults)
                 } else {
                     response = service.handle(r, store: &store)
                 }
@@ -315,7 +265,7 @@ public actor D365Simulator: SimulatorHandler {
         if let entitySet, entitySet != "$batch", entitySet != "$metadata", D365Schema.entitySet(entitySet) == nil {
             return controlError(400, "unknown entitySet '\(entitySet)'")
         }
-        let rule = FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
+        let rule = D365FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
                              method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue)
         faults.append(rule)
         return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
