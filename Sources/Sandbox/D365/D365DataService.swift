@@ -173,7 +173,14 @@ struct D365DataService {
     }
 
     func related(_ nav: D365Navigation, parent: D365Row, store: D365Store) -> [D365Row] {
-        store.rows(nav.targetSet).filter { row in
+        // Indexed paths for the invoice header ↔ lines navigation.
+        if nav.targetSet == D365Schema.vendorInvoiceLines.setName {
+            return store.lines(company: parent.string("dataAreaId"), reference: parent.string("HeaderReference"))
+        }
+        if nav.targetSet == D365Schema.vendorInvoiceHeaders.setName {
+            return store.header(company: parent.string("dataAreaId"), reference: parent.string("HeaderReference")).map { [$0] } ?? []
+        }
+        return store.rows(nav.targetSet).filter { row in
             nav.constraints.allSatisfy { local, remote in
                 if let a = parent[local].string, let b = row[remote].string { return D365Text.equal(a, b) }
                 return parent[local] == row[remote]

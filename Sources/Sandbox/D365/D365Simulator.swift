@@ -354,7 +354,7 @@ public actor D365Simulator: SimulatorHandler {
         let posted = D365PostedInvoice(header: header, lines: lines, voucher: voucher, postedAt: D365Date(seconds: Int64(now)))
         for line in lines { store.remove(D365Schema.vendorInvoiceLines, key: line.values) }
         store.remove(D365Schema.vendorInvoiceHeaders, key: header.values)
-        store.posted[D365Store.postedKey(company, ref)] = posted
+        store.addPosted(posted)
         return D365Responses.plain(200, invoiceJSON(header: header, lines: lines, posted: posted))
     }
 

@@ -42,6 +42,12 @@ struct D365Store: Sendable {
     /// Company → next HeaderReference number.
     var headerReferenceNext: [String: Int] = [:]
     var voucherNext: Int = 1
+    /// `company|invoiceAccount|invoiceNumber` (folded) → key strings of pending headers (duplicate check).
+    private(set) var invoiceNumberIndex: [String: Set<String>] = [:]
+    /// Same keys for posted invoices.
+    private(set) var postedInvoiceNumbers: Set<String> = []
+    /// `company|headerReference` (folded) → key strings of its lines.
+    private(set) var linesByHeader: [String: Set<String>] = [:]
 
     static func keyString(_ schema: D365EntitySchema, _ values: [String: D365Value]) -> String {
         schema.keys.map { k -> String in
@@ -67,19 +73,66 @@ struct D365Store: Sendable {
         tables[schema.setName]?[D365Store.keyString(schema, key)]
     }
 
+    static func invoiceNumberKey(company: String, invoiceAccount: String, invoiceNumber: String) -> String {
+        [company, invoiceAccount, invoiceNumber].map(D365Text.fold).joined(separator: "\u{1F}")
+    }
+
+    private static func invoiceNumberKey(_ header: D365Row) -> String {
+        invoiceNumberKey(company: header.string("dataAreaId"), invoiceAccount: header.string("InvoiceAccount"),
+                         invoiceNumber: header.string("InvoiceNumber"))
+    }
+
+    private mutating func index(_ schema: D365EntitySchema, _ row: D365Row, adding: Bool) {
+        let key = D365Store.keyString(schema, row.values)
+        switch schema.setName {
+        case "VendorInvoiceHeaders":
+            let k = D365Store.invoiceNumberKey(row)
+            if adding { invoiceNumberIndex[k, default: []].insert(key) } else {
+                invoiceNumberIndex[k]?.remove(key)
+                if invoiceNumberIndex[k]?.isEmpty == true { invoiceNumberIndex[k] = nil }
+            }
+        case "VendorInvoiceLines":
+            let k = D365Store.postedKey(row.string("dataAreaId"), row.string("HeaderReference"))
+            if adding { linesByHeader[k, default: []].insert(key) } else {
+                linesByHeader[k]?.remove(key)
+                if linesByHeader[k]?.isEmpty == true { linesByHeader[k] = nil }
+            }
+        default:
+            break
+        }
+    }
+
     mutating func insert(_ schema: D365EntitySchema, _ values: [String: D365Value]) -> D365Row {
         let row = D365Row(values: values, recId: nextRecId, version: 1)
         nextRecId += 1
         tables[schema.setName, default: [:]][D365Store.keyString(schema, values)] = row
+        index(schema, row, adding: true)
         return row
     }
 
     mutating func replace(_ schema: D365EntitySchema, _ row: D365Row) {
-        tables[schema.setName, default: [:]][D365Store.keyString(schema, row.values)] = row
+        let key = D365Store.keyString(schema, row.values)
+        if let old = tables[schema.setName]?[key] { index(schema, old, adding: false) }
+        tables[schema.setName, default: [:]][key] = row
+        index(schema, row, adding: true)
     }
 
     mutating func remove(_ schema: D365EntitySchema, key: [String: D365Value]) {
-        tables[schema.setName]?[D365Store.keyString(schema, key)] = nil
+        let k = D365Store.keyString(schema, key)
+        if let old = tables[schema.setName]?[k] { index(schema, old, adding: false) }
+        tables[schema.setName]?[k] = nil
+    }
+
+    mutating func addPosted(_ invoice: D365PostedInvoice) {
+        posted[D365Store.postedKey(invoice.header.string("dataAreaId"), invoice.header.string("HeaderReference"))] = invoice
+        postedInvoiceNumbers.insert(D365Store.invoiceNumberKey(invoice.header))
+    }
+
+    /// Whether another pending header (not `excluding`) or a posted invoice uses this invoice number for the account.
+    func invoiceNumberUsed(company: String, invoiceAccount: String, invoiceNumber: String, excluding: String?) -> Bool {
+        let k = D365Store.invoiceNumberKey(company: company, invoiceAccount: invoiceAccount, invoiceNumber: invoiceNumber)
+        if postedInvoiceNumbers.contains(k) { return true }
+        return (invoiceNumberIndex[k] ?? []).contains { $0 != excluding }
     }
 
     /// Rows of `set` whose string property `name` equals `value` (case-insensitive).
@@ -100,8 +153,8 @@ struct D365Store: Sendable {
     }
 
     func lines(company: String, reference: String) -> [D365Row] {
-        (tables[D365Schema.vendorInvoiceLines.setName] ?? [:]).values
-            .filter { D365Text.equal($0.string("dataAreaId"), company) && D365Text.equal($0.string("HeaderReference"), reference) }
+        let table = tables[D365Schema.vendorInvoiceLines.setName] ?? [:]
+        return (linesByHeader[D365Store.postedKey(company, reference)] ?? []).compactMap { table[$0] }
             .sorted { $0.decimal("InvoiceLineNumber") < $1.decimal("InvoiceLineNumber") }
     }
 

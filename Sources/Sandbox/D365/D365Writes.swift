@@ -200,17 +200,7 @@ enum D365Writes {
         let invoiceNumber = values["InvoiceNumber"]?.nonEmpty
         if invoiceNumber == nil { errors.append("Field 'Invoice number' must be filled in") }
         if ctx.settings.duplicateInvoiceCheck, let invoiceNumber, let ia = invoiceAccount {
-            let schema = D365Schema.vendorInvoiceHeaders
-            let pendingDuplicate = store.rows(schema.setName).contains {
-                D365Text.equal($0.string("dataAreaId"), company) && D365Text.equal($0.string("InvoiceAccount"), ia)
-                    && D365Text.equal($0.string("InvoiceNumber"), invoiceNumber)
-                    && D365Store.keyString(schema, $0.values) != selfKey
-            }
-            let postedDuplicate = store.posted.values.contains {
-                D365Text.equal($0.header.string("dataAreaId"), company) && D365Text.equal($0.header.string("InvoiceAccount"), ia)
-                    && D365Text.equal($0.header.string("InvoiceNumber"), invoiceNumber)
-            }
-            if pendingDuplicate || postedDuplicate {
+            if store.invoiceNumberUsed(company: company, invoiceAccount: ia, invoiceNumber: invoiceNumber, excluding: selfKey) {
                 errors.append("Invoice number '\(invoiceNumber)' is already used for vendor account '\(ia)'")
             }
         }
