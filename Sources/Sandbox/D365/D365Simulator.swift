@@ -5,6 +5,20 @@ import Foundation
 ///
 /// Routes: `POST /{tenant}/oauth2/v2.0/token`, `POST /{tenant}/oauth2/token`, everything under `/data`, and the
 /// test-only controls under `/_sandbox/d365/` and `/_sandbox/entra/`. Requests that are not these answer nil.
+///
+/// Control routes (plain JSON, no token needed):
+/// - `POST /_sandbox/d365/reset`: reload the seed file (data, settings, faults, throttle, log, clock; tokens survive).
+/// - `GET|POST /_sandbox/d365/settings`: read or change settings, body e.g. `{"pageSize":5,"requestsPerWindow":6000,
+///   "windowSeconds":300,"duplicateInvoiceCheck":true,"extraDimensionSegments":"reject"|"drop","tokenLifetimeSeconds":3599}`.
+/// - `POST /_sandbox/d365/faults` body `{"count":N,"status":429|401|500|503,"retryAfter":1,"method":"POST",
+///   "entitySet":"VendorInvoiceLines","message":"…"}` (all but count/status optional); `GET` lists, `DELETE` clears.
+/// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
+/// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
+/// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
+///   `POST /_sandbox/d365/vendors` body `{"dataAreaId":…,"VendorAccountNumber":…,…}` creates one.
+/// - `GET|DELETE /_sandbox/d365/requests`: the request log (method, url, status, clientId, `$batch` parts).
+/// - `GET /_sandbox/d365/clock`, `POST /_sandbox/d365/clock?advanceSeconds=N`: shift the simulated clock.
+/// - `POST /_sandbox/entra/settings?tokenLifetime=2` (or body `{"tokenLifetime":2}`), `POST /_sandbox/entra/revoke`.
 public actor D365Simulator: SimulatorHandler {
     private let seedFile: URL
     private var seed: D365Seed
