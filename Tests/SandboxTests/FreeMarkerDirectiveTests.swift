@@ -98,7 +98,7 @@ final class FreeMarkerDirectiveTests: XCTestCase {
         XCTAssertEqual(try FMKit.render("${\"id=${reports[0].reportID}\"}|${r'\\n${x}'}|${'a\\tb'}"), "id=1|\\n${x}|a\tb")
         XCTAssertEqual(try FMKit.render("${'Staples Inc.'?upper_case}|${'ABC'?lower_case}|${'  x  '?trim}|${'abc'?length}|${'a,b'?replace(',', ';')}|${'abc'?contains('bc')?c}|${'abc'?starts_with('ab')?c}|${'abc'?ends_with('bc')?c}"),
                        "STAPLES INC.|abc|x|3|a;b|true|true|true")
-        XCTAssertEqual(try FMKit.render("${names?size}|${names?first}|${names?last}|${names?reverse?join('')}|${names?seq_contains('b')?c}|${'a:b:c'?split(':')?size}|${'x'?left_pad(3, '0')}"), "3|a|c|cba|true|3|00x")
+        XCTAssertEqual(try FMKit.render("${names?size}|${names?first}|${names?last}|${names?reverse?join('')}|${names?seq_contains('b')?c}|${'a:b:c'?split(':')?size}|${'x'?left_pad(3, '0')}|${'ABC'?left_pad(9, '1234')}|${'ABC'?right_pad(9, '1234')}"), "3|a|c|cba|true|3|00x|123412ABC|ABC412341")
         XCTAssertEqual(try FMKit.render("${(1 + 2) * 3}|${-2 + 5}|${10 - 2 - 3}|${2 * 3 % 4}"), "9|3|5|2")
     }
 }

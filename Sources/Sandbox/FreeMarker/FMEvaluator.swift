@@ -982,7 +982,9 @@ final class FMEnvironment {
             guard missingCount > 0 else { return .string(s) }
             var padding = ""
             let padChars = Array(pad)
-            for i in 0..<missingCount { padding.append(padChars[i % padChars.count]) }
+            // Like StringUtil.leftPad/rightPad: a right pad continues the pattern as if it started under s.
+            let offset = name == "left_pad" ? 0 : s.utf16.count % padChars.count
+            for i in 0..<missingCount { padding.append(padChars[(offset + i) % padChars.count]) }
             return .string(name == "left_pad" ? padding + s : s + padding)
         case "substring":
             let a = try argCount(args, name, 1...2, e)
