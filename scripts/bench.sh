@@ -12,7 +12,7 @@ swift build -c "$conf" --product ml-sandbox >/dev/null
 bin=".build/$conf"
 out="bench-out/run-$reports-$expenses-$latency-$concurrency"
 rm -rf "$out"; mkdir -p "$out"
-"$bin/ml-sandbox" --port 0 --seeds samples/sandbox --latency-ms "$latency" --ready-file "$out/sandbox.url" 2>"$out/sandbox.log" &
+"$bin/ml-sandbox" --port 0 --seeds samples/sandbox --latency-ms "$latency" --ready-file "$out/sandbox.url" >"$out/sandbox.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$out/sandbox.url" ] && break; sleep 0.1; done

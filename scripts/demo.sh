@@ -26,7 +26,11 @@ code=$?
 set -e
 [ "$code" -eq 0 ] || [ "$code" -eq 3 ] || exit "$code"
 echo "==> Exceptions held for finance ($demo/<batch>/transform/exceptions.csv):"
-column -s, -t < "$(ls -d "$demo"/2*/ | tail -1)transform/exceptions.csv" 2>/dev/null | cut -c1-160 || true
+python3 - "$(ls -d "$demo"/2*/ | tail -1)transform/exceptions.csv" <<'PY'
+import csv, sys
+for row in csv.DictReader(open(sys.argv[1], newline="")):
+    print(f"  {row['record']:<28} {row['field']:<15} {row['reason']}")
+PY
 echo "==> Second run (must create nothing new)"
 .build/debug/ml-connector run --config "$demo/config.json" --quiet | grep -E "Invoices created|Reports found" || true
 echo "==> Ledger status: .build/debug/ml-connector status --config $demo/config.json"

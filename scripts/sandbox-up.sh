@@ -7,7 +7,7 @@ prefix="${1:-staging/sandbox}"
 shift || true
 mkdir -p "$(dirname "$prefix")"
 rm -f "$prefix.url"
-.build/debug/ml-sandbox --port 0 --seeds samples/sandbox --ready-file "$prefix.url" "$@" 2>"$prefix.log" &
+.build/debug/ml-sandbox --port 0 --seeds samples/sandbox --ready-file "$prefix.url" "$@" >"$prefix.log" 2>&1 &
 echo $! > "$prefix.pid"
 for _ in $(seq 1 100); do
   [ -s "$prefix.url" ] && { cat "$prefix.url"; echo; exit 0; }

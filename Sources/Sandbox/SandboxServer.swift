@@ -95,7 +95,8 @@ public final class Sandbox: Sendable {
                 let name = field.name.canonicalName.lowercased()
                 if let existing = headers[name] { headers[name] = existing + ", " + field.value } else { headers[name] = field.value }
             }
-            let hostHeader = headers["host"] ?? "\(sandbox.options.host):\(sandbox.options.port)"
+            // HTTP/1 `Host` arrives as the `:authority` pseudo-header in HTTPTypes.
+            let hostHeader = request.head.authority ?? headers["host"] ?? "\(sandbox.options.host):\(sandbox.options.port)"
             let sim = SimRequest(
                 method: request.method.rawValue.uppercased(),
                 path: request.uri.path,
