@@ -17,6 +17,9 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$out/sandbox.url" ] && break; sleep 0.1; done
 url="$(cat "$out/sandbox.url")"
+# The seed keeps D365's documented user limit (6000 requests / 300 s, removed in 10.0.36); lift it so
+# the benchmark measures the connector, not the throttle.
+curl -sf -X POST "$url/_sandbox/d365/settings" -H 'Content-Type: application/json' -d '{"requestsPerWindow":1000000}' >/dev/null
 curl -sf -X POST "$url/_sandbox/expensify/generate?reports=$reports&expenses=$expenses&policyID=A1B2C3D4E5F60001&email=alice.nguyen@northwind.example" >/dev/null
 sed -e "s#http://127.0.0.1:8765#$url#g" -e "s#\"root\": \"staging\"#\"root\": \"$out/staging\"#" \
     -e "s#staging/ledger.sqlite#$out/ledger.sqlite#" -e "s#\"concurrency\": 4#\"concurrency\": $concurrency#" \

@@ -112,7 +112,8 @@ public final class Sandbox: Sendable {
             return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
         }
         var logger = Logger(label: "ml-sandbox")
-        logger.logLevel = .warning
+        // In-process (tests) the server is stopped by cancellation, which Hummingbird reports as errors.
+        logger.logLevel = handleSignals ? .warning : .critical
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "ml-sandbox"),
