@@ -15,9 +15,12 @@ public struct D365Settings: Sendable {
     public var scope: String?
     /// Document keys (or header references) per lookup request; OData URLs grow with the `or` chain.
     public var lookupChunkSize: Int
+    /// Documents per `$batch` request when loading (one atomic changeset per document); 0, the default, sends
+    /// one header POST plus one POST per line instead. Config key `target.batchSize`.
+    public var batchSize: Int
 
     public init(environmentURL: URL, authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret,
-                scope: String? = nil, lookupChunkSize: Int = 20) {
+                scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = 0) {
         self.environmentURL = environmentURL
         self.authorityURL = authorityURL
         self.tenant = tenant
@@ -25,6 +28,7 @@ public struct D365Settings: Sendable {
         self.clientSecret = clientSecret
         self.scope = scope
         self.lookupChunkSize = lookupChunkSize
+        self.batchSize = max(0, batchSize)
     }
 
     /// The environment URL as text without trailing slashes (the form Entra expects as a resource).

@@ -8,14 +8,17 @@ import Logging
 /// `FinancialDimensionValues`, `DimensionIntegrationFormats` and `DimensionParameters`.
 ///
 /// Reads are batched (one paged read per entity per company, `or`-chained key lookups); writes are one
-/// header POST then one POST per line, in order. A document's stable key is sent as `InvoiceNumber`, so a
-/// rerun finds what an earlier run wrote instead of creating it again.
+/// header POST then one POST per line, in order, or, with `D365Settings.batchSize` > 0, new documents packed
+/// into `$batch` requests with one atomic changeset per document (D365Target+Batch.swift). A document's stable
+/// key is sent as `InvoiceNumber`, so a rerun finds what an earlier run wrote instead of creating it again.
 public struct D365Target: TargetSystem {
     public var name: String { "d365fo" }
     public let settings: D365Settings
     public let odata: ODataClient
     private let http: HTTPClient
-    private let logger: Logger
+    let logger: Logger
+    /// Whether this environment turned out not to take `$batch` (shared by copies of this target, for the run).
+    let batchSupport = D365BatchSupport()
 
     /// A target that gets its tokens from Entra ID with the settings' client credentials, through `http`.
     public init(settings: D365Settings, http: HTTPClient, logger: Logger) {
@@ -109,11 +112,17 @@ public struct D365Target: TargetSystem {
 
     public func load(_ document: InvoiceDocument, existing: ExistingDocument?) async -> DocumentLoadResult {
         let result = await loadDocument(document, existing: existing)
-        logger.debug("D365 document load", metadata: [
+        logResult(result, of: document)
+        return result
+    }
+
+    func logResult(_ result: DocumentLoadResult, of document: InvoiceDocument, batched: Bool = false) {
+        var metadata: Logger.Metadata = [
             "system": "d365", "document.key": "\(document.key)", "erp.company": "\(document.company)",
             "load.status": "\(result.status.rawValue)", "load.lines_written": "\(result.linesWritten)",
-        ])
-        return result
+        ]
+        if batched { metadata["load.batched"] = "true" }
+        logger.debug("D365 document load", metadata: metadata)
     }
 
     private func loadDocument(_ doc: InvoiceDocument, existing: ExistingDocument?) async -> DocumentLoadResult {
@@ -145,9 +154,7 @@ public struct D365Target: TargetSystem {
             // The number is taken. If it is a pending invoice the caller did not know about, continue it;
             // otherwise it is posted or out of reach: nothing is written and a person decides.
             if let found = try? await findExisting([doc])[doc.key] { return await complete(doc, existing: found) }
-            return DocumentLoadResult(key: doc.key, status: .locked, erpReference: nil, linesWritten: 0,
-                                      errorCode: "d365.duplicate_invoice",
-                                      errorMessage: "D365 already holds invoice number \(doc.key) outside the pending invoices (probably posted): \(error.message)")
+            return Self.duplicate(doc, error)
         } catch {
             return Self.failed(doc.key, error, reference: nil, written: 0)
         }
@@ -162,7 +169,7 @@ public struct D365Target: TargetSystem {
     }
 
     /// Continues a document found under its key: never touches a posted one; adds only missing lines.
-    private func complete(_ doc: InvoiceDocument, existing: ExistingDocument) async -> DocumentLoadResult {
+    func complete(_ doc: InvoiceDocument, existing: ExistingDocument) async -> DocumentLoadResult {
         if existing.isPosted {
             return DocumentLoadResult(key: doc.key, status: .locked, erpReference: existing.erpReference, linesWritten: 0,
                                       errorCode: "d365.posted",

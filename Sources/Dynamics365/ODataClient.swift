@@ -92,6 +92,31 @@ public struct ODataClient: Sendable {
         guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "PATCH") }
     }
 
+    /// Sends `changesets` as one `POST {env}/data/$batch` (multipart/mixed, d365-fo-odata.md §2.7), asking the
+    /// server to go on after a failed changeset (`Prefer: odata.continue-on-error`). Not idempotent: a transient
+    /// error here means "some changesets may have been applied".
+    /// - Returns: the server's answer whatever its status (read a 2xx one with `ODataBatch.parseResponse`); the
+    ///   caller decides what a failed `$batch` means, because "batch not supported" and "batch failed" differ.
+    /// - Throws: `d365.request_invalid` when no URL can be built; transient `http.ambiguous`/`http.network` from
+    ///   `HTTPClient`; token errors.
+    public func batch(_ changesets: [ODataChangeset]) async throws -> HTTPResponse {
+        guard let url = URL(string: base + "/data/$batch") else {
+            throw ConnectorError("d365.request_invalid", "Could not build the $batch URL.", context: ["d365.entity_set": "$batch"])
+        }
+        let boundary = ODataBatch.boundary("batch")
+        let body = ODataBatch.requestBody(changesets, boundary: boundary)
+        let headers = [
+            "Content-Type": "multipart/mixed; boundary=" + boundary,
+            "Accept": "multipart/mixed",
+            "Prefer": "odata.continue-on-error",
+        ]
+        let response = try await send(method: "POST", url: url, body: body, entitySet: "$batch", idempotent: false, headers: headers)
+        logger.debug("OData batch", metadata: ["system": "d365", "d365.changesets": "\(changesets.count)",
+                                               "d365.operations": "\(changesets.reduce(0) { $0 + $1.operations.count })",
+                                               "http.status": "\(response.status)"])
+        return response
+    }
+
     // MARK: - Plumbing
 
     /// A next link must stay on the same scheme, host and port (the bearer token must not travel elsewhere)
@@ -112,18 +137,22 @@ public struct ODataClient: Sendable {
         return next
     }
 
-    private func send(method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool) async throws -> HTTPResponse {
-        var response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: false)),
+    /// - Parameter headers: extra or replacing header fields (the `$batch` content types).
+    private func send(method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool,
+                      headers: [String: String] = [:]) async throws -> HTTPResponse {
+        var response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: false),
+                                                   extra: headers),
                                            idempotent: idempotent)
         if response.status == 401 {
             logger.debug("OData 401, refreshing the token once", metadata: ["system": "d365", "d365.entity_set": "\(entitySet)"])
-            response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: true)),
+            response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: true),
+                                                   extra: headers),
                                            idempotent: idempotent)
         }
         return response
     }
 
-    private func request(method: String, url: URL, body: Data?, token: Secret) -> HTTPRequest {
+    private func request(method: String, url: URL, body: Data?, token: Secret, extra: [String: String] = [:]) -> HTTPRequest {
         var headers = [
             "OData-Version": "4.0",
             "OData-MaxVersion": "4.0",
@@ -131,6 +160,7 @@ public struct ODataClient: Sendable {
             "Authorization": "Bearer " + token.reveal(),
         ]
         if body != nil { headers["Content-Type"] = "application/json;odata.metadata=minimal" }
+        for (name, value) in extra { headers[name] = value }
         return HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout)
     }
 }

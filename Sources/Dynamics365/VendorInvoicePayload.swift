@@ -80,6 +80,19 @@ public enum VendorInvoicePayload {
         ]
     }
 
+    /// Navigation property from a header to its lines, used to post lines inside a `$batch` changeset as
+    /// `POST $<header Content-ID>/VendorInvoiceLine` (d365-fo-odata.md §3.1).
+    public static let linesNavigation = "VendorInvoiceLine"
+
+    /// One line's body inside a `$batch` changeset, posted through the header's `$n` reference: the same
+    /// fields as `line(_:of:headerReference:)` minus `HeaderReference`, which the reference supplies (the
+    /// server-assigned value is not known when the batch is written). `dataAreaId` stays: it matches the parent.
+    public static func batchLine(_ line: InvoiceLine, of doc: InvoiceDocument) throws -> [String: JSONValue] {
+        var body = try self.line(line, of: doc, headerReference: "")
+        body.removeValue(forKey: Field.headerReference)
+        return body
+    }
+
     /// Whether a header POST was refused because the invoice number exists already (see the type comment).
     public static func isDuplicateInvoiceRejection(_ error: ConnectorError) -> Bool {
         guard error.code == "d365.validation" else { return false }

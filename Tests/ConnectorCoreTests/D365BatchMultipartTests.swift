@@ -1,0 +1,405 @@
+import ConnectorCore
+import ConnectorHTTP
+@testable import Dynamics365
+import Foundation
+import Logging
+import XCTest
+
+/// Building `$batch` request bodies and reading multipart answers (no network).
+final class D365BatchMultipartTests: XCTestCase {
+    private func document(_ key: String, amounts: [String]) -> InvoiceDocument {
+        let lines = amounts.enumerated().map { i, amount in
+            InvoiceLine(lineNumber: i + 1, transactionID: "T\(i + 1)", description: "Line \(i + 1)", amount: amount, mainAccount: "600120",
+                        dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m", expenseDate: "2026-11-02")
+        }
+        return InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "USMF",
+                               vendorAccount: "EMP-0001", employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12",
+                               postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
+                               total: "0.00", lines: lines)
+    }
+
+    private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+
+    // MARK: - Request body
+
+    func testRequestBodyIsOneChangesetPerDocumentWithCRLFAndContentIDReferences() throws {
+        let a = try D365PreparedDocument(document("EXP-A", amounts: ["10.00", "-2.50"]))
+        let b = try D365PreparedDocument(document("EXP-B", amounts: ["7"]))
+        let plan = D365BatchPlan([a, b], base: "https://erp.example")
+        XCTAssertEqual(plan.headerIDs, ["1", "4"])
+        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.contentID) }, [["1", "2", "3"], ["4", "5"]])
+        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.url) }, [
+            ["https://erp.example/data/VendorInvoiceHeaders", "$1/VendorInvoiceLine", "$1/VendorInvoiceLine"],
+            ["https://erp.example/data/VendorInvoiceHeaders", "$4/VendorInvoiceLine"],
+        ])
+
+        let body = ODataBatch.requestBody(plan.changesets, boundary: "batch_B", changesetBoundary: { "changeset_\($0)" })
+        let headerJSON = text(JSONValue.object(a.header).serialized())
+        let line1 = text(JSONValue.object(a.lines[0]).serialized())
+        let line2 = text(JSONValue.object(a.lines[1]).serialized())
+        let headerB = text(JSONValue.object(b.header).serialized())
+        let lineB = text(JSONValue.object(b.lines[0]).serialized())
+        func op(_ cs: String, _ id: String, _ url: String, _ json: String) -> String {
+            "--\(cs)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: \(id)\r\n\r\n"
+                + "POST \(url) HTTP/1.1\r\nContent-Type: application/json;odata.metadata=minimal\r\n\r\n\(json)\r\n"
+        }
+        let expected = "--batch_B\r\nContent-Type: multipart/mixed; boundary=changeset_0\r\n\r\n"
+            + op("changeset_0", "1", "https://erp.example/data/VendorInvoiceHeaders", headerJSON)
+            + op("changeset_0", "2", "$1/VendorInvoiceLine", line1)
+            + op("changeset_0", "3", "$1/VendorInvoiceLine", line2)
+            + "--changeset_0--\r\n"
+            + "--batch_B\r\nContent-Type: multipart/mixed; boundary=changeset_1\r\n\r\n"
+            + op("changeset_1", "4", "https://erp.example/data/VendorInvoiceHeaders", headerB)
+            + op("changeset_1", "5", "$4/VendorInvoiceLine", lineB)
+            + "--changeset_1--\r\n--batch_B--\r\n"
+        XCTAssertEqual(text(body), expected)
+        XCTAssertFalse(text(body).replacingOccurrences(of: "\r\n", with: "").contains("\n"), "every line ends with CRLF")
+        // Exact decimals, in line order; the header reference comes from the $1 reference, not the body.
+        XCTAssertTrue(line1.contains(#""UnitPrice":10.00"#), line1)
+        XCTAssertTrue(line2.contains(#""NetAmount":-2.50"#), line2)
+        XCTAssertFalse(line1.contains("HeaderReference"))
+        XCTAssertTrue(headerJSON.contains(#""InvoiceNumber":"EXP-A""#))
+    }
+
+    func testBatchLineIsTheLinePayloadWithoutHeaderReference() throws {
+        let doc = document("EXP-L", amounts: ["12.34"])
+        var single = try VendorInvoicePayload.line(doc.lines[0], of: doc, headerReference: "00000042")
+        let batched = try VendorInvoicePayload.batchLine(doc.lines[0], of: doc)
+        XCTAssertEqual(single.removeValue(forKey: "HeaderReference"), .string("00000042"))
+        XCTAssertEqual(batched, single)
+        XCTAssertEqual(batched["dataAreaId"], .string("usmf"))
+        XCTAssertEqual(batched["InvoiceLineNumber"], .number("1"))
+        XCTAssertThrowsError(try D365PreparedDocument(document("EXP-BAD", amounts: ["1,000.00"])))
+    }
+
+    func testSettingsKeepTheirInitialiserAndDefaultToNoBatching() {
+        let url = URL(string: "https://erp.example")!
+        let plain = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"), scope: nil,
+                                 lookupChunkSize: 5)
+        XCTAssertEqual(plain.batchSize, 0)
+        XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+                                    batchSize: 25).batchSize, 25)
+        XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+                                    batchSize: -3).batchSize, 0)
+    }
+
+    func testWorkIsSplitIntoBatchesOfNewDocumentsAndSinglesForExistingOnes() {
+        let docs = (1...7).map { document("EXP-\($0)", amounts: ["1.00", "2.00"]) }
+        let existing = ["EXP-3": ExistingDocument(key: "EXP-3", company: "usmf", erpReference: "00000003", isPosted: false, lineNumbers: [1])]
+        func describe(_ work: [D365LoadWork]) -> [String] {
+            work.map {
+                switch $0 {
+                case .single(let d, let e): return "single \(d.key)\(e == nil ? "" : " existing")"
+                case .batch(let ds): return "batch " + ds.map(\.key).joined(separator: ",")
+                }
+            }
+        }
+        XCTAssertEqual(describe(D365Target.plan(docs, existing: existing, batchSize: 3)),
+                       ["single EXP-3 existing", "batch EXP-1,EXP-2,EXP-4", "batch EXP-5,EXP-6,EXP-7"])
+        XCTAssertEqual(describe(D365Target.plan(docs, existing: existing, batchSize: 0)),
+                       ["single EXP-1", "single EXP-2", "single EXP-3 existing", "single EXP-4", "single EXP-5", "single EXP-6", "single EXP-7"])
+        // Operations per batch are capped too: 400 lines a document → two documents a batch at most.
+        let big = (1...3).map { document("EXP-BIG-\($0)", amounts: Array(repeating: "1.00", count: 400)) }
+        XCTAssertEqual(describe(D365Target.plan(big, existing: [:], batchSize: 10)),
+                       ["batch EXP-BIG-1,EXP-BIG-2", "batch EXP-BIG-3"])
+    }
+
+    // MARK: - Response parsing
+
+    /// A `$batch` answer shaped like OData v4 services write it.
+    private func answer(_ items: [String], boundary: String = "batchresponse_9f1", eol: String = "\r\n",
+                        preamble: String = "", epilogue: String = "") -> Data {
+        var s = preamble
+        for item in items { s += "--\(boundary)\(eol)" + item.replacingOccurrences(of: "\r\n", with: eol) }
+        s += "--\(boundary)--\(eol)" + epilogue
+        return Data(s.utf8)
+    }
+
+    private func part(_ status: String, id: String?, headers: [String] = [], body: String?) -> String {
+        var s = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+        if let id { s += "Content-ID: \(id)\r\n" }
+        s += "\r\nHTTP/1.1 \(status)\r\n"
+        for h in headers { s += h + "\r\n" }
+        s += "\r\n"
+        if let body { s += body + "\r\n" }
+        return s
+    }
+
+    private func changeset(_ boundary: String, _ parts: [String], quoted: Bool = false) -> String {
+        "Content-Type: multipart/mixed; boundary=\(quoted ? "\"\(boundary)\"" : boundary)\r\n\r\n"
+            + parts.map { "--\(boundary)\r\n" + $0 }.joined() + "--\(boundary)--\r\n"
+    }
+
+    private let odataError = #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.; Warning: validateWrite failed on data source 'VendInvoiceInfoLine (VendInvoiceInfoLine)'.","type":"Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException","stacktrace":""}}}"#
+
+    func testParsesASuccessfulChangesetResponseExactly() throws {
+        let header = #"{"@odata.etag":"W/\"JzEn\"","dataAreaId":"usmf","HeaderReference":"00000007","InvoiceNumber":"EXP-A"}"#
+        let data = answer([changeset("changesetresponse_c1", [
+            part("201 Created", id: "1", headers: ["Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00000007')",
+                                                    "Content-Type: application/json; odata.metadata=minimal", "ETag: W/\"JzEn\""], body: header),
+            part("201 Created", id: "2", headers: ["Content-Type: application/json"], body: #"{"InvoiceLineNumber":1}"#),
+        ])])
+        let items = try ODataBatch.parseResponse(data, contentType: "multipart/mixed; boundary=batchresponse_9f1")
+        XCTAssertEqual(items.count, 1)
+        guard case .changeset(let parts) = items[0] else { return XCTFail("expected a changeset response") }
+        XCTAssertEqual(parts.map(\.status), [201, 201])
+        XCTAssertEqual(parts.map(\.contentID), ["1", "2"])
+        XCTAssertEqual(text(parts[0].body), header, "the body is kept byte for byte, without the delimiter's line break")
+        XCTAssertEqual(parts[0].headers["etag"], "W/\"JzEn\"")
+        XCTAssertEqual(parts[0].headers["location"], "https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00000007')")
+        XCTAssertEqual(try JSONValue.parse(parts[1].body)["InvoiceLineNumber"], .number("1"))
+    }
+
+    func testParsesAFailedChangesetAsOneErrorPartWithTheODataMessage() throws {
+        let data = answer([part("400 Bad Request", id: "2", headers: ["Content-Type: application/json"], body: odataError)])
+        let items = try ODataBatch.parseResponse(data, contentType: "multipart/mixed; boundary=batchresponse_9f1")
+        guard case .single(let error) = try XCTUnwrap(items.first) else { return XCTFail("expected a single part") }
+        XCTAssertEqual(error.status, 400)
+        XCTAssertEqual(error.contentID, "2")
+        let mapped = ODataErrors.error(for: error.response, entitySet: "VendorInvoiceLines", method: "POST")
+        XCTAssertEqual(mapped.code, "d365.validation")
+        XCTAssertEqual(mapped.message, "Main account '699999' does not exist.")
+    }
+
+    func testParsesAMixedAnswerInOrder() throws {
+        let data = answer([
+            changeset("changesetresponse_a", [part("201 Created", id: "1", body: #"{"HeaderReference":"1"}"#)]),
+            part("400 Bad Request", id: nil, body: odataError),
+            changeset("changesetresponse_c", [part("201 Created", id: "3", body: #"{"HeaderReference":"2"}"#),
+                                             part("204 No Content", id: "4", body: nil)]),
+        ])
+        let items = try ODataBatch.parseResponse(data, contentType: "multipart/mixed; boundary=batchresponse_9f1")
+        XCTAssertEqual(items.map { $0.parts.map(\.status) }, [[201], [400], [201, 204]])
+        XCTAssertEqual(items.map { $0.parts.map(\.contentID) }, [["1"], [nil], ["3", "4"]])
+        XCTAssertTrue(items[2].parts[1].body.isEmpty, "a 204 has no body")
+        if case .single = items[1] {} else { XCTFail("the failed changeset is one part, not a changeset response") }
+    }
+
+    func testToleratesLFLineEndsPreambleEpiloguePaddingAndQuotedBoundaries() throws {
+        let items = [
+            changeset("cs x'(1)", [part("201 Created", id: "1", body: #"{"HeaderReference":"00000001"}"#)], quoted: true),
+            part("400", id: "2", body: odataError),
+        ]
+        for eol in ["\r\n", "\n"] {
+            var data = answer(items, boundary: "b", eol: eol, preamble: "This is a preamble\(eol)\(eol)", epilogue: "epilogue\(eol)")
+            // Transport padding after a delimiter.
+            data = Data(text(data).replacingOccurrences(of: "--b\(eol)", with: "--b \t\(eol)").utf8)
+            let parsed = try ODataBatch.parseResponse(data, contentType: "multipart/mixed;boundary=\"b\"")
+            XCTAssertEqual(parsed.map { $0.parts.map(\.status) }, [[201], [400]], "eol \(eol.debugDescription)")
+            XCTAssertEqual(text(parsed[0].parts[0].body), #"{"HeaderReference":"00000001"}"#)
+            XCTAssertEqual(ODataErrorMessage.parse(parsed[1].parts[0].body), "Main account '699999' does not exist.")
+        }
+    }
+
+    func testNestedBoundariesAreTheirOwnAndLookAlikeLinesStayInTheBody() throws {
+        // The changeset boundary starts with the batch boundary; a body line starts with a delimiter but is longer.
+        let tricky = "{\"note\":\"x\"}\r\n--b-not-a-delimiter\r\n--bx"
+        let data = answer([changeset("b_1", [part("201 Created", id: "1", body: tricky), part("201 Created", id: "2", body: "{}")])], boundary: "b")
+        let items = try ODataBatch.parseResponse(data, contentType: "Multipart/Mixed; Boundary=b; charset=utf-8")
+        XCTAssertEqual(items.count, 1)
+        XCTAssertEqual(items[0].parts.map(\.contentID), ["1", "2"])
+        XCTAssertEqual(text(items[0].parts[0].body), tricky)
+    }
+
+    func testRefusesAnswersThatAreNotMultipartBatches() {
+        XCTAssertThrowsError(try ODataBatch.parseResponse(Data("{}".utf8), contentType: "application/json"))
+        XCTAssertThrowsError(try ODataBatch.parseResponse(Data("--a\r\n\r\n--a--\r\n".utf8), contentType: "multipart/mixed"))
+        XCTAssertThrowsError(try ODataBatch.parseResponse(Data("nothing here".utf8), contentType: "multipart/mixed; boundary=z"))
+        let notHTTP = answer(["Content-Type: application/json\r\n\r\n{}\r\n"], boundary: "z")
+        XCTAssertThrowsError(try ODataBatch.parseResponse(notHTTP, contentType: "multipart/mixed; boundary=z"))
+        let badStatus = answer(["Content-Type: application/http\r\n\r\nHTTP/1.1 abc\r\n\r\n"], boundary: "z")
+        XCTAssertThrowsError(try ODataBatch.parseResponse(badStatus, contentType: "multipart/mixed; boundary=z"))
+        XCTAssertEqual(ODataBatch.boundary(ofContentType: "multipart/mixed; boundary=\"q r\""), "q r")
+        XCTAssertNil(ODataBatch.boundary(ofContentType: "multipart/related; boundary=x"))
+    }
+
+    // MARK: - Matching answers to documents
+
+    private func plan(_ lineCounts: [Int]) throws -> D365BatchPlan {
+        let prepared = try lineCounts.enumerated().map { i, n in
+            try D365PreparedDocument(document("EXP-\(i)", amounts: Array(repeating: "1.00", count: n)))
+        }
+        return D365BatchPlan(prepared, base: "https://erp.example")
+    }
+
+    private func ok(_ id: String?, reference: String? = nil) -> ODataBatchPart {
+        ODataBatchPart(contentID: id, status: 201, headers: [:], body: Data((reference.map { #"{"HeaderReference":"\#($0)"}"# } ?? "{}").utf8))
+    }
+
+    private func failure(_ id: String?, _ status: Int) -> ODataBatchPart {
+        ODataBatchPart(contentID: id, status: status, headers: [:], body: Data(odataError.utf8))
+    }
+
+    private func describe(_ outcomes: [D365ChangesetOutcome]?) -> [String] {
+        (outcomes ?? []).map {
+            switch $0 {
+            case .created(let r, let n): return "created \(r) \(n)"
+            case .rejected(let p, let set): return "rejected \(p.status) \(set)"
+            case .unsupported(let p): return "unsupported \(p.status)"
+            case .throttled(let p): return "throttled \(p.status)"
+            case .uncertain: return "uncertain"
+            case .notProcessed: return "not processed"
+            }
+        }
+    }
+
+    func testAnswersAreMatchedByContentIDThenByOrder() throws {
+        let p = try plan([2, 1, 0, 1])   // Content-IDs: 1-3, 4-5, 6, 7-8
+        let outcomes = p.interpret([
+            .changeset([ok("1", reference: "A"), ok("2"), ok("3")]),
+            .single(failure("5", 400)),                        // doc 1's line
+            .single(failure(nil, 400)),                        // no Content-ID: third item → doc 2
+            .changeset([ok(nil, reference: "D"), ok(nil)]),    // by order → doc 3
+        ])
+        XCTAssertEqual(describe(outcomes), ["created A 2", "rejected 400 VendorInvoiceLines", "rejected 400 VendorInvoiceHeaders", "created D 1"])
+
+        // Answers out of order are put right by their Content-IDs; a changeset without an answer was not processed.
+        let reordered = p.interpret([.changeset([ok("7", reference: "D"), ok("8")]), .single(failure("1", 400))])
+        XCTAssertEqual(describe(reordered), ["rejected 400 VendorInvoiceHeaders", "not processed", "not processed", "created D 1"])
+    }
+
+    func testUnclearAnswersAreUncertainOrRefused() throws {
+        let p = try plan([1, 1])
+        XCTAssertEqual(describe(p.interpret([
+            .changeset([ok("1"), ok("2")]),                      // no HeaderReference
+            .changeset([ok("3", reference: "B"), failure("4", 400)]),   // success beside an error
+        ])), ["uncertain", "uncertain"])
+        XCTAssertEqual(describe(p.interpret([.changeset([ok("1", reference: "A")]), .single(failure("3", 500))])),
+                       ["uncertain", "uncertain"], "a missing line part and a 5xx leave the outcome open")
+        XCTAssertEqual(describe(p.interpret([.single(failure("2", 404)), .single(failure("3", 429))])),
+                       ["unsupported 404", "throttled 429"])
+        XCTAssertNil(p.interpret([.single(failure("1", 400)), .single(failure("2", 400))]), "one document answered twice")
+        XCTAssertNil(p.interpret([.changeset([ok("1", reference: "A"), ok("4")])]), "one item naming two documents")
+        XCTAssertNil(p.interpret([.single(failure(nil, 400)), .single(failure(nil, 400)), .single(failure(nil, 400))]), "more items than changesets")
+    }
+}
+
+/// `D365Target.loadAll` with `$batch` against scripted answers, for server behaviours the simulator does not
+/// show: a server that stops at the first failed changeset, error parts nested in a changeset response, LF-only
+/// answers, `$batch` refused outright.
+final class D365BatchPolicyTests: XCTestCase {
+    private actor FixedTokens: TokenProvider {
+        var refreshes = 0
+        func token(forceRefresh: Bool) async throws -> Secret {
+            if forceRefresh { refreshes += 1 }
+            return Secret(forceRefresh ? "fresh-token" : "cached-token")
+        }
+    }
+
+    private actor Results {
+        var all: [DocumentLoadResult] = []
+        func add(_ r: DocumentLoadResult) { all.append(r) }
+    }
+
+    private func target(_ transport: ScriptedTransport, batchSize: Int, capture: LogCapture = LogCapture()) -> D365Target {
+        let url = URL(string: "https://erp.example")!
+        let settings = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+                                    batchSize: batchSize)
+        let http = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "d365")
+        return D365Target(settings: settings, http: http, tokens: FixedTokens(), logger: capture.logger)
+    }
+
+    private func document(_ key: String, lines: Int = 1) -> InvoiceDocument {
+        InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "usmf", vendorAccount: "EMP-0001",
+                        employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12", postingDate: "2026-11-13",
+                        description: key, dimensionDisplayValue: "", total: "1.00",
+                        lines: (1...lines).map { InvoiceLine(lineNumber: $0, transactionID: "T", description: "d", amount: "1.00",
+                                                             mainAccount: "600120", dimensionDisplayValue: "", category: "c",
+                                                             merchant: "m", expenseDate: "2026-11-02") })
+    }
+
+    private func multipart(_ body: String, boundary: String = "batchresponse_1") -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["Content-Type": "multipart/mixed; boundary=\(boundary)"], body: Data(body.utf8))
+    }
+
+    private func run(_ d365: D365Target, _ docs: [InvoiceDocument], concurrency: Int = 1) async -> [String: DocumentLoadResult] {
+        let results = Results()
+        await d365.loadAll(docs, existing: [:], concurrency: concurrency) { await results.add($0) }
+        let all = await results.all
+        XCTAssertEqual(all.count, docs.count, "one result per document")
+        return Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func testChangesetsLeftUnprocessedAfterAFailureGoInTheNextBatch() async throws {
+        // The server ignores odata.continue-on-error: it stops after document B's failed changeset.
+        let first = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
+            + "--cs1\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\n\r\n{\"HeaderReference\":\"H1\"}\r\n"
+            + "--cs1\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 201 Created\r\n\r\n{}\r\n--cs1--\r\n"
+            + "--batchresponse_1\r\nContent-Type: application/http\r\nContent-ID: 4\r\n\r\nHTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
+            + #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.","type":"x","stacktrace":""}}}"#
+            + "\r\n--batchresponse_1--\r\n"
+        // LF-only second answer, the error nested inside a changeset response this time.
+        let second = "--batchresponse_2\nContent-Type: multipart/mixed; boundary=cs2\n\n"
+            + "--cs2\nContent-Type: application/http\nContent-ID: 1\n\nHTTP/1.1 201 Created\n\n{\"HeaderReference\":\"H3\"}\n"
+            + "--cs2\nContent-Type: application/http\nContent-ID: 2\n\nHTTP/1.1 201 Created\n\n{}\n--cs2--\n"
+            + "--batchresponse_2\nContent-Type: multipart/mixed; boundary=cs3\n\n"
+            + "--cs3\nContent-Type: application/http\nContent-ID: 3\n\nHTTP/1.1 400 Bad Request\n\n{\"error\":{\"code\":\"\",\"message\":\"Vendor 'X' is on hold.\"}}\n--cs3--\n"
+            + "--batchresponse_2--\n"
+        let transport = ScriptedTransport([.respond(multipart(first)), .respond(multipart(second, boundary: "batchresponse_2"))])
+        let d365 = target(transport, batchSize: 10)
+        let results = await run(d365, [document("A"), document("B"), document("C"), document("D")])
+
+        XCTAssertEqual(results["A"]?.status, .created)
+        XCTAssertEqual(results["A"]?.erpReference, "H1")
+        XCTAssertEqual(results["B"]?.status, .failed)
+        XCTAssertEqual(results["B"]?.errorCode, "d365.validation")
+        XCTAssertEqual(results["B"]?.errorMessage, "Main account '699999' does not exist.")
+        XCTAssertEqual(results["C"]?.status, .created)
+        XCTAssertEqual(results["C"]?.erpReference, "H3")
+        XCTAssertEqual(results["D"]?.status, .failed)
+        XCTAssertEqual(results["D"]?.errorMessage, "Vendor 'X' is on hold.")
+
+        XCTAssertEqual(transport.requests.count, 2)
+        let resent = String(decoding: transport.requests[1].body ?? Data(), as: UTF8.self)
+        XCTAssertTrue(resent.contains(#""InvoiceNumber":"C""#) && resent.contains(#""InvoiceNumber":"D""#))
+        XCTAssertFalse(resent.contains(#""InvoiceNumber":"A""#) || resent.contains(#""InvoiceNumber":"B""#), "only the unprocessed are sent again")
+        let request = transport.requests[0]
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.url.absoluteString, "https://erp.example/data/$batch")
+        XCTAssertTrue(request.headers["Content-Type"]?.hasPrefix("multipart/mixed; boundary=batch_") ?? false)
+        XCTAssertEqual(request.headers["Accept"], "multipart/mixed")
+        XCTAssertEqual(request.headers["OData-Version"], "4.0")
+        XCTAssertEqual(request.headers["OData-MaxVersion"], "4.0")
+        XCTAssertEqual(request.headers["Prefer"], "odata.continue-on-error")
+        XCTAssertEqual(request.headers["Authorization"], "Bearer cached-token")
+        let boundary = String(request.headers["Content-Type"]!.dropFirst("multipart/mixed; boundary=".count))
+        XCTAssertTrue(String(decoding: request.body ?? Data(), as: UTF8.self).hasPrefix("--\(boundary)\r\n"))
+    }
+
+    func testA405OnBatchFallsBackToPerDocumentLoadingOnceWithOneWarning() async throws {
+        let capture = LogCapture()
+        let transport = ScriptedTransport([
+            .respond(.json(405, #"{"Message":"The requested resource does not support http method 'POST'."}"#)),
+            .respond(.json(201, #"{"HeaderReference":"H1"}"#)), .respond(.json(201, "{}")),
+            .respond(.json(201, #"{"HeaderReference":"H2"}"#)), .respond(.json(201, "{}")), .respond(.json(201, "{}")),
+        ])
+        let d365 = target(transport, batchSize: 1, capture: capture)
+        let results = await run(d365, [document("A"), document("B", lines: 2)])
+        XCTAssertEqual(results["A"]?.status, .created)
+        XCTAssertEqual(results["B"]?.status, .created)
+        XCTAssertEqual(results["B"]?.linesWritten, 2)
+        XCTAssertEqual(transport.requests.map(\.url.lastPathComponent),
+                       ["$batch", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceLines"],
+                       "the second batch is never tried")
+        let warnings = capture.entries.filter { $0.level == .warning }
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertEqual(warnings.first?.metadata["http.status"], "405")
+        let requests = await d365.requestCount()
+        XCTAssertEqual(requests, 6)
+    }
+
+    func testA401OnBatchRefreshesTheTokenOnceAndTokensStayOutOfTheLogs() async throws {
+        let capture = LogCapture()
+        let ok = "--r\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n"
+            + "HTTP/1.1 201 Created\r\n\r\n{\"HeaderReference\":\"H9\"}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\n"
+            + "HTTP/1.1 201 Created\r\n\r\n{}\r\n--c--\r\n--r--\r\n"
+        let transport = ScriptedTransport([.respond(.json(401, "")), .respond(multipart(ok, boundary: "r"))])
+        let results = await run(target(transport, batchSize: 5, capture: capture), [document("A")])
+        XCTAssertEqual(results["A"]?.status, .created)
+        XCTAssertEqual(results["A"]?.erpReference, "H9")
+        XCTAssertEqual(transport.requests.map { $0.headers["Authorization"] }, ["Bearer cached-token", "Bearer fresh-token"])
+        XCTAssertEqual(transport.requests[0].body, transport.requests[1].body, "the same batch is repeated after the refresh")
+        XCTAssertFalse(capture.allText.contains("cached-token") || capture.allText.contains("fresh-token"), capture.allText)
+        XCTAssertFalse(capture.allText.contains("InvoiceNumber"), "no bodies in the logs")
+    }
+}
