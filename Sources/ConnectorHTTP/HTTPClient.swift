@@ -16,11 +16,28 @@ import Logging
 ///
 /// Logging uses metadata only (`http.method`, `http.status`, `http.attempt`, `system`, `http.path`), at debug
 /// for each attempt and info for retries; never query strings, bodies, tokens or `Authorization`.
+/// An HTTP failure worth recording (status 400 and up, or no answer), without query, body or headers.
+public struct HTTPFailureEvent: Sendable {
+    public var system: String
+    public var method: String
+    public var path: String
+    /// nil when no answer came (network failure).
+    public var status: Int?
+    public var attempt: Int
+    /// Whether the client will try again.
+    public var willRetry: Bool
+
+    public var summary: String {
+        "\(method) \(path) → \(status.map(String.init) ?? "no answer") (attempt \(attempt)\(willRetry ? ", retrying" : ""))"
+    }
+}
+
 public actor HTTPClient {
     public nonisolated let system: String
     public nonisolated let retry: RetryPolicy
     private let transport: any HTTPTransport
     private let logger: Logger
+    private let onFailure: (@Sendable (HTTPFailureEvent) async -> Void)?
     /// Every attempt sent, retries included.
     public private(set) var requestCount = 0
 
@@ -29,7 +46,10 @@ public actor HTTPClient {
     ///   - retry: the retry policy.
     ///   - logger: where attempts and retries are logged.
     ///   - system: a short name (`expensify`, `d365`, `entra`) attached to logs and errors.
-    public init(transport: any HTTPTransport, retry: RetryPolicy = .standard, logger: Logger, system: String) {
+    ///   - onFailure: called for every failed attempt (the pipeline writes them to the audit trail).
+    public init(transport: any HTTPTransport, retry: RetryPolicy = .standard, logger: Logger, system: String,
+                onFailure: (@Sendable (HTTPFailureEvent) async -> Void)? = nil) {
+        self.onFailure = onFailure
         self.transport = transport
         self.retry = retry
         self.logger = logger
@@ -59,6 +79,7 @@ public actor HTTPClient {
             } catch let error as ConnectorError where error.code == "http.network" {
                 var failure = error
                 failure.context["system"] = system
+                await report(request, status: nil, attempt: attempt, willRetry: idempotent && attempt < retry.maxAttempts)
                 guard idempotent else {
                     failure.context["ambiguous"] = "true"
                     logger.debug("HTTP network failure on a non-idempotent request", metadata: metadata)
@@ -78,6 +99,10 @@ public actor HTTPClient {
 
             let throttled = response.status == 429 || response.status == 503
             let serverError = [500, 502, 504].contains(response.status)
+            if response.status >= 400 {
+                await report(request, status: response.status, attempt: attempt,
+                             willRetry: (throttled || (serverError && idempotent)) && attempt < retry.maxAttempts)
+            }
             if serverError && !idempotent {
                 throw ConnectorError(
                     "http.ambiguous",
@@ -94,6 +119,12 @@ public actor HTTPClient {
             logger.info("HTTP retry", metadata: retryMetadata)
             try await Self.sleep(wait)
         }
+    }
+
+    private func report(_ request: HTTPRequest, status: Int?, attempt: Int, willRetry: Bool) async {
+        guard let onFailure else { return }
+        await onFailure(HTTPFailureEvent(system: system, method: request.method, path: request.url.path, status: status,
+                                         attempt: attempt, willRetry: willRetry))
     }
 
     private static func sleep(_ seconds: TimeInterval) async throws {

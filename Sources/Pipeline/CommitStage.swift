@@ -26,7 +26,7 @@ extension PipelineContext {
             let toLabel = mine.filter { $0.state == "loaded" || $0.state == "empty" }
             var labelled: [String] = []
             if !toLabel.isEmpty {
-                let expensify = try expensifyClient()
+                let expensify = try expensifyClient(batchID: batchID, stage: "commit")
                 let ids = toLabel.map(\.reportID)
                 for start in stride(from: 0, to: ids.count, by: chunkSize) {
                     let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])

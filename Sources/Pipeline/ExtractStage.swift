@@ -37,8 +37,8 @@ extension PipelineContext {
         let layout = self.layout(batchID)
         return try await recordStage("extract", batchID: batchID) {
             try layout.ensure("extract")
-            let expensify = try expensifyClient()
-            let target = try self.target()
+            let expensify = try expensifyClient(batchID: batchID, stage: "extract")
+            let target = try self.target(batchID: batchID, stage: "extract")
             var files: [String: String] = [:]
 
             // 1. Export (no onFinish: the label is written only after the ERP confirmed) and download.

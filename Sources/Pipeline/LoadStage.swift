@@ -42,7 +42,7 @@ extension PipelineContext {
         }
         return try await recordStage("load", batchID: batchID) {
             try layout.ensure("load")
-            let target = try self.target()
+            let target = try self.target(batchID: batchID, stage: "load")
             let a = audit(batchID, "load")
             let recorder = LoadRecorder()
             var documents: [String: InvoiceDocument] = [:]

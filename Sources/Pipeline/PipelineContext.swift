@@ -52,7 +52,7 @@ public struct PipelineContext: Sendable {
 
     // MARK: Clients
 
-    func expensifyClient() throws -> ExpensifyClient {
+    func expensifyClient(batchID: String? = nil, stage: String? = nil) throws -> ExpensifyClient {
         let e = config.expensify
         let idVar = e.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID"
         guard let id = environment[idVar], !id.isEmpty else {
@@ -60,12 +60,12 @@ public struct PipelineContext: Sendable {
         }
         let secret = try Secret.fromEnvironment(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET", environment: environment)
         guard let url = URL(string: e.endpoint) else { throw ConnectorError("config.invalid", "expensify.endpoint is not a URL") }
-        let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "expensify")
+        let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "expensify", onFailure: auditHTTP(batchID, stage))
         return ExpensifyClient(endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http, logger: logger)
     }
 
     /// The configured target behind the `TargetSystem` protocol; stages never see which ERP it is.
-    func target() throws -> any TargetSystem {
+    func target(batchID: String? = nil, stage: String? = nil) throws -> any TargetSystem {
         let t = config.target
         switch t.type {
         case "d365fo":
@@ -75,10 +75,20 @@ public struct PipelineContext: Sendable {
             }
             let settings = D365Settings(environmentURL: env, authorityURL: auth, tenant: t.tenant, clientID: t.clientID,
                                         clientSecret: secret, scope: t.scope)
-            let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "d365fo")
+            let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "d365fo", onFailure: auditHTTP(batchID, stage))
             return D365Target(settings: settings, http: http, logger: logger)
         default:
             throw ConnectorError("config.invalid", "target.type '\(t.type)' is not supported")
+        }
+    }
+
+    /// Every failed HTTP attempt goes to the audit trail (method, path, status; never query, body or token).
+    func auditHTTP(_ batchID: String?, _ stage: String?) -> @Sendable (HTTPFailureEvent) async -> Void {
+        let ledger = self.ledger
+        let actor = self.actor
+        return { event in
+            try? ledger.audit(AuditContext(actor: actor, batchID: batchID, stage: stage), entityType: "http", entityID: event.system,
+                              event: event.status == nil ? "http.no_answer" : "http.error", detail: event.summary)
         }
     }
 

@@ -175,6 +175,11 @@ final class NightlyPipelineTests: XCTestCase {
         XCTAssertEqual(failed.count, 2)
         let labels = try await expensifyLabels()
         for id in failed { XCTAssertFalse(labels[id]?.contains("ml-connector") ?? true, "failed report \(id) must stay unlabelled") }
+        // Every HTTP error is in the audit trail, with the document failures.
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let events = try ledger.auditEvents(batchID: try XCTUnwrap(try ledger.latestBatch()).id)
+        XCTAssertEqual(events.filter { $0.event == "http.error" && $0.detail.contains("VendorInvoiceHeaders → 500") }.count, 2, "\(events.map(\.detail))")
+        XCTAssertEqual(events.filter { $0.event == "document.failed" }.count, 2)
 
         let second = try h.cli(["run", "--json"])
         let v = try JSONValue.parse(second.stdout)

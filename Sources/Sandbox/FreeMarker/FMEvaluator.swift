@@ -123,7 +123,9 @@ final class FMEnvironment {
         case .root, .listBody, .listElse, .branch, .switchCase:
             try execChildren(node)
         case .text:
-            out.unicodeScalars.append(contentsOf: node.text)
+            var piece = ""
+            piece.unicodeScalars.append(contentsOf: node.text)
+            out += piece  // appending through `out.unicodeScalars` copied the whole output each time (quadratic)
         case .interpolation(let expr):
             failedAt = node
             out += try interpolate(try eval(expr), expr, context: "\"${...}\" content")
