@@ -47,6 +47,9 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var scope: String?
         /// Documents written at the same time (lines of one document always go in order).
         public var concurrency: Int?
+        /// Documents per OData `$batch` request (one changeset per document); 0 or absent = one request per
+        /// header and per line, which every D365 implementation accepts.
+        public var batchSize: Int?
     }
 
     public struct VendorSettings: Sendable, Codable, Equatable {
@@ -169,6 +172,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if target.tenant.isEmpty { p.append("target.tenant must not be empty") }
         if target.clientID.isEmpty { p.append("target.clientID must not be empty") }
         if let c = target.concurrency, !(1...32).contains(c) { p.append("target.concurrency must be between 1 and 32") }
+        if let b = target.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }
         if companies.isEmpty { p.append("companies: map at least one Expensify policy ID to a company") }
         for (policy, company) in companies.sorted(by: { $0.key < $1.key }) where company.trimmingCharacters(in: .whitespaces).isEmpty {
             p.append("companies.\(policy): company must not be empty")
