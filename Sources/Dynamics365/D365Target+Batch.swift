@@ -165,7 +165,9 @@ extension D365Target {
     /// lines), and new ones are packed `batchSize` at a time into one `$batch` each, one atomic changeset per
     /// document. What a `$batch` cannot settle goes back on the queue as per-document work:
     /// - a failure after the request may have been applied (network, 5xx, an unreadable answer): every document
-    ///   of the batch is looked up; those found are continued (`complete`), the others sent again one by one;
+    ///   of the batch is looked up; those found are continued (`complete`); the others are sent again one by one
+    ///   when the server answered (it is done with the batch), but left failed for the next run when no answer
+    ///   came at all (it may still be applying them);
     /// - a duplicate-invoice rejection of a header: looked up and continued if pending, else `.locked`;
     /// - changesets the server did not process (it stopped after an error): sent again in a new `$batch`;
     /// - a server that does not take `$batch` or `$n` references (404/405/501, or a 400 for the whole request):
@@ -371,7 +373,14 @@ extension D365Target {
                 outcome.results.append(reported(await complete(doc, existing: existing), doc))
             } else if case .duplicate(let error) = reason {
                 outcome.results.append(reported(Self.duplicate(doc, error), doc))
+            } else if case .uncertain(var error) = reason, error.code == "http.network" {
+                // No answer at all: the server may still be applying the batch, so "not found yet" proves
+                // nothing. Never send it again in this run; the next run looks it up first.
+                error.message += " It was not found right after, but D365 may still be applying it, so it is not sent again in this run; the next run looks it up first."
+                outcome.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
             } else {
+                // The server answered (5xx, unreadable reply): it finished with the batch, so the lookup is
+                // conclusive and what is missing was rolled back.
                 outcome.followUp.append(.single(doc, nil))
             }
         }

@@ -295,3 +295,35 @@ final class NightlyPipelineTests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("held"), status.stdout)
     }
 }
+
+/// The opt-in `$batch` load path gives the same invoices, to the cent, with far fewer requests.
+final class BatchLoadPipelineTests: XCTestCase {
+    func testBatchModeGivesTheSameInvoicesWithFarFewerRequests() async throws {
+        let h = try await Harness { c in
+            var t = c["target"] as! [String: Any]
+            t["batchSize"] = 25
+            c["target"] = t
+        }
+        defer { h.stop() }
+        let r = try h.cli(["run", "--json"])
+        let v = try JSONValue.parse(r.stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 7, r.stdout)
+        let requests = try XCTUnwrap(v["load"]?["httpRequests"]?.int64Value)
+        // Extract reads master data and the lookup reads headers; the seven invoices go in one $batch.
+        let any = try await h.control("GET", "/_sandbox/d365/requests")
+        let log = (any as? [[String: Any]]) ?? ((any as? [String: Any])?["requests"] as? [[String: Any]]) ?? []
+        let writes = log.filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/data/") }
+        XCTAssertEqual(writes.count, 1, "one $batch for seven invoices: \(writes)")
+        XCTAssertLessThan(requests, 30, "\(requests)")
+        let totals = try h.csv("transform/control-totals.csv").filter { $0["main_account"] == "(all)" }
+        let any2 = try await h.control("GET", "/_sandbox/d365/invoices")
+        let invoices = ((any2 as? [String: Any])?["invoices"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(invoices.count, 7)
+        for t in totals {
+            let lines = invoices.filter { ($0["dataAreaId"] as? String) == t["company"] && ($0["Currency"] as? String) == t["currency"] }
+                .flatMap { ($0["lines"] as? [[String: Any]]) ?? [] }
+            let sum = lines.reduce(Decimal(0)) { $0 + dec($1["NetAmount"]) }
+            XCTAssertEqual(sum, dec(t["amount"] ?? ""), "\(t)")
+        }
+    }
+}
