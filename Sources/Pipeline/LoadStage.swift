@@ -13,6 +13,8 @@ public struct LoadSummary: Sendable, Codable {
     public var skippedLoaded: Int
     public var failed: Int
     public var locked: Int
+    /// Documents already posted whose report Expensify has since changed (never reposted; for finance).
+    public var changedAfterLoad: Int
     public var httpRequests: Int
 }
 
@@ -47,6 +49,7 @@ extension PipelineContext {
             let recorder = LoadRecorder()
             var documents: [String: InvoiceDocument] = [:]
             var skipped = 0
+            var changed = 0
 
             var reader = try JSONArrayReader(url: layout.invoicesFile)
             defer { reader.close() }
@@ -78,7 +81,16 @@ extension PipelineContext {
                 let record = try ledger.registerDocument(doc, batchID: batchID, audit: a)
                 if record.state == "loaded" {
                     skipped += 1
-                    await recorder.add(DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0))
+                    var result = DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0)
+                    if record.total != doc.total || record.lineCount != doc.lines.count || record.vendor != doc.vendorAccount {
+                        // Expensify changed a report after it was posted: never post it again, but tell finance.
+                        result.errorCode = "document.changed_after_load"
+                        result.errorMessage = "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
+                        changed += 1
+                        try ledger.audit(a, entityType: "document", entityID: doc.key, event: "document.changed_after_load", detail: result.errorMessage ?? "")
+                        logger.warning("report changed after it was posted", metadata: ["document.key": "\(doc.key)", "batch.id": "\(batchID)"])
+                    }
+                    await recorder.add(result)
                     continue
                 }
                 windowDocs.append(doc)
@@ -101,11 +113,11 @@ extension PipelineContext {
 
             // results.csv in key order, whatever order the concurrent writes finished in.
             var csv = CSVWriter(columns: Self.resultColumns)
-            var counts: [String: Int] = ["documents": results.count, "skipped_loaded": skipped]
+            var counts: [String: Int] = ["documents": results.count, "skipped_loaded": skipped, "changed_after_load": changed]
             for key in results.keys.sorted() {
                 let r = results[key]!
                 let d = documents[key]
-                let status = r.status.rawValue
+                let status = r.errorCode == "document.changed_after_load" ? "changedAfterLoad" : r.status.rawValue
                 counts[status, default: 0] += 1
                 csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendorAccount ?? "",
                             "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines.count ?? 0),
@@ -122,6 +134,7 @@ extension PipelineContext {
                                       skippedLoaded: skipped,
                                       failed: results.values.filter { $0.status == .failed }.count,
                                       locked: results.values.filter { $0.status == .locked }.count,
+                                      changedAfterLoad: changed,
                                       httpRequests: requests)
             return (summary, counts, files)
         }

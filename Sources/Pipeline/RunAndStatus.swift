@@ -20,6 +20,9 @@ public struct RunSummary: Sendable, Codable {
         s += "  Invoices created:   \(load.created)" + (load.completed > 0 ? " (+\(load.completed) completed)" : "")
             + (load.alreadyPresent + load.skippedLoaded > 0 ? ", already in the ERP: \(load.alreadyPresent + load.skippedLoaded)" : "")
             + (load.failed > 0 ? ", FAILED: \(load.failed)" : "") + (load.locked > 0 ? ", locked: \(load.locked)" : "") + "\n"
+        if load.changedAfterLoad > 0 {
+            s += "  CHANGED IN EXPENSIFY AFTER POSTING (not reposted, see load/results.csv): \(load.changedAfterLoad)\n"
+        }
         for t in transform.totals {
             s += "    \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n"
         }

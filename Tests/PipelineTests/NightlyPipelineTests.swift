@@ -153,6 +153,29 @@ final class NightlyPipelineTests: XCTestCase {
         XCTAssertEqual(final.count, first.count)
     }
 
+    func testReportChangedAfterPostingIsFlaggedNeverReposted() async throws {
+        try h.cli(["run"])
+        // Someone edits report 90000001 in Expensify after it was posted, it is re-approved and loses the label.
+        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        var report = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
+        var expenses = report["transactionList"] as! [[String: Any]]
+        expenses[0]["amount"] = 55230
+        expenses[0]["convertedAmount"] = 55230
+        report["transactionList"] = expenses
+        report["labels"] = [String]()
+        report["approved"] = "2026-11-21 08:00:00"
+        _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [report])
+        let second = try h.cli(["run", "--json"])
+        let v = try JSONValue.parse(second.stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 0, second.stdout)
+        XCTAssertEqual(v["load"]?["changedAfterLoad"]?.int64Value, 1, second.stdout)
+        let row = try h.csv("load/results.csv").first { $0["invoice_number"] == "EXP90000001" }
+        XCTAssertEqual(row?["status"], "changedAfterLoad")
+        XCTAssertTrue(row?["error"]?.contains("757.14") ?? false, "\(String(describing: row))")
+        let invoices = try await d365Invoices()
+        XCTAssertEqual(Self.lines(invoices["EXP90000001"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("657.14"))
+    }
+
     func testTransformRerunIsByteIdentical() async throws {
         try h.cli(["extract"])
         try h.cli(["transform"])
