@@ -70,39 +70,40 @@ extension PipelineContext {
             while let element = try reader.next() {
                 defer { index += 1 }
                 counts["reports", default: 0] += 1
-                let outcome: ReportOutcome
+                let value: JSONValue
                 do {
-                    let value = try JSONValue.parse(element)
-                    let (decoded, decodeIssues) = ExportedReport.decode(value, index: index)
-                    guard let report = decoded, !report.reportID.isEmpty else {
-                        let issues = decodeIssues.isEmpty ? [RecordIssue(record: "export[\(index)]", field: "(report)", reason: "cannot be read")] : decodeIssues
-                        for i in issues { exceptions.append(["record": i.record, "field": i.field, "reason": i.reason]) }
-                        counts["held", default: 0] += 1
-                        counts["exceptions", default: 0] += issues.count
-                        try ledger.audit(a, entityType: "export", entityID: "export[\(index)]", event: "exception",
-                                         detail: issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
-                        continue
-                    }
-                    if seen.contains(report.reportID) {
-                        let i = RecordIssue(record: report.reportID, field: "reportID", reason: "appears twice in the export; the second copy is ignored")
-                        exceptions.append(["record": i.record, "field": i.field, "reason": i.reason, "report_id": report.reportID])
-                        counts["exceptions", default: 0] += 1
-                        continue
-                    }
-                    seen.insert(report.reportID)
-                    outcome = mapper.map(report, decodeIssues: decodeIssues)
+                    value = try JSONValue.parse(element)
                 } catch let e as ConnectorError {
                     // Malformed JSON inside one element: name it and go on with the rest.
-                    let rid = Self.sniffReportID(element) ?? "export[\(index)]"
-                    exceptions.append(["record": rid, "field": "(json)", "reason": e.message, "report_id": Self.sniffReportID(element) ?? ""])
+                    let id = Self.sniffReportID(element)
+                    let rid = id ?? "export[\(index)]"
+                    exceptions.append(["record": rid, "field": "(json)", "reason": e.message, "report_id": id ?? ""])
                     counts["held", default: 0] += 1
                     counts["exceptions", default: 0] += 1
                     try ledger.audit(a, entityType: "report", entityID: rid, event: "exception", detail: "(json): \(e.message)")
-                    if let id = Self.sniffReportID(element), try ledger.report(id) != nil {
+                    if let id, try ledger.report(id) != nil {
                         try ledger.setReportState(id, state: "held", reason: "(json): \(e.message)", audit: a)
                     }
                     continue
                 }
+                let (decoded, decodeIssues) = ExportedReport.decode(value, index: index)
+                guard let report = decoded, !report.reportID.isEmpty else {
+                    let issues = decodeIssues.isEmpty ? [RecordIssue(record: "export[\(index)]", field: "(report)", reason: "cannot be read")] : decodeIssues
+                    for i in issues { exceptions.append(["record": i.record, "field": i.field, "reason": i.reason]) }
+                    counts["held", default: 0] += 1
+                    counts["exceptions", default: 0] += issues.count
+                    try ledger.audit(a, entityType: "export", entityID: "export[\(index)]", event: "exception",
+                                     detail: issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
+                    continue
+                }
+                if seen.contains(report.reportID) {
+                    let i = RecordIssue(record: report.reportID, field: "reportID", reason: "appears twice in the export; the second copy is ignored")
+                    exceptions.append(["record": i.record, "field": i.field, "reason": i.reason, "report_id": report.reportID])
+                    counts["exceptions", default: 0] += 1
+                    continue
+                }
+                seen.insert(report.reportID)
+                let outcome = mapper.map(report, decodeIssues: decodeIssues)
 
                 counts[outcome.status.rawValue, default: 0] += 1
                 for i in outcome.issues {

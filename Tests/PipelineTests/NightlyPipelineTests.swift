@@ -233,14 +233,20 @@ final class NightlyPipelineTests: XCTestCase {
         let r21 = try XCTUnwrap(text.range(of: "\"reportID\":\"90000021\"") ?? text.range(of: "\"reportID\": \"90000021\""))
         let amount = try XCTUnwrap(text.range(of: "\"amount\":", range: r21.upperBound..<text.endIndex))
         text.replaceSubrange(amount, with: "\"amount\":\"23,450\",\"x\":")
+        let r02 = try XCTUnwrap(text.range(of: "\"reportID\":\"90000002\"") ?? text.range(of: "\"reportID\": \"90000002\""))
+        let name = try XCTUnwrap(text.range(of: "\"reportName\":", range: r02.upperBound..<text.endIndex))
+        text.replaceSubrange(name, with: "\"reportName\" ")  // a syntax error inside one report
         try text.write(to: export, atomically: true, encoding: .utf8)
         try h.cli(["transform"])
         try h.cli(["load"])
         let exceptions = try h.csv("transform/exceptions.csv")
         XCTAssertTrue(exceptions.contains { $0["report_id"] == "90000021" && $0["field"] == "amount" && ($0["reason"] ?? "").contains("23,450") }, "\(exceptions)")
+        XCTAssertTrue(exceptions.contains { $0["report_id"] == "90000002" && $0["field"] == "(json)" && ($0["reason"] ?? "").contains("line") }, "\(exceptions)")
         let invoices = try await d365Invoices()
         XCTAssertNil(invoices["EXP90000021"])
+        XCTAssertNil(invoices["EXP90000002"])
         XCTAssertNotNil(invoices["EXP90000001"])
+        XCTAssertNotNil(invoices["EXP90000041"])
     }
 
     func testHandEditedInvoicesAreRefusedByLoad() async throws {
