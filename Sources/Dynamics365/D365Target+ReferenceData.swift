@@ -18,16 +18,19 @@ extension D365Target {
     public func fetchReferenceData(companies: [String], vendorGroup: String?) async throws -> ReferenceData {
         let ids = Array(Set(companies.map { $0.lowercased() })).sorted()
 
-        let ledgerRows = try await odata.getAll("Ledgers", select: ["LegalEntityId", "ChartOfAccounts", "AccountingCurrency"],
-                                                crossCompany: true)
+        // `Ledgers` gives each company's chart of accounts; an environment that does not expose it (404/403)
+        // still works: every main account is read and the company currency stays unknown.
+        let ledgerRows = try await optional {
+            try await odata.getAll("Ledgers", select: ["LegalEntityId", "ChartOfAccounts", "AccountingCurrency"], crossCompany: true)
+        }
         var ledgers: [String: (chart: String, currency: String?)] = [:]
-        for row in ledgerRows {
+        for row in ledgerRows ?? [] {
             let id = ODataValue.string(row["LegalEntityId"]).lowercased()
             guard !id.isEmpty, ledgers[id] == nil else { continue }
             let currency = ODataValue.string(row["AccountingCurrency"])
             ledgers[id] = (ODataValue.string(row["ChartOfAccounts"]), currency.isEmpty ? nil : currency)
         }
-        let unknown = ids.filter { ledgers[$0] == nil }
+        let unknown = ledgerRows == nil ? [] : ids.filter { ledgers[$0] == nil }
         guard unknown.isEmpty else {
             throw ConnectorError("d365.company_unknown",
                                  "D365 has no ledger for company \(unknown.joined(separator: ", ")); check the configured dataAreaId and that the Entra application's user may access it.",
@@ -35,7 +38,7 @@ extension D365Target {
         }
 
         let charts = Array(Set(ids.compactMap { ledgers[$0]?.chart }.filter { !$0.isEmpty })).sorted()
-        let mainAccounts = try await readMainAccounts(charts: charts)
+        let mainAccounts = try await readMainAccounts(charts: ledgerRows == nil ? nil : charts)
 
         var references: [CompanyReference] = []
         for id in ids {
@@ -50,8 +53,13 @@ extension D365Target {
                              dimensionFormat: format, dimensionDelimiter: delimiter)
     }
 
-    private func readMainAccounts(charts: [String]) async throws -> [MainAccountReference] {
-        guard let filter = ODataFilter.anyOf("ChartOfAccounts", charts) else { return [] }
+    /// Main accounts of `charts`, or of every chart when `charts` is nil (no `Ledgers` to say which).
+    private func readMainAccounts(charts: [String]?) async throws -> [MainAccountReference] {
+        var filter: String?
+        if let charts {
+            guard let f = ODataFilter.anyOf("ChartOfAccounts", charts) else { return [] }
+            filter = f
+        }
         let rows = try await odata.getAll(
             "MainAccounts", filter: filter,
             select: ["ChartOfAccounts", "MainAccountId", "Name", "IsSuspended", "DoNotAllowManualEntry", "ActiveFrom", "ActiveTo"])

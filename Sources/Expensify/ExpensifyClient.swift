@@ -59,7 +59,7 @@ public struct ExpensifyClient: Sendable {
         return response.body
     }
 
-    /// The policy getter for `ids` with fields categories, tags, reportFields and employees.
+    /// The policy getter for `ids` with fields categories, tags and reportFields.
     /// - Returns: the `policyInfo` object (`{"<policyID>": {...}}`); an empty object for no ids.
     public func getPolicies(_ ids: [String]) async throws -> JSONValue {
         guard !ids.isEmpty else { return .object([:]) }

@@ -37,7 +37,8 @@ enum ExpensifyJobs {
         ])
     }
 
-    static let policyFields = ["categories", "tags", "reportFields", "employees"]
+    // Only what transform uses; `employees` (documented only by recorded responses) comes with employee sync.
+    static let policyFields = ["categories", "tags", "reportFields"]
 
     /// The policy getter: here `policyIDList` is a JSON array, unlike the exporter's comma string.
     static func policies(_ ids: [String], credentials c: ExpensifyCredentials) -> JSONValue {

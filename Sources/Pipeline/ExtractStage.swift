@@ -113,7 +113,11 @@ extension PipelineContext {
     /// The configured dimension order and delimiter must match the ERP's active integration format, or
     /// every display value would land in the wrong segment.
     func checkDimensionFormat(_ reference: ReferenceData) throws {
-        if let f = reference.dimensionFormat, !f.isEmpty, f != config.dimensions.format {
+        if let f = reference.dimensionFormat, f.count == 1, config.dimensions.format.count > 1 {
+            // One segment where several are configured: the ERP's format text was not understood; say so, go on.
+            logger.warning("the target's dimension format could not be read; using the configured one",
+                           metadata: ["erp.dimension_format": "\(f.joined(separator: ","))"])
+        } else if let f = reference.dimensionFormat, !f.isEmpty, f != config.dimensions.format {
             throw ConnectorError("config.dimension_format", "dimensions.format \(config.dimensions.format) differs from the target's active default dimension format \(f); update the configuration.")
         }
         if let d = reference.dimensionDelimiter, !d.isEmpty, d != config.dimensions.delimiter {

@@ -37,7 +37,7 @@ final class ExpensifyClientJobTests: XCTestCase {
         XCTAssertEqual(job["type"], .string("get"))
         XCTAssertEqual(job["inputSettings"], .object([
             "type": .string("policy"),
-            "fields": .array([.string("categories"), .string("tags"), .string("reportFields"), .string("employees")]),
+            "fields": .array([.string("categories"), .string("tags"), .string("reportFields")]),
             "policyIDList": .array([.string("A1B2C3D4E5F60001"), .string("A1B2C3D4E5F60004")]),
         ]))
     }
