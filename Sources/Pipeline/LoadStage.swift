@@ -47,7 +47,9 @@ extension PipelineContext {
             let target = try self.target(batchID: batchID, stage: "load")
             let a = audit(batchID, "load")
             let recorder = LoadRecorder()
-            var documents: [String: InvoiceDocument] = [:]
+            // What results.csv and the report states need, not whole documents (memory stays flat).
+            struct Brief { var reportID, company, vendor, currency, total: String; var lines: Int }
+            var documents: [String: Brief] = [:]
             var skipped = 0
             var changed = 0
 
@@ -77,7 +79,8 @@ extension PipelineContext {
                 do { doc = try JSONDecoder().decode(InvoiceDocument.self, from: element) } catch {
                     throw ConnectorError("staging.malformed", "invoices.json of batch \(batchID) has an unreadable document: \(error)")
                 }
-                documents[doc.key] = doc
+                documents[doc.key] = Brief(reportID: doc.reportID, company: doc.company, vendor: doc.vendorAccount,
+                                           currency: doc.currency, total: doc.total, lines: doc.lines.count)
                 let record = try ledger.registerDocument(doc, batchID: batchID, audit: a)
                 if record.state == "loaded" {
                     skipped += 1
@@ -119,8 +122,8 @@ extension PipelineContext {
                 let d = documents[key]
                 let status = r.errorCode == "document.changed_after_load" ? "changedAfterLoad" : r.status.rawValue
                 counts[status, default: 0] += 1
-                csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendorAccount ?? "",
-                            "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines.count ?? 0),
+                csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendor ?? "",
+                            "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines ?? 0),
                             "status": status, "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
                             "error_code": r.errorCode ?? "", "error": r.errorMessage ?? ""])
             }
