@@ -26,27 +26,7 @@ enum D365JSON: Sendable, Equatable {
 }
 
 /// An ordered JSON object.
-struct D365JSONObject: Sendable, Equatable {
-    private(set) var keys: [String] = []
-    private var storage: [String: D365JSON] = [:]
-
-    init() {}
-    init(_ pairs: [(String, D365JSON)]) { for (k, v) in pairs { self[k] = v } }
-
-    subscript(key: String) -> D365JSON? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
-    }
-
-    var pairs: [(String, D365JSON)] { keys.compactMap { k in storage[k].map { (k, $0) } } }
-    var isEmpty: Bool { keys.isEmpty }
-}
+typealias D365JSONObject = OrderedMap<D365JSON>
 
 struct D365JSONError: Error, Sendable, CustomStringConvertible {
     var description: String

@@ -1,34 +1,9 @@
 import Foundation
 
 /// A JSON object that keeps its key order (seeds and responses stay readable and stable).
-struct ExpensifyJSONObject: Sendable, Equatable {
-    private(set) var keys: [String] = []
-    private var storage: [String: ExpensifyJSON] = [:]
+typealias ExpensifyJSONObject = OrderedMap<ExpensifyJSON>
 
-    init() {}
-
-    init(_ pairs: [(String, ExpensifyJSON)]) {
-        for (key, value) in pairs { self[key] = value }
-    }
-
-    subscript(key: String) -> ExpensifyJSON? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
-    }
-
-    var pairs: [(String, ExpensifyJSON)] { keys.compactMap { k in storage[k].map { (k, $0) } } }
-    var isEmpty: Bool { keys.isEmpty }
-
-    static func == (lhs: ExpensifyJSONObject, rhs: ExpensifyJSONObject) -> Bool {
-        lhs.keys == rhs.keys && lhs.storage == rhs.storage
-    }
-
+extension OrderedMap where Value == ExpensifyJSON {
     /// `optString` as org.json has it: strings as is, numbers and booleans as text, null/absent as nil.
     func string(_ key: String) -> String? { self[key]?.stringValue }
     func object(_ key: String) -> ExpensifyJSONObject? { self[key]?.objectValue }

@@ -1,31 +1,7 @@
 import Foundation
 
 /// A FreeMarker hash whose keys keep their insertion order (like the JSON the model comes from).
-struct FMHash {
-    private(set) var keys: [String] = []
-    private var storage: [String: FMValue] = [:]
-
-    init() {}
-
-    init(_ pairs: [(String, FMValue)]) {
-        for (key, value) in pairs { self[key] = value }
-    }
-
-    subscript(key: String) -> FMValue? {
-        get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
-    }
-
-    var count: Int { keys.count }
-    var values: [FMValue] { keys.compactMap { storage[$0] } }
-    var isEmpty: Bool { keys.isEmpty }
-}
+typealias FMHash = OrderedMap<FMValue>
 
 /// A value of the template language. A missing value is Swift `nil` (`FMValue?`), never a case here,
 /// so every consumer has to decide what missing means, as FreeMarker does.
