@@ -119,16 +119,27 @@ public struct ODataClient: Sendable {
 
     // MARK: - Plumbing
 
-    /// A next link must stay on the same scheme, host and port (the bearer token must not travel elsewhere)
-    /// and must not repeat a page already read.
+    /// The URL of the next page. The bearer token never leaves the configured environment: a link that names
+    /// another scheme, host or port (a server that builds links from its own idea of its address, behind a
+    /// proxy, `localhost` for `127.0.0.1`) is followed on the configured environment with the link's service
+    /// path and query; a link that is not under `/data/` is refused. A page already read is refused too.
     private func nextPage(_ link: String, current: URL, entitySet: String, visited: Set<String>) throws -> URL {
-        guard let next = URL(string: link, relativeTo: current)?.absoluteURL,
-              next.scheme?.lowercased() == current.scheme?.lowercased(),
-              next.host?.lowercased() == current.host?.lowercased(),
-              next.port == current.port
-        else {
-            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) points outside the environment.",
+        guard let resolved = URL(string: link, relativeTo: current)?.absoluteURL else {
+            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) is not a URL.",
                                  context: ["d365.entity_set": entitySet])
+        }
+        var next = resolved
+        let sameOrigin = resolved.scheme?.lowercased() == current.scheme?.lowercased()
+            && resolved.host?.lowercased() == current.host?.lowercased() && resolved.port == current.port
+        if !sameOrigin {
+            let text = resolved.absoluteString
+            guard let service = text.range(of: "/data/"), let rebased = URL(string: base + text[service.lowerBound...]) else {
+                throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) points outside the environment.",
+                                     context: ["d365.entity_set": entitySet])
+            }
+            logger.debug("OData next link names another address; following it on the configured environment",
+                         metadata: ["system": "d365", "d365.entity_set": "\(entitySet)"])
+            next = rebased
         }
         guard !visited.contains(next.absoluteString) else {
             throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) repeats a page already read.",

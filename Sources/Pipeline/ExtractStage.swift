@@ -67,7 +67,22 @@ extension PipelineContext {
             // 3. Policies (categories with GL codes, tags) for the reports' policies.
             var policyInfo = JSONValue.object([:])
             if !policyIDs.isEmpty {
-                policyInfo = try await expensify.getPolicies(policyIDs.sorted())
+                do {
+                    policyInfo = try await expensify.getPolicies(policyIDs.sorted())
+                } catch let e as ConnectorError where ["expensify.404", "expensify.410"].contains(e.code) {
+                    // One policy the account cannot read must not stop the run: read them one by one. A report of
+                    // an unreadable policy is still checked against the GL codes and tags in the export itself.
+                    var merged: [String: JSONValue] = [:]
+                    for id in policyIDs.sorted() {
+                        do {
+                            for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
+                        } catch let one as ConnectorError where ["expensify.404", "expensify.410"].contains(one.code) {
+                            logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
+                            try ledger.audit(audit(batchID, "extract"), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
+                        }
+                    }
+                    policyInfo = .object(merged)
+                }
             }
             files["policies.json"] = try StagedFile.write(policyInfo.serialized(pretty: true), to: layout.policiesFile)
 

@@ -128,17 +128,21 @@ final class D365ODataClientTests: XCTestCase {
         XCTAssertNil(headers["Content-Type"])
     }
 
-    func testRefusesNextLinksToAnotherHost() async throws {
+    func testNextLinksNamingAnotherHostAreFollowedOnTheConfiguredEnvironment() async throws {
         let transport = ScriptedTransport([
-            .respond(.json(200, #"{"value":[],"@odata.nextLink":"https://evil.example/data/Ledgers?$skip=1"}"#)),
+            .respond(.json(200, #"{"value":[{"A":1}],"@odata.nextLink":"https://evil.example/data/Ledgers?$skip=1"}"#)),
+            .respond(.json(200, #"{"value":[{"A":2}],"@odata.nextLink":"https://evil.example/elsewhere?x=1"}"#)),
         ])
         do {
             _ = try await client(transport, tokens: CountingTokens()).getAll("Ledgers")
-            XCTFail("expected a refusal")
+            XCTFail("a link outside /data/ must be refused")
         } catch let error as ConnectorError {
             XCTAssertEqual(error.code, "d365.unexpected_response")
         }
-        XCTAssertEqual(transport.requests.count, 1)
+        // The token went to the configured host only, with the first link's path and query.
+        XCTAssertEqual(transport.requests.map(\.url.absoluteString),
+                       ["https://erp.example/data/Ledgers", "https://erp.example/data/Ledgers?$skip=1"])
+        XCTAssertTrue(transport.requests.allSatisfy { $0.url.host == "erp.example" })
     }
 
     func testA401RefreshesTheTokenOnceAndRetriesOnce() async throws {
