@@ -176,6 +176,21 @@ final class NightlyPipelineTests: XCTestCase {
         XCTAssertEqual(Self.lines(invoices["EXP90000001"] ?? .null).reduce(Decimal(0)) { $0 + Self.lineAmount($1) }, dec("657.14"))
     }
 
+    func testAPolicyTheAccountCannotReadDoesNotStopTheRun() async throws {
+        // The policy getter refuses the list, then the first policy on its own (410, as for an unknown policy).
+        _ = try await h.control("POST", "/_sandbox/expensify/faults", body: ["count": 2, "httpStatus": 200, "responseCode": 410, "jobType": "get"])
+        try h.cli(["run"])
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        XCTAssertEqual(try ledger.auditEvents(entityID: "A1B2C3D4E5F60001").map(\.event), ["policy.unreadable"])
+        // Its reports are still checked against the export's own GL codes and tags, and the rest posts.
+        let invoices = try await d365Invoices()
+        XCTAssertNotNil(invoices["EXP90000001"])
+        XCTAssertNotNil(invoices["EXP90000021"])
+        XCTAssertNil(invoices["EXP90000008"], "an unknown tag still holds its report")
+        let policies = try JSONValue.parse(try Data(contentsOf: try h.latestBatch().appendingPathComponent("extract/policies.json")))
+        XCTAssertEqual(policies.objectValue?.keys.sorted(), ["A1B2C3D4E5F60002", "A1B2C3D4E5F60003", "A1B2C3D4E5F60004", "A1B2C3D4E5F60005"])
+    }
+
     func testTransformRerunIsByteIdentical() async throws {
         try h.cli(["extract"])
         try h.cli(["transform"])
