@@ -53,8 +53,9 @@ enum ExpensifyJobs {
         ])
     }
 
-    /// Labelling: an export of exactly these reports whose only purpose is its `onFinish` action. No
-    /// `reportState` and no `markedAsExported` filter, so a report is labelled whatever its state now.
+    /// Labelling: an export of exactly these reports whose only purpose is its `onFinish` action. Every
+    /// `reportState` spelled out (the reference does not say what its absence means) and no `markedAsExported`
+    /// filter, so a report is labelled whatever its state now.
     static func markExported(reportIDs: [String], label: String, credentials c: ExpensifyCredentials) -> JSONValue {
         .object([
             "type": .string("file"),
@@ -62,6 +63,7 @@ enum ExpensifyJobs {
             "onReceive": .object(["immediateResponse": .array([.string("returnRandomFileName")])]),
             "inputSettings": .object([
                 "type": .string("combinedReportData"),
+                "reportState": .string("OPEN,SUBMITTED,APPROVED,REIMBURSED,ARCHIVED"),
                 "filters": .object(["reportIDList": .string(reportIDs.joined(separator: ","))]),
             ]),
             "outputSettings": .object(["fileExtension": .string("txt"), "fileBasename": .string("mlconnector-label")]),

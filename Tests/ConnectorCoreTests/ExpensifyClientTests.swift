@@ -54,6 +54,7 @@ final class ExpensifyClientJobTests: XCTestCase {
         XCTAssertEqual(job["type"], .string("file"))
         XCTAssertEqual(job["inputSettings"]?["filters"], .object(["reportIDList": .string("90000001,90000006")]))
         XCTAssertNil(job["inputSettings"]?["filters"]?["markedAsExported"])
+        XCTAssertEqual(job["inputSettings"]?["reportState"], .string("OPEN,SUBMITTED,APPROVED,REIMBURSED,ARCHIVED"))
         XCTAssertEqual(job["onFinish"], .array([.object(["actionName": .string("markAsExported"), "label": .string("ml-connector")])]))
         XCTAssertNil(job["test"])
     }
