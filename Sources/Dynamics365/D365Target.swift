@@ -160,8 +160,10 @@ public struct D365Target: TargetSystem {
         }
 
         guard let reference = created[VendorInvoicePayload.Field.headerReference]?.stringValue, !reference.isEmpty else {
+            // A server that answers 201 without the entity (or without its key): find the header by key now.
+            if let found = try? await findExisting([doc])[doc.key] { return await complete(doc, existing: found) }
             let error = ConnectorError("d365.unexpected_response",
-                                       "D365 created the header but its answer has no HeaderReference; the next run will find it by key.",
+                                       "D365 created the header but its answer has no HeaderReference and the lookup did not find it yet; the next run will find it by key.",
                                        context: ["document.key": doc.key, "d365.entity_set": VendorInvoicePayload.headerEntitySet])
             return Self.failed(doc.key, error, reference: nil, written: 0)
         }

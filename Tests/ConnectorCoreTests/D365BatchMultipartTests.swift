@@ -320,6 +320,23 @@ final class D365BatchPolicyTests: XCTestCase {
         return Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
+    func testAHeaderCreatedWithoutItsKeyInTheAnswerIsFoundAndCompleted() async throws {
+        // Per-document path: 201 with an empty body (a server honouring return=minimal by default).
+        let transport = ScriptedTransport([
+            .respond(.json(201, "{}")),
+            .respond(.json(200, #"{"value":[{"dataAreaId":"usmf","HeaderReference":"H9","InvoiceNumber":"EXP1"}]}"#)),
+            .respond(.json(200, #"{"value":[]}"#)),
+            .respond(.json(201, #"{"HeaderReference":"H9","InvoiceLineNumber":1}"#)),
+        ])
+        let results = await run(target(transport, batchSize: 0), [document("EXP1")])
+        XCTAssertEqual(results["EXP1"]?.erpReference, "H9")
+        XCTAssertEqual(results["EXP1"]?.linesWritten, 1)
+        XCTAssertTrue(results["EXP1"]?.isConfirmed ?? false)
+        let methods = transport.requests.map { "\($0.method) \($0.url.path)" }
+        XCTAssertEqual(methods, ["POST /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceLines",
+                                 "POST /data/VendorInvoiceLines"], "exactly one header POST")
+    }
+
     func testChangesetsLeftUnprocessedAfterAFailureGoInTheNextBatch() async throws {
         // The server ignores odata.continue-on-error: it stops after document B's failed changeset.
         let first = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
