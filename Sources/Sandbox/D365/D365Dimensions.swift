@@ -67,6 +67,22 @@ struct D365Dimensions {
         return out
     }
 
+    /// Splits `display` into one value per segment of `format`: missing trailing segments are blank; extra
+    /// segments are dropped or rejected (nil, with the error) as the settings say.
+    private func positionalSegments(_ display: String, format: D365DimensionFormat, kind: String,
+                                    errors: inout [String]) -> [String]? {
+        var values = D365Dimensions.split(display, delimiter: delimiter)
+        if values.count > format.segments.count {
+            guard settings.extraDimensionSegments == "drop" else {
+                errors.append("The dimension value '\(display)' has \(values.count) segments but the active \(kind) dimension format '\(format.name)' (\(format.segments.joined(separator: delimiter))) has \(format.segments.count)")
+                return nil
+            }
+            values = Array(values.prefix(format.segments.count))
+        }
+        while values.count < format.segments.count { values.append("") }
+        return values
+    }
+
     /// Validates a default dimension display value (`DimensionDisplayValue`). Returns the normalised
     /// value (positional, trailing blanks kept: `010-W01-`; all blank: ``) and the errors found.
     func validateDefault(_ display: String, company: String, on date: D365Date) -> (String, [String]) {
@@ -75,16 +91,7 @@ struct D365Dimensions {
             return (display, ["No active default dimension format is set up for integrating applications"])
         }
         var errors: [String] = []
-        var values = D365Dimensions.split(display, delimiter: delimiter)
-        if values.count > format.segments.count {
-            if settings.extraDimensionSegments == "drop" {
-                values = Array(values.prefix(format.segments.count))
-            } else {
-                errors.append("The dimension value '\(display)' has \(values.count) segments but the active default dimension format '\(format.name)' (\(format.segments.joined(separator: delimiter))) has \(format.segments.count)")
-                return (display, errors)
-            }
-        }
-        while values.count < format.segments.count { values.append("") }
+        guard let values = positionalSegments(display, format: format, kind: "default", errors: &errors) else { return (display, errors) }
         var normalised: [String] = []
         for (dimension, raw) in zip(format.segments, values) {
             let value = raw.trimmingCharacters(in: .whitespaces)
@@ -111,16 +118,7 @@ struct D365Dimensions {
             return (display, ["The active ledger dimension format '\(format.name)' has no MainAccount segment"])
         }
         var errors: [String] = []
-        var values = D365Dimensions.split(display, delimiter: delimiter)
-        if values.count > format.segments.count {
-            if settings.extraDimensionSegments == "drop" {
-                values = Array(values.prefix(format.segments.count))
-            } else {
-                errors.append("The dimension value '\(display)' has \(values.count) segments but the active ledger dimension format '\(format.name)' (\(format.segments.joined(separator: delimiter))) has \(format.segments.count)")
-                return (display, errors)
-            }
-        }
-        while values.count < format.segments.count { values.append("") }
+        guard let values = positionalSegments(display, format: format, kind: "ledger", errors: &errors) else { return (display, errors) }
         var normalised: [String] = []
         for (n, (dimension, raw)) in zip(format.segments, values).enumerated() {
             let value = raw.trimmingCharacters(in: .whitespaces)

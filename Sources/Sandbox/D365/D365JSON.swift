@@ -219,7 +219,7 @@ enum D365JSONWriter {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
-        case .string(let s): writeString(s, into: &out)
+        case .string(let s): JSONText.writeString(s, into: &out)
         case .array(let items):
             out += "["
             for (n, item) in items.enumerated() {
@@ -233,7 +233,7 @@ enum D365JSONWriter {
             for (k, v) in obj.pairs {
                 if !first { out += "," }
                 first = false
-                writeString(k, into: &out)
+                JSONText.writeString(k, into: &out)
                 out += ":"
                 write(v, into: &out)
             }
@@ -241,27 +241,6 @@ enum D365JSONWriter {
         }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
 }
 
 /// Exact decimal helpers (money is never a `Double`).

@@ -89,7 +89,7 @@ enum ExpensifyJSON: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n.description
-        case .string(let s): ExpensifyJSON.writeString(s, into: &out)
+        case .string(let s): JSONText.writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[" + newline
@@ -106,7 +106,7 @@ enum ExpensifyJSON: Sendable, Equatable {
             out += "{" + newline
             for (i, (k, v)) in pairs.enumerated() {
                 out += pad
-                ExpensifyJSON.writeString(k, into: &out)
+                JSONText.writeString(k, into: &out)
                 out += pretty ? ": " : ":"
                 v.write(into: &out, pretty: pretty, indent: indent + 1)
                 if i + 1 < pairs.count { out += "," }
@@ -114,29 +114,6 @@ enum ExpensifyJSON: Sendable, Equatable {
             }
             out += closePad + "}"
         }
-    }
-
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if c.value < 0x20 || c.value == 0x2028 || c.value == 0x2029 {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        out += "\""
     }
 
     // MARK: Template model
