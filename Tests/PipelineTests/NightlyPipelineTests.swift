@@ -117,6 +117,14 @@ final class NightlyPipelineTests: XCTestCase {
             XCTAssertEqual(stored, dec(t["amount"] ?? ""), "control total \(t)")
         }
 
+        // Master data is read once per company and page, not per report: usmf has 17 vendors (4 pages of 5),
+        // gbsi 4 and jpmf 2 (one page each), whatever the number of reports.
+        let any = try await h.control("GET", "/_sandbox/d365/requests")
+        let log = (any as? [[String: Any]]) ?? ((any as? [String: Any])?["requests"] as? [[String: Any]]) ?? []
+        let vendorReads = log.filter { ($0["method"] as? String) == "GET" && (($0["url"] as? String) ?? "").contains("/data/VendorsV2") }
+        XCTAssertEqual(vendorReads.count, 6, "\(vendorReads)")
+        XCTAssertTrue(vendorReads.allSatisfy { (($0["url"] as? String) ?? "").contains("cross-company=true") })
+
         // Card spend never reaches an employee's invoice.
         let lines = try h.csv("transform/invoice-lines.csv")
         for l in lines where l["reimbursable"] == "no" {
