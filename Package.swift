@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "ConnectorStaging", dependencies: [
             "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
-        // HTTP transport (URLSession/libcurl), retries, Retry-After, Entra ID tokens.
+        // HTTP transport (libcurl), retries, Retry-After, Entra ID tokens, Authorization header sources.
         .target(name: "ConnectorHTTP", dependencies: [
             "ConnectorCore", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -39,9 +39,14 @@ let package = Package(
         .target(name: "Expensify", dependencies: [
             "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Resources/export-template.json.ftl")], swiftSettings: strict),
-        // Dynamics 365 F&O OData v4 client and target.
-        .target(name: "Dynamics365", dependencies: [
+        // OData v4 shared by every OData target: client with paging and next links, query builder, $batch multipart
+        // codec, error envelopes. Each system maps errors to its own codes at its edge.
+        .target(name: "OData", dependencies: [
             "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Dynamics 365 F&O: pending vendor invoice payloads, its settings, dimension display values, the target.
+        .target(name: "Dynamics365", dependencies: [
+            "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // The stages: extract, transform, load, commit, run, status.
         .target(name: "Pipeline", dependencies: [
@@ -62,7 +67,7 @@ let package = Package(
             "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
-            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorHTTP", "Expensify", "Dynamics365", "Pipeline",
+            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
         ], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: [

@@ -1,13 +1,14 @@
 import ConnectorCore
 import ConnectorHTTP
 import Foundation
+import OData
 
 /// Turns F&O error bodies into short, useful text (d365-fo-odata.md §2.8).
 ///
 /// The OData envelope's real reason is in `error.innererror.message`, shaped
 /// `Write failed for table row of type 'X'. Infolog: Warning: a.; Error: b.; Warning: validateWrite failed on data source 'T (T)'.`
 /// → `a.; b.` Routing 404s use `{"Message": …}` instead.
-public enum ODataErrorMessage {
+public enum D365ErrorMessage {
     /// Generic Infolog lines that say nothing about the cause.
     static let noisePrefixes = [
         "validatewrite failed on data source", "update has been canceled", "update has been cancelled",
@@ -16,17 +17,12 @@ public enum ODataErrorMessage {
 
     /// The clean message of an error body, or nil when the body has none.
     public static func parse(_ body: Data) -> String? {
-        guard let json = try? JSONValue.parse(body) else { return nil }
-        if let error = json["error"] {
-            if let inner = error["innererror"]?["message"]?.stringValue, !inner.trimmingCharacters(in: .whitespaces).isEmpty {
-                let clean = cleanInfolog(inner)
-                return clean.isEmpty ? inner.trimmingCharacters(in: .whitespacesAndNewlines) : clean
-            }
-            if let message = error["message"]?.stringValue, !message.isEmpty { return message }
+        guard let envelope = ODataErrorEnvelope.parse(body) else { return nil }
+        if let inner = envelope.innerMessage {
+            let clean = cleanInfolog(inner)
+            return clean.isEmpty ? inner.trimmingCharacters(in: .whitespacesAndNewlines) : clean
         }
-        if let message = json["Message"]?.stringValue, !message.isEmpty { return message }
-        if let message = json["message"]?.stringValue, !message.isEmpty { return message }
-        return nil
+        return envelope.message
     }
 
     /// The Infolog entries after `Infolog:`, split on `;`, without level prefixes, noise or repeats.
@@ -48,24 +44,15 @@ public enum ODataErrorMessage {
     }
 }
 
-enum ODataErrors {
+/// F&O's error codes (`d365.*`), mapped at this target's edge from the shared OData status classes.
+enum D365Errors {
+    static let mapping = ODataErrorMapping(
+        codePrefix: "d365", displayName: "D365",
+        unauthorizedHint: "D365 refused the access token even after a refresh; check that the Entra application is registered in F&O and its user is enabled.",
+        reason: { D365ErrorMessage.parse($0) })
+
     /// The connector error for a non-success response (after retries and the 401 refresh).
     static func error(for response: HTTPResponse, entitySet: String, method: String) -> ConnectorError {
-        let status = response.status
-        let context = ["d365.entity_set": entitySet, "http.status": String(status), "http.method": method]
-        let detail = ODataErrorMessage.parse(response.body)
-        func make(_ code: String, _ fallback: String, transient: Bool = false) -> ConnectorError {
-            ConnectorError(code, detail ?? fallback, context: context, isTransient: transient)
-        }
-        switch status {
-        case 400: return make("d365.validation", "D365 rejected the request to \(entitySet).")
-        case 401: return make("d365.unauthorized", "D365 refused the access token even after a refresh; check that the Entra application is registered in F&O and its user is enabled.")
-        case 403: return make("d365.forbidden", "D365 denied access to \(entitySet).")
-        case 404: return make("d365.not_found", "D365 has no \(entitySet) resource at that address.")
-        case 409, 412: return make("d365.conflict", "D365 reported an update conflict on \(entitySet).", transient: true)
-        case 429, 503: return make("d365.throttled", "D365 kept throttling the connector.", transient: true)
-        case 500, 502, 504: return make("d365.server_error", "D365 failed with HTTP \(status).", transient: true)
-        default: return make("d365.http_\(status)", "D365 answered HTTP \(status).", transient: status >= 500)
-        }
+        mapping.error(for: response, entitySet: entitySet, method: method)
     }
 }

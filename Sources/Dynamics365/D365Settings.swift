@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+import OData
 
 /// Where and as whom the connector talks to one D365 F&O environment.
 public struct D365Settings: Sendable {

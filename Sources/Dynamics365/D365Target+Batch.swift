@@ -2,6 +2,7 @@ import ConnectorCore
 import ConnectorHTTP
 import Foundation
 import Logging
+import OData
 
 /// Remembers, for one target (one run), that the environment does not take `$batch` or `$n` references, so
 /// the warning is logged once and every later document goes the per-document way.
@@ -269,11 +270,11 @@ extension D365Target {
                 await fallBack(status: status, reason: "the $batch request")
                 outcome.followUp = plan.documents.map { .single($0, nil) }
             } else if status >= 500 && status != 503 {
-                let error = ODataErrors.error(for: response, entitySet: "$batch", method: "POST")
+                let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
                 return outcome.merged(await settleByLookup(plan.documents.map { ($0, .uncertain(error)) }))
             } else {
                 // 401 after the refresh, 403, 429/503 after the retries, other 4xx: nothing was processed.
-                let error = ODataErrors.error(for: response, entitySet: "$batch", method: "POST")
+                let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
                 outcome.results += plan.documents.map { reported(Self.failed($0.key, error, reference: nil, written: 0), $0) }
             }
             return outcome
@@ -302,7 +303,7 @@ extension D365Target {
                 outcome.results.append(reported(DocumentLoadResult(key: doc.key, status: .created, erpReference: reference,
                                                                    linesWritten: lines), doc))
             case .rejected(let part, let entitySet):
-                var error = ODataErrors.error(for: part.response, entitySet: entitySet, method: "POST")
+                var error = D365Errors.error(for: part.response, entitySet: entitySet, method: "POST")
                 if let id = part.contentID { error.context["d365.content_id"] = id }
                 if entitySet == VendorInvoicePayload.headerEntitySet, VendorInvoicePayload.isDuplicateInvoiceRejection(error) {
                     lookups.append((doc, .duplicate(error)))

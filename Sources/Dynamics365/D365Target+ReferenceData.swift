@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+import OData
 
 extension D365Target {
     /// Reads master data for `companies` (d365-fo-odata.md §5.2, §5.4, §6): one paged read per entity (per

@@ -2,6 +2,7 @@ import ConnectorCore
 import ConnectorHTTP
 import Foundation
 import Logging
+import OData
 
 /// Dynamics 365 Finance & Operations as a target: pending vendor invoices over OData
 /// (`VendorInvoiceHeaders` / `VendorInvoiceLines`), master data from `Ledgers`, `MainAccounts`, `VendorsV2`,
@@ -32,7 +33,8 @@ public struct D365Target: TargetSystem {
         self.settings = settings
         self.http = http
         self.logger = logger
-        self.odata = ODataClient(environmentURL: settings.environmentURL, tokens: tokens, http: http, logger: logger)
+        self.odata = ODataClient(base: settings.environmentURL, servicePath: "/data", authorization: BearerAuthorization(tokens: tokens),
+                                 http: http, logger: logger, system: "d365", errors: D365Errors.mapping)
     }
 
     public func requestCount() async -> Int { await http.requestCount }

@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+import OData
 
 /// Reading F&O's financial-dimension setup (d365-fo-odata.md §5.2, §5.3). The one place that knows how the
 /// delimiter enum and the `FinancialDimensionFormat` text are written.

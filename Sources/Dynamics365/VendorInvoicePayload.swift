@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+import OData
 
 /// The request bodies for pending vendor invoices (`VendorInvoiceHeaders` / `VendorInvoiceLines`,
 /// d365-fo-odata.md §3.1–§3.4) and the reading of what comes back. Every field-name choice the reference

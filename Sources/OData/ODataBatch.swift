@@ -112,6 +112,7 @@ public enum ODataBatch {
     /// Why a `$batch` answer could not be read.
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The `boundary` parameter of a `multipart/mixed` content type, unquoted; nil for any other type.

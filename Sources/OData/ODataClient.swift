@@ -3,27 +3,46 @@ import ConnectorHTTP
 import Foundation
 import Logging
 
-/// A small OData v4 client for F&O's `/data` endpoint (d365-fo-odata.md §1.4, §2).
+/// An OData v4 client shared by every OData system (F&O `/data`, Business Central API v2.0, NAV ODataV4 pages),
+/// so paging, next links, retries of reads, token refresh and error envelopes are written once.
 ///
-/// Sends the OData headers and a bearer token on every call; on a 401 it asks the token provider for a fresh
-/// token once and repeats the call once, then gives up with `d365.unauthorized`. Collection reads follow
-/// `@odata.nextLink` until it is absent. Errors become `d365.*` `ConnectorError`s with the Infolog text.
+/// Sends the OData headers and the system's `Authorization` on every call; on a 401 it asks for fresh credentials
+/// once and repeats the call once, then gives up with the system's `unauthorized` error. Collection reads follow
+/// `@odata.nextLink` until it is absent. Errors become the system's codes through its `ODataErrorMapping`.
 public struct ODataClient: Sendable {
+    /// Scheme, host and port of the service (e.g. `https://contoso.operations.dynamics.com`), no trailing slash.
     public let base: String
-    private let tokens: any TokenProvider
+    /// `base` plus the service path (`https://contoso.operations.dynamics.com/data`): entity sets live under it.
+    public let root: String
+    /// The service path (`/data`), used to keep next links on the configured service.
+    public let servicePath: String
+    /// Short name for logs (`d365`, `bc`, `nav`).
+    public let system: String
+    public let errors: ODataErrorMapping
+    private let authorization: any HTTPAuthorization
     private let http: HTTPClient
     private let logger: Logger
     private let timeout: TimeInterval
 
     /// - Parameters:
-    ///   - environmentURL: the F&O environment base URL (without `/data`).
-    ///   - tokens: where bearer tokens come from.
+    ///   - base: the service's scheme, host and port (a path in it is kept, trailing slashes dropped).
+    ///   - servicePath: where the entity sets live below `base`, e.g. `/data`.
+    ///   - authorization: the `Authorization` header's source.
     ///   - http: the retrying HTTP client.
-    public init(environmentURL: URL, tokens: any TokenProvider, http: HTTPClient, logger: Logger, timeout: TimeInterval = 120) {
-        var text = environmentURL.absoluteString
+    ///   - errors: the system's error codes and words.
+    public init(base: URL, servicePath: String, authorization: any HTTPAuthorization, http: HTTPClient, logger: Logger,
+                system: String, errors: ODataErrorMapping, timeout: TimeInterval = 120) {
+        var text = base.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
+        var path = servicePath
+        while path.hasSuffix("/") { path.removeLast() }
+        if !path.isEmpty && !path.hasPrefix("/") { path = "/" + path }
         self.base = text
-        self.tokens = tokens
+        self.servicePath = path
+        self.root = text + path
+        self.system = system
+        self.errors = errors
+        self.authorization = authorization
         self.http = http
         self.logger = logger
         self.timeout = timeout
@@ -37,9 +56,9 @@ public struct ODataClient: Sendable {
     /// - Returns: the rows in server order.
     public func getAll(_ entitySet: String, filter: String? = nil, select: [String] = [],
                        crossCompany: Bool = false) async throws -> [[String: JSONValue]] {
-        guard var url = ODataURL.collection(base: base, entitySet: entitySet, filter: filter, select: select,
+        guard var url = ODataURL.collection(root: root, entitySet: entitySet, filter: filter, select: select,
                                             crossCompany: crossCompany) else {
-            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
+            throw invalidURL(entitySet)
         }
         var rows: [[String: JSONValue]] = []
         var visited = Set<String>()
@@ -48,10 +67,10 @@ public struct ODataClient: Sendable {
             visited.insert(url.absoluteString)
             pages += 1
             let response = try await send(method: "GET", url: url, body: nil, entitySet: entitySet, idempotent: true)
-            guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "GET") }
+            guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "GET") }
             guard let json = try? JSONValue.parse(response.body), let values = json["value"]?.arrayValue else {
-                throw ConnectorError("d365.unexpected_response", "D365's answer for \(entitySet) is not an OData collection.",
-                                     context: ["d365.entity_set": entitySet, "http.status": String(response.status)])
+                throw errors.unexpected("\(errors.displayName)'s answer for \(entitySet) is not an OData collection.",
+                                        entitySet: entitySet, status: response.status)
             }
             for value in values {
                 guard let row = value.objectValue else { continue }
@@ -60,49 +79,43 @@ public struct ODataClient: Sendable {
             guard let next = json["@odata.nextLink"]?.stringValue, !next.isEmpty else { break }
             url = try nextPage(next, current: url, entitySet: entitySet, visited: visited)
         }
-        logger.debug("OData read", metadata: ["system": "d365", "d365.entity_set": "\(entitySet)",
-                                              "d365.rows": "\(rows.count)", "d365.pages": "\(pages)"])
+        logger.debug("OData read", metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)",
+                                              "odata.rows": "\(rows.count)", "odata.pages": "\(pages)"])
         return rows
     }
 
     /// Creates one entity (POST). Not idempotent: a transient error here means "may or may not exist now".
     /// - Returns: the created entity as the server returned it (201 body).
     public func create(_ entitySet: String, body: [String: JSONValue]) async throws -> [String: JSONValue] {
-        guard let url = URL(string: base + "/data/" + entitySet) else {
-            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
-        }
+        guard let url = URL(string: root + "/" + entitySet) else { throw invalidURL(entitySet) }
         let response = try await send(method: "POST", url: url, body: JSONValue.object(body).serialized(),
                                       entitySet: entitySet, idempotent: false)
-        guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "POST") }
+        guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "POST") }
         if response.body.isEmpty { return [:] }
         guard let created = (try? JSONValue.parse(response.body))?.objectValue else {
-            throw ConnectorError("d365.unexpected_response", "D365's answer to a create in \(entitySet) is not a JSON object.",
-                                 context: ["d365.entity_set": entitySet, "http.status": String(response.status)])
+            throw errors.unexpected("\(errors.displayName)'s answer to a create in \(entitySet) is not a JSON object.",
+                                    entitySet: entitySet, status: response.status)
         }
         return created
     }
 
     /// Updates fields of one entity (PATCH; 204 expected). Sending the same values twice is harmless.
     public func patch(_ entitySet: String, key: [(String, ODataLiteral)], body: [String: JSONValue]) async throws {
-        guard let url = ODataURL.entity(base: base, entitySet: entitySet, key: key) else {
-            throw ConnectorError("d365.request_invalid", "Could not build a URL for \(entitySet).", context: ["d365.entity_set": entitySet])
-        }
+        guard let url = ODataURL.entity(root: root, entitySet: entitySet, key: key) else { throw invalidURL(entitySet) }
         let response = try await send(method: "PATCH", url: url, body: JSONValue.object(body).serialized(),
                                       entitySet: entitySet, idempotent: true)
-        guard response.isSuccess else { throw ODataErrors.error(for: response, entitySet: entitySet, method: "PATCH") }
+        guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "PATCH") }
     }
 
-    /// Sends `changesets` as one `POST {env}/data/$batch` (multipart/mixed, d365-fo-odata.md §2.7), asking the
+    /// Sends `changesets` as one `POST {root}/$batch` (multipart/mixed, d365-fo-odata.md §2.7), asking the
     /// server to go on after a failed changeset (`Prefer: odata.continue-on-error`). Not idempotent: a transient
     /// error here means "some changesets may have been applied".
     /// - Returns: the server's answer whatever its status (read a 2xx one with `ODataBatch.parseResponse`); the
     ///   caller decides what a failed `$batch` means, because "batch not supported" and "batch failed" differ.
-    /// - Throws: `d365.request_invalid` when no URL can be built; transient `http.ambiguous`/`http.network` from
+    /// - Throws: `<system>.request_invalid` when no URL can be built; transient `http.ambiguous`/`http.network` from
     ///   `HTTPClient`; token errors.
     public func batch(_ changesets: [ODataChangeset]) async throws -> HTTPResponse {
-        guard let url = URL(string: base + "/data/$batch") else {
-            throw ConnectorError("d365.request_invalid", "Could not build the $batch URL.", context: ["d365.entity_set": "$batch"])
-        }
+        guard let url = URL(string: root + "/$batch") else { throw invalidURL("$batch") }
         let boundary = ODataBatch.boundary("batch")
         let body = ODataBatch.requestBody(changesets, boundary: boundary)
         let headers = [
@@ -111,39 +124,43 @@ public struct ODataClient: Sendable {
             "Prefer": "odata.continue-on-error",
         ]
         let response = try await send(method: "POST", url: url, body: body, entitySet: "$batch", idempotent: false, headers: headers)
-        logger.debug("OData batch", metadata: ["system": "d365", "d365.changesets": "\(changesets.count)",
-                                               "d365.operations": "\(changesets.reduce(0) { $0 + $1.operations.count })",
+        logger.debug("OData batch", metadata: ["system": "\(system)", "odata.changesets": "\(changesets.count)",
+                                               "odata.operations": "\(changesets.reduce(0) { $0 + $1.operations.count })",
                                                "http.status": "\(response.status)"])
         return response
     }
 
     // MARK: - Plumbing
 
+    private func invalidURL(_ entitySet: String) -> ConnectorError {
+        ConnectorError("\(errors.codePrefix).request_invalid", "Could not build a URL for \(entitySet).",
+                       context: ["\(errors.codePrefix).entity_set": entitySet])
+    }
+
     /// The URL of the next page. The bearer token never leaves the configured environment: a link that names
     /// another scheme, host or port (a server that builds links from its own idea of its address, behind a
     /// proxy, `localhost` for `127.0.0.1`) is followed on the configured environment with the link's service
-    /// path and query; a link that is not under `/data/` is refused. A page already read is refused too.
+    /// path and query; a link that is not under the service path is refused. A page already read is refused too.
     private func nextPage(_ link: String, current: URL, entitySet: String, visited: Set<String>) throws -> URL {
         guard let resolved = URL(string: link, relativeTo: current)?.absoluteURL else {
-            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) is not a URL.",
-                                 context: ["d365.entity_set": entitySet])
+            throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) is not a URL.", entitySet: entitySet)
         }
         var next = resolved
         let sameOrigin = resolved.scheme?.lowercased() == current.scheme?.lowercased()
             && resolved.host?.lowercased() == current.host?.lowercased() && resolved.port == current.port
         if !sameOrigin {
             let text = resolved.absoluteString
-            guard let service = text.range(of: "/data/"), let rebased = URL(string: base + text[service.lowerBound...]) else {
-                throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) points outside the environment.",
-                                     context: ["d365.entity_set": entitySet])
+            guard let service = text.range(of: servicePath + "/"), let rebased = URL(string: base + text[service.lowerBound...]) else {
+                throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) points outside the environment.",
+                                        entitySet: entitySet)
             }
             logger.debug("OData next link names another address; following it on the configured environment",
-                         metadata: ["system": "d365", "d365.entity_set": "\(entitySet)"])
+                         metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)"])
             next = rebased
         }
         guard !visited.contains(next.absoluteString) else {
-            throw ConnectorError("d365.unexpected_response", "D365's @odata.nextLink for \(entitySet) repeats a page already read.",
-                                 context: ["d365.entity_set": entitySet])
+            throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) repeats a page already read.",
+                                    entitySet: entitySet)
         }
         return next
     }
@@ -151,24 +168,24 @@ public struct ODataClient: Sendable {
     /// - Parameter headers: extra or replacing header fields (the `$batch` content types).
     private func send(method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool,
                       headers: [String: String] = [:]) async throws -> HTTPResponse {
-        var response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: false),
-                                                   extra: headers),
+        var response = try await http.send(request(method: method, url: url, body: body,
+                                                   authorization: authorization.headerValue(refresh: false), extra: headers),
                                            idempotent: idempotent)
         if response.status == 401 {
-            logger.debug("OData 401, refreshing the token once", metadata: ["system": "d365", "d365.entity_set": "\(entitySet)"])
-            response = try await http.send(request(method: method, url: url, body: body, token: tokens.token(forceRefresh: true),
-                                                   extra: headers),
+            logger.debug("OData 401, refreshing the credentials once", metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)"])
+            response = try await http.send(request(method: method, url: url, body: body,
+                                                   authorization: authorization.headerValue(refresh: true), extra: headers),
                                            idempotent: idempotent)
         }
         return response
     }
 
-    private func request(method: String, url: URL, body: Data?, token: Secret, extra: [String: String] = [:]) -> HTTPRequest {
+    private func request(method: String, url: URL, body: Data?, authorization: Secret, extra: [String: String] = [:]) -> HTTPRequest {
         var headers = [
             "OData-Version": "4.0",
             "OData-MaxVersion": "4.0",
             "Accept": "application/json;odata.metadata=minimal",
-            "Authorization": "Bearer " + token.reveal(),
+            "Authorization": authorization.reveal(),
         ]
         if body != nil { headers["Content-Type"] = "application/json;odata.metadata=minimal" }
         for (name, value) in extra { headers[name] = value }

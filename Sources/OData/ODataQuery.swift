@@ -17,7 +17,7 @@ public enum ODataLiteral: Sendable, Hashable {
 }
 
 /// `$filter` expressions built from parts, so quoting is never done by hand (d365-fo-odata.md §2.2, §2.3).
-/// F&O does not support `in`; lists become parenthesised `or` chains.
+/// Lists become parenthesised `or` chains, because F&O does not support `in` and every OData v4 server takes `or`.
 public enum ODataFilter {
     /// `Field eq 'value'`.
     public static func eq(_ field: String, _ value: String) -> String { "\(field) eq \(ODataLiteral.string(value).text)" }
@@ -36,21 +36,22 @@ public enum ODataFilter {
     }
 }
 
-/// URLs under `<environment>/data/`.
-enum ODataURL {
-    /// `<base>/data/<EntitySet>?cross-company=true&$filter=…&$select=…`, values strictly percent-encoded.
-    static func collection(base: String, entitySet: String, filter: String?, select: [String], crossCompany: Bool) -> URL? {
+/// URLs under a service root (`<environment>/data` on F&O, `…/api/v2.0/companies(id)` on Business Central), built in
+/// one place so percent-encoding of filters and keys is never done by hand.
+public enum ODataURL {
+    /// `<root>/<EntitySet>?cross-company=true&$filter=…&$select=…`, values strictly percent-encoded.
+    public static func collection(root: String, entitySet: String, filter: String?, select: [String], crossCompany: Bool) -> URL? {
         var query: [String] = []
         if crossCompany { query.append("cross-company=true") }
         if let filter, !filter.isEmpty { query.append("$filter=" + FormEncoding.escape(filter)) }
         if !select.isEmpty { query.append("$select=" + FormEncoding.escape(select.joined(separator: ","))) }
-        let path = base + "/data/" + entitySet
+        let path = root + "/" + entitySet
         return URL(string: query.isEmpty ? path : path + "?" + query.joined(separator: "&"))
     }
 
-    /// `<base>/data/<EntitySet>(k1='v',k2=1)`. Key values are percent-encoded like query values.
-    static func entity(base: String, entitySet: String, key: [(String, ODataLiteral)]) -> URL? {
+    /// `<root>/<EntitySet>(k1='v',k2=1)`. Key values are percent-encoded like query values.
+    public static func entity(root: String, entitySet: String, key: [(String, ODataLiteral)]) -> URL? {
         let predicate = key.map { "\($0.0)=\(FormEncoding.escape($0.1.text))" }.joined(separator: ",")
-        return URL(string: base + "/data/" + entitySet + "(" + predicate + ")")
+        return URL(string: root + "/" + entitySet + "(" + predicate + ")")
     }
 }

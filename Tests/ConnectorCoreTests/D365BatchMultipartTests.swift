@@ -1,6 +1,7 @@
 import ConnectorCore
 import ConnectorHTTP
 @testable import Dynamics365
+import OData
 import Foundation
 import Logging
 import XCTest
@@ -156,7 +157,7 @@ final class D365BatchMultipartTests: XCTestCase {
         guard case .single(let error) = try XCTUnwrap(items.first) else { return XCTFail("expected a single part") }
         XCTAssertEqual(error.status, 400)
         XCTAssertEqual(error.contentID, "2")
-        let mapped = ODataErrors.error(for: error.response, entitySet: "VendorInvoiceLines", method: "POST")
+        let mapped = D365Errors.error(for: error.response, entitySet: "VendorInvoiceLines", method: "POST")
         XCTAssertEqual(mapped.code, "d365.validation")
         XCTAssertEqual(mapped.message, "Main account '699999' does not exist.")
     }
@@ -187,7 +188,7 @@ final class D365BatchMultipartTests: XCTestCase {
             let parsed = try ODataBatch.parseResponse(data, contentType: "multipart/mixed;boundary=\"b\"")
             XCTAssertEqual(parsed.map { $0.parts.map(\.status) }, [[201], [400]], "eol \(eol.debugDescription)")
             XCTAssertEqual(text(parsed[0].parts[0].body), #"{"HeaderReference":"00000001"}"#)
-            XCTAssertEqual(ODataErrorMessage.parse(parsed[1].parts[0].body), "Main account '699999' does not exist.")
+            XCTAssertEqual(D365ErrorMessage.parse(parsed[1].parts[0].body), "Main account '699999' does not exist.")
         }
     }
 

@@ -1,6 +1,7 @@
 import ConnectorCore
 import ConnectorHTTP
 @testable import Dynamics365
+import OData
 import Foundation
 import Logging
 import XCTest
@@ -25,7 +26,7 @@ final class D365ODataFilterTests: XCTestCase {
 
     func testCollectionURLIsStrictlyPercentEncoded() throws {
         let filter = "dataAreaId eq 'usmf' and VendorGroupId eq 'A+B&C=D'"
-        let url = try XCTUnwrap(ODataURL.collection(base: "https://erp.example", entitySet: "VendorsV2", filter: filter,
+        let url = try XCTUnwrap(ODataURL.collection(root: "https://erp.example/data", entitySet: "VendorsV2", filter: filter,
                                                     select: ["VendorAccountNumber", "CurrencyCode"], crossCompany: true))
         XCTAssertEqual(url.absoluteString,
                        "https://erp.example/data/VendorsV2?cross-company=true&$filter=dataAreaId%20eq%20%27usmf%27%20and%20VendorGroupId%20eq%20%27A%2BB%26C%3DD%27&$select=VendorAccountNumber%2CCurrencyCode")
@@ -34,12 +35,12 @@ final class D365ODataFilterTests: XCTestCase {
         XCTAssertEqual(parts.map { $0[0] }, ["cross-company", "$filter", "$select"])
         XCTAssertEqual(parts[1][1].removingPercentEncoding, filter)
 
-        let bare = try XCTUnwrap(ODataURL.collection(base: "https://erp.example", entitySet: "Ledgers", filter: nil, select: [], crossCompany: false))
+        let bare = try XCTUnwrap(ODataURL.collection(root: "https://erp.example/data", entitySet: "Ledgers", filter: nil, select: [], crossCompany: false))
         XCTAssertEqual(bare.absoluteString, "https://erp.example/data/Ledgers")
     }
 
     func testEntityURLKeyPredicate() throws {
-        let url = try XCTUnwrap(ODataURL.entity(base: "https://erp.example", entitySet: "VendorInvoiceLines",
+        let url = try XCTUnwrap(ODataURL.entity(root: "https://erp.example/data", entitySet: "VendorInvoiceLines",
                                                 key: [("dataAreaId", .string("usmf")), ("HeaderReference", .string("APIH-1")),
                                                       ("InvoiceLineNumber", .number("2"))]))
         XCTAssertEqual(url.absoluteString, "https://erp.example/data/VendorInvoiceLines(dataAreaId=%27usmf%27,HeaderReference=%27APIH-1%27,InvoiceLineNumber=2)")
@@ -51,48 +52,48 @@ final class D365ODataErrorTests: XCTestCase {
         let body = """
         {"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'PurchPurchaseOrderLineV2Entity'. Infolog: Warning: Item 'L-10780-02' is blocked for 'Purchase order'.; Warning: validateWrite failed on data source 'PurchLine (PurchLine)'.","type":"Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException","stacktrace":""}}}
         """
-        XCTAssertEqual(ODataErrorMessage.parse(Data(body.utf8)), "Item 'L-10780-02' is blocked for 'Purchase order'.")
+        XCTAssertEqual(D365ErrorMessage.parse(Data(body.utf8)), "Item 'L-10780-02' is blocked for 'Purchase order'.")
     }
 
     func testSeveralInfologEntriesAreKeptInOrderWithoutRepeats() {
         let text = "Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Value 'OLD1' for dimension 'CostCenter' is suspended.; Error: Main account 600199 is suspended.; Error: Value 'OLD1' for dimension 'CostCenter' is suspended.; Info: Update has been canceled."
-        XCTAssertEqual(ODataErrorMessage.cleanInfolog(text),
+        XCTAssertEqual(D365ErrorMessage.cleanInfolog(text),
                        "Value 'OLD1' for dimension 'CostCenter' is suspended.; Main account 600199 is suspended.")
     }
 
     func testNoiseOnlyFallsBackToTheWholeInnerMessage() {
         let body = #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'X'. Infolog: Warning: validateWrite failed on data source 'T (T)'."}}}"#
-        XCTAssertEqual(ODataErrorMessage.parse(Data(body.utf8)),
+        XCTAssertEqual(D365ErrorMessage.parse(Data(body.utf8)),
                        "Write failed for table row of type 'X'. Infolog: Warning: validateWrite failed on data source 'T (T)'.")
     }
 
     func testOtherShapes() {
-        XCTAssertEqual(ODataErrorMessage.parse(Data(#"{"error":{"code":"","message":"More than one resource was found when selecting for update."}}"#.utf8)),
+        XCTAssertEqual(D365ErrorMessage.parse(Data(#"{"error":{"code":"","message":"More than one resource was found when selecting for update."}}"#.utf8)),
                        "More than one resource was found when selecting for update.")
-        XCTAssertEqual(ODataErrorMessage.parse(Data(#"{"Message":"No HTTP resource was found that matches the request URI 'https://erp.example/data/VendorInvoiceHeader'."}"#.utf8)),
+        XCTAssertEqual(D365ErrorMessage.parse(Data(#"{"Message":"No HTTP resource was found that matches the request URI 'https://erp.example/data/VendorInvoiceHeader'."}"#.utf8)),
                        "No HTTP resource was found that matches the request URI 'https://erp.example/data/VendorInvoiceHeader'.")
-        XCTAssertNil(ODataErrorMessage.parse(Data("<html>oops</html>".utf8)))
-        XCTAssertNil(ODataErrorMessage.parse(Data()))
+        XCTAssertNil(D365ErrorMessage.parse(Data("<html>oops</html>".utf8)))
+        XCTAssertNil(D365ErrorMessage.parse(Data()))
     }
 
     func testStatusMapping() {
-        let validation = ODataErrors.error(for: .json(400, #"{"error":{"innererror":{"message":"Infolog: Error: Vendor EMP-0003 is on hold."}}}"#),
+        let validation = D365Errors.error(for: .json(400, #"{"error":{"innererror":{"message":"Infolog: Error: Vendor EMP-0003 is on hold."}}}"#),
                                            entitySet: "VendorInvoiceHeaders", method: "POST")
         XCTAssertEqual(validation.code, "d365.validation")
         XCTAssertEqual(validation.message, "Vendor EMP-0003 is on hold.")
         XCTAssertEqual(validation.context["d365.entity_set"], "VendorInvoiceHeaders")
         XCTAssertFalse(validation.isTransient)
 
-        let notFound = ODataErrors.error(for: .json(404, #"{"Message":"No HTTP resource was found"}"#), entitySet: "X", method: "GET")
+        let notFound = D365Errors.error(for: .json(404, #"{"Message":"No HTTP resource was found"}"#), entitySet: "X", method: "GET")
         XCTAssertEqual(notFound.code, "d365.not_found")
         XCTAssertEqual(notFound.message, "No HTTP resource was found")
 
-        XCTAssertEqual(ODataErrors.error(for: .json(401, ""), entitySet: "X", method: "GET").code, "d365.unauthorized")
-        XCTAssertEqual(ODataErrors.error(for: .json(403, ""), entitySet: "X", method: "GET").code, "d365.forbidden")
-        let throttled = ODataErrors.error(for: .json(429, ""), entitySet: "X", method: "GET")
+        XCTAssertEqual(D365Errors.error(for: .json(401, ""), entitySet: "X", method: "GET").code, "d365.unauthorized")
+        XCTAssertEqual(D365Errors.error(for: .json(403, ""), entitySet: "X", method: "GET").code, "d365.forbidden")
+        let throttled = D365Errors.error(for: .json(429, ""), entitySet: "X", method: "GET")
         XCTAssertEqual(throttled.code, "d365.throttled")
         XCTAssertTrue(throttled.isTransient)
-        XCTAssertTrue(ODataErrors.error(for: .json(500, ""), entitySet: "X", method: "GET").isTransient)
+        XCTAssertTrue(D365Errors.error(for: .json(500, ""), entitySet: "X", method: "GET").isTransient)
     }
 }
 
@@ -107,7 +108,8 @@ final class D365ODataClientTests: XCTestCase {
 
     private func client(_ transport: ScriptedTransport, tokens: any TokenProvider, capture: LogCapture = LogCapture()) -> ODataClient {
         let http = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "d365")
-        return ODataClient(environmentURL: URL(string: "https://erp.example/")!, tokens: tokens, http: http, logger: capture.logger)
+        return ODataClient(base: URL(string: "https://erp.example/")!, servicePath: "/data", authorization: BearerAuthorization(tokens: tokens),
+                           http: http, logger: capture.logger, system: "d365", errors: D365Errors.mapping)
     }
 
     func testSendsODataHeadersAndFollowsNextLinks() async throws {
