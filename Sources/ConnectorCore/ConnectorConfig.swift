@@ -5,7 +5,8 @@ import Foundation
 /// Secrets are never in the file: it names the environment variables that hold them.
 public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var expensify: ExpensifySettings
-    public var target: TargetSettings
+    /// Which target and its own settings (decoded by that target, see `TargetConfig`).
+    public var target: TargetConfig
     /// Expensify policy ID → target company (`dataAreaId`). A report from a policy not listed here is an exception.
     public var companies: [String: String]
     public var vendors: VendorSettings
@@ -33,25 +34,6 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var limit: Int?
     }
 
-    public struct TargetSettings: Sendable, Codable, Equatable {
-        /// `d365fo` (Business Central and NAV come later).
-        public var type: String
-        /// D365 environment base URL, e.g. https://contoso.operations.dynamics.com (`/data` is appended).
-        public var environmentURL: String
-        /// Entra authority host, e.g. https://login.microsoftonline.com.
-        public var authorityURL: String
-        public var tenant: String
-        public var clientID: String
-        public var clientSecretEnv: String?
-        /// Token scope; default `<environmentURL>/.default`.
-        public var scope: String?
-        /// Documents written at the same time (lines of one document always go in order).
-        public var concurrency: Int?
-        /// Documents per OData `$batch` request (one changeset per document); 0 or absent = one request per
-        /// header and per line, which every D365 implementation accepts.
-        public var batchSize: Int?
-    }
-
     public struct VendorSettings: Sendable, Codable, Equatable {
         /// Vendors of this group are matched by primary e-mail to the report submitter (case-insensitive).
         public var employeeVendorGroup: String?
@@ -70,9 +52,10 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     }
 
     public struct DimensionSettings: Sendable, Codable, Equatable {
-        /// Default-dimension integration format, in order (D365 "Financial dimension configuration for integrating applications").
+        /// The dimensions the connector sets, in the order the target lists them (on F&O, the default-dimension
+        /// integration format, checked against the ERP at extract).
         public var format: [String]
-        /// Segment delimiter (D365 `DimensionParameters.DimensionSegmentDelimiter`), usually `-`.
+        /// Segment delimiter for targets that write dimensions as one text (F&O's `DimensionSegmentDelimiter`, usually `-`).
         public var delimiter: String
         /// Which tag level feeds which dimension.
         public var tagLevels: [TagLevel]
@@ -123,25 +106,31 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     // MARK: Loading and validation
 
     /// Decodes and validates; every problem is reported at once, each naming its JSON path.
-    public static func load(_ data: Data, source: String) throws -> ConnectorConfig {
-        let config: ConnectorConfig
+    /// - Parameter validateTarget: the target's own checks of `target` (the registry supplies them; Core knows no ERP).
+    public static func load(_ data: Data, source: String,
+                            validateTarget: (TargetConfig) -> [String] = { _ in [] }) throws -> ConnectorConfig {
+        var config: ConnectorConfig
         do {
             config = try JSONDecoder().decode(ConnectorConfig.self, from: data)
+            config.target.settings = try JSONValue.parse(data)["target"] ?? .object([:])
         } catch let e as DecodingError {
             throw ConnectorError("config.invalid", "\(source): \(describe(e))", context: ["file": source])
         } catch {
             throw ConnectorError("config.invalid", "\(source): not valid JSON (\(error.localizedDescription))", context: ["file": source])
         }
-        let problems = config.validate()
+        let problems = config.validate() + validateTarget(config.target)
         if !problems.isEmpty {
             throw ConnectorError("config.invalid", "\(source) has \(problems.count) problem(s):\n  - " + problems.joined(separator: "\n  - "), context: ["file": source])
         }
         return config
     }
 
-    static func describe(_ e: DecodingError) -> String {
+    /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
+    public static func describe(_ e: DecodingError, under prefix: String? = nil) -> String {
         func path(_ p: [any CodingKey]) -> String {
-            p.isEmpty ? "(top level)" : p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            let inner = p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            if let prefix { return inner.isEmpty ? prefix : prefix + "." + inner }
+            return p.isEmpty ? "(top level)" : inner
         }
         switch e {
         case .keyNotFound(let k, let c): return "missing required key '\(path(c.codingPath + [k]))'"
@@ -155,24 +144,13 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     /// Every problem found, each naming the JSON path.
     public func validate() -> [String] {
         var p: [String] = []
-        func checkURL(_ s: String, _ path: String) {
-            guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host != nil else {
-                p.append("\(path): '\(s)' is not an http(s) URL"); return
-            }
-        }
-        checkURL(expensify.endpoint, "expensify.endpoint")
-        checkURL(target.environmentURL, "target.environmentURL")
-        checkURL(target.authorityURL, "target.authorityURL")
+        if let problem = Self.urlProblem(expensify.endpoint, path: "expensify.endpoint") { p.append(problem) }
         if expensify.exportLabel.trimmingCharacters(in: .whitespaces).isEmpty { p.append("expensify.exportLabel must not be empty") }
         if !Self.isDate(expensify.startDate) { p.append("expensify.startDate: '\(expensify.startDate)' is not a yyyy-MM-dd date") }
         let states = Set(["OPEN", "SUBMITTED", "APPROVED", "REIMBURSED", "ARCHIVED"])
         for s in reportStates where !states.contains(s) { p.append("expensify.reportStates: '\(s)' is not one of \(states.sorted().joined(separator: ", "))") }
         if let l = expensify.limit, l <= 0 { p.append("expensify.limit must be positive") }
-        if target.type != "d365fo" { p.append("target.type: '\(target.type)' is not supported (supported: d365fo)") }
-        if target.tenant.isEmpty { p.append("target.tenant must not be empty") }
-        if target.clientID.isEmpty { p.append("target.clientID must not be empty") }
         if let c = target.concurrency, !(1...32).contains(c) { p.append("target.concurrency must be between 1 and 32") }
-        if let b = target.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }
         if companies.isEmpty { p.append("companies: map at least one Expensify policy ID to a company") }
         for (policy, company) in companies.sorted(by: { $0.key < $1.key }) where company.trimmingCharacters(in: .whitespaces).isEmpty {
             p.append("companies.\(policy): company must not be empty")
@@ -197,6 +175,14 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if !["approved", "submitted", "lastExpense"].contains(invoiceDateFrom) { p.append("invoice.dateFrom must be approved, submitted or lastExpense") }
         if keyPrefix.isEmpty || keyPrefix.count > 10 { p.append("invoice.keyPrefix must be 1 to 10 characters") }
         return p
+    }
+
+    /// A problem with an endpoint URL (not http(s), no host), naming its JSON path; nil when it is usable.
+    public static func urlProblem(_ s: String, path: String) -> String? {
+        guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host != nil else {
+            return "\(path): '\(s)' is not an http(s) URL"
+        }
+        return nil
     }
 
     public static func isDate(_ s: String) -> Bool {

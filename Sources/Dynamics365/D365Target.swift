@@ -13,7 +13,9 @@ import OData
 /// into `$batch` requests with one atomic changeset per document (D365Target+Batch.swift). A document's stable
 /// key is sent as `InvoiceNumber`, so a rerun finds what an earlier run wrote instead of creating it again.
 public struct D365Target: TargetSystem {
-    public var name: String { "d365fo" }
+    public var name: String { D365Configuration.type }
+    /// The system name in logs, HTTP audit events and error codes.
+    public static let system = "d365"
     public let settings: D365Settings
     public let odata: ODataClient
     private let http: HTTPClient
@@ -34,7 +36,7 @@ public struct D365Target: TargetSystem {
         self.http = http
         self.logger = logger
         self.odata = ODataClient(base: settings.environmentURL, servicePath: "/data", authorization: BearerAuthorization(tokens: tokens),
-                                 http: http, logger: logger, system: "d365", errors: D365Errors.mapping)
+                                 http: http, logger: logger, system: Self.system, errors: D365Errors.mapping)
     }
 
     public func requestCount() async -> Int { await http.requestCount }

@@ -30,8 +30,7 @@ extension PipelineContext {
         } else {
             approvedAfter = try ledger.watermark() ?? initialWatermark()
             batchID = try newBatchID()
-            let target = config.target.type
-            try ledger.createBatch(id: batchID, target: target, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
+            try ledger.createBatch(id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
                                    audit: audit(batchID, "extract"))
         }
         let layout = self.layout(batchID)

@@ -2,7 +2,6 @@ import ConnectorCore
 import ConnectorHTTP
 import ConnectorLedger
 import ConnectorStaging
-import Dynamics365
 import Expensify
 import Foundation
 import Logging
@@ -40,7 +39,7 @@ public struct PipelineContext: Sendable {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw ConnectorError("config.missing", "Configuration file \(configPath) cannot be read.", context: ["file": configPath])
         }
-        let config = try ConnectorConfig.load(data, source: configPath)
+        let config = try ConnectorConfig.load(data, source: configPath, validateTarget: TargetRegistry.problems)
         return try PipelineContext(config: config, logger: logger, command: command, environment: environment)
     }
 
@@ -66,20 +65,17 @@ public struct PipelineContext: Sendable {
 
     /// The configured target behind the `TargetSystem` protocol; stages never see which ERP it is.
     func target(batchID: String? = nil, stage: String? = nil) throws -> any TargetSystem {
-        let t = config.target
-        switch t.type {
-        case "d365fo":
-            let secret = try Secret.fromEnvironment(t.clientSecretEnv ?? "D365_CLIENT_SECRET", environment: environment)
-            guard let env = URL(string: t.environmentURL), let auth = URL(string: t.authorityURL) else {
-                throw ConnectorError("config.invalid", "target URLs are not valid")
-            }
-            let settings = D365Settings(environmentURL: env, authorityURL: auth, tenant: t.tenant, clientID: t.clientID,
-                                        clientSecret: secret, scope: t.scope, batchSize: t.batchSize ?? 0)
-            let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "d365fo", onFailure: auditHTTP(batchID, stage))
-            return D365Target(settings: settings, http: http, logger: logger)
-        default:
-            throw ConnectorError("config.invalid", "target.type '\(t.type)' is not supported")
+        let driver = try TargetRegistry.driver(for: config)
+        let (transport, retry, logger, audit) = (self.transport, self.retry, self.logger, auditHTTP(batchID, stage))
+        let context = TargetBuildContext(environment: environment, logger: logger) { system in
+            HTTPClient(transport: transport, retry: retry, logger: logger, system: system, onFailure: audit)
         }
+        return try driver.make(config, context)
+    }
+
+    /// How the configured target writes dimensions as one text (for transform, which needs no secrets).
+    func dimensionFormatter() throws -> any DimensionFormatter {
+        try TargetRegistry.driver(for: config).dimensionFormatter(config)
     }
 
     /// Every failed HTTP attempt goes to the audit trail (method, path, status; never query, body or token).
@@ -172,7 +168,7 @@ extension PipelineContext {
         let c = config
         var s = "Configuration OK\n"
         s += "  Expensify: \(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)\n"
-        s += "  Target: \(c.target.type) \(c.target.environmentURL) tenant \(c.target.tenant) client \(c.target.clientID) secret <redacted>\n"
+        s += "  Target: \(try TargetRegistry.driver(for: c).summary(c.target.settings))\n"
         s += "  Policies → companies: " + c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ") + "\n"
         s += "  Card expenses: \(c.companyCards.mode)\n"
         s += "  Staging: \(c.stagingRoot); ledger: \(c.ledgerPath)\n"

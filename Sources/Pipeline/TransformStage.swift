@@ -48,7 +48,7 @@ extension PipelineContext {
             } catch {
                 throw ConnectorError("staging.malformed", "reference.json of batch \(batchID) cannot be read: \(error)", context: ["file": layout.referenceFile.path])
             }
-            let mapper = ReportMapper(config: config, catalog: catalog, reference: reference)
+            let mapper = ReportMapper(config: config, catalog: catalog, reference: reference, dimensionFormatter: try dimensionFormatter())
 
             let invoices = try StreamingFile(layout.invoicesFile)
             let lines = try CSVFile(layout.linesCSV, columns: Self.lineColumns)

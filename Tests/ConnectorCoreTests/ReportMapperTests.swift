@@ -1,4 +1,5 @@
 @testable import ConnectorCore
+import Dynamics365
 import Foundation
 import XCTest
 
@@ -61,7 +62,8 @@ final class ReportMapperTests: XCTestCase {
     }
 
     func mapper(_ c: ConnectorConfig? = nil) throws -> ReportMapper {
-        ReportMapper(config: try c ?? config(), catalog: PolicyCatalog(), reference: reference)
+        ReportMapper(config: try c ?? config(), catalog: PolicyCatalog(), reference: reference,
+                     dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
     }
 
     func testReadyReportBuildsOneInvoiceWithEscapedDimensionsAndExactTotal() throws {

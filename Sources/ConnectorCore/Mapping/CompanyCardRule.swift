@@ -1,0 +1,32 @@
+import Foundation
+
+/// Company cards: non-reimbursable spend never lands on an employee's payable. `omit` lists it for finance only;
+/// `separateInvoice` posts it as its own document to the company's card issuer vendor.
+public struct CompanyCardRule: Sendable {
+    public static let notPosted = "company card, not posted"
+
+    public let cards: ConnectorConfig.CompanyCardSettings
+    public let vendorRule: VendorRule
+
+    public init(cards: ConnectorConfig.CompanyCardSettings, vendorRule: VendorRule) {
+        self.cards = cards
+        self.vendorRule = vendorRule
+    }
+
+    public var separate: Bool { cards.mode == "separateInvoice" }
+
+    /// Whether an expense is posted at all: reimbursable ones always, card ones only as a separate invoice.
+    public func posts(_ e: ExportedExpense) -> Bool { e.reimbursable || separate }
+
+    /// The card issuer's vendor of `company`, or why card lines cannot be posted there.
+    public func issuerVendor(company: String, record: String) -> (vendor: String, issue: RecordIssue?) {
+        let account = cards.issuerVendors?[company] ?? ""
+        if account.isEmpty {
+            return ("", RecordIssue(record: record, field: "reimbursable", reason: "company '\(company)' has no card issuer vendor configured"))
+        }
+        if let why = vendorRule.problem(account: account, company: company) {
+            return ("", RecordIssue(record: record, field: "reimbursable", reason: "card issuer vendor \(why)"))
+        }
+        return (account, nil)
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Company by policy: the configured `companies` map decides which ERP company a report posts to, and that
+/// company must exist in the target's master data.
+public struct CompanyRule: Sendable {
+    public let companies: [String: String]
+    public let reference: ReferenceData
+
+    public init(companies: [String: String], reference: ReferenceData) {
+        self.companies = companies
+        self.reference = reference
+    }
+
+    /// The report's company (lower-case; empty when it has none), and why it has none.
+    public func company(of r: ExportedReport) -> (company: String, issue: RecordIssue?) {
+        let company = companies[r.policyID]?.lowercased() ?? ""
+        let rid = r.reportID
+        if r.policyID.isEmpty {
+            return (company, RecordIssue(record: rid, field: "policyID", reason: "is missing"))
+        }
+        if company.isEmpty {
+            let name = r.policyName.isEmpty ? "" : " (\(r.policyName))"
+            return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration"))
+        }
+        if !reference.companies.isEmpty && reference.company(company) == nil {
+            return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID) maps to company '\(company)', which the target does not have"))
+        }
+        return (company, nil)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Dimensions: tag level N feeds the dimension configured for it (`dimensions.tagLevels`), with the level's GL code,
+/// its name or an explicit map as value. The tag must belong to the policy, and every value must exist and be active
+/// in the company on the document date.
+public struct DimensionRule: Sendable {
+    public let dimensions: ConnectorConfig.DimensionSettings
+    public let catalog: PolicyCatalog
+    public let reference: ReferenceData
+
+    public init(dimensions: ConnectorConfig.DimensionSettings, catalog: PolicyCatalog, reference: ReferenceData) {
+        self.dimensions = dimensions
+        self.catalog = catalog
+        self.reference = reference
+    }
+
+    /// The values in `dimensions.format` order (blank where the expense sets none), and the issues that stop them.
+    public func segments(for e: ExportedExpense, record: String, policyID: String, company: String,
+                         date: String) -> (segments: [String], issues: [RecordIssue]) {
+        var segments = Array(repeating: "", count: dimensions.format.count)
+        var issues: [RecordIssue] = []
+        let names = e.tagLevels.isEmpty ? e.tag.split(separator: ":", omittingEmptySubsequences: false).map(String.init) : e.tagLevels.map(\.name)
+        let fullTag = e.tag.isEmpty ? names.joined(separator: ":") : e.tag
+        if !fullTag.isEmpty, let p = catalog.policies[policyID], p.hasTagList {
+            let known = p.tags.contains(fullTag) || names.allSatisfy { p.tags.contains($0) }
+            if !known {
+                return (segments, [RecordIssue(record: record, field: "tag", reason: "'\(fullTag)' is not a tag of policy \(policyID)")])
+            }
+        }
+        let companyRef = reference.company(company)
+        for level in dimensions.tagLevels {
+            let idx = level.level - 1
+            let name = idx < names.count ? names[idx].trimmingCharacters(in: .whitespaces) : ""
+            if name.isEmpty {
+                if level.required ?? false { issues.append(RecordIssue(record: record, field: "tag", reason: "level \(level.level) (\(level.dimension)) is required")) }
+                continue
+            }
+            guard var value = Self.value(of: level, name: name, names: names, expense: e) else {
+                issues.append(RecordIssue(record: record, field: "tag", reason: "tag level \(level.level) '\(name)' has no GL code, so no \(level.dimension) value"))
+                continue
+            }
+            value = value.trimmingCharacters(in: .whitespaces)
+            if let pos = dimensions.format.firstIndex(of: level.dimension) { segments[pos] = value }
+            if let companyRef, !companyRef.dimensionValues.isEmpty {
+                if let dv = companyRef.dimensionValues.first(where: { $0.dimension == level.dimension && $0.value == value }) {
+                    if let why = inactivityReason(suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date) {
+                        issues.append(RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') \(why)"))
+                    }
+                } else {
+                    issues.append(RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') does not exist in company \(company)"))
+                }
+            }
+        }
+        return (segments, issues)
+    }
+
+    /// The dimension value a tag level gives: the explicit map, else its name or GL code; nil when the GL code is missing.
+    static func value(of level: ConnectorConfig.TagLevel, name: String, names: [String], expense e: ExportedExpense) -> String? {
+        if let mapped = level.values?[name] ?? level.values?[names.prefix(level.level).joined(separator: ":")] { return mapped }
+        if (level.valueFrom ?? "glCode") == "name" { return name }
+        let idx = level.level - 1
+        let code = idx < e.tagLevels.count ? e.tagLevels[idx].glCode : (names.count == 1 && idx == 0 ? e.tagGlCode : "")
+        return code.isEmpty ? nil : code
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// Turns one exported report into target documents, or holds it with issues that name record and field.
+///
+/// Pure: no I/O. A report's mapping is the list of named rules, applied in the order a finance team would check
+/// them: company by policy, currency, document date, then per expense its currency and amount, main account and
+/// dimensions; then vendor and company-card routing, and the documents. A report with any problem in what it would
+/// post is held whole, never half-posted.
+public struct ReportMapper: Sendable {
+    public let config: ConnectorConfig
+    public let catalog: PolicyCatalog
+    public let reference: ReferenceData
+    let formatter: any DimensionFormatter
+    let companyRule: CompanyRule
+    let dateRule: DocumentDateRule
+    let accountRule: MainAccountRule
+    let dimensionRule: DimensionRule
+    let vendorRule: VendorRule
+    let cardRule: CompanyCardRule
+
+    /// - Parameter dimensionFormatter: how the target writes a line's dimensions as one text.
+    public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, dimensionFormatter: any DimensionFormatter) {
+        self.config = config
+        self.catalog = catalog
+        self.reference = reference
+        self.formatter = dimensionFormatter
+        companyRule = CompanyRule(companies: config.companies, reference: reference)
+        dateRule = DocumentDateRule(dateFrom: config.invoiceDateFrom)
+        accountRule = MainAccountRule(config: config, catalog: catalog, reference: reference)
+        dimensionRule = DimensionRule(dimensions: config.dimensions, catalog: catalog, reference: reference)
+        vendorRule = VendorRule(vendors: config.vendors, reference: reference)
+        cardRule = CompanyCardRule(cards: config.companyCards, vendorRule: vendorRule)
+    }
+
+    /// One expense after the line rules: its review row, amount, routing and dimension segments.
+    struct MappedExpense {
+        var line: ReviewLine
+        var money: Money?
+        var card: Bool
+        var posts: Bool
+        var segments: [String]
+        var issues: [RecordIssue]
+    }
+
+    /// What the report-level rules decided, shared by the line rules.
+    struct ReportFacts {
+        var reportID: String
+        var policyID: String
+        var company: String
+        var employee: String
+        var currency: Currency?
+        var date: String
+    }
+
+    public func map(_ r: ExportedReport, decodeIssues: [RecordIssue] = []) -> ReportOutcome {
+        var issues = decodeIssues
+        let (company, companyIssue) = companyRule.company(of: r)
+        let (currency, currencyIssue) = CurrencyRule.reportCurrency(r)
+        let (date, dateIssue) = dateRule.date(of: r)
+        issues += [companyIssue, currencyIssue, dateIssue].compactMap { $0 }
+        let facts = ReportFacts(reportID: r.reportID, policyID: r.policyID, company: company,
+                                employee: r.accountEmail.trimmingCharacters(in: .whitespaces), currency: currency, date: date ?? "")
+
+        var expenses = r.expenses.enumerated().map { mapExpense($1, index: $0, report: r, facts: facts) }
+        for e in expenses where e.posts { issues += e.issues }
+        let (employeeVendor, cardVendor) = vendors(for: expenses, facts: facts, issues: &issues)
+        var documents = currency.map { assemble(r, expenses: &expenses, currency: $0, facts: facts, employeeVendor: employeeVendor,
+                                                cardVendor: cardVendor, issues: &issues) } ?? []
+
+        let status: ReportOutcome.Status
+        if !issues.isEmpty {
+            status = .held
+            documents = []
+            for i in expenses.indices where expenses[i].line.status.isEmpty { expenses[i].line.status = "held (report has exceptions)" }
+        } else if documents.isEmpty {
+            status = .empty
+        } else {
+            status = .ready
+            for i in expenses.indices where expenses[i].line.status.isEmpty { expenses[i].line.status = "to post" }
+        }
+        let reason = issues.first.map { "\($0.field): \($0.reason)" + (issues.count > 1 ? " (+\(issues.count - 1) more)" : "") }
+            ?? (status == .empty ? (r.expenses.isEmpty ? "no expenses" : "only company card expenses, not posted") : "")
+        var exportTotal = ""
+        if let t = r.total, let c = currency { exportTotal = Money.fromExpensifyHundredths(t, currency: c).money.amountText }
+        return ReportOutcome(reportID: r.reportID, status: status, documents: documents, lines: expenses.map(\.line), issues: issues,
+                             company: company, employee: facts.employee, policyID: r.policyID, approved: Self.day(r.approved) ?? "",
+                             currency: currency?.code ?? r.currency, expensifyTotal: exportTotal, reason: reason)
+    }
+
+    // MARK: Line rules
+
+    /// Currency and amount, expense date, main account and dimensions of one expense; the review row says why a
+    /// line is not posted.
+    func mapExpense(_ e: ExportedExpense, index: Int, report r: ExportedReport, facts: ReportFacts) -> MappedExpense {
+        let record = "\(r.reportID)/" + (e.transactionID.isEmpty ? "expense[\(index)]" : e.transactionID)
+        let posts = cardRule.posts(e)
+        let merchant = e.modifiedMerchant.isEmpty ? e.merchant : e.modifiedMerchant
+        let created = e.modifiedCreated.isEmpty ? e.created : e.modifiedCreated
+        let (expenseCurrency, currencyIssue) = CurrencyRule.expenseCurrency(e, record: record)
+        var line = ReviewLine(company: facts.company, currency: facts.currency?.code ?? r.currency, reportID: r.reportID, invoiceNumber: "",
+                              document: "", vendor: "", employee: facts.employee, line: "", transactionID: e.transactionID,
+                              expenseDate: Self.day(created) ?? created, merchant: merchant, category: e.category,
+                              glCode: e.categoryGlCode, mainAccount: "", dimensions: "", amount: "",
+                              originalAmount: AmountRule.originalAmount(e, expenseCurrency: expenseCurrency),
+                              originalCurrency: e.currency, reimbursable: e.reimbursable, status: "")
+        var issues = [currencyIssue].compactMap { $0 }
+
+        var money: Money?
+        if let rc = facts.currency, let ec = expenseCurrency {
+            let (amount, amountIssues) = AmountRule.lineAmount(e, expenseCurrency: ec, reportCurrency: rc, record: record)
+            money = amount
+            issues += amountIssues
+            if let amount { line.amount = amount.amountText }
+        }
+        if Self.day(created) == nil {
+            issues.append(RecordIssue(record: record, field: e.modifiedCreated.isEmpty ? "created" : "modifiedCreated",
+                                      reason: "'\(created)' is not a yyyy-MM-dd date"))
+        }
+
+        var segments = Array(repeating: "", count: config.dimensions.format.count)
+        if posts {
+            let (account, accountIssues) = accountRule.account(for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
+            line.mainAccount = account
+            issues += accountIssues
+            let (values, tagIssues) = dimensionRule.segments(for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
+            segments = values
+            issues += tagIssues
+            line.dimensions = formatter.text(segments)
+        }
+        if !posts {
+            line.status = CompanyCardRule.notPosted
+        } else if !issues.isEmpty {
+            line.status = "held: " + issues.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
+        }
+        return MappedExpense(line: line, money: money, card: !e.reimbursable, posts: posts, segments: segments, issues: issues)
+    }
+
+    // MARK: Report rules
+
+    /// The employee's vendor (when reimbursable lines post) and the card issuer's (when card lines post).
+    func vendors(for expenses: [MappedExpense], facts: ReportFacts, issues: inout [RecordIssue]) -> (employee: String, card: String) {
+        guard !facts.company.isEmpty else { return ("", "") }
+        var employee = "", card = ""
+        if expenses.contains(where: { $0.posts && !$0.card }) {
+            switch vendorRule.employeeVendor(email: facts.employee, company: facts.company) {
+            case .vendor(let v): employee = v
+            case .problem(let reason): issues.append(RecordIssue(record: facts.reportID, field: "accountEmail", reason: reason))
+            }
+        }
+        if expenses.contains(where: { $0.posts && $0.card }) {
+            let (vendor, issue) = cardRule.issuerVendor(company: facts.company, record: facts.reportID)
+            card = vendor
+            if let issue { issues.append(issue) }
+        }
+        return (employee, card)
+    }
+
+    /// The documents: one for the employee's lines, one more for card lines posted separately; the stable key
+    /// derives from the report ID; the header carries the dimensions common to all its lines.
+    func assemble(_ r: ExportedReport, expenses: inout [MappedExpense], currency rc: Currency, facts: ReportFacts,
+                  employeeVendor: String, cardVendor: String, issues: inout [RecordIssue]) -> [InvoiceDocument] {
+        var documents: [InvoiceDocument] = []
+        for kind in [DocumentKind.employee, .companyCard] {
+            let members = expenses.indices.filter { expenses[$0].card == (kind == .companyCard) && (kind == .employee || cardRule.separate) }
+            guard !members.isEmpty else { continue }
+            let key = config.keyPrefix + r.reportID + (kind == .companyCard ? "-CC" : "")
+            var total = Money.zero(rc)
+            for m in members { if let mm = expenses[m].money { total = total + mm } }
+            if total.minorUnits <= 0 && !members.contains(where: { expenses[$0].money == nil }) {
+                issues.append(RecordIssue(record: r.reportID, field: "total",
+                                          reason: "the \(kind == .employee ? "reimbursable" : "company card") total is \(total.amountText) \(rc.code); a zero or negative invoice (credit note) is not posted automatically"))
+            }
+            let vendor = kind == .employee ? employeeVendor : cardVendor
+            var lines: [InvoiceLine] = []
+            for (n, m) in members.enumerated() {
+                let l = expenses[m].line
+                let desc = Self.clip([l.merchant, l.category].filter { !$0.isEmpty }.joined(separator: " - "), 60)
+                lines.append(InvoiceLine(lineNumber: n + 1, transactionID: l.transactionID, description: desc, amount: l.amount,
+                                         mainAccount: l.mainAccount, dimensionDisplayValue: l.dimensions, category: l.category,
+                                         merchant: l.merchant, expenseDate: l.expenseDate))
+                expenses[m].line.invoiceNumber = key
+                expenses[m].line.document = kind == .employee ? "employee" : "company card"
+                expenses[m].line.vendor = vendor
+                expenses[m].line.line = String(n + 1)
+            }
+            let common = (0..<config.dimensions.format.count).map { idx -> String in
+                let values = Set(members.map { expenses[$0].segments[idx] })
+                return values.count == 1 ? (values.first ?? "") : ""
+            }
+            let name = r.reportName.isEmpty ? "" : ": " + r.reportName
+            documents.append(InvoiceDocument(
+                key: key, kind: kind, reportID: r.reportID, reportName: r.reportName, policyID: r.policyID, company: facts.company,
+                vendorAccount: vendor, employeeEmail: facts.employee, currency: rc.code, invoiceDate: facts.date, postingDate: facts.date,
+                description: Self.clip("Expensify \(r.reportID)\(kind == .companyCard ? " card" : "")\(name)", 60),
+                dimensionDisplayValue: formatter.text(common), total: total.amountText, lines: lines))
+        }
+        return documents
+    }
+
+    // MARK: Helpers
+
+    /// `yyyy-MM-dd` from `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`; nil when not a real date.
+    public static func day(_ s: String) -> String? {
+        let d = String(s.trimmingCharacters(in: .whitespaces).prefix(10))
+        return ConnectorConfig.isDate(d) ? d : nil
+    }
+
+    static func clip(_ s: String, _ n: Int) -> String {
+        let flat = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        return flat.count <= n ? flat : String(flat.prefix(n - 1)) + "…"
+    }
+}

@@ -1,0 +1,74 @@
+import ConnectorCore
+import Foundation
+
+/// The `target` object of the configuration for F&O, as the operator writes it. Secrets are never in it: it names
+/// the environment variable that holds the client secret.
+public struct D365Configuration: Sendable, Codable, Equatable {
+    /// The `target.type` that selects this target.
+    public static let type = "d365fo"
+
+    /// D365 environment base URL, e.g. https://contoso.operations.dynamics.com (`/data` is appended).
+    public var environmentURL: String
+    /// Entra authority host, e.g. https://login.microsoftonline.com.
+    public var authorityURL: String
+    public var tenant: String
+    public var clientID: String
+    public var clientSecretEnv: String?
+    /// Token scope; default `<environmentURL>/.default`.
+    public var scope: String?
+    /// Documents per OData `$batch` request (one changeset per document); 0 or absent = one request per
+    /// header and per line, which every D365 implementation accepts.
+    public var batchSize: Int?
+
+    /// The variable holding the client secret.
+    public var secretVariable: String { clientSecretEnv ?? "D365_CLIENT_SECRET" }
+
+    /// Decodes the `target` object; a problem names its JSON path.
+    public static func decode(_ settings: JSONValue) throws -> D365Configuration {
+        do {
+            return try JSONDecoder().decode(D365Configuration.self, from: settings.serialized())
+        } catch let e as DecodingError {
+            throw ConnectorError("config.invalid", "target: " + ConnectorConfig.describe(e, under: "target"))
+        }
+    }
+
+    /// Every problem of the `target` object, each naming its JSON path (none when it can be used).
+    public static func problems(_ settings: JSONValue) -> [String] {
+        let c: D365Configuration
+        do { c = try decode(settings) } catch let e as ConnectorError { return [e.message] } catch { return ["target: \(error)"] }
+        var p: [String] = []
+        if let problem = ConnectorConfig.urlProblem(c.environmentURL, path: "target.environmentURL") { p.append(problem) }
+        if let problem = ConnectorConfig.urlProblem(c.authorityURL, path: "target.authorityURL") { p.append(problem) }
+        if c.tenant.isEmpty { p.append("target.tenant must not be empty") }
+        if c.clientID.isEmpty { p.append("target.clientID must not be empty") }
+        if let b = c.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }
+        return p
+    }
+
+    /// The runtime settings, with the client secret read from the environment.
+    public func settings(environment: [String: String]) throws -> D365Settings {
+        let secret = try Secret.fromEnvironment(secretVariable, environment: environment)
+        guard let env = URL(string: environmentURL), let auth = URL(string: authorityURL) else {
+            throw ConnectorError("config.invalid", "target URLs are not valid")
+        }
+        return D365Settings(environmentURL: env, authorityURL: auth, tenant: tenant, clientID: clientID,
+                            clientSecret: secret, scope: scope, batchSize: batchSize ?? 0)
+    }
+
+    /// One line for `check-config`, without the secret.
+    public var summary: String {
+        "\(Self.type) \(environmentURL) tenant \(tenant) client \(clientID) secret <redacted>"
+    }
+}
+
+/// F&O dimension display values: segments in integration-format order, blanks positional, the delimiter inside a
+/// value escaped with a backslash (reference §5.3).
+public struct D365DimensionDisplayValue: DimensionFormatter {
+    public let delimiter: String
+    public init(delimiter: String) { self.delimiter = delimiter }
+
+    public func text(_ segments: [String]) -> String {
+        if segments.allSatisfy(\.isEmpty) { return "" }
+        return segments.map { $0.replacingOccurrences(of: delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)
+    }
+}

@@ -1,0 +1,60 @@
+import ConnectorCore
+import ConnectorHTTP
+import Dynamics365
+import Foundation
+import Logging
+
+/// What the pipeline needs to build a target: the HTTP client factory, secrets and a logger.
+struct TargetBuildContext: Sendable {
+    var environment: [String: String]
+    var logger: Logger
+    /// A retrying HTTP client for the given system name (audited, on the configured transport).
+    var http: @Sendable (_ system: String) -> HTTPClient
+}
+
+/// One supported `target.type`: how its settings are checked, how it writes dimensions,
+/// and how it is built. The only place that knows which targets exist.
+struct TargetDriver: Sendable {
+    var type: String
+    /// Problems of the `target` object, each naming its JSON path.
+    var problems: @Sendable (JSONValue) -> [String]
+    /// One line for `check-config`, secrets redacted.
+    var summary: @Sendable (JSONValue) -> String
+    var dimensionFormatter: @Sendable (ConnectorConfig) -> any DimensionFormatter
+    var make: @Sendable (ConnectorConfig, TargetBuildContext) throws -> any TargetSystem
+}
+
+/// Maps `target.type` to its driver, so no other file names a target.
+enum TargetRegistry {
+    static let drivers: [TargetDriver] = [
+        TargetDriver(
+            type: D365Configuration.type,
+            problems: { D365Configuration.problems($0) },
+            summary: { settings in (try? D365Configuration.decode(settings))?.summary ?? D365Configuration.type },
+            dimensionFormatter: { D365DimensionDisplayValue(delimiter: $0.dimensions.delimiter) },
+            make: { config, context in
+                let settings = try D365Configuration.decode(config.target.settings).settings(environment: context.environment)
+                return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
+            }),
+    ]
+
+    static var supported: [String] { drivers.map(\.type).sorted() }
+
+    static func driver(_ type: String) -> TargetDriver? { drivers.first { $0.type == type } }
+
+    /// The driver of the configured target; `config.invalid` when the type is unknown.
+    static func driver(for config: ConnectorConfig) throws -> TargetDriver {
+        guard let d = driver(config.target.type) else {
+            throw ConnectorError("config.invalid", "target.type '\(config.target.type)' is not supported (supported: \(supported.joined(separator: ", ")))")
+        }
+        return d
+    }
+
+    /// The target's own checks of its configuration, for `ConnectorConfig.load`.
+    static func problems(_ target: TargetConfig) -> [String] {
+        guard let d = driver(target.type) else {
+            return ["target.type: '\(target.type)' is not supported (supported: \(supported.joined(separator: ", ")))"]
+        }
+        return d.problems(target.settings)
+    }
+}
