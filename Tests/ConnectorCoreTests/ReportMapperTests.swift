@@ -15,12 +15,18 @@ final class ReportMapperTests: XCTestCase {
     """
 
     func config(_ edit: (inout ConnectorConfig) -> Void = { _ in }) throws -> ConnectorConfig {
+        try Self.config(edit)
+    }
+
+    static func config(_ edit: (inout ConnectorConfig) -> Void = { _ in }) throws -> ConnectorConfig {
         var c = try ConnectorConfig.load(Data(Self.configJSON.utf8), source: "test")
         edit(&c)
         return c
     }
 
-    let reference = ReferenceData(
+    var reference: ReferenceData { Self.reference }
+
+    static let reference = ReferenceData(
         target: "d365fo",
         companies: [
             CompanyReference(id: "usmf", currency: "USD", vendors: [
@@ -49,6 +55,11 @@ final class ReportMapperTests: XCTestCase {
 
     func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
                  tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> ExportedExpense {
+        Self.expense(id, amount, currency: currency, converted: converted, gl: gl, tag: tag, reimbursable: reimbursable)
+    }
+
+    static func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
+                        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> ExportedExpense {
         ExportedExpense(transactionID: id, amount: amount, currency: currency, convertedAmount: converted, modifiedAmount: nil,
                         merchant: "M \(id)", modifiedMerchant: "", created: "2026-11-01", modifiedCreated: "", category: "Cat",
                         categoryGlCode: gl, tag: tag.map(\.0).joined(separator: ":"), tagGlCode: tag.last?.1 ?? "",
@@ -56,6 +67,10 @@ final class ReportMapperTests: XCTestCase {
     }
 
     func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [ExportedExpense]) -> ExportedReport {
+        Self.report(id, policy: policy, currency: currency, email: email, expenses)
+    }
+
+    static func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [ExportedExpense]) -> ExportedReport {
         ExportedReport(reportID: id, reportName: "Trip", policyID: policy, policyName: "", status: "Approved", currency: currency, total: nil,
                        created: "2026-11-01", submitted: "2026-11-02 10:00:00", approved: "2026-11-03 09:00:00", accountEmail: email,
                        managerEmail: "", submitterFullName: "", expenses: expenses)
