@@ -9,6 +9,11 @@ public struct CommitSummary: Sendable, Codable {
     public var labelled: Int
     public var notLabelled: Int
     public var watermark: String?
+
+    /// One line for the operator.
+    public var text: String {
+        "Batch \(batchID): \(labelled) report(s) labelled, \(notLabelled) still open; watermark \(watermark ?? "-")\n"
+    }
 }
 
 extension PipelineContext {

@@ -12,6 +12,11 @@ public struct ExtractSummary: Sendable, Codable {
     public var policies: Int
     public var companies: Int
     public var exportFile: String
+
+    /// One line for the operator.
+    public var text: String {
+        "Batch \(batchID): \(reports) report(s) approved after \(approvedAfter), \(policies) policy(ies), \(companies) company(ies)\n"
+    }
 }
 
 extension PipelineContext {

@@ -16,6 +16,11 @@ public struct LoadSummary: Sendable, Codable {
     /// Documents already posted whose report Expensify has since changed (never reposted; for finance).
     public var changedAfterLoad: Int
     public var httpRequests: Int
+
+    /// One line for the operator.
+    public var text: String {
+        "Batch \(batchID): \(created) created, \(completed) completed, \(alreadyPresent + skippedLoaded) already in the target, \(failed) failed, \(locked) locked; \(httpRequests) HTTP request(s)\n"
+    }
 }
 
 /// Collects results from concurrent loads and records each in the ledger at once.

@@ -21,6 +21,13 @@ public struct TransformSummary: Sendable, Codable {
     public var documents: Int
     public var exceptions: Int
     public var totals: [Total]
+
+    /// Counts, then one line per company and currency, for the operator.
+    public var text: String {
+        var text = "Batch \(batchID): \(reports) report(s): \(ready) ready, \(held) held, \(empty) nothing to post; \(documents) document(s), \(exceptions) exception(s)\n"
+        for t in totals { text += "  \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n" }
+        return text
+    }
 }
 
 extension PipelineContext {
