@@ -106,23 +106,51 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     // MARK: Loading and validation
 
     /// Decodes and validates; every problem is reported at once, each naming its JSON path.
-    /// - Parameter validateTarget: the target's own checks of `target` (the registry supplies them; Core knows no ERP).
-    public static func load(_ data: Data, source: String,
-                            validateTarget: (TargetConfig) -> [String] = { _ in [] }) throws -> ConnectorConfig {
+    /// - Parameters:
+    ///   - validateTarget: the target's own checks of `target` (the registry supplies them; Core knows no ERP).
+    ///   - options: checks the operator loosened on the command line.
+    public static func load(_ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
+                            validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }) throws -> ConnectorConfig {
+        let (config, problems) = check(data, source: source, options: options, validateTarget: validateTarget)
+        if let config, problems.isEmpty { return config }
+        throw ConnectorError("config.invalid", "\(source) has \(problems.count) problem(s):\n  - " + problems.joined(separator: "\n  - "),
+                             context: ["file": source])
+    }
+
+    /// The configuration (when it decodes) and every problem found, without throwing, for `check-config`.
+    public static func check(_ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
+                             validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }) -> (ConnectorConfig?, [String]) {
+        let written: JSONValue
+        do {
+            written = try JSONValue.parse(data)
+        } catch let e as ConnectorError {
+            return (nil, ["not valid JSON: \(e.message)"])
+        } catch {
+            return (nil, ["not valid JSON"])
+        }
         var config: ConnectorConfig
         do {
             config = try JSONDecoder().decode(ConnectorConfig.self, from: data)
-            config.target.settings = try JSONValue.parse(data)["target"] ?? .object([:])
         } catch let e as DecodingError {
-            throw ConnectorError("config.invalid", "\(source): \(describe(e))", context: ["file": source])
+            return (nil, [describe(e)] + UnknownKeys.problems(written, decoded: Self.skeleton, skip: ["target"]))
         } catch {
-            throw ConnectorError("config.invalid", "\(source): not valid JSON (\(error.localizedDescription))", context: ["file": source])
+            return (nil, ["cannot be read (\(error.localizedDescription))"])
         }
-        let problems = config.validate() + validateTarget(config.target)
-        if !problems.isEmpty {
-            throw ConnectorError("config.invalid", "\(source) has \(problems.count) problem(s):\n  - " + problems.joined(separator: "\n  - "), context: ["file": source])
-        }
-        return config
+        config.target.settings = written["target"] ?? .object([:])
+        let problems = config.validate(options: options) + UnknownKeys.problems(written, decoded: config, skip: ["target"])
+            + validateTarget(config.target, options)
+        return (config, problems)
+    }
+
+    /// A value with every section present, to name the known keys when the file does not decode.
+    static var skeleton: ConnectorConfig {
+        ConnectorConfig(
+            expensify: .init(endpoint: "", partnerUserIDEnv: nil, partnerUserSecretEnv: nil, exportLabel: "", reportStates: nil,
+                             policyIDs: nil, startDate: "", limit: nil),
+            target: TargetConfig(type: ""), companies: [:], vendors: .init(employeeVendorGroup: nil, byEmail: nil, defaultVendor: nil),
+            companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
+            dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
+            staging: .init(root: nil), ledger: .init(path: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -141,14 +169,20 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         }
     }
 
+    /// Report states the connector may post: approved ones only. `ARCHIVED` (Expensify's "Closed") is allowed on
+    /// request because a report holding only company-card spend closes on final approval.
+    public static let postableStates: Set<String> = ["APPROVED", "REIMBURSED", "ARCHIVED"]
+
     /// Every problem found, each naming the JSON path.
-    public func validate() -> [String] {
+    public func validate(options: ConfigCheckOptions = ConfigCheckOptions()) -> [String] {
         var p: [String] = []
-        if let problem = Self.urlProblem(expensify.endpoint, path: "expensify.endpoint") { p.append(problem) }
+        if let problem = Self.urlProblem(expensify.endpoint, path: "expensify.endpoint", options: options) { p.append(problem) }
         if expensify.exportLabel.trimmingCharacters(in: .whitespaces).isEmpty { p.append("expensify.exportLabel must not be empty") }
         if !Self.isDate(expensify.startDate) { p.append("expensify.startDate: '\(expensify.startDate)' is not a yyyy-MM-dd date") }
-        let states = Set(["OPEN", "SUBMITTED", "APPROVED", "REIMBURSED", "ARCHIVED"])
-        for s in reportStates where !states.contains(s) { p.append("expensify.reportStates: '\(s)' is not one of \(states.sorted().joined(separator: ", "))") }
+        if reportStates.isEmpty { p.append("expensify.reportStates must list at least one of \(Self.postableStates.sorted().joined(separator: ", "))") }
+        for s in reportStates where !Self.postableStates.contains(s) {
+            p.append("expensify.reportStates: '\(s)' cannot be posted; allowed: \(Self.postableStates.sorted().joined(separator: ", ")) (unapproved reports are never posted)")
+        }
         if let l = expensify.limit, l <= 0 { p.append("expensify.limit must be positive") }
         if let c = target.concurrency, !(1...32).contains(c) { p.append("target.concurrency must be between 1 and 32") }
         if companies.isEmpty { p.append("companies: map at least one Expensify policy ID to a company") }
@@ -177,12 +211,24 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         return p
     }
 
-    /// A problem with an endpoint URL (not http(s), no host), naming its JSON path; nil when it is usable.
-    public static func urlProblem(_ s: String, path: String) -> String? {
-        guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host != nil else {
+    /// A problem with an endpoint URL, naming its JSON path; nil when it is usable. Plain `http://` is accepted
+    /// only to loopback addresses (the sandbox), unless the operator allowed it, because secrets would travel in clear.
+    public static func urlProblem(_ s: String, path: String, options: ConfigCheckOptions = ConfigCheckOptions()) -> String? {
+        guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = u.host else {
             return "\(path): '\(s)' is not an http(s) URL"
         }
+        if scheme == "http" && !isLoopback(host) && !options.allowPlaintextHTTP {
+            return "\(path): '\(s)' uses plain http:// to \(host); secrets would travel in clear text. Use https://, or pass --allow-plaintext-http if you really mean it"
+        }
         return nil
+    }
+
+    /// `localhost`, 127.0.0.0/8 or ::1.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let octets = h.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     public static func isDate(_ s: String) -> Bool {

@@ -22,9 +22,9 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         try c.encode("<redacted>")
     }
 
-    /// Reads a secret from the environment; a missing or empty variable is a configuration error naming the variable.
+    /// Reads a secret from the environment; a missing, empty or blank variable is a configuration error naming the variable.
     public static func fromEnvironment(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret {
-        guard let v = environment[name], !v.isEmpty else {
+        guard let v = environment[name], !v.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConnectorError("config.secret_missing", "Environment variable \(name) is not set; it must hold the secret.", context: ["variable": name])
         }
         return Secret(v)

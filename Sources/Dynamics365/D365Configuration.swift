@@ -32,13 +32,14 @@ public struct D365Configuration: Sendable, Codable, Equatable {
         }
     }
 
-    /// Every problem of the `target` object, each naming its JSON path (none when it can be used).
-    public static func problems(_ settings: JSONValue) -> [String] {
+    /// Every problem of the `target` object, each naming its JSON path (none when it can be used). `type` and
+    /// `concurrency` belong to every target.
+    public static func problems(_ settings: JSONValue, options: ConfigCheckOptions) -> [String] {
         let c: D365Configuration
         do { c = try decode(settings) } catch let e as ConnectorError { return [e.message] } catch { return ["target: \(error)"] }
-        var p: [String] = []
-        if let problem = ConnectorConfig.urlProblem(c.environmentURL, path: "target.environmentURL") { p.append(problem) }
-        if let problem = ConnectorConfig.urlProblem(c.authorityURL, path: "target.authorityURL") { p.append(problem) }
+        var p = UnknownKeys.problems(settings, decoded: c, path: "target", skip: ["type", "concurrency"])
+        if let problem = ConnectorConfig.urlProblem(c.environmentURL, path: "target.environmentURL", options: options) { p.append(problem) }
+        if let problem = ConnectorConfig.urlProblem(c.authorityURL, path: "target.authorityURL", options: options) { p.append(problem) }
         if c.tenant.isEmpty { p.append("target.tenant must not be empty") }
         if c.clientID.isEmpty { p.append("target.clientID must not be empty") }
         if let b = c.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }

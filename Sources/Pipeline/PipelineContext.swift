@@ -34,12 +34,15 @@ public struct PipelineContext: Sendable {
     }
 
     /// Loads and validates the configuration file, then opens the ledger.
+    /// - Parameter options: checks the operator loosened on the command line (logged when used).
     public static func load(configPath: String, logger: Logger, command: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PipelineContext {
-        guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw ConnectorError("config.missing", "Configuration file \(configPath) cannot be read.", context: ["file": configPath])
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            options: ConfigCheckOptions = ConfigCheckOptions()) throws -> PipelineContext {
+        let data = try ConfigurationCheck.read(configPath)
+        let config = try ConnectorConfig.load(data, source: configPath, options: options, validateTarget: TargetRegistry.problems)
+        if options.allowPlaintextHTTP {
+            logger.warning("plain http:// to non-loopback hosts is allowed by --allow-plaintext-http; secrets may travel in clear text")
         }
-        let config = try ConnectorConfig.load(data, source: configPath, validateTarget: TargetRegistry.problems)
         return try PipelineContext(config: config, logger: logger, command: command, environment: environment)
     }
 
@@ -54,7 +57,7 @@ public struct PipelineContext: Sendable {
     func expensifyClient(batchID: String? = nil, stage: String? = nil) throws -> ExpensifyClient {
         let e = config.expensify
         let idVar = e.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID"
-        guard let id = environment[idVar], !id.isEmpty else {
+        guard let id = environment[idVar], !id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConnectorError("config.secret_missing", "Environment variable \(idVar) must hold the Expensify partnerUserID.", context: ["variable": idVar])
         }
         let secret = try Secret.fromEnvironment(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET", environment: environment)
@@ -156,22 +159,5 @@ enum Day {
     static func adding(_ days: Int, to s: String) -> String? {
         guard let d = parse(s), let n = calendar.date(byAdding: .day, value: days, to: d) else { return nil }
         return format(n)
-    }
-}
-
-extension PipelineContext {
-    /// Confirms the configuration loaded and every secret variable is set; prints the effective,
-    /// redacted settings.
-    public func checkConfiguration() throws -> String {
-        _ = try expensifyClient()
-        _ = try target()
-        let c = config
-        var s = "Configuration OK\n"
-        s += "  Expensify: \(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)\n"
-        s += "  Target: \(try TargetRegistry.driver(for: c).summary(c.target.settings))\n"
-        s += "  Policies → companies: " + c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ") + "\n"
-        s += "  Card expenses: \(c.companyCards.mode)\n"
-        s += "  Staging: \(c.stagingRoot); ledger: \(c.ledgerPath)\n"
-        return s
     }
 }

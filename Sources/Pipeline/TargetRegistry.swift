@@ -12,12 +12,14 @@ struct TargetBuildContext: Sendable {
     var http: @Sendable (_ system: String) -> HTTPClient
 }
 
-/// One supported `target.type`: how its settings are checked, how it writes dimensions,
+/// One supported `target.type`: how its settings are checked, which secrets it needs, how it writes dimensions,
 /// and how it is built. The only place that knows which targets exist.
 struct TargetDriver: Sendable {
     var type: String
     /// Problems of the `target` object, each naming its JSON path.
-    var problems: @Sendable (JSONValue) -> [String]
+    var problems: @Sendable (JSONValue, ConfigCheckOptions) -> [String]
+    /// Environment variables holding its secrets.
+    var secretVariables: @Sendable (JSONValue) -> [String]
     /// One line for `check-config`, secrets redacted.
     var summary: @Sendable (JSONValue) -> String
     var dimensionFormatter: @Sendable (ConnectorConfig) -> any DimensionFormatter
@@ -29,7 +31,8 @@ enum TargetRegistry {
     static let drivers: [TargetDriver] = [
         TargetDriver(
             type: D365Configuration.type,
-            problems: { D365Configuration.problems($0) },
+            problems: { D365Configuration.problems($0, options: $1) },
+            secretVariables: { settings in (try? D365Configuration.decode(settings)).map { [$0.secretVariable] } ?? [] },
             summary: { settings in (try? D365Configuration.decode(settings))?.summary ?? D365Configuration.type },
             dimensionFormatter: { D365DimensionDisplayValue(delimiter: $0.dimensions.delimiter) },
             make: { config, context in
@@ -51,10 +54,11 @@ enum TargetRegistry {
     }
 
     /// The target's own checks of its configuration, for `ConnectorConfig.load`.
-    static func problems(_ target: TargetConfig) -> [String] {
+    static func problems(_ target: TargetConfig, options: ConfigCheckOptions) -> [String] {
         guard let d = driver(target.type) else {
-            return ["target.type: '\(target.type)' is not supported (supported: \(supported.joined(separator: ", ")))"]
+            let hint = UnknownKeys.suggestion(for: target.type, among: supported).map { " (did you mean `\($0)`?)" } ?? ""
+            return ["target.type: '\(target.type)' is not supported\(hint) (supported: \(supported.joined(separator: ", ")))"]
         }
-        return d.problems(target.settings)
+        return d.problems(target.settings, options)
     }
 }

@@ -19,6 +19,11 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log every request and decision (debug level).") var verbose = false
     @Flag(name: .shortAndLong, help: "Log warnings and errors only.") var quiet = false
     @Flag(help: "Print the result as JSON instead of text.") var json = false
+    @Flag(name: .customLong("allow-plaintext-http"),
+          help: "DANGEROUS: accept http:// endpoints on hosts other than loopback; secrets then travel in clear text.")
+    var allowPlaintextHTTP = false
+
+    var checkOptions: ConfigCheckOptions { ConfigCheckOptions(allowPlaintextHTTP: allowPlaintextHTTP) }
 
     var configPath: String {
         config ?? ProcessInfo.processInfo.environment["ML_CONNECTOR_CONFIG"] ?? "ml-connector.json"
@@ -46,7 +51,8 @@ extension ConnectorCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = global.makeLogger()
         do {
-            let context = try PipelineContext.load(configPath: global.configPath, logger: logger, command: Self.configuration.commandName ?? "run")
+            let context = try PipelineContext.load(configPath: global.configPath, logger: logger, command: Self.configuration.commandName ?? "run",
+                                                   options: global.checkOptions)
             let (text, json, code) = try await run(context)
             if global.json { FileHandle.standardOutput.write(json); print("") } else { print(text, terminator: "") }
             if code != 0 { throw ExitCode(code) }

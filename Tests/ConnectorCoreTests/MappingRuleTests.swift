@@ -109,3 +109,25 @@ final class MappingRuleTests: XCTestCase {
         XCTAssertEqual(separate.issuerVendor(company: "jpmf", record: "r").issue?.reason, "company 'jpmf' has no card issuer vendor configured")
     }
 }
+
+extension MappingRuleTests {
+    func testReportStateRulePostsApprovedReportsOnly() throws {
+        let rule = ReportStateRule(states: ["APPROVED", "REIMBURSED"])
+        var r = F.report("9", [])
+        XCTAssertNil(rule.issue(for: r))
+        r.status = "Reimbursed"
+        XCTAssertNil(rule.issue(for: r))
+        r.status = "Processing"
+        XCTAssertEqual(rule.issue(for: r)?.reason, "report is 'Processing' (SUBMITTED); only APPROVED, REIMBURSED reports are posted")
+        r.status = ""
+        XCTAssertEqual(rule.issue(for: r)?.field, "status")
+        XCTAssertEqual(ReportStateRule(states: ["APPROVED", "OPEN"]).allowed, ["APPROVED"], "unpostable states are never allowed")
+        let mapper = ReportMapper(config: try F.config(), catalog: PolicyCatalog(), reference: reference,
+                                  dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
+        r.status = "Processing"
+        r.expenses = [F.expense("a", 100)]
+        let held = mapper.map(r)
+        XCTAssertEqual(held.status, .held)
+        XCTAssertTrue(held.documents.isEmpty)
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 /// Turns one exported report into target documents, or holds it with issues that name record and field.
 ///
 /// Pure: no I/O. A report's mapping is the list of named rules, applied in the order a finance team would check
-/// them: company by policy, currency, document date, then per expense its currency and amount, main account and
+/// them: report state, company by policy, currency, document date, then per expense its currency and amount, main account and
 /// dimensions; then vendor and company-card routing, and the documents. A report with any problem in what it would
 /// post is held whole, never half-posted.
 public struct ReportMapper: Sendable {
@@ -11,6 +11,7 @@ public struct ReportMapper: Sendable {
     public let catalog: PolicyCatalog
     public let reference: ReferenceData
     let formatter: any DimensionFormatter
+    let stateRule: ReportStateRule
     let companyRule: CompanyRule
     let dateRule: DocumentDateRule
     let accountRule: MainAccountRule
@@ -24,6 +25,7 @@ public struct ReportMapper: Sendable {
         self.catalog = catalog
         self.reference = reference
         self.formatter = dimensionFormatter
+        stateRule = ReportStateRule(states: config.reportStates)
         companyRule = CompanyRule(companies: config.companies, reference: reference)
         dateRule = DocumentDateRule(dateFrom: config.invoiceDateFrom)
         accountRule = MainAccountRule(config: config, catalog: catalog, reference: reference)
@@ -53,7 +55,7 @@ public struct ReportMapper: Sendable {
     }
 
     public func map(_ r: ExportedReport, decodeIssues: [RecordIssue] = []) -> ReportOutcome {
-        var issues = decodeIssues
+        var issues = decodeIssues + [stateRule.issue(for: r)].compactMap { $0 }
         let (company, companyIssue) = companyRule.company(of: r)
         let (currency, currencyIssue) = CurrencyRule.reportCurrency(r)
         let (date, dateIssue) = dateRule.date(of: r)

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Report state: only reports in a configured postable state (approved, reimbursed, optionally closed) are posted,
+/// whatever Expensify returned, so a wrong filter or a report reopened since can never reach the ledger of the firm.
+public struct ReportStateRule: Sendable {
+    /// Template `status` text (as Expensify shows it) for each exporter `reportState` (expensify-api.md §9.2).
+    public static let statusNames: [String: [String]] = [
+        "OPEN": ["Open"], "SUBMITTED": ["Processing"], "APPROVED": ["Approved"], "REIMBURSED": ["Reimbursed"],
+        "ARCHIVED": ["Closed", "Archived"],
+    ]
+
+    public let allowed: [String]
+
+    /// - Parameter states: the configured `expensify.reportStates`.
+    public init(states: [String]) { allowed = states.filter { ConnectorConfig.postableStates.contains($0) } }
+
+    /// Why the report must not be posted, or nil.
+    public func issue(for r: ExportedReport) -> RecordIssue? {
+        let status = r.status.trimmingCharacters(in: .whitespaces)
+        let accepted = allowed.flatMap { Self.statusNames[$0] ?? [] }
+        if accepted.contains(where: { $0.caseInsensitiveCompare(status) == .orderedSame }) { return nil }
+        let state = Self.statusNames.first { $0.value.contains { $0.caseInsensitiveCompare(status) == .orderedSame } }?.key
+        let shown = status.isEmpty ? "has no status" : "is '\(status)'\(state.map { " (\($0))" } ?? "")"
+        return RecordIssue(record: r.reportID, field: "status",
+                           reason: "report \(shown); only \(allowed.joined(separator: ", ")) reports are posted")
+    }
+}

@@ -1,0 +1,61 @@
+import ConnectorCore
+import Foundation
+
+/// What `check-config` found: every problem at once (file, keys, values, missing secrets), and the effective,
+/// redacted settings when there are none. Nothing is sent over the network.
+public struct ConfigurationReport: Sendable, Codable {
+    public var file: String
+    public var ok: Bool
+    public var problems: [String]
+    /// Effective settings by section, secrets redacted (only when the file decodes).
+    public var settings: [String: String]
+
+    /// The report for a terminal.
+    public var text: String {
+        guard ok else {
+            return "\(file) has \(problems.count) problem(s):\n" + problems.map { "  - \($0)\n" }.joined()
+        }
+        return "Configuration OK\n" + settings.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+    }
+}
+
+/// Reads and checks a configuration file for `check-config` and for every command.
+public enum ConfigurationCheck {
+    /// The file's bytes; `config.missing` naming the path when it cannot be read.
+    static func read(_ path: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConnectorError("config.missing", "Configuration file \(path) cannot be read.", context: ["file": path])
+        }
+        return data
+    }
+
+    /// Every problem of the file at `path`, missing secret variables included (an empty or blank one is missing).
+    public static func run(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                           options: ConfigCheckOptions = ConfigCheckOptions()) -> ConfigurationReport {
+        let data: Data
+        do { data = try read(configPath) } catch {
+            return ConfigurationReport(file: configPath, ok: false, problems: ["the file cannot be read"], settings: [:])
+        }
+        let (config, found) = ConnectorConfig.check(data, source: configPath, options: options, validateTarget: TargetRegistry.problems)
+        var problems = found
+        var settings: [String: String] = [:]
+        if let c = config {
+            for variable in secretVariables(c) {
+                let value = environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                if value.isEmpty { problems.append("secret: environment variable \(variable) is not set (or blank)") }
+            }
+            settings["expensify"] = "\(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)"
+            settings["target"] = TargetRegistry.driver(c.target.type)?.summary(c.target.settings) ?? c.target.type
+            settings["companies"] = c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
+            settings["cards"] = c.companyCards.mode
+            settings["staging"] = "\(c.stagingRoot); ledger \(c.ledgerPath)"
+        }
+        return ConfigurationReport(file: configPath, ok: problems.isEmpty, problems: problems, settings: problems.isEmpty ? settings : [:])
+    }
+
+    /// The environment variables the configuration needs: the Expensify partner pair and the target's secrets.
+    static func secretVariables(_ c: ConnectorConfig) -> [String] {
+        [c.expensify.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID", c.expensify.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET"]
+            + (TargetRegistry.driver(c.target.type)?.secretVariables(c.target.settings) ?? [])
+    }
+}
