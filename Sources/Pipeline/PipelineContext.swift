@@ -17,12 +17,15 @@ public struct PipelineContext: Sendable {
     public let environment: [String: String]
     /// Retry policy for both sides (tests shorten it).
     public let retry: RetryPolicy
+    /// The ledger's run lock, when this context writes (every stage); nil for read-only commands such as `status`.
+    public let lock: LedgerLock?
     let transport: any HTTPTransport
 
     public init(config: ConnectorConfig, logger: Logger, command: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil) throws {
+                retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil) throws {
         self.config = config
+        self.lock = lock
         self.logger = logger
         self.environment = environment
         self.retry = retry
@@ -33,17 +36,31 @@ public struct PipelineContext: Sendable {
         self.actor = "ml-connector/\(command) by \(user)"
     }
 
-    /// Loads and validates the configuration file, then opens the ledger.
-    /// - Parameter options: checks the operator loosened on the command line (logged when used).
+    /// Loads and validates the configuration file, takes the ledger's run lock (unless `exclusive` is false), then
+    /// opens the ledger.
+    /// - Parameters:
+    ///   - options: checks the operator loosened on the command line (logged when used).
+    ///   - exclusive: whether this command writes (every stage does; `status` does not).
+    /// - Throws: `ledger.locked` at once when another live run holds the ledger.
     public static func load(configPath: String, logger: Logger, command: String,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                            options: ConfigCheckOptions = ConfigCheckOptions()) throws -> PipelineContext {
+                            options: ConfigCheckOptions = ConfigCheckOptions(), exclusive: Bool = true) throws -> PipelineContext {
         let data = try ConfigurationCheck.read(configPath)
         let config = try ConnectorConfig.load(data, source: configPath, options: options, validateTarget: TargetRegistry.problems)
         if options.allowPlaintextHTTP {
             logger.warning("plain http:// to non-loopback hosts is allowed by --allow-plaintext-http; secrets may travel in clear text")
         }
-        return try PipelineContext(config: config, logger: logger, command: command, environment: environment)
+        var lock: LedgerLock?
+        if exclusive {
+            let taken = try LedgerLock.acquire(ledgerPath: config.ledgerPath, command: command)
+            if let dead = taken.tookOverFrom {
+                logger.warning("taking over the ledger lock of a run that ended without releasing it (crashed or killed)",
+                               metadata: ["lock.previous_pid": "\(dead.pid)", "lock.previous_batch": "\(dead.batch ?? "-")",
+                                          "lock.previous_since": "\(dead.since)", "lock.previous_command": "\(dead.command)"])
+            }
+            lock = taken
+        }
+        return try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock)
     }
 
     func audit(_ batchID: String?, _ stage: String?) -> AuditContext {
@@ -118,6 +135,7 @@ public struct PipelineContext: Sendable {
     /// Runs `body` as a recorded stage run: start, finish with counts and file hashes, or failure with the error.
     func recordStage<T>(_ stage: String, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws -> T {
         let a = audit(batchID, stage)
+        lock?.update(batch: batchID)
         let runID = try ledger.startStage(batchID: batchID, stage: stage, audit: a)
         var log = logger
         log[metadataKey: "batch.id"] = "\(batchID)"

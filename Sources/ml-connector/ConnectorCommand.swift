@@ -5,11 +5,13 @@ import Logging
 import Pipeline
 
 /// Exit codes (stable): 0 done; 1 a stage failed; 2 configuration or usage error; 3 finished, but some
-/// documents failed to load and stay unlabelled for the next run.
+/// documents failed to load and stay unlabelled for the next run; 4 another run holds the ledger.
 enum Exit {
     static let stageFailed: Int32 = 1
     static let configuration: Int32 = 2
     static let partial: Int32 = 3
+    /// Another run holds the ledger; nothing was done.
+    static let locked: Int32 = 4
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -43,22 +45,27 @@ struct BatchOption: ParsableArguments {
 /// Shared plumbing: bootstrap logging once, build the context, map errors to exit codes.
 protocol ConnectorCommand: AsyncParsableCommand {
     var global: GlobalOptions { get }
+    /// Whether the command writes to the ledger and so takes its run lock (default true).
+    static var exclusive: Bool { get }
     func run(_ context: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32)
 }
 
 extension ConnectorCommand {
+    static var exclusive: Bool { true }
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = global.makeLogger()
         do {
             let context = try PipelineContext.load(configPath: global.configPath, logger: logger, command: Self.configuration.commandName ?? "run",
-                                                   options: global.checkOptions)
+                                                   options: global.checkOptions, exclusive: Self.exclusive)
+            defer { context.lock?.release() }
             let (text, json, code) = try await run(context)
             if global.json { FileHandle.standardOutput.write(json); print("") } else { print(text, terminator: "") }
             if code != 0 { throw ExitCode(code) }
         } catch let e as ConnectorError {
             FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
-            throw ExitCode(e.code.hasPrefix("config.") ? Exit.configuration : Exit.stageFailed)
+            throw ExitCode(e.code.hasPrefix("config.") ? Exit.configuration : (e.code == "ledger.locked" ? Exit.locked : Exit.stageFailed))
         }
     }
 }

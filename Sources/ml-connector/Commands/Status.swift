@@ -5,6 +5,7 @@ import Pipeline
 extension MLConnector {
     struct Status: ConnectorCommand {
         static let configuration = CommandConfiguration(commandName: "status", abstract: "Batches, stage runs and report states from the ledger.")
+        static var exclusive: Bool { false }
         @OptionGroup var global: GlobalOptions
         @OptionGroup var batch: BatchOption
         @Option(help: "Show one report's documents and audit trail.") var report: String?
