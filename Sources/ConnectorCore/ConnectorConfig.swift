@@ -82,6 +82,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
 
     public struct StagingSettings: Sendable, Codable, Equatable {
         public var root: String?
+        /// Start review CSVs with a UTF-8 byte order mark (default true) so Excel on Windows reads them as UTF-8.
+        public var csvByteOrderMark: Bool?
     }
 
     public struct LedgerSettings: Sendable, Codable, Equatable {
@@ -150,7 +152,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             target: TargetConfig(type: ""), companies: [:], vendors: .init(employeeVendorGroup: nil, byEmail: nil, defaultVendor: nil),
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
-            staging: .init(root: nil), ledger: .init(path: nil))
+            staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.

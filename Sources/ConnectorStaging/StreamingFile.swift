@@ -51,18 +51,14 @@ public final class CSVFile {
     private let file: StreamingFile
     private let columns: [String]
 
-    public init(_ url: URL, columns: [String]) throws {
+    public init(_ url: URL, columns: [String], style: CSVStyle = CSVStyle()) throws {
         file = try StreamingFile(url)
         self.columns = columns
-        file.write(CSVWriter(columns: columns).data)
+        file.write(CSVWriter(columns: columns, style: style).data)
     }
 
     public func append(_ row: [String: String]) {
-        var w = CSVWriter(columns: columns)
-        w.append(row)
-        let d = w.data
-        // Drop the header line the throwaway writer produced.
-        if let nl = d.firstIndex(of: 0x0A) { file.write(d[(nl + 1)...]) }
+        file.write(CSVWriter.line(columns.map { row[$0] ?? "" }))
     }
 
     @discardableResult

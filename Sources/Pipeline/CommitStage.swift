@@ -58,7 +58,7 @@ extension PipelineContext {
             if let p = proposal { try ledger.advanceWatermark(to: p, batchID: batchID, audit: a) }
             let wm = try ledger.watermark()
 
-            var csv = CSVWriter(columns: ["report_id", "state", "reason"])
+            var csv = CSVWriter(columns: ["report_id", "state", "reason"], style: csvStyle)
             for r in refreshed { csv.append(["report_id": r.reportID, "state": r.state, "reason": r.reason ?? ""]) }
             let files = ["labelled.csv": try StagedFile.write(csv.data, to: layout.labelledCSV)]
             let summary = CommitSummary(batchID: batchID, labelled: labelled.count, notLabelled: open.count, watermark: wm)

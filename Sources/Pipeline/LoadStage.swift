@@ -120,7 +120,7 @@ extension PipelineContext {
             }
 
             // results.csv in key order, whatever order the concurrent writes finished in.
-            var csv = CSVWriter(columns: Self.resultColumns)
+            var csv = CSVWriter(columns: Self.resultColumns, style: csvStyle)
             var counts: [String: Int] = ["documents": results.count, "skipped_loaded": skipped, "changed_after_load": changed]
             for key in results.keys.sorted() {
                 let r = results[key]!

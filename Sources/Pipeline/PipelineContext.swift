@@ -69,6 +69,9 @@ public struct PipelineContext: Sendable {
 
     func layout(_ batchID: String) -> BatchLayout { BatchLayout(root: stagingRoot, batchID: batchID) }
 
+    /// How review CSVs are written (`staging.csvByteOrderMark`, default on).
+    var csvStyle: CSVStyle { CSVStyle(byteOrderMark: config.staging?.csvByteOrderMark ?? true) }
+
     // MARK: Clients
 
     func expensifyClient(batchID: String? = nil, stage: String? = nil) throws -> ExpensifyClient {

@@ -58,9 +58,9 @@ extension PipelineContext {
             let mapper = ReportMapper(config: config, catalog: catalog, reference: reference, dimensionFormatter: try dimensionFormatter())
 
             let invoices = try StreamingFile(layout.invoicesFile)
-            let lines = try CSVFile(layout.linesCSV, columns: Self.lineColumns)
-            let exceptions = try CSVFile(layout.exceptionsCSV, columns: Self.exceptionColumns)
-            let reports = try CSVFile(layout.reportsCSV, columns: Self.reportColumns)
+            let lines = try CSVFile(layout.linesCSV, columns: Self.lineColumns, style: csvStyle)
+            let exceptions = try CSVFile(layout.exceptionsCSV, columns: Self.exceptionColumns, style: csvStyle)
+            let reports = try CSVFile(layout.reportsCSV, columns: Self.reportColumns, style: csvStyle)
             var totals: [String: (company: String, currency: String, account: String, lines: Int, minor: Int64, exponent: Int)] = [:]
             var docTotals: [String: (docs: Int, lines: Int, minor: Int64, exponent: Int)] = [:]
             var counts = ["reports": 0, "ready": 0, "held": 0, "empty": 0, "documents": 0, "exceptions": 0, "lines": 0]
@@ -171,7 +171,7 @@ extension PipelineContext {
 
             // Control totals: per company, currency and main account, then per company and currency.
             var totalRows: [TransformSummary.Total] = []
-            var ctrl = CSVWriter(columns: Self.totalColumns)
+            var ctrl = CSVWriter(columns: Self.totalColumns, style: csvStyle)
             for k in totals.keys.sorted() {
                 let t = totals[k]!
                 guard let cur = Currency(code: t.currency) else { continue }

@@ -40,8 +40,19 @@ final class StagingTests: XCTestCase {
         XCTAssertNil(try e.next())
     }
 
-    func testCSVQuotesAndDefusesFormulas() {
+    func testCSVDefusesALeadingMinusInTextButKeepsNumbersNumericAndStartsWithABOM() {
         var w = CSVWriter(columns: ["merchant", "amount"])
+        w.append(["merchant": "-2+3+cmd|' /C calc'!A0", "amount": "-12.50"])
+        w.append(["merchant": "Müller 寿司", "amount": "-1500"])
+        w.append(["merchant": "-", "amount": "-1.5x"])
+        let text = String(decoding: w.data, as: UTF8.self)
+        XCTAssertEqual(text, "\u{FEFF}merchant,amount\n'-2+3+cmd|' /C calc'!A0,-12.50\nMüller 寿司,-1500\n'-,'-1.5x\n")
+        XCTAssertEqual(Array(w.data.prefix(3)), [0xEF, 0xBB, 0xBF], "UTF-8 byte order mark")
+        XCTAssertEqual(CSVReader.rows(w.data).first?["merchant"], "'-2+3+cmd|' /C calc'!A0", "readers skip the mark")
+    }
+
+    func testCSVQuotesAndDefusesFormulas() {
+        var w = CSVWriter(columns: ["merchant", "amount"], style: CSVStyle(byteOrderMark: false))
         w.append(["merchant": "Hotel \"Adlon\", Berlin", "amount": "-12.50"])
         w.append(["merchant": "=HYPERLINK(\"x\")", "amount": "1.00"])
         w.append(["merchant": "line\nbreak", "amount": "2"])

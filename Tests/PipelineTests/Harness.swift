@@ -113,6 +113,7 @@ enum CSVRows {
     static func parse(_ data: Data) -> [[String: String]] {
         var records: [[String]] = [], field = "", record: [String] = [], quoted = false
         var chars = Array(String(decoding: data, as: UTF8.self))[...]
+        if chars.first == "\u{FEFF}" { chars.removeFirst() }  // the byte order mark for Excel
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(c) }
