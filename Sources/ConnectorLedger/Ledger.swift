@@ -10,10 +10,21 @@ public struct Ledger: Sendable {
     public let path: String
 
     /// Opens (creating if needed) and migrates the ledger at `path`.
-    public init(path: String) throws {
+    /// - Parameter acceptEmpty: take an existing zero-length file as a new ledger. Off by default, because an empty
+    ///   ledger where one was expected means it was truncated or replaced, and starting afresh would forget what
+    ///   was posted.
+    /// - Throws: `ledger.empty` for a zero-length file unless accepted; `ledger.open_failed`.
+    public init(path: String, acceptEmpty: Bool = false) throws {
         self.path = path
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Personal data: owner-only before SQLite creates it (its -wal and -shm files take the same mode).
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        } else if !acceptEmpty, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue == 0 {
+            throw ConnectorError("ledger.empty", "The ledger \(path) is an empty file: it may have been truncated or replaced, and starting afresh would forget what was posted. Restore it, or pass --new-ledger if a new ledger is meant.",
+                                 context: ["path": path])
+        }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)

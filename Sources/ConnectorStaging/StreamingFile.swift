@@ -13,11 +13,11 @@ public final class StreamingFile {
 
     public init(_ url: URL) throws {
         self.url = url
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try OwnerOnly.directory(url.deletingLastPathComponent())
         temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        FileManager.default.createFile(atPath: temp.path, contents: nil)
-        guard let h = FileHandle(forWritingAtPath: temp.path) else {
-            throw ConnectorError("staging.write_failed", "Cannot write \(temp.path).", context: ["file": url.path])
+        guard FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let h = FileHandle(forWritingAtPath: temp.path) else {
+            throw ConnectorError("staging.io_failed", "Cannot write \(temp.path): permission denied or no such folder.", context: ["file": url.path])
         }
         handle = h
     }
@@ -39,9 +39,13 @@ public final class StreamingFile {
     @discardableResult
     public func finish() throws -> String {
         flush()
-        try handle.close()
-        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-        try FileManager.default.moveItem(at: temp, to: url)
+        do {
+            try handle.close()
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            try FileManager.default.moveItem(at: temp, to: url)
+        } catch {
+            throw OwnerOnly.failure("write", url, error)
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

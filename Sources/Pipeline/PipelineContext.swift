@@ -23,7 +23,8 @@ public struct PipelineContext: Sendable {
 
     public init(config: ConnectorConfig, logger: Logger, command: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil) throws {
+                retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil,
+                newLedger: Bool = false) throws {
         self.config = config
         self.lock = lock
         self.logger = logger
@@ -31,7 +32,7 @@ public struct PipelineContext: Sendable {
         self.retry = retry
         self.transport = transport ?? URLSessionTransport()
         self.stagingRoot = URL(fileURLWithPath: config.stagingRoot, isDirectory: true)
-        self.ledger = try Ledger(path: config.ledgerPath)
+        self.ledger = try Ledger(path: config.ledgerPath, acceptEmpty: newLedger)
         let user = environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
         self.actor = "ml-connector/\(command) by \(user)"
     }
@@ -41,10 +42,12 @@ public struct PipelineContext: Sendable {
     /// - Parameters:
     ///   - options: checks the operator loosened on the command line (logged when used).
     ///   - exclusive: whether this command writes (every stage does; `status` does not).
+    ///   - newLedger: accept an existing empty ledger file as new (`--new-ledger`).
     /// - Throws: `ledger.locked` at once when another live run holds the ledger.
     public static func load(configPath: String, logger: Logger, command: String,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                            options: ConfigCheckOptions = ConfigCheckOptions(), exclusive: Bool = true) throws -> PipelineContext {
+                            options: ConfigCheckOptions = ConfigCheckOptions(), exclusive: Bool = true,
+                            newLedger: Bool = false) throws -> PipelineContext {
         let data = try ConfigurationCheck.read(configPath)
         let config = try ConnectorConfig.load(data, source: configPath, options: options, validateTarget: TargetRegistry.problems)
         if options.allowPlaintextHTTP {
@@ -60,7 +63,8 @@ public struct PipelineContext: Sendable {
             }
             lock = taken
         }
-        return try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock)
+        return try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock,
+                                   newLedger: newLedger)
     }
 
     func audit(_ batchID: String?, _ stage: String?) -> AuditContext {

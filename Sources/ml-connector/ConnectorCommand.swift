@@ -12,6 +12,12 @@ enum Exit {
     static let partial: Int32 = 3
     /// Another run holds the ledger; nothing was done.
     static let locked: Int32 = 4
+
+    static func code(for e: ConnectorError) -> Int32 {
+        if e.code.hasPrefix("config.") || e.code == "ledger.empty" { return configuration }
+        if e.code == "ledger.locked" { return locked }
+        return stageFailed
+    }
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -24,6 +30,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("allow-plaintext-http"),
           help: "DANGEROUS: accept http:// endpoints on hosts other than loopback; secrets then travel in clear text.")
     var allowPlaintextHTTP = false
+
+    @Flag(help: "Accept an existing empty ledger file as a new ledger (otherwise refused: it may have been truncated).")
+    var newLedger = false
 
     var checkOptions: ConfigCheckOptions { ConfigCheckOptions(allowPlaintextHTTP: allowPlaintextHTTP) }
 
@@ -54,18 +63,19 @@ extension ConnectorCommand {
     static var exclusive: Bool { true }
 
     func run() async throws {
+        umask(0o077)  // ledger, staged files and folders are personal data: owner-only
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = global.makeLogger()
         do {
             let context = try PipelineContext.load(configPath: global.configPath, logger: logger, command: Self.configuration.commandName ?? "run",
-                                                   options: global.checkOptions, exclusive: Self.exclusive)
+                                                   options: global.checkOptions, exclusive: Self.exclusive, newLedger: global.newLedger)
             defer { context.lock?.release() }
             let (text, json, code) = try await run(context)
             if global.json { FileHandle.standardOutput.write(json); print("") } else { print(text, terminator: "") }
             if code != 0 { throw ExitCode(code) }
         } catch let e as ConnectorError {
             FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
-            throw ExitCode(e.code.hasPrefix("config.") ? Exit.configuration : (e.code == "ledger.locked" ? Exit.locked : Exit.stageFailed))
+            throw ExitCode(Exit.code(for: e))
         }
     }
 }
