@@ -31,6 +31,10 @@ let package = Package(
         .target(name: "ConnectorStaging", dependencies: [
             "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        // The encrypted credential store (AES-GCM, swift-crypto) and the secret sources: environment first, then the store.
+        .target(name: "ConnectorSecrets", dependencies: [
+            "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         // HTTP transport (libcurl), retries, Retry-After, Entra ID tokens, Authorization header sources.
         .target(name: "ConnectorHTTP", dependencies: [
             "ConnectorCore", .product(name: "Logging", package: "swift-log"),
@@ -50,7 +54,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The stages: extract, transform, load, commit, run, status.
         .target(name: "Pipeline", dependencies: [
-            "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorHTTP", "Expensify", "Dynamics365",
+            "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorSecrets", "ConnectorHTTP", "Expensify", "Dynamics365",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // Thin command-line front end.
@@ -67,7 +71,7 @@ let package = Package(
             "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
-            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
+            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
         ], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: [

@@ -18,6 +18,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var invoice: InvoiceSettings?
     public var staging: StagingSettings?
     public var ledger: LedgerSettings?
+    public var credentials: CredentialSettings?
 
     public struct ExpensifySettings: Sendable, Codable, Equatable {
         /// The Integration Server endpoint (the real one is https://integrations.expensify.com/Integration-Server/ExpensifyIntegrations).
@@ -90,11 +91,22 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var path: String?
     }
 
+    public struct CredentialSettings: Sendable, Codable, Equatable {
+        /// The sealed credential store; default `credentials.sealed` beside the ledger.
+        public var store: String?
+        /// The key file (base64, owner-only); default `credentials.key` beside the ledger. `ML_CONNECTOR_CREDENTIALS_KEY` wins.
+        public var keyFile: String?
+    }
+
     // MARK: Derived values with defaults
 
     public var stagingRoot: String { staging?.root ?? "staging" }
     public var ledgerPath: String { ledger?.path ?? stagingRoot + "/ledger.sqlite" }
     public var keyPrefix: String { invoice?.keyPrefix ?? "EXP" }
+    /// The folder of the ledger, where the credential store lives unless configured elsewhere.
+    var ledgerFolder: String { URL(fileURLWithPath: ledgerPath).deletingLastPathComponent().path }
+    public var credentialStorePath: String { credentials?.store ?? ledgerFolder + "/credentials.sealed" }
+    public var credentialKeyPath: String { credentials?.keyFile ?? ledgerFolder + "/credentials.key" }
     public var invoiceDateFrom: String { invoice?.dateFrom ?? "approved" }
     public var reportStates: [String] { expensify.reportStates ?? ["APPROVED", "REIMBURSED"] }
     public var concurrency: Int { target.concurrency ?? 4 }
@@ -152,7 +164,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             target: TargetConfig(type: ""), companies: [:], vendors: .init(employeeVendorGroup: nil, byEmail: nil, defaultVendor: nil),
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
-            staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil))
+            staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.

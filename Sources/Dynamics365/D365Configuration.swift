@@ -46,9 +46,9 @@ public struct D365Configuration: Sendable, Codable, Equatable {
         return p
     }
 
-    /// The runtime settings, with the client secret read from the environment.
-    public func settings(environment: [String: String]) throws -> D365Settings {
-        let secret = try Secret.fromEnvironment(secretVariable, environment: environment)
+    /// The runtime settings, with the client secret from the secret sources.
+    public func settings(secrets: any SecretSource) throws -> D365Settings {
+        let secret = try secrets.secret(secretVariable)
         guard let env = URL(string: environmentURL), let auth = URL(string: authorityURL) else {
             throw ConnectorError("config.invalid", "target URLs are not valid")
         }

@@ -1,4 +1,5 @@
 import ConnectorCore
+import ConnectorSecrets
 import Foundation
 
 /// What `check-config` found: every problem at once (file, keys, values, missing secrets), and the effective,
@@ -40,9 +41,15 @@ public enum ConfigurationCheck {
         var problems = found
         var settings: [String: String] = [:]
         if let c = config {
-            for variable in secretVariables(c) {
-                let value = environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-                if value.isEmpty { problems.append("secret: environment variable \(variable) is not set (or blank)") }
+            var store: CredentialStore?
+            do { store = try PipelineContext.credentialStore(c, environment: environment) } catch let e as ConnectorError {
+                problems.append("credentials: \(e.message)")
+            } catch {
+                problems.append("credentials: \(error)")
+            }
+            let secrets = StoredSecrets(environment: environment, store: store)
+            for variable in secretVariables(c) where !secrets.has(variable) {
+                problems.append("secret: \(variable) is neither set in the environment (or it is blank) nor in the credential store")
             }
             settings["expensify"] = "\(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)"
             settings["target"] = TargetRegistry.driver(c.target.type)?.summary(c.target.settings) ?? c.target.type

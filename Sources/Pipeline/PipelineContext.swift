@@ -1,6 +1,7 @@
 import ConnectorCore
 import ConnectorHTTP
 import ConnectorLedger
+import ConnectorSecrets
 import ConnectorStaging
 import Expensify
 import Foundation
@@ -15,6 +16,8 @@ public struct PipelineContext: Sendable {
     public let logger: Logger
     public let actor: String
     public let environment: [String: String]
+    /// Named secrets: the environment first, then the encrypted credential store.
+    public let secrets: any SecretSource
     /// Retry policy for both sides (tests shorten it).
     public let retry: RetryPolicy
     /// The ledger's run lock, when this context writes (every stage); nil for read-only commands such as `status`.
@@ -29,6 +32,7 @@ public struct PipelineContext: Sendable {
         self.lock = lock
         self.logger = logger
         self.environment = environment
+        self.secrets = StoredSecrets(environment: environment, store: try Self.credentialStore(config, environment: environment))
         self.retry = retry
         self.transport = transport ?? URLSessionTransport()
         self.stagingRoot = URL(fileURLWithPath: config.stagingRoot, isDirectory: true)
@@ -73,6 +77,11 @@ public struct PipelineContext: Sendable {
 
     func layout(_ batchID: String) -> BatchLayout { BatchLayout(root: stagingRoot, batchID: batchID) }
 
+    /// The configuration's credential store, or nil when there is none yet.
+    static func credentialStore(_ config: ConnectorConfig, environment: [String: String]) throws -> CredentialStore? {
+        try StoredSecrets.Location(storePath: config.credentialStorePath, keyFilePath: config.credentialKeyPath).open(environment: environment)
+    }
+
     /// How review CSVs are written (`staging.csvByteOrderMark`, default on).
     var csvStyle: CSVStyle { CSVStyle(byteOrderMark: config.staging?.csvByteOrderMark ?? true) }
 
@@ -80,11 +89,8 @@ public struct PipelineContext: Sendable {
 
     func expensifyClient(batchID: String? = nil, stage: String? = nil) throws -> ExpensifyClient {
         let e = config.expensify
-        let idVar = e.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID"
-        guard let id = environment[idVar], !id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ConnectorError("config.secret_missing", "Environment variable \(idVar) must hold the Expensify partnerUserID.", context: ["variable": idVar])
-        }
-        let secret = try Secret.fromEnvironment(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET", environment: environment)
+        let id = try secrets.secret(e.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID").reveal()
+        let secret = try secrets.secret(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET")
         guard let url = URL(string: e.endpoint) else { throw ConnectorError("config.invalid", "expensify.endpoint is not a URL") }
         let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "expensify", onFailure: auditHTTP(batchID, stage))
         return ExpensifyClient(endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http, logger: logger)
@@ -94,7 +100,7 @@ public struct PipelineContext: Sendable {
     func target(batchID: String? = nil, stage: String? = nil) throws -> any TargetSystem {
         let driver = try TargetRegistry.driver(for: config)
         let (transport, retry, logger, audit) = (self.transport, self.retry, self.logger, auditHTTP(batchID, stage))
-        let context = TargetBuildContext(environment: environment, logger: logger) { system in
+        let context = TargetBuildContext(secrets: secrets, logger: logger) { system in
             HTTPClient(transport: transport, retry: retry, logger: logger, system: system, onFailure: audit)
         }
         return try driver.make(config, context)

@@ -6,7 +6,7 @@ import Logging
 
 /// What the pipeline needs to build a target: the HTTP client factory, secrets and a logger.
 struct TargetBuildContext: Sendable {
-    var environment: [String: String]
+    var secrets: any SecretSource
     var logger: Logger
     /// A retrying HTTP client for the given system name (audited, on the configured transport).
     var http: @Sendable (_ system: String) -> HTTPClient
@@ -36,7 +36,7 @@ enum TargetRegistry {
             summary: { settings in (try? D365Configuration.decode(settings))?.summary ?? D365Configuration.type },
             dimensionFormatter: { D365DimensionDisplayValue(delimiter: $0.dimensions.delimiter) },
             make: { config, context in
-                let settings = try D365Configuration.decode(config.target.settings).settings(environment: context.environment)
+                let settings = try D365Configuration.decode(config.target.settings).settings(secrets: context.secrets)
                 return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
             }),
     ]
