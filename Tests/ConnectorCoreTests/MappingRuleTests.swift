@@ -131,3 +131,27 @@ extension MappingRuleTests {
         XCTAssertTrue(held.documents.isEmpty)
     }
 }
+
+extension MappingRuleTests {
+    func testTotalRuleHoldsAReportWhoseLinesDoNotAddUpToItsExpensifyTotal() throws {
+        let usd = try XCTUnwrap(Currency(code: "USD"))
+        func m(_ minor: Int64) -> Money { Money(minorUnits: minor, currency: usd) }
+        let lines: [(money: Money?, reimbursable: Bool)] = [(m(45230), true), (m(20484), true), (m(5000), false)]
+        XCTAssertNil(TotalRule.issue(reportID: "1", total: 70714, currency: usd, lines: lines), "all expenses")
+        XCTAssertNil(TotalRule.issue(reportID: "1", total: 65714, currency: usd, lines: lines), "reimbursable only")
+        XCTAssertNil(TotalRule.issue(reportID: "1", total: nil, currency: usd, lines: lines), "nothing to compare")
+        let edited = TotalRule.issue(reportID: "1", total: 65714, currency: usd, lines: [(m(945230), true), (m(20484), true)])
+        XCTAssertEqual(edited?.field, "total")
+        XCTAssertEqual(edited?.reason, "Expensify's report total 657.14 USD differs from the sum of its expenses 9657.14; not posted until they reconcile")
+
+        var r = F.report("5", [F.expense("a", 45230), F.expense("b", 20484)])
+        r.total = 65714
+        let mapper = ReportMapper(config: try F.config(), catalog: PolicyCatalog(), reference: reference,
+                                  dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
+        XCTAssertEqual(mapper.map(r).status, .ready)
+        r.expenses[0].amount = 945230
+        let held = mapper.map(r)
+        XCTAssertEqual(held.status, .held)
+        XCTAssertTrue(held.documents.isEmpty)
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Pure: no I/O. A report's mapping is the list of named rules, applied in the order a finance team would check
 /// them: report state, company by policy, currency, document date, then per expense its currency and amount, main account and
-/// dimensions; then vendor and company-card routing, and the documents. A report with any problem in what it would
+/// dimensions; the report total; then vendor and company-card routing, and the documents. A report with any problem in what it would
 /// post is held whole, never half-posted.
 public struct ReportMapper: Sendable {
     public let config: ConnectorConfig
@@ -65,6 +65,10 @@ public struct ReportMapper: Sendable {
 
         var expenses = r.expenses.enumerated().map { mapExpense($1, index: $0, report: r, facts: facts) }
         for e in expenses where e.posts { issues += e.issues }
+        if let currency, let mismatch = TotalRule.issue(reportID: r.reportID, total: r.total, currency: currency,
+                                                       lines: expenses.map { ($0.money, !$0.card) }) {
+            issues.append(mismatch)
+        }
         let (employeeVendor, cardVendor) = vendors(for: expenses, facts: facts, issues: &issues)
         var documents = currency.map { assemble(r, expenses: &expenses, currency: $0, facts: facts, employeeVendor: employeeVendor,
                                                 cardVendor: cardVendor, issues: &issues) } ?? []
