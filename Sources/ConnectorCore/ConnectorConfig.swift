@@ -31,6 +31,12 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         /// First approval date to pick up (`yyyy-MM-dd`) when the ledger has no watermark yet.
         public var startDate: String
         public var limit: Int?
+        /// Longest `approvedAfter` → `endDate` range of one export job, in days (default 364: under a year, since
+        /// Expensify refuses a range over a year with 410 "Date range exceeds one year"). A longer range (first
+        /// run, or no run for a year) is split into consecutive windows of at most this many days.
+        public var maxRangeDays: Int?
+        /// Report IDs per `reportIDList` job when the held and failed reports are re-fetched (default 100).
+        public var refetchChunkSize: Int?
     }
 
     public struct TargetSettings: Sendable, Codable, Equatable {
@@ -112,6 +118,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var keyPrefix: String { invoice?.keyPrefix ?? "EXP" }
     public var invoiceDateFrom: String { invoice?.dateFrom ?? "approved" }
     public var reportStates: [String] { expensify.reportStates ?? ["APPROVED", "REIMBURSED"] }
+    public var exportMaxRangeDays: Int { expensify.maxRangeDays ?? 364 }
+    public var refetchChunkSize: Int { expensify.refetchChunkSize ?? 100 }
     public var concurrency: Int { target.concurrency ?? 4 }
     public var cardsSeparate: Bool { companyCards.mode == "separateInvoice" }
 
@@ -168,6 +176,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         let states = Set(["OPEN", "SUBMITTED", "APPROVED", "REIMBURSED", "ARCHIVED"])
         for s in reportStates where !states.contains(s) { p.append("expensify.reportStates: '\(s)' is not one of \(states.sorted().joined(separator: ", "))") }
         if let l = expensify.limit, l <= 0 { p.append("expensify.limit must be positive") }
+        if let d = expensify.maxRangeDays, !(1...364).contains(d) { p.append("expensify.maxRangeDays must be between 1 and 364 (under a year)") }
+        if let c = expensify.refetchChunkSize, !(1...1000).contains(c) { p.append("expensify.refetchChunkSize must be between 1 and 1000") }
         if target.type != "d365fo" { p.append("target.type: '\(target.type)' is not supported (supported: d365fo)") }
         if target.tenant.isEmpty { p.append("target.tenant must not be empty") }
         if target.clientID.isEmpty { p.append("target.clientID must not be empty") }

@@ -69,7 +69,7 @@ struct MLConnector: AsyncParsableCommand {
         commandName: "ml-connector",
         abstract: "Approved Expensify reports → Dynamics 365 F&O pending vendor invoices, in rerunnable stages.",
         discussion: "Stages write staging/<batch>/{extract,transform,load,commit}/ and record every step in the SQLite ledger.",
-        subcommands: [Run.self, Extract.self, Transform.self, Load.self, Commit.self, Status.self, CheckConfig.self])
+        subcommands: [Run.self, Extract.self, Transform.self, Load.self, Commit.self, Status.self, Drop.self, CheckConfig.self])
 }
 
 extension MLConnector {
@@ -133,6 +133,17 @@ extension MLConnector {
         func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {
             let text = try c.status(batchID: batch.batch, reportID: report)
             return (text, encoded(["status": text]), 0)
+        }
+    }
+
+    struct Drop: ConnectorCommand {
+        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Stop retrying a held or failed report (audited; it stays in the ledger).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The Expensify report ID to drop.") var report: String
+        @Option(help: "Why (goes to the audit trail).") var reason: String
+        func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {
+            let s = try c.drop(reportID: report, reason: reason)
+            return (s.text, encoded(s), 0)
         }
     }
 
