@@ -138,11 +138,14 @@ extension PipelineContext {
             let jobsDirectory = layout.stageDirectory("extract").appendingPathComponent("jobs", isDirectory: true)
             try? FileManager.default.removeItem(at: jobsDirectory)
             var jobs: [ExportJobSummary] = []
+            var jobFiles: [URL] = []
             for (n, plan) in plans.enumerated() {
                 let name = String(format: "%02d-%@.json", n + 1, plan.kind == "window" ? "window" : "reports")
                 let fileName = try await expensify.exportReports(plan.filter, template: template, fileBasename: "mlconnector-\(batchID)-")
+                let jobFile = jobsDirectory.appendingPathComponent(name)
                 let raw = try await expensify.download(fileName: fileName)
-                files["jobs/" + name] = try StagedFile.write(raw, to: jobsDirectory.appendingPathComponent(name))
+                files["jobs/" + name] = try StagedFile.write(raw, to: jobFile)
+                jobFiles.append(jobFile)
                 jobs.append(ExportJobSummary(kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
                                              requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,
                                              reports: 0, duplicates: 0))
@@ -160,7 +163,7 @@ extension PipelineContext {
             let merged = try StreamingFile(layout.exportFile)
             merged.write("[")
             for (n, job) in jobs.enumerated() {
-                var reader = try JSONArrayReader(url: jobsDirectory.appendingPathComponent(String(job.stagedFile.dropFirst("jobs/".count))))
+                var reader = try JSONArrayReader(url: jobFiles[n])
                 defer { reader.close() }
                 var inJob = 0
                 while let element = try reader.next() {
