@@ -33,6 +33,12 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         /// First approval date to pick up (`yyyy-MM-dd`) when the ledger has no watermark yet.
         public var startDate: String
         public var limit: Int?
+        /// Longest `approvedAfter` → `endDate` range of one export job, in days (default 364: under a year, since
+        /// Expensify refuses a range over a year with 410 "Date range exceeds one year"). A longer range (first
+        /// run, or no run for a year) is split into consecutive windows of at most this many days.
+        public var maxRangeDays: Int?
+        /// Report IDs per `reportIDList` job when the held and failed reports are re-fetched (default 100).
+        public var refetchChunkSize: Int?
     }
 
     public struct VendorSettings: Sendable, Codable, Equatable {
@@ -109,6 +115,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var credentialKeyPath: String { credentials?.keyFile ?? ledgerFolder + "/credentials.key" }
     public var invoiceDateFrom: String { invoice?.dateFrom ?? "approved" }
     public var reportStates: [String] { expensify.reportStates ?? ["APPROVED", "REIMBURSED"] }
+    public var exportMaxRangeDays: Int { expensify.maxRangeDays ?? 364 }
+    public var refetchChunkSize: Int { expensify.refetchChunkSize ?? 100 }
     public var concurrency: Int { target.concurrency ?? 4 }
     public var cardsSeparate: Bool { companyCards.mode == "separateInvoice" }
 
@@ -198,6 +206,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             p.append("expensify.reportStates: '\(s)' cannot be posted; allowed: \(Self.postableStates.sorted().joined(separator: ", ")) (unapproved reports are never posted)")
         }
         if let l = expensify.limit, l <= 0 { p.append("expensify.limit must be positive") }
+        if let d = expensify.maxRangeDays, !(1...364).contains(d) { p.append("expensify.maxRangeDays must be between 1 and 364 (under a year)") }
+        if let c = expensify.refetchChunkSize, !(1...1000).contains(c) { p.append("expensify.refetchChunkSize must be between 1 and 1000") }
         if let c = target.concurrency, !(1...32).contains(c) { p.append("target.concurrency must be between 1 and 32") }
         if companies.isEmpty { p.append("companies: map at least one Expensify policy ID to a company") }
         for (policy, company) in companies.sorted(by: { $0.key < $1.key }) where company.trimmingCharacters(in: .whitespaces).isEmpty {

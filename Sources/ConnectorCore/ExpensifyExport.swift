@@ -19,15 +19,23 @@ public struct ExportedReport: Sendable, Hashable {
     public var expenses: [ExportedExpense]
 }
 
+/// One expense of the export. What "no value" means is decided here, not in the template (which writes
+/// JSON null for an absent, null or "" value and passes numbers through): see `ExportedReport.decode`.
 public struct ExportedExpense: Sendable, Hashable {
     public var transactionID: String
     public var amount: Int64?
     public var currency: String
+    /// In the report currency, edits included; nil when not sent. 0 is a real zero (the expense is held).
     public var convertedAmount: Int64?
+    /// Exact decimal text, informational (amounts come converted in `convertedAmount`); nil when not sent or 0.
+    public var currencyConversionRate: String?
+    /// The edited amount in the expense currency; nil when not modified (null, "" or 0 in the export).
     public var modifiedAmount: Int64?
     public var merchant: String
+    /// "" when not edited (null, "" or "0" in the export).
     public var modifiedMerchant: String
     public var created: String
+    /// "" when not edited (null, "" or "0" in the export).
     public var modifiedCreated: String
     public var category: String
     public var categoryGlCode: String
@@ -42,7 +50,9 @@ public struct ExportedExpense: Sendable, Hashable {
 
     public static func == (a: ExportedExpense, b: ExportedExpense) -> Bool { a.transactionID == b.transactionID && a.hashKey == b.hashKey }
     public func hash(into h: inout Hasher) { h.combine(transactionID); h.combine(hashKey) }
-    private var hashKey: String { "\(amount ?? 0)|\(currency)|\(convertedAmount ?? 0)|\(merchant)|\(created)|\(category)|\(tag)" }
+    private var hashKey: String {
+        "\(amount.map(String.init) ?? "-")|\(currency)|\(convertedAmount.map(String.init) ?? "-")|\(modifiedAmount.map(String.init) ?? "-")|\(merchant)|\(modifiedMerchant)|\(created)|\(modifiedCreated)|\(category)|\(categoryGlCode)|\(tag)|\(tagGlCode)|\(tagLevels.map { "\($0.name)=\($0.glCode)" })|\(reimbursable)|\(billable)"
+    }
 }
 
 /// A field-level problem with one record of the export.
@@ -60,6 +70,16 @@ public struct RecordIssue: Sendable, Hashable, Codable {
 extension ExportedReport {
     /// Decodes one element of the export. Structural problems (wrong types, missing identifiers) are
     /// returned as issues naming the record and field; the report is then held, never guessed.
+    ///
+    /// The meaning of "no value" (the template writes JSON null for absent, null and "", and passes
+    /// numbers and text through unchanged):
+    /// - text: null → ""; a number arrives as its digits ("6010"); `modifiedMerchant`/`modifiedCreated` "0" → "" (not edited);
+    /// - amounts: null or "" → nil; numeric text is read as a number; `modifiedAmount` 0 → nil, because
+    ///   Expensify sends 0 for "not modified" (reference §4.3). An expense really edited to zero carries that
+    ///   zero in `convertedAmount`, which is read first, so it is held as a zero amount, never posted at its
+    ///   original amount;
+    /// - `reimbursable`: null → an issue (never guessed); `billable`: null → false;
+    /// - `{"unsupported":true}` (the template's mark for a list, object or date where a value belongs) → an issue.
     public static func decode(_ value: JSONValue, index: Int) -> (report: ExportedReport?, issues: [RecordIssue]) {
         var issues: [RecordIssue] = []
         guard let obj = value.objectValue else {
@@ -68,31 +88,44 @@ extension ExportedReport {
         let id = obj["reportID"]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
         let record = id.isEmpty ? "export[\(index)]" : id
         if id.isEmpty { issues.append(RecordIssue(record: record, field: "reportID", reason: "is missing")) }
+        let unsupported = "holds a list, an object or a date where a single value belongs"
 
         func str(_ o: [String: JSONValue], _ key: String, _ rec: String) -> String {
             guard let v = o[key], !v.isNull else { return "" }
             if case .string(let s) = v { return s }
             if case .number(let n) = v { return n }
-            issues.append(RecordIssue(record: rec, field: key, reason: "is not text"))
+            issues.append(RecordIssue(record: rec, field: key, reason: v.objectValue?["unsupported"] != nil ? unsupported : "is not text"))
             return ""
+        }
+        /// An edit field: "0" (Expensify's "not edited") is the same as no value.
+        func edit(_ o: [String: JSONValue], _ key: String, _ rec: String) -> String {
+            let s = str(o, key, rec)
+            return s.trimmingCharacters(in: .whitespaces) == "0" ? "" : s
         }
         func int(_ o: [String: JSONValue], _ key: String, _ rec: String) -> Int64? {
             guard let v = o[key], !v.isNull else { return nil }
             if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
-            guard let i = v.int64Value else {
-                issues.append(RecordIssue(record: rec, field: key, reason: "'\(v.stringValue ?? "?")' is not a whole number of cents"))
+            guard let i = v.int64Value, !v.isBool else {
+                let reason = v.objectValue?["unsupported"] != nil ? unsupported : "'\(v.stringValue ?? "?")' is not a whole number of cents"
+                issues.append(RecordIssue(record: rec, field: key, reason: reason))
                 return nil
             }
             return i
         }
+        func rate(_ o: [String: JSONValue], _ key: String) -> String? {
+            guard let v = o[key], let text = v.isBool ? nil : v.stringValue?.trimmingCharacters(in: .whitespaces),
+                  let d = DecimalText.parse(text), d != 0 else { return nil }
+            return DecimalText.plain(d)
+        }
         func bool(_ o: [String: JSONValue], _ key: String, _ rec: String, default d: Bool?) -> Bool {
-            guard let v = o[key], !v.isNull else {
+            guard let v = o[key], !v.isNull, v != .string("") else {
                 if let d { return d }
                 issues.append(RecordIssue(record: rec, field: key, reason: "is missing, so employee spend cannot be told from company card spend"))
                 return false
             }
             guard let b = v.boolValue else {
-                issues.append(RecordIssue(record: rec, field: key, reason: "'\(v.stringValue ?? "?")' is not true or false"))
+                let reason = v.objectValue?["unsupported"] != nil ? unsupported : "'\(v.stringValue ?? "?")' is not true or false"
+                issues.append(RecordIssue(record: rec, field: key, reason: reason))
                 return d ?? false
             }
             return b
@@ -103,7 +136,7 @@ extension ExportedReport {
         case nil, .some(.null): break
         case .some(.array(let list)):
             for (i, ev) in list.enumerated() {
-                guard let e = ev.objectValue else {
+                guard let e = ev.objectValue, e["unsupported"] == nil else {
                     issues.append(RecordIssue(record: "\(record)/expense[\(i)]", field: "(expense)", reason: "is not a JSON object"))
                     continue
                 }
@@ -115,11 +148,13 @@ extension ExportedReport {
                     levels.append((str(e, "ntag\(n)", rec), str(e, "ntag\(n)GlCode", rec)))
                 }
                 while let last = levels.last, last.0.isEmpty { levels.removeLast() }
+                let modified = int(e, "modifiedAmount", rec)
                 expenses.append(ExportedExpense(
                     transactionID: tid, amount: int(e, "amount", rec), currency: str(e, "currency", rec),
-                    convertedAmount: int(e, "convertedAmount", rec), modifiedAmount: int(e, "modifiedAmount", rec),
-                    merchant: str(e, "merchant", rec), modifiedMerchant: str(e, "modifiedMerchant", rec),
-                    created: str(e, "created", rec), modifiedCreated: str(e, "modifiedCreated", rec),
+                    convertedAmount: int(e, "convertedAmount", rec), currencyConversionRate: rate(e, "currencyConversionRate"),
+                    modifiedAmount: modified == 0 ? nil : modified,
+                    merchant: str(e, "merchant", rec), modifiedMerchant: edit(e, "modifiedMerchant", rec),
+                    created: str(e, "created", rec), modifiedCreated: edit(e, "modifiedCreated", rec),
                     category: str(e, "category", rec), categoryGlCode: str(e, "categoryGlCode", rec),
                     tag: str(e, "tag", rec), tagGlCode: str(e, "tagGlCode", rec), tagLevels: levels,
                     comment: str(e, "comment", rec), reimbursable: bool(e, "reimbursable", rec, default: nil),
@@ -137,6 +172,10 @@ extension ExportedReport {
             expenses: expenses)
         return (report, issues)
     }
+}
+
+extension JSONValue {
+    fileprivate var isBool: Bool { if case .bool = self { return true } else { return false } }
 }
 
 /// Categories and tags of the policies, as the policy getter returned them (`policyInfo`).

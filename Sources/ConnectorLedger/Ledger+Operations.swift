@@ -16,12 +16,13 @@ public struct AuditContext: Sendable {
 extension Ledger {
     // MARK: Batches
 
-    public func createBatch(id: String, target: String, approvedAfter: String?, exportLabel: String, audit: AuditContext) throws {
+    public func createBatch(id: String, target: String, approvedAfter: String?, exportLabel: String, exportUntil: String? = nil,
+                            audit: AuditContext) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, Ledger.now(), target, approvedAfter, exportLabel])
+            try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label, export_until) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, Ledger.now(), target, approvedAfter, exportLabel, exportUntil])
             try Ledger.insertAudit(db, audit, entityType: "batch", entityID: id, event: "batch.created",
-                                   detail: "approvedAfter=\(approvedAfter ?? "-") label=\(exportLabel)")
+                                   detail: "approvedAfter=\(approvedAfter ?? "-") until=\(exportUntil ?? "-") label=\(exportLabel)")
         }
     }
 
@@ -73,8 +74,10 @@ extension Ledger {
 
     // MARK: Reports
 
-    /// Records a report seen in an export. A report already loaded or committed keeps its state.
-    public func recordExtracted(reportID: String, policyID: String?, submitter: String?, approved: String?, batchID: String, audit: AuditContext) throws {
+    /// Records a report seen in an export. A report already loaded or committed keeps its state. `source`
+    /// (e.g. "re-fetched by ID") goes to the audit detail.
+    public func recordExtracted(reportID: String, policyID: String?, submitter: String?, approved: String?, batchID: String,
+                                source: String? = nil, audit: AuditContext) throws {
         try write { db in
             let existing = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID])
             if let existing {
@@ -82,11 +85,11 @@ extension Ledger {
                 try db.execute(sql: "UPDATE report SET last_batch_id = ?, policy_id = COALESCE(?, policy_id), submitter = COALESCE(?, submitter), approved = COALESCE(?, approved), state = ?, updated_at = ? WHERE report_id = ?",
                                arguments: [batchID, policyID, submitter, approved, keep ? existing.state : "extracted", Ledger.now(), reportID])
                 try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted_again",
-                                       detail: "previous state \(existing.state) in batch \(existing.lastBatchID)")
+                                       detail: "previous state \(existing.state) in batch \(existing.lastBatchID)" + (source.map { "; \($0)" } ?? ""))
             } else {
                 try db.execute(sql: "INSERT INTO report (report_id, policy_id, submitter, approved, state, first_batch_id, last_batch_id, updated_at) VALUES (?, ?, ?, ?, 'extracted', ?, ?, ?)",
                                arguments: [reportID, policyID, submitter, approved, batchID, batchID, Ledger.now()])
-                try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted", detail: "")
+                try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted", detail: source ?? "")
             }
         }
     }
@@ -123,6 +126,77 @@ extension Ledger {
             }
             return out
         }
+    }
+
+    // MARK: Nightly retry and drops
+
+    /// Reports not finished (any state but `committed`) and not dropped: every night's extract asks Expensify
+    /// for them by ID, whatever the watermark. Sorted by report ID.
+    public func reportsToRefetch() throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT report_id FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id")
+        }
+    }
+
+    /// The open reports (see `reportsToRefetch`) with their states, for `status`.
+    public func openReports(limit: Int = 1000) throws -> [ReportRecord] {
+        try read { db in
+            try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id LIMIT ?",
+                                      arguments: [limit])
+        }
+    }
+
+    public func openReportCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop)") ?? 0
+        }
+    }
+
+    /// Stops the nightly retry of a report, for good. Refused for a report that is unknown, already posted
+    /// (`loaded`: the next commit labels it) or done (`committed`), or already dropped; the reason is required.
+    @discardableResult
+    public func dropReport(_ reportID: String, reason: String, audit: AuditContext) throws -> DropRecord {
+        let why = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !why.isEmpty else {
+            throw ConnectorError("drop.reason_missing", "Give the reason for dropping report \(reportID) (--reason TEXT); it goes to the audit trail.",
+                                 context: ["report": reportID])
+        }
+        return try write { db in
+            guard let r = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID]) else {
+                throw ConnectorError("drop.unknown_report", "Report \(reportID) is not in the ledger, so there is nothing to drop.", context: ["report": reportID])
+            }
+            if let d = try DropRecord.fetchOne(db, sql: "SELECT * FROM report_drop WHERE report_id = ?", arguments: [reportID]) {
+                throw ConnectorError("drop.already_dropped", "Report \(reportID) was already dropped on \(d.droppedAt) by \(d.actor): \(d.reason)",
+                                     context: ["report": reportID])
+            }
+            switch r.state {
+            case "committed":
+                throw ConnectorError("drop.not_open", "Report \(reportID) is done (posted and labelled); there is nothing to drop.", context: ["report": reportID])
+            case "loaded":
+                throw ConnectorError("drop.not_open", "Report \(reportID) is already posted in the target; the next commit labels it in Expensify.",
+                                     context: ["report": reportID])
+            default:
+                break
+            }
+            let at = Ledger.now()
+            try db.execute(sql: "INSERT INTO report_drop (report_id, dropped_at, actor, reason, state_at_drop, reason_at_drop) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [reportID, at, audit.actor, why, r.state, r.reason])
+            try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.dropped",
+                                   detail: "\(why) (was \(r.state)\(r.reason.map { ": \($0)" } ?? ""))")
+            return try DropRecord.fetchOne(db, sql: "SELECT * FROM report_drop WHERE report_id = ?", arguments: [reportID])!
+        }
+    }
+
+    public func drop(_ reportID: String) throws -> DropRecord? {
+        try read { db in try DropRecord.fetchOne(db, sql: "SELECT * FROM report_drop WHERE report_id = ?", arguments: [reportID]) }
+    }
+
+    public func drops() throws -> [DropRecord] {
+        try read { db in try DropRecord.fetchAll(db, sql: "SELECT * FROM report_drop ORDER BY report_id") }
+    }
+
+    public func droppedIDs() throws -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT report_id FROM report_drop")) }
     }
 
     // MARK: Documents

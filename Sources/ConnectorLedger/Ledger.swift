@@ -122,6 +122,26 @@ public struct Ledger: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'a loaded document never goes back'); END;
                 """)
         }
+        // Reports held or failed stay in `report` and are re-fetched by ID every night, independent of the
+        // watermark, until they post or an operator drops them. A drop is final and append-only, like the audit.
+        m.registerMigration("v2-refetch-and-drop") { db in
+            try db.execute(sql: """
+                ALTER TABLE batch ADD COLUMN export_until TEXT;
+                CREATE INDEX report_state ON report(state);
+                CREATE TABLE report_drop (
+                    report_id TEXT PRIMARY KEY NOT NULL REFERENCES report(report_id),
+                    dropped_at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                    state_at_drop TEXT NOT NULL,
+                    reason_at_drop TEXT
+                );
+                CREATE TRIGGER report_drop_no_update BEFORE UPDATE ON report_drop
+                    BEGIN SELECT RAISE(ABORT, 'a drop is final'); END;
+                CREATE TRIGGER report_drop_no_delete BEFORE DELETE ON report_drop
+                    BEGIN SELECT RAISE(ABORT, 'a drop is final'); END;
+                """)
+        }
         return m
     }
 
@@ -152,10 +172,29 @@ public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var target: String
     public var approvedAfter: String?
     public var exportLabel: String
+    /// The day the batch's export ran up to ("today" then; the last window's endDate when it was split).
+    public var exportUntil: String?
 
     public init(row: Row) {
         id = row["id"]; createdAt = row["created_at"]; target = row["target"]
-        approvedAfter = row["approved_after"]; exportLabel = row["export_label"]
+        approvedAfter = row["approved_after"]; exportLabel = row["export_label"]; exportUntil = row["export_until"]
+    }
+}
+
+/// An operator's decision to stop retrying a report (`ml-connector drop`). Final; the report and its audit
+/// trail stay in the ledger.
+public struct DropRecord: Sendable, Equatable, Codable, FetchableRecord {
+    public var reportID: String
+    public var droppedAt: String
+    public var actor: String
+    public var reason: String
+    /// The report's state and reason when it was dropped (e.g. `held`, "no vendor for …").
+    public var stateAtDrop: String
+    public var reasonAtDrop: String?
+
+    public init(row: Row) {
+        reportID = row["report_id"]; droppedAt = row["dropped_at"]; actor = row["actor"]; reason = row["reason"]
+        stateAtDrop = row["state_at_drop"]; reasonAtDrop = row["reason_at_drop"]
     }
 }
 

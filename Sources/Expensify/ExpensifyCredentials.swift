@@ -25,11 +25,15 @@ public struct ExportFilter: Sendable, Hashable {
     public var reportIDs: [String]
     /// Maximum number of reports, sent as a string.
     public var limit: Int?
+    /// `yyyy-MM-dd`: drops reports whose later of created and submitted is after this day (inclusive). Needed
+    /// when the range from `approvedAfter` would exceed a year (410 "Date range exceeds one year").
+    public var endDate: String?
 
-    public init(reportStates: [String] = ["APPROVED", "REIMBURSED"], approvedAfter: String? = nil,
+    public init(reportStates: [String] = ["APPROVED", "REIMBURSED"], approvedAfter: String? = nil, endDate: String? = nil,
                 markedAsExported: String? = nil, policyIDs: [String] = [], reportIDs: [String] = [], limit: Int? = nil) {
         self.reportStates = reportStates
         self.approvedAfter = approvedAfter
+        self.endDate = endDate
         self.markedAsExported = markedAsExported
         self.policyIDs = policyIDs
         self.reportIDs = reportIDs

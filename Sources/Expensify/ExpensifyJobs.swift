@@ -13,6 +13,7 @@ enum ExpensifyJobs {
     static func export(_ filter: ExportFilter, fileBasename: String, credentials c: ExpensifyCredentials) -> JSONValue {
         var filters: [String: JSONValue] = [:]
         if let approvedAfter = filter.approvedAfter { filters["approvedAfter"] = .string(approvedAfter) }
+        if let endDate = filter.endDate { filters["endDate"] = .string(endDate) }
         if let label = filter.markedAsExported { filters["markedAsExported"] = .string(label) }
         if !filter.policyIDs.isEmpty { filters["policyIDList"] = .string(filter.policyIDs.joined(separator: ",")) }
         if !filter.reportIDs.isEmpty { filters["reportIDList"] = .string(filter.reportIDs.joined(separator: ",")) }

@@ -18,7 +18,8 @@ public struct CommitSummary: Sendable, Codable {
 
 extension PipelineContext {
     /// Tells Expensify which reports are done (label `markAsExported`) — only those the ERP confirmed, or
-    /// that had nothing to post — then moves the watermark forward, never past a report still open.
+    /// that had nothing to post — then moves the watermark forward past everything the batch saw; reports still
+    /// open are re-fetched by ID (see `extract`).
     public func commit(batchID requested: String? = nil, chunkSize: Int = 200) async throws -> CommitSummary {
         let batchID = try resolveBatch(requested)
         _ = try requireStage("load", batchID: batchID, before: "commit")
@@ -43,19 +44,28 @@ extension PipelineContext {
                 }
             }
 
-            // Watermark: the day before the earliest report still open, and at most the day before the
-            // newest labelled one (approvedAfter is date-granular and strictly after; the same day is
-            // read again next time and the label filter plus the ledger drop what is done).
+            // Watermark: the day before the newest approval the batch saw (approvedAfter is date-granular and
+            // strictly after; the same day is read again next time, and the label filter plus the ledger drop what
+            // is done). Reports still open (held, failed, not yet loaded) do not hold it back: the ledger keeps them
+            // and every extract re-fetches them by ID until they post or an operator drops them, so the
+            // approvedAfter window stays small. It does not move when the export may be incomplete: an element
+            // without a readable report ID (not in the ledger, so not re-fetched), or a window cut by `limit`.
             let refreshed = try ledger.reports(lastBatchID: batchID)
-            let open = refreshed.filter { !["committed"].contains($0.state) }
-            let doneDays = refreshed.filter { $0.state == "committed" }.compactMap { $0.approved.flatMap(ReportMapper.day) }
-            let openDays = open.compactMap { $0.approved.flatMap(ReportMapper.day) }
-            var proposal: String?
-            if let newest = doneDays.max() { proposal = Day.adding(-1, to: newest) }
-            if let oldestOpen = openDays.min(), let limit = Day.adding(-1, to: oldestOpen) {
-                proposal = proposal.map { min($0, limit) }
+            let open = refreshed.filter { $0.state != "committed" }
+            let extractCounts = try ledger.lastSucceededStage(batchID: batchID, stage: "extract")?.counts ?? [:]
+            var hold: String?
+            if extractCounts["unidentified", default: 0] > 0 {
+                hold = "\(extractCounts["unidentified", default: 0]) export element(s) without a readable report ID"
+            } else if extractCounts["limit_reached", default: 0] > 0 {
+                hold = "an export window returned expensify.limit reports, so it may be incomplete"
             }
-            if let p = proposal { try ledger.advanceWatermark(to: p, batchID: batchID, audit: a) }
+            let days = refreshed.compactMap { $0.approved.flatMap(ReportMapper.day) }
+            if let hold {
+                try ledger.audit(a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept", detail: hold)
+                logger.warning("watermark kept", metadata: ["batch.id": "\(batchID)", "reason": "\(hold)"])
+            } else if let newest = days.max(), let p = Day.adding(-1, to: newest) {
+                try ledger.advanceWatermark(to: p, batchID: batchID, audit: a)
+            }
             let wm = try ledger.watermark()
 
             var csv = CSVWriter(columns: ["report_id", "state", "reason"], style: csvStyle)

@@ -4,68 +4,221 @@ import Expensify
 import Foundation
 import Logging
 
+extension Day {
+    /// Whole days from `a` to `b` (negative when `b` is earlier).
+    static func between(_ a: String, _ b: String) -> Int? {
+        guard let x = parse(a), let y = parse(b) else { return nil }
+        return calendar.dateComponents([.day], from: x, to: y).day
+    }
+}
+
+/// One export job of a batch: a date window, or a chunk of report IDs re-fetched by `reportIDList`.
+public struct ExportJobSummary: Sendable, Codable, Equatable {
+    /// `window` or `reportIDs`.
+    public var kind: String
+    public var approvedAfter: String?
+    public var endDate: String?
+    /// Report IDs asked for (`reportIDs` jobs).
+    public var requested: Int
+    /// Expensify's file name and the staged copy (`extract/jobs/…`).
+    public var fileName: String
+    public var stagedFile: String
+    /// Reports in the file, and how many of them an earlier job of the batch already had.
+    public var reports: Int
+    public var duplicates: Int
+}
+
 /// What `extract` did.
 public struct ExtractSummary: Sendable, Codable {
     public var batchID: String
     public var approvedAfter: String
+    /// "Today" of the export: the range's end (the last window's `endDate` when the range was split).
+    public var exportUntil: String?
+    /// Date windows (more than one when the range from `approvedAfter` exceeds `expensify.maxRangeDays`).
+    public var windows: Int?
+    /// Reports in `export.json` (each once).
     public var reports: Int
+    /// Held or failed reports of earlier batches asked for by ID, how many came back, and which did not.
+    public var refetchRequested: Int?
+    public var refetchReturned: Int?
+    public var notReturned: [String]?
+    /// Copies of a report already in the batch (same report in a window and in the re-fetch), left out.
+    public var duplicates: Int?
+    /// Reports an operator dropped that came back in an export, left out.
+    public var droppedSkipped: Int?
     public var policies: Int
     public var companies: Int
+    /// Expensify's file name of the first job (kept for compatibility); every job is in `jobs`.
     public var exportFile: String
+    public var jobs: [ExportJobSummary]?
 
-    /// One line for the operator.
+    /// One line for the operator, and one more when held reports were asked for again by ID.
     public var text: String {
-        "Batch \(batchID): \(reports) report(s) approved after \(approvedAfter), \(policies) policy(ies), \(companies) company(ies)\n"
+        var s = "Batch \(batchID): \(reports) report(s) approved after \(approvedAfter)"
+        if let windows, windows > 1 { s += " in \(windows) windows up to \(exportUntil ?? "-")" }
+        s += ", \(policies) policy(ies), \(companies) company(ies)\n"
+        if let requested = refetchRequested, requested > 0 {
+            s += "  Re-fetched by ID: \(refetchReturned ?? 0) of \(requested) held or failed report(s)\n"
+        }
+        return s
+    }
+}
+
+/// Splits the range after `approvedAfter` up to `until` into consecutive export windows of at most `maxDays`
+/// days each (`approvedAfter` is exclusive, `endDate` inclusive). A range that fits is one window without an
+/// `endDate`; otherwise every window carries one, the last ending on `until`.
+///
+/// `endDate` filters on the later of created and submitted, `approvedAfter` on approval, so a report submitted
+/// in one window and approved in a later one appears in both: the batch keeps it once.
+public enum ExportWindows {
+    public struct Window: Sendable, Equatable, Codable {
+        public var approvedAfter: String
+        public var endDate: String?
+
+        public init(approvedAfter: String, endDate: String?) {
+            self.approvedAfter = approvedAfter
+            self.endDate = endDate
+        }
+    }
+
+    public static func split(approvedAfter: String, until: String, maxDays: Int) -> [Window] {
+        guard maxDays > 0, let total = Day.between(approvedAfter, until), total > maxDays else {
+            return [Window(approvedAfter: approvedAfter, endDate: nil)]
+        }
+        var windows: [Window] = []
+        var from = approvedAfter
+        while let left = Day.between(from, until), left > maxDays, let end = Day.adding(maxDays, to: from) {
+            windows.append(Window(approvedAfter: from, endDate: end))
+            from = end
+        }
+        windows.append(Window(approvedAfter: from, endDate: until))
+        return windows
     }
 }
 
 extension PipelineContext {
-    /// Pulls approved reports (after the watermark, without our label), the policies they belong to and
-    /// the target's master data into `staging/<batch>/extract/`. With `batchID`, re-extracts that batch
-    /// with the window it was created with.
+    /// Pulls approved reports (after the watermark, without our label), the held and failed reports of earlier
+    /// batches (by ID), the policies they belong to and the target's master data into `staging/<batch>/extract/`.
+    /// With `batchID`, re-extracts that batch with the window it was created with (and today's re-fetch list).
     public func extract(batchID requested: String? = nil) async throws -> ExtractSummary {
         let batchID: String
         let approvedAfter: String
+        let until: String
         if let requested {
             guard let b = try ledger.batch(requested) else {
                 throw ConnectorError("batch.unknown", "Batch \(requested) is not in the ledger.", context: ["batch": requested])
             }
             batchID = b.id
             approvedAfter = try b.approvedAfter ?? initialWatermark()
+            until = try b.exportUntil ?? today()
         } else {
             approvedAfter = try ledger.watermark() ?? initialWatermark()
+            until = try today()
             batchID = try newBatchID()
             try ledger.createBatch(id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
-                                   audit: audit(batchID, "extract"))
+                                   exportUntil: until, audit: audit(batchID, "extract"))
         }
         let layout = self.layout(batchID)
         return try await recordStage("extract", batchID: batchID) {
             try layout.ensure("extract")
             let expensify = try expensifyClient(batchID: batchID, stage: "extract")
             let target = try self.target(batchID: batchID, stage: "extract")
+            let a = audit(batchID, "extract")
             var files: [String: String] = [:]
 
-            // 1. Export (no onFinish: the label is written only after the ERP confirmed) and download.
-            let filter = ExportFilter(reportStates: config.reportStates, approvedAfter: approvedAfter,
-                                      markedAsExported: config.expensify.exportLabel, policyIDs: config.expensify.policyIDs ?? [],
-                                      reportIDs: [], limit: config.expensify.limit)
+            // 1. Export jobs (no onFinish: the label is written only after the ERP confirmed), each downloaded to
+            //    extract/jobs/: the date windows after the watermark, then the open reports of earlier batches by ID.
+            let windows = ExportWindows.split(approvedAfter: approvedAfter, until: until, maxDays: config.exportMaxRangeDays)
+            let refetch = try ledger.reportsToRefetch()
+            var plans: [(kind: String, filter: ExportFilter)] = windows.map { w in
+                ("window", ExportFilter(reportStates: config.reportStates, approvedAfter: w.approvedAfter, endDate: w.endDate,
+                                        markedAsExported: config.expensify.exportLabel, policyIDs: config.expensify.policyIDs ?? [],
+                                        reportIDs: [], limit: config.expensify.limit))
+            }
+            for start in stride(from: 0, to: refetch.count, by: config.refetchChunkSize) {
+                let chunk = Array(refetch[start..<min(start + config.refetchChunkSize, refetch.count)])
+                plans.append(("reportIDs", ExportFilter(reportStates: config.reportStates, markedAsExported: config.expensify.exportLabel,
+                                                        policyIDs: config.expensify.policyIDs ?? [], reportIDs: chunk)))
+            }
+            if windows.count > 1 {
+                logger.info("export range split into windows", metadata: ["batch.id": "\(batchID)", "expensify.approved_after": "\(approvedAfter)",
+                                                                         "expensify.until": "\(until)", "expensify.windows": "\(windows.count)"])
+            }
             let template = try ExpensifyClient.bundledTemplate()
-            let fileName = try await expensify.exportReports(filter, template: template, fileBasename: "mlconnector-\(batchID)-")
-            let raw = try await expensify.download(fileName: fileName)
-            files["export.json"] = try StagedFile.write(raw, to: layout.exportFile)
+            let jobsDirectory = layout.stageDirectory("extract").appendingPathComponent("jobs", isDirectory: true)
+            try? FileManager.default.removeItem(at: jobsDirectory)
+            var jobs: [ExportJobSummary] = []
+            var jobFiles: [URL] = []
+            for (n, plan) in plans.enumerated() {
+                let name = String(format: "%02d-%@.json", n + 1, plan.kind == "window" ? "window" : "reports")
+                let fileName = try await expensify.exportReports(plan.filter, template: template, fileBasename: "mlconnector-\(batchID)-")
+                let jobFile = jobsDirectory.appendingPathComponent(name)
+                let raw = try await expensify.download(fileName: fileName)
+                files["jobs/" + name] = try StagedFile.write(raw, to: jobFile)
+                jobFiles.append(jobFile)
+                jobs.append(ExportJobSummary(kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
+                                             requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,
+                                             reports: 0, duplicates: 0))
+            }
 
-            // 2. Register every report seen (streamed; malformed elements are transform's business).
-            var reader = try JSONArrayReader(url: layout.exportFile)
-            defer { reader.close() }
+            // 2. One export.json for the batch: every job's reports, in job order, each report once (the same
+            //    report in a window and in the re-fetch, or in two windows, is kept the first time), never one an
+            //    operator dropped. Every report kept is registered in the ledger (streamed; malformed elements are
+            //    transform's business, but an element whose ID can be read is registered too).
+            let dropped = try ledger.droppedIDs()
+            let wanted = Set(refetch)
+            var seen = Set<String>()
             var policyIDs = Set(config.expensify.policyIDs ?? [])
-            var count = 0
-            while let element = try reader.next() {
-                count += 1
-                guard let v = try? JSONValue.parse(element), let id = v["reportID"]?.stringValue, !id.isEmpty else { continue }
-                let policy = v["policyID"]?.stringValue
-                if let policy, !policy.isEmpty { policyIDs.insert(policy) }
-                try ledger.recordExtracted(reportID: id, policyID: policy, submitter: v["accountEmail"]?.stringValue,
-                                           approved: v["approved"]?.stringValue, batchID: batchID, audit: audit(batchID, "extract"))
+            var counts = ["reports": 0, "duplicates": 0, "dropped_skipped": 0, "unidentified": 0, "refetched": 0, "limit_reached": 0]
+            let merged = try StreamingFile(layout.exportFile)
+            merged.write("[")
+            for (n, job) in jobs.enumerated() {
+                var reader = try JSONArrayReader(url: jobFiles[n])
+                defer { reader.close() }
+                var inJob = 0
+                while let element = try reader.next() {
+                    inJob += 1
+                    let parsed = try? JSONValue.parse(element)
+                    let id = parsed?["reportID"]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? Self.sniffReportID(element)
+                    if let id, !id.isEmpty {
+                        if seen.contains(id) {
+                            jobs[n].duplicates += 1
+                            counts["duplicates", default: 0] += 1
+                            continue
+                        }
+                        if dropped.contains(id) {
+                            counts["dropped_skipped", default: 0] += 1
+                            try ledger.audit(a, entityType: "report", entityID: id, event: "report.skipped_dropped",
+                                             detail: "in the export again; dropped by an operator, so not processed")
+                            continue
+                        }
+                        seen.insert(id)
+                        let policy = parsed?["policyID"]?.stringValue
+                        if let policy, !policy.isEmpty { policyIDs.insert(policy) }
+                        let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : "re-fetched by ID"
+                        if wanted.contains(id) { counts["refetched", default: 0] += 1 }
+                        try ledger.recordExtracted(reportID: id, policyID: policy, submitter: parsed?["accountEmail"]?.stringValue,
+                                                   approved: parsed?["approved"]?.stringValue, batchID: batchID, source: source, audit: a)
+                    } else {
+                        counts["unidentified", default: 0] += 1
+                    }
+                    merged.write(counts["reports", default: 0] == 0 ? "\n" : ",\n")
+                    merged.write(element)
+                    counts["reports", default: 0] += 1
+                }
+                jobs[n].reports = inJob
+                if job.kind == "window", let limit = config.expensify.limit, inJob >= limit { counts["limit_reached"] = 1 }
+            }
+            merged.write(counts["reports", default: 0] == 0 ? "]\n" : "\n]\n")
+            files["export.json"] = try merged.finish()
+            let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) }
+            for id in notReturned {
+                try ledger.audit(a, entityType: "report", entityID: id, event: "report.not_returned",
+                                 detail: "asked for by ID (held or failed earlier); Expensify did not return it (state, label or policy filter, or deleted); asked again next run")
+            }
+            if counts["unidentified", default: 0] > 0 {
+                logger.warning("export elements without a readable report ID; the watermark will not move this batch",
+                               metadata: ["batch.id": "\(batchID)", "count": "\(counts["unidentified", default: 0])"])
             }
 
             // 3. Policies (categories with GL codes, tags) for the reports' policies.
@@ -82,7 +235,7 @@ extension PipelineContext {
                             for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
                         } catch let one as ConnectorError where ["expensify.404", "expensify.410"].contains(one.code) {
                             logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
-                            try ledger.audit(audit(batchID, "extract"), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
+                            try ledger.audit(a, entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
                         }
                     }
                     policyInfo = .object(merged)
@@ -98,12 +251,34 @@ extension PipelineContext {
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             files["reference.json"] = try StagedFile.write(try enc.encode(reference), to: layout.referenceFile)
 
-            let summary = ExtractSummary(batchID: batchID, approvedAfter: approvedAfter, reports: count, policies: policyIDs.count,
-                                         companies: companies.count, exportFile: fileName)
+            let count = counts["reports", default: 0]
+            let summary = ExtractSummary(batchID: batchID, approvedAfter: approvedAfter, exportUntil: until, windows: windows.count,
+                                         reports: count, refetchRequested: refetch.count, refetchReturned: counts["refetched", default: 0],
+                                         notReturned: notReturned, duplicates: counts["duplicates", default: 0],
+                                         droppedSkipped: counts["dropped_skipped", default: 0], policies: policyIDs.count,
+                                         companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs)
             files["manifest.json"] = try StagedFile.write(try enc.encode(summary), to: layout.extractManifest)
-            return (summary, ["reports": count, "policies": policyIDs.count, "companies": companies.count,
-                              "vendors": reference.companies.reduce(0) { $0 + $1.vendors.count }], files)
+            var stageCounts = counts
+            stageCounts["policies"] = policyIDs.count
+            stageCounts["companies"] = companies.count
+            stageCounts["vendors"] = reference.companies.reduce(0) { $0 + $1.vendors.count }
+            stageCounts["windows"] = windows.count
+            stageCounts["refetch_requested"] = refetch.count
+            stageCounts["not_returned"] = notReturned.count
+            return (summary, stageCounts, files)
         }
+    }
+
+    /// Today (UTC), the end of the export range. `ML_CONNECTOR_TODAY` (yyyy-MM-dd) overrides it, for tests and
+    /// demos against a sandbox whose clock was moved.
+    func today() throws -> String {
+        if let forced = environment["ML_CONNECTOR_TODAY"], !forced.isEmpty {
+            guard ConnectorConfig.isDate(forced), Day.parse(forced) != nil else {
+                throw ConnectorError("config.invalid", "ML_CONNECTOR_TODAY '\(forced)' is not a yyyy-MM-dd date")
+            }
+            return forced
+        }
+        return Day.format(Date())
     }
 
     /// The day before the configured start date (`approvedAfter` keeps reports approved strictly after it).

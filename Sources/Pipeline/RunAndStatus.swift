@@ -14,8 +14,17 @@ public struct RunSummary: Sendable, Codable {
 
     /// A short human summary: found, created, exceptions, where the review files are.
     public var text: String {
-        var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter))\n"
-        s += "  Reports found:      \(extract.reports)\n"
+        var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter)"
+        if let until = extract.exportUntil, let w = extract.windows, w > 1 { s += " up to \(until), in \(w) windows of under a year" }
+        s += ")\n"
+        s += "  Reports found:      \(extract.reports)"
+        if let asked = extract.refetchRequested, asked > 0 {
+            s += " (re-fetched by ID: \(extract.refetchReturned ?? 0) of \(asked) held or failed earlier"
+            if let missing = extract.notReturned, !missing.isEmpty { s += "; not returned: \(missing.count)" }
+            s += ")"
+        }
+        if let d = extract.droppedSkipped, d > 0 { s += "; dropped by an operator, skipped: \(d)" }
+        s += "\n"
         s += "  Ready / held / nothing to post: \(transform.ready) / \(transform.held) / \(transform.empty)  (exceptions: \(transform.exceptions))\n"
         s += "  Invoices created:   \(load.created)" + (load.completed > 0 ? " (+\(load.completed) completed)" : "")
             + (load.alreadyPresent + load.skippedLoaded > 0 ? ", already in the ERP: \(load.alreadyPresent + load.skippedLoaded)" : "")
@@ -34,7 +43,34 @@ public struct RunSummary: Sendable, Codable {
     }
 }
 
+/// What `drop` did.
+public struct DropSummary: Sendable, Codable {
+    public var reportID: String
+    public var droppedAt: String
+    public var actor: String
+    public var reason: String
+    public var stateAtDrop: String
+    public var reasonAtDrop: String?
+    /// Reports still retried every night after this drop.
+    public var stillRetried: Int
+
+    public var text: String {
+        "Report \(reportID) dropped from the nightly retry (it was \(stateAtDrop)\(reasonAtDrop.map { ": \($0)" } ?? "")).\n"
+            + "  Reason: \(reason)\n  By \(actor) at \(droppedAt). The report and its audit trail stay in the ledger; the connector will not post it.\n"
+            + "  Reports still retried every night: \(stillRetried)\n"
+    }
+}
+
 extension PipelineContext {
+    /// Stops retrying a held or failed report: from the next extract it is no longer asked for by ID, and a copy
+    /// that comes back in an export is skipped. Audited; final.
+    public func drop(reportID: String, reason: String) throws -> DropSummary {
+        let d = try ledger.dropReport(reportID, reason: reason, audit: audit(nil, nil))
+        logger.info("report dropped", metadata: ["expensify.report": "\(reportID)", "report.state": "\(d.stateAtDrop)"])
+        return DropSummary(reportID: d.reportID, droppedAt: d.droppedAt, actor: d.actor, reason: d.reason, stateAtDrop: d.stateAtDrop,
+                           reasonAtDrop: d.reasonAtDrop, stillRetried: try ledger.openReportCount())
+    }
+
     /// extract → transform → load → commit, stopping at the first stage that fails.
     public func run() async throws -> RunSummary {
         let e = try await extract()
@@ -51,6 +87,11 @@ extension PipelineContext {
         if let reportID {
             guard let r = try ledger.report(reportID) else { return "Report \(reportID) is not in the ledger.\n" }
             s += "Report \(r.reportID): \(r.state)\(r.reason.map { " — \($0)" } ?? "")\n"
+            if let d = try ledger.drop(reportID) {
+                s += "  DROPPED from the nightly retry at \(d.droppedAt) by \(d.actor): \(d.reason)\n"
+            } else if r.state != "committed" {
+                s += "  open: asked for by ID on every run until it posts or is dropped ('ml-connector drop --report \(r.reportID) --reason …')\n"
+            }
             s += "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
             s += "  first batch \(r.firstBatchID), last batch \(r.lastBatchID)\n"
             for d in try ledger.documents(reportID: reportID) {
@@ -63,12 +104,26 @@ extension PipelineContext {
             return s
         }
         s += "Watermark (approvedAfter): \(try ledger.watermark() ?? "none yet (start date \(config.expensify.startDate))")\n"
+        let open = try ledger.openReports(limit: 50)
+        let openCount = try ledger.openReportCount()
+        s += "Open reports, re-fetched by ID every run until they post or are dropped: \(openCount)\n"
+        for r in open {
+            s += "  \(r.reportID)  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0)) approved \(r.approved ?? "-")  last batch \(r.lastBatchID)  \(r.reason ?? "")\n"
+        }
+        if openCount > open.count { s += "  … and \(openCount - open.count) more\n" }
+        let drops = try ledger.drops()
+        if !drops.isEmpty {
+            s += "Dropped by an operator (no longer retried): \(drops.count)\n"
+            for d in drops.suffix(50) {
+                s += "  \(d.reportID)  was \(d.stateAtDrop)  dropped \(d.droppedAt) by \(d.actor): \(d.reason)\n"
+            }
+        }
         let batches = try ledger.batches(limit: 10)
         if batches.isEmpty { return s + "No batches yet.\n" }
         s += "Recent batches:\n"
         for b in batches {
             let counts = try ledger.reportCounts(lastBatchID: b.id)
-            s += "  \(b.id)  approvedAfter \(b.approvedAfter ?? "-")  " + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
+            s += "  \(b.id)  approvedAfter \(b.approvedAfter ?? "-")\(b.exportUntil.map { " until \($0)" } ?? "")  " + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         }
         let batchID = try resolveBatch(requested)
         s += "Batch \(batchID) stage runs:\n"

@@ -6,7 +6,7 @@ import XCTest
 /// Apache FreeMarker (`scripts/freemarker/RenderTemplate.java`, Debian `libfreemarker-java`) and checks the
 /// output contract documented in the template's header comment:
 /// - valid JSON, one object per report, reports and expenses in model order, every key always present;
-/// - strings round-trip exactly; missing strings are "";
+/// - strings round-trip exactly; missing and empty strings are null;
 /// - amounts are integers exactly as in the model (cents, no grouping, no division); missing amounts are null;
 /// - booleans are JSON booleans; missing booleans are null;
 /// - a missing or empty `transactionList` is `[]`.
@@ -25,7 +25,7 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
         "approved", "accountEmail", "managerEmail",
     ]
     static let expenseKeys = [
-        "transactionID", "amount", "currency", "convertedAmount", "modifiedAmount", "merchant", "modifiedMerchant",
+        "transactionID", "amount", "currency", "convertedAmount", "currencyConversionRate", "modifiedAmount", "merchant", "modifiedMerchant",
         "created", "modifiedCreated", "category", "categoryGlCode", "tag", "tagGlCode", "ntag1", "ntag1GlCode",
         "ntag2", "ntag2GlCode", "ntag3", "ntag3GlCode", "comment", "reimbursable", "billable", "receiptURL", "type",
     ]
@@ -122,7 +122,8 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
         XCTAssertEqual(first["transactionList"]?.arrayValue?[1]["merchant"], .string("Hotel \"Adlon\" Kempinski"))
         XCTAssertEqual(first["transactionList"]?.arrayValue?[1]["modifiedAmount"], .null, "absent modifiedAmount is null")
         XCTAssertEqual(first["transactionList"]?.arrayValue?[0]["modifiedAmount"], .number("0"), "present 0 stays 0")
-        XCTAssertEqual(first["transactionList"]?.arrayValue?[1]["receiptURL"], .string(""), "empty receiptObject")
+        XCTAssertEqual(first["transactionList"]?.arrayValue?[1]["receiptURL"], .null, "empty receiptObject")
+        XCTAssertEqual(first["transactionList"]?.arrayValue?[0]["modifiedMerchant"], .null, "\"\" is no value")
         XCTAssertEqual(outReports[1]["transactionList"], .array([]), "empty transactionList")
         XCTAssertEqual(outReports[2]["transactionList"], .array([]), "missing transactionList")
         XCTAssertEqual(outReports[2]["total"], .null, "missing total")
@@ -155,12 +156,18 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
             text.removeSubrange(start.lowerBound..<end.upperBound)
         }
         let directives = Set(matches(#"</?#([A-Za-z_]+)"#, in: text))
-        XCTAssert(directives.isSubset(of: ["list", "if", "elseif", "else", "assign", "t", "lt", "rt"]),
+        XCTAssert(directives.isSubset(of: ["list", "if", "elseif", "else", "assign", "t", "lt", "rt", "function", "return"]),
                   "unsupported directives: \(directives.sorted())")
         let builtIns = Set(matches(#"\?([A-Za-z_]+)"#, in: text))
-        XCTAssert(builtIns.isSubset(of: ["c", "json_string", "has_next", "has_content", "string", "replace", "size"]),
+        XCTAssert(builtIns.isSubset(of: ["c", "json_string", "has_next", "has_content", "string", "replace", "size",
+                                         "is_string", "is_number", "is_boolean", "is_hash", "is_enumerable"]),
                   "unsupported built-ins: \(builtIns.sorted())")
         XCTAssertFalse(text.contains("/100"), "the template must not divide amounts")
+        // Numbers and booleans only through ?c: no interpolation prints a raw value.
+        for interpolation in matches(#"\$\{([^}]*)\}"#, in: text) {
+            XCTAssert(interpolation.hasPrefix("txt(") || interpolation.hasPrefix("amt(") || interpolation.hasPrefix("flag("),
+                      "every value goes through txt, amt or flag: ${\(interpolation)}")
+        }
     }
 
     // MARK: Rendering
@@ -231,14 +238,19 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
 
     // MARK: Assertions
 
-    /// The model's string, or "" when the key is absent (the template's documented default for strings).
-    func modelString(_ value: JSONValue?) -> String {
-        if case .string(let s)? = value { return s }
-        return ""
+    /// The model's string, or nil when the key is absent or the string is empty (the template writes null).
+    func modelString(_ value: JSONValue?) -> String? {
+        if case .string(let s)? = value, !s.isEmpty { return s }
+        return nil
     }
 
-    func assertString(_ exact: JSONValue?, _ foundation: Any?, expected: String, _ what: String,
+    func assertString(_ exact: JSONValue?, _ foundation: Any?, expected: String?, _ what: String,
                       file: StaticString = #filePath, line: UInt = #line) {
+        guard let expected else {
+            XCTAssertEqual(exact, .null, "\(what): no value must be null", file: file, line: line)
+            XCTAssert(foundation is NSNull, "\(what): JSONSerialization should see null", file: file, line: line)
+            return
+        }
         XCTAssertEqual(exact, .string(expected), "\(what): string must round-trip exactly", file: file, line: line)
         XCTAssertEqual(foundation as? String, expected, "\(what): JSONSerialization disagrees", file: file, line: line)
     }

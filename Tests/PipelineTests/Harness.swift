@@ -62,7 +62,7 @@ final class Harness: @unchecked Sendable {
 
     /// Runs the real `ml-connector` binary with the harness config and the sandbox's secrets.
     @discardableResult
-    func cli(_ args: [String], expect: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+    func cli(_ args: [String], expect: Int32? = 0, env extra: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
         let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
         let bin = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
         let p = Process()
@@ -70,6 +70,7 @@ final class Harness: @unchecked Sendable {
         p.arguments = args + ["--config", configURL.path]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in Harness.secrets { env[k] = v }
+        for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

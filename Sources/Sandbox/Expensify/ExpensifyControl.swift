@@ -12,6 +12,9 @@ import Foundation
 /// - `GET|DELETE /jobs` — the log of jobs received (never the secret)
 /// - `GET /files`, `GET /emails` — stored export files and recorded `email` actions
 /// - `POST /today` — body `{"today":"2026-11-22"}` (or null) fixes "today" for the one-year date rule
+/// - `GET|POST /settings` — body `{"unsetFields":"absent"|"empty"|"zero","maxDaysWithoutEndDate":365,"maxRangeDays":365}`
+///   (any subset): how the template model shows fields a report or expense does not have (absent key, "", or ""
+///   with 0 for `modifiedAmount`), and the one-year date rule (null switches a limit off)
 extension ExpensifySimulator {
     private static func json(_ status: Int, _ value: ExpensifyJSON) -> SimResponse {
         .jsonData(status, Data(value.serialized(pretty: true).utf8))
@@ -74,6 +77,23 @@ extension ExpensifySimulator {
                 }))
             case ("GET", "/emails"):
                 return Self.json(200, .array(emails.map { .object($0) }))
+            case ("GET", "/settings"):
+                return Self.json(200, settingsJSON())
+            case ("POST", "/settings"):
+                let body = try Self.body(request)
+                guard let o = body.objectValue else { return Self.failure(400, "expected {\"unsetFields\": \"absent\"|\"empty\"|\"zero\"}") }
+                if let v = o["unsetFields"] {
+                    guard let text = v.stringValue, let shape = ExpensifyUnsetShape(rawValue: text) else {
+                        return Self.failure(400, "unsetFields must be one of \(ExpensifyUnsetShape.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    settings.unsetFields = shape
+                }
+                for key in ["maxDaysWithoutEndDate", "maxRangeDays"] {
+                    guard let v = o[key] else { continue }
+                    guard v == .null || (v.intValue ?? -1) > 0 else { return Self.failure(400, "\(key) must be a positive number of days or null") }
+                    if key == "maxRangeDays" { settings.maxRangeDays = v.intValue } else { settings.maxDaysWithoutEndDate = v.intValue }
+                }
+                return Self.json(200, settingsJSON())
             case ("POST", "/today"):
                 let body = try Self.body(request)
                 let day = body.objectValue?.string("today")
@@ -88,6 +108,14 @@ extension ExpensifySimulator {
         } catch {
             return Self.failure(400, "\(error)")
         }
+    }
+
+    func settingsJSON() -> ExpensifyJSON {
+        .object(ExpensifyJSONObject([
+            ("unsetFields", .string(settings.unsetFields.rawValue)), ("today", .string(today)),
+            ("maxDaysWithoutEndDate", settings.maxDaysWithoutEndDate.map { .int($0) } ?? .null),
+            ("maxRangeDays", settings.maxRangeDays.map { .int($0) } ?? .null),
+        ]))
     }
 
     func reportSummary(_ r: ExpensifyReport) -> ExpensifyJSON {

@@ -102,11 +102,17 @@ struct ExpensifyExportFilters: Sendable {
         guard f.reportIDs != nil || f.startDate != nil || f.approvedAfter != nil else {
             throw ExpensifyJobError(410, "Required parameter 'startDate' is missing (one of reportIDList, startDate or approvedAfter is required)")
         }
-        if let maxDays = settings.maxDaysWithoutEndDate, f.endDate == nil, let todayNumber = ExpensifyDates.dayNumber(today) {
-            for from in [f.startDate, f.approvedAfter].compactMap({ $0 }) {
-                if let n = ExpensifyDates.dayNumber(from), todayNumber - n > maxDays {
-                    throw ExpensifyJobError(410, "Date range exceeds one year: '\(from)' is more than \(maxDays) days ago, so an endDate is required")
+        // The one-year rule (reference §3.1 `endDate`, §10.11): without an endDate, startDate/approvedAfter may be
+        // at most `maxDaysWithoutEndDate` back; with one, the range up to endDate may not exceed `maxRangeDays`.
+        let todayNumber = ExpensifyDates.dayNumber(today)
+        for from in [f.startDate, f.approvedAfter].compactMap({ $0 }) {
+            guard let n = ExpensifyDates.dayNumber(from) else { continue }
+            if let end = f.endDate, let e = ExpensifyDates.dayNumber(end) {
+                if let maxRange = settings.maxRangeDays, e - n > maxRange {
+                    throw ExpensifyJobError(410, "Date range exceeds one year: '\(from)' to endDate '\(end)' is more than \(maxRange) days")
                 }
+            } else if let maxDays = settings.maxDaysWithoutEndDate, let t = todayNumber, t - n > maxDays {
+                throw ExpensifyJobError(410, "Date range exceeds one year: '\(from)' is more than \(maxDays) days ago, so an endDate is required")
             }
         }
         if let stateText = inputSettings.string("reportState"), !stateText.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -158,6 +164,24 @@ struct ExpensifyExportFilters: Sendable {
 /// Builds the template data model of §4.2/§4.3 from stored reports and the current policies.
 struct ExpensifyModelBuilder {
     let policies: [String: ExpensifyPolicy]
+    /// How fields a report or expense does not have appear (settings `unsetFields`).
+    var unset: ExpensifyUnsetShape = .absent
+
+    /// Optional fields filled with "" (or 0) when `unset` is not `.absent` and the report lacks them.
+    static let optionalReportKeys = ["reportName", "created", "submitted", "approved", "reimbursed", "submitter", "accountID"]
+    static let optionalExpenseKeys = [
+        "convertedAmount", "currencyConversionRate", "modifiedAmount", "modifiedMerchant", "modifiedCreated", "inserted",
+        "comment", "tag", "receiptObject", "receiptID", "receiptFilename", "mcc", "modifiedMCC", "externalID",
+    ]
+    static let receiptKeys = ["url", "thumbnail", "smallThumbnail", "type", "transactionID"]
+
+    /// Gives every optional key without a value the configured "unset" shape.
+    private func fillUnset(_ h: inout FMHash, _ keys: [String]) {
+        guard unset != .absent else { return }
+        for key in keys where h[key] == nil {
+            h[key] = key == "modifiedAmount" && unset == .zero ? .int(0) : .string("")
+        }
+    }
 
     private func employee(_ email: String, policy: ExpensifyPolicy?) -> ExpensifyJSONObject? {
         if let e = policy?.employee(email) { return e }
@@ -217,6 +241,7 @@ struct ExpensifyModelBuilder {
         for (k, v) in r.fields.pairs where h[k] == nil && k != "transactionList" && k != "managerEmail" {
             h[k] = v.templateValue
         }
+        fillUnset(&h, Self.optionalReportKeys)
         return .hash(h)
     }
 
@@ -253,6 +278,16 @@ struct ExpensifyModelBuilder {
         for (k, v) in e.pairs where h[k] == nil {
             h[k] = v.templateValue
         }
+        if unset != .absent, case .hash(var receipt)? = h["receiptObject"] {
+            // An empty receiptObject is "" in this shape; a partial one gets "" for its missing parts.
+            if receipt.isEmpty {
+                h["receiptObject"] = .string("")
+            } else {
+                for key in Self.receiptKeys where receipt[key] == nil { receipt[key] = .string("") }
+                h["receiptObject"] = .hash(receipt)
+            }
+        }
+        fillUnset(&h, Self.optionalExpenseKeys)
         return .hash(h)
     }
 }

@@ -68,6 +68,17 @@ struct ExpensifyRateWindow: Sendable, Equatable {
     }
 }
 
+/// How the exporter's data model shows a field the report or expense does not have (expensify-api.md §4.3
+/// says an unmodified expense's `modifiedAmount` is "empty/0"; templates must cope with every shape).
+enum ExpensifyUnsetShape: String, Sendable, CaseIterable {
+    /// The key is absent from the model (a template must default it with `!`).
+    case absent
+    /// The key holds "" (an empty receiptObject too).
+    case empty
+    /// Like `empty`, but the amounts Expensify documents as 0 when unset (`modifiedAmount`) hold 0.
+    case zero
+}
+
 struct ExpensifySettings: Sendable {
     /// Sliding windows per partnerUserID. The real service: 5 per 10 s and 20 per 60 s.
     var rateLimitWindows: [ExpensifyRateWindow] = [
@@ -78,8 +89,13 @@ struct ExpensifySettings: Sendable {
     /// An export whose `startDate`/`approvedAfter` is more than this many days back needs an `endDate`
     /// (newer docs: one year). nil disables the rule.
     var maxDaysWithoutEndDate: Int? = 365
+    /// The longest startDate/approvedAfter → endDate range, in days ("Date range exceeds one year", 410).
+    /// nil: an endDate makes any range acceptable (the other reading of the newer docs).
+    var maxRangeDays: Int?
     /// Whether `approvedAfter` keeps reports that were never approved (the docs are ambiguous; default no).
     var approvedAfterKeepsUnapproved = false
+    /// How fields a report or expense does not have appear in the template model (default: absent).
+    var unsetFields = ExpensifyUnsetShape.absent
     /// Category and tag names the benchmark generator may use (default: every category with a GL code
     /// and every second-level tag of the policy).
     var generatorCategories: [String]?
@@ -94,7 +110,14 @@ struct ExpensifySettings: Sendable {
         if let v = json["maxDaysWithoutEndDate"] {
             maxDaysWithoutEndDate = v == .null ? nil : v.intValue
         }
+        if let v = json["maxRangeDays"] { maxRangeDays = v == .null ? nil : v.intValue }
         if let v = json["approvedAfterKeepsUnapproved"]?.boolValue { approvedAfterKeepsUnapproved = v }
+        if let v = json["unsetFields"] {
+            guard let text = v.stringValue, let shape = ExpensifyUnsetShape(rawValue: text) else {
+                throw ExpensifySeedError("settings.unsetFields must be one of \(ExpensifyUnsetShape.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            unsetFields = shape
+        }
         if let g = json.object("generator") {
             generatorCategories = g.array("categories")?.compactMap { $0.stringValue }
             generatorTags = g.array("tags")?.compactMap { $0.stringValue }

@@ -267,7 +267,7 @@ public actor ExpensifySimulator: SimulatorHandler {
 
         var selected = sortedReports.filter { filters.matches($0, keepUnapproved: settings.approvedAfterKeepsUnapproved) }
         if let limit = filters.limit { selected = Array(selected.prefix(limit)) }
-        let builder = ExpensifyModelBuilder(policies: policyIndex)
+        let builder = ExpensifyModelBuilder(policies: policyIndex, unset: settings.unsetFields)
         let model = FMHash([("reports", .sequence(selected.map { builder.reportModel($0) })), ("addHeader", .boolean(true))])
         let text: String
         do {

@@ -869,7 +869,9 @@ final class FMEnvironment {
             case "ceiling": return .number(FMFormat.round(n, scale: 0, .ceiling))
             default: return .number(FMFormat.round(n, scale: 0, .down))
             }
-        case "is_string": if case .string = v { return .boolean(true) } else { return .boolean(false) }
+        case "is_string":
+            // The empty default of `x!` is at once a string, a sequence and a hash, as in FreeMarker.
+            switch v { case .string, .emptyDefault: return .boolean(true); default: return .boolean(false) }
         case "is_number": if case .number = v { return .boolean(true) } else { return .boolean(false) }
         case "is_boolean": if case .boolean = v { return .boolean(true) } else { return .boolean(false) }
         case "is_sequence", "is_collection", "is_enumerable":
