@@ -17,6 +17,10 @@ public struct BatchLayout: Sendable {
 
     // extract
     public var exportFile: URL { stageDirectory("extract").appendingPathComponent("export.json") }
+    /// The export's reports normalised by extract (JSON Lines of `ExtractedReport`), what transform reads.
+    public var recordsFile: URL { stageDirectory("extract").appendingPathComponent("records.jsonl") }
+    /// The policies' categories and tags normalised by extract (`PolicyCatalog`).
+    public var catalogFile: URL { stageDirectory("extract").appendingPathComponent("catalog.json") }
     public var policiesFile: URL { stageDirectory("extract").appendingPathComponent("policies.json") }
     public var referenceFile: URL { stageDirectory("extract").appendingPathComponent("reference.json") }
     public var extractManifest: URL { stageDirectory("extract").appendingPathComponent("manifest.json") }

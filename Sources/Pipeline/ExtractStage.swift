@@ -161,87 +161,20 @@ extension PipelineContext {
                                              reports: 0, duplicates: 0))
             }
 
-            // 2. One export.json for the batch: every job's reports, in job order, each report once (the same
-            //    report in a window and in the re-fetch, or in two windows, is kept the first time), never one an
-            //    operator dropped. Every report kept is registered in the ledger (streamed; malformed elements are
-            //    transform's business, but an element whose ID can be read is registered too).
-            let dropped = try ledger.droppedIDs()
-            let wanted = Set(refetch)
-            var seen = Set<String>()
-            var policyIDs = Set(config.expensify.policyIDs ?? [])
-            var counts = ["reports": 0, "duplicates": 0, "dropped_skipped": 0, "unidentified": 0, "refetched": 0, "limit_reached": 0]
-            let merged = try StreamingFile(layout.exportFile)
-            merged.write("[")
-            for (n, job) in jobs.enumerated() {
-                var reader = try JSONArrayReader(url: jobFiles[n])
-                defer { reader.close() }
-                var inJob = 0
-                while let element = try reader.next() {
-                    inJob += 1
-                    let parsed = try? JSONValue.parse(element)
-                    let id = parsed?["reportID"]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? Self.sniffReportID(element)
-                    if let id, !id.isEmpty {
-                        if seen.contains(id) {
-                            jobs[n].duplicates += 1
-                            counts["duplicates", default: 0] += 1
-                            continue
-                        }
-                        if dropped.contains(id) {
-                            counts["dropped_skipped", default: 0] += 1
-                            try ledger.audit(a, entityType: "report", entityID: id, event: "report.skipped_dropped",
-                                             detail: "in the export again; dropped by an operator, so not processed")
-                            continue
-                        }
-                        seen.insert(id)
-                        let policy = parsed?["policyID"]?.stringValue
-                        if let policy, !policy.isEmpty { policyIDs.insert(policy) }
-                        let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : "re-fetched by ID"
-                        if wanted.contains(id) { counts["refetched", default: 0] += 1 }
-                        try ledger.recordExtracted(reportID: id, policyID: policy, submitter: parsed?["accountEmail"]?.stringValue,
-                                                   approved: parsed?["approved"]?.stringValue, batchID: batchID, source: source, audit: a)
-                    } else {
-                        counts["unidentified", default: 0] += 1
-                    }
-                    merged.write(counts["reports", default: 0] == 0 ? "\n" : ",\n")
-                    merged.write(element)
-                    counts["reports", default: 0] += 1
-                }
-                jobs[n].reports = inJob
-                if job.kind == "window", let limit = config.expensify.limit, inJob >= limit { counts["limit_reached"] = 1 }
-            }
-            merged.write(counts["reports", default: 0] == 0 ? "]\n" : "\n]\n")
-            files["export.json"] = try merged.finish()
-            let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) }
-            for id in notReturned {
-                try ledger.audit(a, entityType: "report", entityID: id, event: "report.not_returned",
-                                 detail: "asked for by ID (held or failed earlier); Expensify did not return it (state, label or policy filter, or deleted); asked again next run")
-            }
-            if counts["unidentified", default: 0] > 0 {
-                logger.warning("export elements without a readable report ID; the watermark will not move this batch",
-                               metadata: ["batch.id": "\(batchID)", "count": "\(counts["unidentified", default: 0])"])
-            }
+            // 2. One export.json for the batch (as received) and its normalised records: every job's reports, in
+            //    job order, each report once (the same report in a window and in the re-fetch, or in two windows,
+            //    is kept the first time), never one an operator dropped. Every report kept is registered.
+            let merged = try mergeExports(jobs: &jobs, jobFiles: jobFiles, refetch: refetch, layout: layout, batchID: batchID, files: &files)
+            var counts = merged.counts
+            let policyIDs = merged.policyIDs.union(config.expensify.policyIDs ?? [])
+            let notReturned = merged.notReturned
 
-            // 3. Policies (categories with GL codes, tags) for the reports' policies.
-            var policyInfo = JSONValue.object([:])
-            if !policyIDs.isEmpty {
-                do {
-                    policyInfo = try await expensify.getPolicies(policyIDs.sorted())
-                } catch let e as ConnectorError where ["expensify.404", "expensify.410"].contains(e.code) {
-                    // One policy the account cannot read must not stop the run: read them one by one. A report of
-                    // an unreadable policy is still checked against the GL codes and tags in the export itself.
-                    var merged: [String: JSONValue] = [:]
-                    for id in policyIDs.sorted() {
-                        do {
-                            for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
-                        } catch let one as ConnectorError where ["expensify.404", "expensify.410"].contains(one.code) {
-                            logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
-                            try ledger.audit(a, entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
-                        }
-                    }
-                    policyInfo = .object(merged)
-                }
-            }
+            // 3. Policies (categories with GL codes, tags) for the reports' policies, as received and normalised.
+            let policyInfo = try await readPolicies(policyIDs, expensify: expensify, batchID: batchID)
             files["policies.json"] = try StagedFile.write(policyInfo.serialized(pretty: true), to: layout.policiesFile)
+            let catalogEncoder = JSONEncoder()
+            catalogEncoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            files["catalog.json"] = try StagedFile.write(try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
 
             // 4. Target master data, once per run and company.
             let companies = Set(config.companies.values.map { $0.lowercased() }).sorted()
@@ -258,6 +191,7 @@ extension PipelineContext {
                                          droppedSkipped: counts["dropped_skipped", default: 0], policies: policyIDs.count,
                                          companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs)
             files["manifest.json"] = try StagedFile.write(try enc.encode(summary), to: layout.extractManifest)
+            counts["limit_reached"] = counts["limit_reached"] ?? 0
             var stageCounts = counts
             stageCounts["policies"] = policyIDs.count
             stageCounts["companies"] = companies.count
@@ -266,6 +200,102 @@ extension PipelineContext {
             stageCounts["refetch_requested"] = refetch.count
             stageCounts["not_returned"] = notReturned.count
             return (summary, stageCounts, files)
+        }
+    }
+
+    /// What merging the jobs' files gave: counts, the policies seen, the re-fetched reports that did not come back.
+    struct MergedExport {
+        var counts: [String: Int]
+        var policyIDs: Set<String>
+        var notReturned: [String]
+    }
+
+    /// Writes `export.json` (the jobs' elements as received, each report once) and `records.jsonl` (the same reports
+    /// normalised, one `ExtractedReport` per line), registering every report kept in the ledger. A malformed element
+    /// is kept as a record with its problem and no report ID: it is never guessed at.
+    func mergeExports(jobs: inout [ExportJobSummary], jobFiles: [URL], refetch: [String], layout: BatchLayout, batchID: String,
+                      files: inout [String: String]) throws -> MergedExport {
+        let a = audit(batchID, "extract")
+        let dropped = try ledger.droppedIDs()
+        let wanted = Set(refetch)
+        var seen = Set<String>()
+        var policyIDs = Set<String>()
+        var counts = ["reports": 0, "duplicates": 0, "dropped_skipped": 0, "unidentified": 0, "refetched": 0, "limit_reached": 0]
+        let export = try StreamingFile(layout.exportFile)
+        let records = try JSONLinesWriter<ExtractedReport>(layout.recordsFile)
+        export.write("[")
+        for (n, job) in jobs.enumerated() {
+            var reader = try JSONArrayReader(url: jobFiles[n])
+            defer { reader.close() }
+            var inJob = 0
+            while let element = try reader.next() {
+                inJob += 1
+                let index = counts["reports", default: 0]
+                let record = ExpensifyExportDecoder.record(element, index: index)
+                if let report = record.report {
+                    let id = report.reportID
+                    if seen.contains(id) {
+                        jobs[n].duplicates += 1
+                        counts["duplicates", default: 0] += 1
+                        continue
+                    }
+                    if dropped.contains(id) {
+                        counts["dropped_skipped", default: 0] += 1
+                        try ledger.audit(a, entityType: "report", entityID: id, event: "report.skipped_dropped",
+                                         detail: "in the export again; dropped by an operator, so not processed")
+                        continue
+                    }
+                    seen.insert(id)
+                    if !report.policyID.isEmpty { policyIDs.insert(report.policyID) }
+                    let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : "re-fetched by ID"
+                    if wanted.contains(id) { counts["refetched", default: 0] += 1 }
+                    try ledger.recordExtracted(reportID: id, policyID: report.policyID.isEmpty ? nil : report.policyID,
+                                               submitter: report.accountEmail, approved: report.approved, batchID: batchID, source: source, audit: a)
+                } else {
+                    counts["unidentified", default: 0] += 1
+                    try ledger.audit(a, entityType: "export", entityID: "export[\(index)]", event: "exception",
+                                     detail: record.issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
+                }
+                export.write(index == 0 ? "\n" : ",\n")
+                export.write(element)
+                try records.append(record)
+                counts["reports", default: 0] += 1
+            }
+            jobs[n].reports = inJob
+            if job.kind == "window", let limit = config.expensify.limit, inJob >= limit { counts["limit_reached"] = 1 }
+        }
+        export.write(counts["reports", default: 0] == 0 ? "]\n" : "\n]\n")
+        files["export.json"] = try export.finish()
+        files["records.jsonl"] = try records.finish()
+        let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) }
+        for id in notReturned {
+            try ledger.audit(a, entityType: "report", entityID: id, event: "report.not_returned",
+                             detail: "asked for by ID (held or failed earlier); Expensify did not return it (state, label or policy filter, or deleted); asked again next run")
+        }
+        if counts["unidentified", default: 0] > 0 {
+            logger.warning("export elements without a readable report ID; the watermark will not move this batch",
+                           metadata: ["batch.id": "\(batchID)", "count": "\(counts["unidentified", default: 0])"])
+        }
+        return MergedExport(counts: counts, policyIDs: policyIDs, notReturned: notReturned)
+    }
+
+    /// The policy getter's answer for `policyIDs`. One policy the account cannot read must not stop the run: they are
+    /// then read one by one, and a report of an unreadable policy is still checked against its export's GL codes and tags.
+    func readPolicies(_ policyIDs: Set<String>, expensify: ExpensifyClient, batchID: String) async throws -> JSONValue {
+        guard !policyIDs.isEmpty else { return .object([:]) }
+        do {
+            return try await expensify.getPolicies(policyIDs.sorted())
+        } catch let e as ConnectorError where ["expensify.404", "expensify.410"].contains(e.code) {
+            var merged: [String: JSONValue] = [:]
+            for id in policyIDs.sorted() {
+                do {
+                    for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
+                } catch let one as ConnectorError where ["expensify.404", "expensify.410"].contains(one.code) {
+                    logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
+                    try ledger.audit(audit(batchID, "extract"), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
+                }
+            }
+            return .object(merged)
         }
     }
 

@@ -1,10 +1,11 @@
 import ConnectorCore
+import Expensify
 import Foundation
 import XCTest
 
 /// Every optional field of the export in every shape Expensify may send it: absent, "", 0 and a number.
 /// All shapes are rendered in one run of real Apache FreeMarker 2.3.31 with the shipped template; each
-/// render must be valid JSON, and each must decode (`ExportedReport.decode`) to the same report as the
+/// render must be valid JSON, and each must decode (`ExpenseReport.decode`) to the same report as the
 /// baseline except for the field's documented meaning:
 /// - absent and "" always mean the same thing (the template writes null for both);
 /// - 0 means "no value" where Expensify uses it so (modifiedAmount, the edit fields, the conversion rate,
@@ -16,14 +17,14 @@ extension ExportTemplateFreeMarkerTests {
         /// The same report as the field's "absent" shape.
         case unset
         /// The baseline with this change.
-        case set((inout ExportedReport) -> Void)
+        case set((inout ExpenseReport) -> Void)
     }
 
     struct FieldCase {
         /// Dotted path inside the first expense (`expense.`) or the report (`report.`).
         var path: String
         /// The field's meaning when absent (applied to the baseline).
-        var unset: (inout ExportedReport) -> Void
+        var unset: (inout ExpenseReport) -> Void
         var zero: Expect
         var number: JSONValue
         var numberMeans: Expect
@@ -143,7 +144,7 @@ extension ExportTemplateFreeMarkerTests {
     }
 
     /// Stable text of a decoded report (every stored property), with the report ID set back to the baseline's.
-    static func describe(_ report: ExportedReport?) -> String {
+    static func describe(_ report: ExpenseReport?) -> String {
         guard var r = report else { return "nil" }
         r.reportID = "91000000"
         return String(describing: r)
@@ -201,7 +202,7 @@ extension ExportTemplateFreeMarkerTests {
         XCTAssertFalse(text.contains("123,456,789"), "no grouping separators")
         XCTAssertFalse(text.contains("6,010") || text.contains("1,234,567"), "numbers in text fields keep their digits")
 
-        let decoded = rendered.enumerated().map { ExportedReport.decode($1, index: $0) }
+        let decoded = rendered.enumerated().map { ExpensifyExportDecoder.decode($1, index: $0) }
         XCTAssertEqual(decoded[0].issues, [], "the baseline decodes cleanly")
         let base = try XCTUnwrap(decoded[0].report)
         XCTAssertEqual(base.expenses.count, 2)
@@ -260,7 +261,7 @@ extension ExportTemplateFreeMarkerTests {
         let rendered = try XCTUnwrap(try JSONValue.parse(try render(modelURL: modelURL)).arrayValue)
         XCTAssertEqual(rendered.count, odd.count)
         for (i, (path, _)) in odd.enumerated() {
-            let (report, issues) = ExportedReport.decode(rendered[i], index: i)
+            let (report, issues) = ExpensifyExportDecoder.decode(rendered[i], index: i)
             XCTAssertNotNil(report)
             let field = path == "report.transactionList" ? "(expense)" : String(path.split(separator: ".").last!)
             XCTAssertEqual(issues.map(\.field), [field], "\(path): \(issues)")

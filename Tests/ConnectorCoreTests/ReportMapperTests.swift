@@ -1,5 +1,6 @@
 @testable import ConnectorCore
 import Dynamics365
+import Expensify
 import Foundation
 import XCTest
 
@@ -54,24 +55,24 @@ final class ReportMapperTests: XCTestCase {
         dimensionFormat: ["Department", "CostCenter", "BusinessUnit"], dimensionDelimiter: "-")
 
     func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
-                 tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> ExportedExpense {
+                 tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> Expense {
         Self.expense(id, amount, currency: currency, converted: converted, gl: gl, tag: tag, reimbursable: reimbursable)
     }
 
     static func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
-                        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> ExportedExpense {
-        ExportedExpense(transactionID: id, amount: amount, currency: currency, convertedAmount: converted, modifiedAmount: nil,
+                        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> Expense {
+        Expense(transactionID: id, amount: amount, currency: currency, convertedAmount: converted, modifiedAmount: nil,
                         merchant: "M \(id)", modifiedMerchant: "", created: "2026-11-01", modifiedCreated: "", category: "Cat",
                         categoryGlCode: gl, tag: tag.map(\.0).joined(separator: ":"), tagGlCode: tag.last?.1 ?? "",
-                        tagLevels: tag.map { (name: $0.0, glCode: $0.1) }, comment: "", reimbursable: reimbursable, billable: false, receiptURL: "")
+                        tagLevels: tag.map { ExpenseTag(name: $0.0, glCode: $0.1) }, comment: "", reimbursable: reimbursable, billable: false, receiptURL: "")
     }
 
-    func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [ExportedExpense]) -> ExportedReport {
+    func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense]) -> ExpenseReport {
         Self.report(id, policy: policy, currency: currency, email: email, expenses)
     }
 
-    static func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [ExportedExpense]) -> ExportedReport {
-        ExportedReport(reportID: id, reportName: "Trip", policyID: policy, policyName: "", status: "Approved", currency: currency, total: nil,
+    static func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense]) -> ExpenseReport {
+        ExpenseReport(reportID: id, reportName: "Trip", policyID: policy, policyName: "", status: "Approved", currency: currency, total: nil,
                        created: "2026-11-01", submitted: "2026-11-02 10:00:00", approved: "2026-11-03 09:00:00", accountEmail: email,
                        managerEmail: "", submitterFullName: "", expenses: expenses)
     }
@@ -162,9 +163,9 @@ final class ReportMapperTests: XCTestCase {
         XCTAssertTrue(unmapped.issues.contains { $0.field == "policyID" && $0.reason.contains("P9") })
         let refundOnly = try mapper().map(report("18", [expense("a", -500)]))
         XCTAssertTrue(refundOnly.issues.contains { $0.field == "total" })
-        let broken = ExportedReport.decode(try JSONValue.parse(#"{"reportID":"19","transactionList":[{"transactionID":"t","amount":"12x","reimbursable":true}]}"#), index: 0)
+        let broken = ExpensifyExportDecoder.decode(try JSONValue.parse(#"{"reportID":"19","transactionList":[{"transactionID":"t","amount":"12x","reimbursable":true}]}"#), index: 0)
         XCTAssertTrue(broken.issues.contains { $0.record == "19/t" && $0.field == "amount" && $0.reason.contains("12x") })
-        let noFlag = ExportedReport.decode(try JSONValue.parse(#"{"reportID":"20","transactionList":[{"transactionID":"t","amount":100,"reimbursable":null}]}"#), index: 0)
+        let noFlag = ExpensifyExportDecoder.decode(try JSONValue.parse(#"{"reportID":"20","transactionList":[{"transactionID":"t","amount":100,"reimbursable":null}]}"#), index: 0)
         XCTAssertTrue(noFlag.issues.contains { $0.field == "reimbursable" })
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// expense is in the report currency. Zero is refused; refunds stay negative.
 public enum AmountRule {
     /// The line amount in the report currency, or the issues that stop it.
-    public static func lineAmount(_ e: ExportedExpense, expenseCurrency: Currency, reportCurrency: Currency,
+    public static func lineAmount(_ e: Expense, expenseCurrency: Currency, reportCurrency: Currency,
                                   record: String) -> (money: Money?, issues: [RecordIssue]) {
         let hundredths: Int64?
         if let c = e.convertedAmount {
@@ -22,7 +22,7 @@ public enum AmountRule {
     }
 
     /// The amount as the employee entered it, in the expense's own currency, for the review file ("" when unknown).
-    public static func originalAmount(_ e: ExportedExpense, expenseCurrency: Currency?) -> String {
+    public static func originalAmount(_ e: Expense, expenseCurrency: Currency?) -> String {
         guard let c = expenseCurrency, let a = e.modifiedAmount ?? e.amount else { return "" }
         return Money.fromExpensifyHundredths(a, currency: c).money.amountText
     }

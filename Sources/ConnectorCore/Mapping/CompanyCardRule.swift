@@ -16,7 +16,7 @@ public struct CompanyCardRule: Sendable {
     public var separate: Bool { cards.mode == "separateInvoice" }
 
     /// Whether an expense is posted at all: reimbursable ones always, card ones only as a separate invoice.
-    public func posts(_ e: ExportedExpense) -> Bool { e.reimbursable || separate }
+    public func posts(_ e: Expense) -> Bool { e.reimbursable || separate }
 
     /// The card issuer's vendor of `company`, or why card lines cannot be posted there.
     public func issuerVendor(company: String, record: String) -> (vendor: String, issue: RecordIssue?) {

@@ -12,7 +12,7 @@ public struct CompanyRule: Sendable {
     }
 
     /// The report's company (lower-case; empty when it has none), and why it has none.
-    public func company(of r: ExportedReport) -> (company: String, issue: RecordIssue?) {
+    public func company(of r: ExpenseReport) -> (company: String, issue: RecordIssue?) {
         let company = companies[r.policyID]?.lowercased() ?? ""
         let rid = r.reportID
         if r.policyID.isEmpty {

@@ -4,7 +4,7 @@ import Foundation
 /// governs every amount's rounding and format.
 public enum CurrencyRule {
     /// The report's currency, or why it cannot be used.
-    public static func reportCurrency(_ r: ExportedReport) -> (currency: Currency?, issue: RecordIssue?) {
+    public static func reportCurrency(_ r: ExpenseReport) -> (currency: Currency?, issue: RecordIssue?) {
         if r.currency.trimmingCharacters(in: .whitespaces).isEmpty {
             return (nil, RecordIssue(record: r.reportID, field: "currency", reason: "report currency is missing"))
         }
@@ -15,7 +15,7 @@ public enum CurrencyRule {
     }
 
     /// An expense's own currency, or why it cannot be used (`record` names the expense).
-    public static func expenseCurrency(_ e: ExportedExpense, record: String) -> (currency: Currency?, issue: RecordIssue?) {
+    public static func expenseCurrency(_ e: Expense, record: String) -> (currency: Currency?, issue: RecordIssue?) {
         if e.currency.trimmingCharacters(in: .whitespaces).isEmpty {
             return (nil, RecordIssue(record: record, field: "currency", reason: "expense currency is missing"))
         }

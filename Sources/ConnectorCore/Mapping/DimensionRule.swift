@@ -15,7 +15,7 @@ public struct DimensionRule: Sendable {
     }
 
     /// The values in `dimensions.format` order (blank where the expense sets none), and the issues that stop them.
-    public func segments(for e: ExportedExpense, record: String, policyID: String, company: String,
+    public func segments(for e: Expense, record: String, policyID: String, company: String,
                          date: String) -> (segments: [String], issues: [RecordIssue]) {
         var segments = Array(repeating: "", count: dimensions.format.count)
         var issues: [RecordIssue] = []
@@ -55,7 +55,7 @@ public struct DimensionRule: Sendable {
     }
 
     /// The dimension value a tag level gives: the explicit map, else its name or GL code; nil when the GL code is missing.
-    static func value(of level: ConnectorConfig.TagLevel, name: String, names: [String], expense e: ExportedExpense) -> String? {
+    static func value(of level: ConnectorConfig.TagLevel, name: String, names: [String], expense e: Expense) -> String? {
         if let mapped = level.values?[name] ?? level.values?[names.prefix(level.level).joined(separator: ":")] { return mapped }
         if (level.valueFrom ?? "glCode") == "name" { return name }
         let idx = level.level - 1

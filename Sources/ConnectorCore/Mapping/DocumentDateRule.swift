@@ -9,7 +9,7 @@ public struct DocumentDateRule: Sendable {
     public init(dateFrom: String) { self.dateFrom = dateFrom }
 
     /// The document date (`yyyy-MM-dd`), or why there is none.
-    public func date(of r: ExportedReport) -> (date: String?, issue: RecordIssue?) {
+    public func date(of r: ExpenseReport) -> (date: String?, issue: RecordIssue?) {
         let approved = ReportMapper.day(r.approved)
         let date: String?
         switch dateFrom {

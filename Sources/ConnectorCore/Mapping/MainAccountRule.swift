@@ -14,7 +14,7 @@ public struct MainAccountRule: Sendable {
     }
 
     /// The main account of an expense ("" when none), and the issues that stop it.
-    public func account(for e: ExportedExpense, record: String, policyID: String, company: String,
+    public func account(for e: Expense, record: String, policyID: String, company: String,
                         date: String) -> (account: String, issues: [RecordIssue]) {
         if e.category.isEmpty { return ("", [RecordIssue(record: record, field: "category", reason: "is missing")]) }
         if let p = catalog.policies[policyID], !p.categories.isEmpty, p.categories[e.category] == nil {

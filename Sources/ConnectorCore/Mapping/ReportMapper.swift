@@ -54,7 +54,7 @@ public struct ReportMapper: Sendable {
         var date: String
     }
 
-    public func map(_ r: ExportedReport, decodeIssues: [RecordIssue] = []) -> ReportOutcome {
+    public func map(_ r: ExpenseReport, decodeIssues: [RecordIssue] = []) -> ReportOutcome {
         var issues = decodeIssues + [stateRule.issue(for: r)].compactMap { $0 }
         let (company, companyIssue) = companyRule.company(of: r)
         let (currency, currencyIssue) = CurrencyRule.reportCurrency(r)
@@ -97,7 +97,7 @@ public struct ReportMapper: Sendable {
 
     /// Currency and amount, expense date, main account and dimensions of one expense; the review row says why a
     /// line is not posted.
-    func mapExpense(_ e: ExportedExpense, index: Int, report r: ExportedReport, facts: ReportFacts) -> MappedExpense {
+    func mapExpense(_ e: Expense, index: Int, report r: ExpenseReport, facts: ReportFacts) -> MappedExpense {
         let record = "\(r.reportID)/" + (e.transactionID.isEmpty ? "expense[\(index)]" : e.transactionID)
         let posts = cardRule.posts(e)
         let merchant = e.modifiedMerchant.isEmpty ? e.merchant : e.modifiedMerchant
@@ -163,7 +163,7 @@ public struct ReportMapper: Sendable {
 
     /// The documents: one for the employee's lines, one more for card lines posted separately; the stable key
     /// derives from the report ID; the header carries the dimensions common to all its lines.
-    func assemble(_ r: ExportedReport, expenses: inout [MappedExpense], currency rc: Currency, facts: ReportFacts,
+    func assemble(_ r: ExpenseReport, expenses: inout [MappedExpense], currency rc: Currency, facts: ReportFacts,
                   employeeVendor: String, cardVendor: String, issues: inout [RecordIssue]) -> [InvoiceDocument] {
         var documents: [InvoiceDocument] = []
         for kind in [DocumentKind.employee, .companyCard] {

@@ -15,7 +15,7 @@ public struct ReportStateRule: Sendable {
     public init(states: [String]) { allowed = states.filter { ConnectorConfig.postableStates.contains($0) } }
 
     /// Why the report must not be posted, or nil.
-    public func issue(for r: ExportedReport) -> RecordIssue? {
+    public func issue(for r: ExpenseReport) -> RecordIssue? {
         let status = r.status.trimmingCharacters(in: .whitespaces)
         let accepted = allowed.flatMap { Self.statusNames[$0] ?? [] }
         if accepted.contains(where: { $0.caseInsensitiveCompare(status) == .orderedSame }) { return nil }

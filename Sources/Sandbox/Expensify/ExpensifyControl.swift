@@ -12,9 +12,11 @@ import Foundation
 /// - `GET|DELETE /jobs` — the log of jobs received (never the secret)
 /// - `GET /files`, `GET /emails` — stored export files and recorded `email` actions
 /// - `POST /today` — body `{"today":"2026-11-22"}` (or null) fixes "today" for the one-year date rule
-/// - `GET|POST /settings` — body `{"unsetFields":"absent"|"empty"|"zero","maxDaysWithoutEndDate":365,"maxRangeDays":365}`
+/// - `GET|POST /settings` — body `{"unsetFields":"absent"|"empty"|"zero","maxDaysWithoutEndDate":365,"maxRangeDays":365,
+///   "corruptReportIDs":["90000002"]}`
 ///   (any subset): how the template model shows fields a report or expense does not have (absent key, "", or ""
-///   with 0 for `modifiedAmount`), and the one-year date rule (null switches a limit off)
+///   with 0 for `modifiedAmount`), the one-year date rule (null switches a limit off), and reports whose element of a
+///   rendered export is made invalid JSON
 extension ExpensifySimulator {
     private static func json(_ status: Int, _ value: ExpensifyJSON) -> SimResponse {
         .jsonData(status, Data(value.serialized(pretty: true).utf8))
@@ -88,6 +90,10 @@ extension ExpensifySimulator {
                     }
                     settings.unsetFields = shape
                 }
+                if let v = o["corruptReportIDs"] {
+                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else { return Self.failure(400, "corruptReportIDs must be an array of report IDs") }
+                    settings.corruptReportIDs = Set(ids)
+                }
                 for key in ["maxDaysWithoutEndDate", "maxRangeDays"] {
                     guard let v = o[key] else { continue }
                     guard v == .null || (v.intValue ?? -1) > 0 else { return Self.failure(400, "\(key) must be a positive number of days or null") }
@@ -115,6 +121,7 @@ extension ExpensifySimulator {
             ("unsetFields", .string(settings.unsetFields.rawValue)), ("today", .string(today)),
             ("maxDaysWithoutEndDate", settings.maxDaysWithoutEndDate.map { .int($0) } ?? .null),
             ("maxRangeDays", settings.maxRangeDays.map { .int($0) } ?? .null),
+            ("corruptReportIDs", .array(settings.corruptReportIDs.sorted().map { .string($0) })),
         ]))
     }
 

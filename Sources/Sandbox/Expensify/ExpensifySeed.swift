@@ -96,6 +96,9 @@ struct ExpensifySettings: Sendable {
     var approvedAfterKeepsUnapproved = false
     /// How fields a report or expense does not have appear in the template model (default: absent).
     var unsetFields = ExpensifyUnsetShape.absent
+    /// Reports whose element in a rendered export is broken JSON (the colon after `"reportName"` removed), to play a
+    /// server or template that emits one malformed record among good ones.
+    var corruptReportIDs: Set<String> = []
     /// Category and tag names the benchmark generator may use (default: every category with a GL code
     /// and every second-level tag of the policy).
     var generatorCategories: [String]?

@@ -275,10 +275,11 @@ public actor ExpensifySimulator: SimulatorHandler {
         } catch let error as FMError {
             throw ExpensifyJobError(500, error.message)
         }
+        let rendered = settings.corruptReportIDs.isEmpty ? text : Self.corrupt(text, reportIDs: settings.corruptReportIDs)
         let basename = output.string("fileBasename").flatMap { $0.isEmpty ? nil : $0 } ?? "export"
         let name = basename + UUID().uuidString.lowercased() + "." + ext
         let ids = selected.map(\.reportID)
-        files[name] = StoredFile(data: Data(text.utf8), contentType: ExpensifySimulator.contentType(forExtension: ext), createdAt: ExpensifyDates.now(), reportIDs: ids)
+        files[name] = StoredFile(data: Data(rendered.utf8), contentType: ExpensifySimulator.contentType(forExtension: ext), createdAt: ExpensifyDates.now(), reportIDs: ids)
 
         let isTest = job["test"]?.boolValue ?? false
         if !isTest {
@@ -529,4 +530,21 @@ public actor ExpensifySimulator: SimulatorHandler {
         ])
         return .jsonData(200, ExpensifyJSON.object(body).data)
     }
+
+    /// The rendered export with the element of each of `reportIDs` made invalid JSON: the colon after the first
+    /// `"reportName"` that follows its `"reportID"` is removed (tolerates the key/value spacing of any template).
+    static func corrupt(_ text: String, reportIDs: Set<String>) -> String {
+        var out = text
+        for id in reportIDs.sorted() {
+            for marker in ["\"reportID\":\"\(id)\"", "\"reportID\": \"\(id)\""] {
+                guard let at = out.range(of: marker),
+                      let name = out.range(of: "\"reportName\"", range: at.upperBound..<out.endIndex),
+                      let colon = out[name.upperBound...].firstIndex(of: ":") else { continue }
+                out.replaceSubrange(colon...colon, with: " ")
+                break
+            }
+        }
+        return out
+    }
+
 }

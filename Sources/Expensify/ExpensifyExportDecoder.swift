@@ -1,73 +1,28 @@
+import ConnectorCore
 import Foundation
 
-/// One report of the export, as rendered by the shipped template (`export-template.json.ftl`).
-/// Amounts are Expensify hundredths (integer "cents" whatever the currency).
-public struct ExportedReport: Sendable, Hashable {
-    public var reportID: String
-    public var reportName: String
-    public var policyID: String
-    public var policyName: String
-    public var status: String
-    public var currency: String
-    public var total: Int64?
-    public var created: String
-    public var submitted: String
-    public var approved: String
-    public var accountEmail: String
-    public var managerEmail: String
-    public var submitterFullName: String
-    public var expenses: [ExportedExpense]
-}
-
-/// One expense of the export. What "no value" means is decided here, not in the template (which writes
-/// JSON null for an absent, null or "" value and passes numbers through): see `ExportedReport.decode`.
-public struct ExportedExpense: Sendable, Hashable {
-    public var transactionID: String
-    public var amount: Int64?
-    public var currency: String
-    /// In the report currency, edits included; nil when not sent. 0 is a real zero (the expense is held).
-    public var convertedAmount: Int64?
-    /// Exact decimal text, informational (amounts come converted in `convertedAmount`); nil when not sent or 0.
-    public var currencyConversionRate: String?
-    /// The edited amount in the expense currency; nil when not modified (null, "" or 0 in the export).
-    public var modifiedAmount: Int64?
-    public var merchant: String
-    /// "" when not edited (null, "" or "0" in the export).
-    public var modifiedMerchant: String
-    public var created: String
-    /// "" when not edited (null, "" or "0" in the export).
-    public var modifiedCreated: String
-    public var category: String
-    public var categoryGlCode: String
-    public var tag: String
-    public var tagGlCode: String
-    /// Tag levels (`ntag1`, `ntag2`, ...) with their GL codes, in level order; empty names dropped at the end.
-    public var tagLevels: [(name: String, glCode: String)]
-    public var comment: String
-    public var reimbursable: Bool
-    public var billable: Bool
-    public var receiptURL: String
-
-    public static func == (a: ExportedExpense, b: ExportedExpense) -> Bool { a.transactionID == b.transactionID && a.hashKey == b.hashKey }
-    public func hash(into h: inout Hasher) { h.combine(transactionID); h.combine(hashKey) }
-    private var hashKey: String {
-        "\(amount.map(String.init) ?? "-")|\(currency)|\(convertedAmount.map(String.init) ?? "-")|\(modifiedAmount.map(String.init) ?? "-")|\(merchant)|\(modifiedMerchant)|\(created)|\(modifiedCreated)|\(category)|\(categoryGlCode)|\(tag)|\(tagGlCode)|\(tagLevels.map { "\($0.name)=\($0.glCode)" })|\(reimbursable)|\(billable)"
+/// Reads the shipped template's export (`export-template.json.ftl`) into the neutral `ExpenseReport`: the one place
+/// that knows the export's field names and what Expensify means by an empty value.
+public enum ExpensifyExportDecoder {
+    /// One element of the export's JSON array as a record: malformed JSON becomes an issue naming the element
+    /// (`export[<n>]`), never a guess at its report ID.
+    public static func record(_ element: Data, index: Int) -> ExtractedReport {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(element)
+        } catch let e as ConnectorError {
+            return ExtractedReport(index: index, report: nil, issues: [RecordIssue(record: "export[\(index)]", field: "(json)", reason: e.message)])
+        } catch {
+            return ExtractedReport(index: index, report: nil, issues: [RecordIssue(record: "export[\(index)]", field: "(json)", reason: "\(error)")])
+        }
+        let (report, issues) = decode(value, index: index)
+        guard let report, !report.reportID.isEmpty else {
+            let why = issues.isEmpty ? [RecordIssue(record: "export[\(index)]", field: "(report)", reason: "cannot be read")] : issues
+            return ExtractedReport(index: index, report: nil, issues: why)
+        }
+        return ExtractedReport(index: index, report: report, issues: issues)
     }
-}
 
-/// A field-level problem with one record of the export.
-public struct RecordIssue: Sendable, Hashable, Codable {
-    /// `<reportID>` or `<reportID>/<transactionID>` (or `export[<n>]` when the report has no readable ID).
-    public var record: String
-    public var field: String
-    public var reason: String
-
-    public init(record: String, field: String, reason: String) {
-        self.record = record; self.field = field; self.reason = reason
-    }
-}
-
-extension ExportedReport {
     /// Decodes one element of the export. Structural problems (wrong types, missing identifiers) are
     /// returned as issues naming the record and field; the report is then held, never guessed.
     ///
@@ -80,7 +35,7 @@ extension ExportedReport {
     ///   original amount;
     /// - `reimbursable`: null → an issue (never guessed); `billable`: null → false;
     /// - `{"unsupported":true}` (the template's mark for a list, object or date where a value belongs) → an issue.
-    public static func decode(_ value: JSONValue, index: Int) -> (report: ExportedReport?, issues: [RecordIssue]) {
+    public static func decode(_ value: JSONValue, index: Int) -> (report: ExpenseReport?, issues: [RecordIssue]) {
         var issues: [RecordIssue] = []
         guard let obj = value.objectValue else {
             return (nil, [RecordIssue(record: "export[\(index)]", field: "(report)", reason: "is not a JSON object")])
@@ -131,7 +86,7 @@ extension ExportedReport {
             return b
         }
 
-        var expenses: [ExportedExpense] = []
+        var expenses: [Expense] = []
         switch obj["transactionList"] {
         case nil, .some(.null): break
         case .some(.array(let list)):
@@ -143,13 +98,13 @@ extension ExportedReport {
                 let tid = e["transactionID"]?.stringValue ?? ""
                 let rec = "\(record)/" + (tid.isEmpty ? "expense[\(i)]" : tid)
                 if tid.isEmpty { issues.append(RecordIssue(record: rec, field: "transactionID", reason: "is missing")) }
-                var levels: [(String, String)] = []
+                var levels: [ExpenseTag] = []
                 for n in 1...3 {
-                    levels.append((str(e, "ntag\(n)", rec), str(e, "ntag\(n)GlCode", rec)))
+                    levels.append(ExpenseTag(name: str(e, "ntag\(n)", rec), glCode: str(e, "ntag\(n)GlCode", rec)))
                 }
-                while let last = levels.last, last.0.isEmpty { levels.removeLast() }
+                while let last = levels.last, last.name.isEmpty { levels.removeLast() }
                 let modified = int(e, "modifiedAmount", rec)
-                expenses.append(ExportedExpense(
+                expenses.append(Expense(
                     transactionID: tid, amount: int(e, "amount", rec), currency: str(e, "currency", rec),
                     convertedAmount: int(e, "convertedAmount", rec), currencyConversionRate: rate(e, "currencyConversionRate"),
                     modifiedAmount: modified == 0 ? nil : modified,
@@ -163,7 +118,7 @@ extension ExportedReport {
         case .some:
             issues.append(RecordIssue(record: record, field: "transactionList", reason: "is not a list"))
         }
-        let report = ExportedReport(
+        let report = ExpenseReport(
             reportID: id, reportName: str(obj, "reportName", record), policyID: str(obj, "policyID", record),
             policyName: str(obj, "policyName", record), status: str(obj, "status", record), currency: str(obj, "currency", record),
             total: int(obj, "total", record), created: str(obj, "created", record), submitted: str(obj, "submitted", record),
@@ -176,41 +131,4 @@ extension ExportedReport {
 
 extension JSONValue {
     fileprivate var isBool: Bool { if case .bool = self { return true } else { return false } }
-}
-
-/// Categories and tags of the policies, as the policy getter returned them (`policyInfo`).
-public struct PolicyCatalog: Sendable {
-    public struct Policy: Sendable {
-        public var categories: [String: String]  // name → glCode
-        public var tags: Set<String>             // full names (levels joined by ':')
-        public var hasTagList: Bool
-    }
-
-    public var policies: [String: Policy]
-
-    public init(policies: [String: Policy] = [:]) { self.policies = policies }
-
-    /// Reads the policy getter's `policyInfo` object; accepts both tag shapes (flat list with `name`,
-    /// or levels with nested `tags`) and both GL-code keys (`glCode`, `GL Code`).
-    public init(policyInfo: JSONValue) {
-        var out: [String: Policy] = [:]
-        for (pid, pv) in policyInfo.objectValue ?? [:] {
-            var cats: [String: String] = [:]
-            for c in pv["categories"]?.arrayValue ?? [] {
-                guard let name = c["name"]?.stringValue else { continue }
-                cats[name] = c["glCode"]?.stringValue ?? c["GL Code"]?.stringValue ?? ""
-            }
-            var tags = Set<String>()
-            let tagList = pv["tags"]?.arrayValue
-            for t in tagList ?? [] {
-                if let nested = t["tags"]?.arrayValue {
-                    for n in nested { if let name = n["name"]?.stringValue { tags.insert(name) } }
-                } else if let name = t["name"]?.stringValue {
-                    tags.insert(name)
-                }
-            }
-            out[pid] = Policy(categories: cats, tags: tags, hasTagList: tagList != nil && !(tagList ?? []).isEmpty)
-        }
-        self.policies = out
-    }
 }
