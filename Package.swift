@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "ConnectorStaging", dependencies: [
             "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
-        // HTTP transport (URLSession/libcurl), retries, Retry-After, Entra ID tokens.
+        // libcurl (system library; non-variadic setopt shims in Sources/CCurl/shim.h).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        // HTTP transport (libcurl multi interface), retries, Retry-After, Entra ID tokens.
         .target(name: "ConnectorHTTP", dependencies: [
-            "ConnectorCore", .product(name: "Logging", package: "swift-log"),
+            "ConnectorCore", "CCurl", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // Expensify Integration Server client and the shipped export template.
         .target(name: "Expensify", dependencies: [

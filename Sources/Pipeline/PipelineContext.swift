@@ -27,7 +27,7 @@ public struct PipelineContext: Sendable {
         self.logger = logger
         self.environment = environment
         self.retry = retry
-        self.transport = transport ?? URLSessionTransport()
+        self.transport = transport ?? CurlTransport()
         self.stagingRoot = URL(fileURLWithPath: config.stagingRoot, isDirectory: true)
         self.ledger = try Ledger(path: config.ledgerPath)
         let user = environment["USER"] ?? environment["LOGNAME"] ?? "unknown"

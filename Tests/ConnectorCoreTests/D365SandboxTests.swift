@@ -19,7 +19,7 @@ final class D365SandboxTests: XCTestCase {
     }
 
     private func target(capture: LogCapture = LogCapture(), chunk: Int = 20) -> (D365Target, HTTPClient) {
-        let http = HTTPClient(transport: URLSessionTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+        let http = HTTPClient(transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                               logger: capture.logger, system: "d365")
         let settings = D365Settings(environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
                                     clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
