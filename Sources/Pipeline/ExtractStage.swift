@@ -47,8 +47,9 @@ extension PipelineContext {
                                       reportIDs: [], limit: config.expensify.limit)
             let template = try ExpensifyClient.bundledTemplate()
             let fileName = try await expensify.exportReports(filter, template: template, fileBasename: "mlconnector-\(batchID)-")
-            let raw = try await expensify.download(fileName: fileName)
-            files["export.json"] = try StagedFile.write(raw, to: layout.exportFile)
+            // Streamed to the staged file (flat memory, renamed into place once complete); its SHA-256 is read back.
+            try await expensify.download(fileName: fileName, to: layout.exportFile)
+            files["export.json"] = try StagedFile.sha256(of: layout.exportFile)
 
             // 2. Register every report seen (streamed; malformed elements are transform's business).
             var reader = try JSONArrayReader(url: layout.exportFile)
