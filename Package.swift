@@ -63,6 +63,8 @@ let package = Package(
         .executableTarget(name: "ml-sandbox", dependencies: [
             "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
+        // Transport benchmark (scripts/bench-transport.sh): CPU while waiting, dropped connections, download memory.
+        .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
             "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorHTTP", "Expensify", "Dynamics365", "Pipeline",
         ], swiftSettings: strict),
