@@ -328,8 +328,11 @@ final class CurlEventLoop: @unchecked Sendable {
         self.multi = multi
         // Idle connections kept for reuse, across hosts.
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "ml-connector.curl"
+        let thread = Thread { [self] in
+            // Visible in `top -H`, debuggers and /proc/<pid>/task/*/comm (15 bytes at most on Linux).
+            Thread.current.name = "curl-event-loop"
+            self.run()
+        }
         thread.start()
     }
 

@@ -292,6 +292,32 @@ final class CurlTransportTests: XCTestCase {
         }
     }
 
+    #if os(Linux)
+    /// Event-loop threads alive in this process (each named `curl-event-loop`).
+    private func loopThreads() -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { id in
+            let name = (try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8)) ?? ""
+            return name.hasPrefix("curl-event-loop")
+        }.count
+    }
+
+    func testReleasingATransportEndsItsEventLoopThread() async throws {
+        let server = try LoopbackServer { _ in .respond(200) }
+        defer { server.stop() }
+        let before = loopThreads()
+        XCTAssertGreaterThanOrEqual(before, 1, "this test case's own transport runs one")
+        for _ in 0..<10 {
+            let transport = CurlTransport()
+            let r = try await transport.send(request("GET", server, "/"))
+            XCTAssertEqual(r.status, 200)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while loopThreads() > before, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertLessThanOrEqual(loopThreads(), before, "each released transport stopped its thread")
+    }
+    #endif
+
     func testHeaderInjectionIsRefusedBeforeAnythingIsSent() async throws {
         let server = try LoopbackServer { _ in .respond(200) }
         defer { server.stop() }
