@@ -35,9 +35,11 @@ let package = Package(
         .target(name: "ConnectorSecrets", dependencies: [
             "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
-        // HTTP transport (libcurl), retries, Retry-After, Entra ID tokens, Authorization header sources.
+        // libcurl (system library; non-variadic setopt shims in Sources/CCurl/shim.h).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        // HTTP transport (libcurl multi interface), retries, Retry-After, Entra ID tokens, Authorization header sources.
         .target(name: "ConnectorHTTP", dependencies: [
-            "ConnectorCore", .product(name: "Logging", package: "swift-log"),
+            "ConnectorCore", "CCurl", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // Expensify Integration Server client and the shipped export template.
         .target(name: "Expensify", dependencies: [
@@ -70,6 +72,8 @@ let package = Package(
         .executableTarget(name: "ml-sandbox", dependencies: [
             "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
+        // Transport benchmark (scripts/bench-transport.sh): CPU while waiting, dropped connections, download memory.
+        .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
             "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
         ], swiftSettings: strict),

@@ -6,7 +6,8 @@
 #   libfreemarker-java, default-jre-headless  real Apache FreeMarker for ExportTemplateFreeMarkerTests
 #                                             (jar: /usr/share/java/freemarker.jar; run with `java`)
 #   libsqlite3-dev                            SQLite for the batch ledger (GRDB)
-#   libcurl4-openssl-dev, libxml2-dev         FoundationNetworking / FoundationXML on Linux
+#   libcurl4-openssl-dev                      libcurl headers for the HTTP transport (CCurl, CurlTransport)
+#   libxml2-dev                               FoundationXML on Linux
 set -euo pipefail
 
 PACKAGES=(libfreemarker-java default-jre-headless libsqlite3-dev libcurl4-openssl-dev libxml2-dev)

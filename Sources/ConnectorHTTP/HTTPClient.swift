@@ -42,7 +42,7 @@ public actor HTTPClient {
     public private(set) var requestCount = 0
 
     /// - Parameters:
-    ///   - transport: what puts requests on the wire (`URLSessionTransport` in production).
+    ///   - transport: what puts requests on the wire (`CurlTransport` in production).
     ///   - retry: the retry policy.
     ///   - logger: where attempts and retries are logged.
     ///   - system: a short name (`expensify`, `d365`, `entra`) attached to logs and errors.
@@ -62,6 +62,24 @@ public actor HTTPClient {
     /// - Throws: `http.network` (transient) when no answer came; `http.ambiguous` (transient) when a
     ///   non-idempotent request failed in a way that may have committed; `CancellationError`.
     public func send(_ request: HTTPRequest, idempotent: Bool) async throws -> HTTPResponse {
+        var request = request
+        request.isIdempotent = idempotent
+        let transport = self.transport
+        return try await perform(request, idempotent: idempotent) { try await transport.send($0) }
+    }
+
+    /// Like `send`, under the same retry rules, but the response body is streamed to `file` (created, or
+    /// truncated at every attempt) instead of memory; the returned response has an empty body. The file holds the
+    /// body of the final response, whatever its status.
+    public func download(_ request: HTTPRequest, to file: URL, idempotent: Bool) async throws -> HTTPResponse {
+        var request = request
+        request.isIdempotent = idempotent
+        let transport = self.transport
+        return try await perform(request, idempotent: idempotent) { try await transport.download($0, to: file) }
+    }
+
+    private func perform(_ request: HTTPRequest, idempotent: Bool,
+                         attempt send: (HTTPRequest) async throws -> HTTPResponse) async throws -> HTTPResponse {
         var attempt = 0
         while true {
             try Task.checkCancellation()
@@ -75,7 +93,7 @@ public actor HTTPClient {
 
             let response: HTTPResponse
             do {
-                response = try await transport.send(request)
+                response = try await send(request)
             } catch let error as ConnectorError where error.code == "http.network" {
                 var failure = error
                 failure.context["system"] = system

@@ -8,15 +8,23 @@ public struct HTTPRequest: Sendable {
     /// Header fields by name. Names are matched case-insensitively by servers; values are sent as given.
     public var headers: [String: String]
     public var body: Data?
-    /// Seconds the transport may wait for the server (idle timeout on URLSession).
+    /// Seconds the transport may wait for the server: `CurlTransport` fails a transfer that moves no byte for this
+    /// long (a stall timeout, not a total one, so a long download that keeps moving is never cut), and gives the
+    /// connection (DNS, TCP, TLS) at most `min(timeout, 30)` seconds.
     public var timeout: TimeInterval
+    /// Whether sending the request twice has the same effect as once. `HTTPClient.send(_:idempotent:)` sets it;
+    /// by default GET, HEAD, PUT, DELETE and OPTIONS are idempotent, POST and PATCH are not. A transport must never
+    /// resend a non-idempotent request on its own (`CurlTransport` gives it a connection of its own).
+    public var isIdempotent: Bool
 
-    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60) {
+    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60,
+                isIdempotent: Bool? = nil) {
         self.method = method.uppercased()
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.isIdempotent = isIdempotent ?? ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"].contains(method.uppercased())
     }
 }
 

@@ -59,6 +59,53 @@ public struct ExpensifyClient: Sendable {
         return response.body
     }
 
+    /// Downloads a file produced by an export job straight to `file`, streamed (memory stays flat however large
+    /// the export is). The bytes land in a hidden `.<name>.partial` beside `file` and are renamed into place only
+    /// once the answer is known to be the file and not an error (Expensify answers errors with HTTP 200 and a
+    /// `responseCode` object), so `file` is never left half-written or holding an error.
+    /// - Throws: the same errors as `download(fileName:)`; `http.file_write` when the file cannot be written.
+    public func download(fileName: String, to file: URL) async throws {
+        let job = ExpensifyJobs.download(fileName: fileName, credentials: credentials)
+        let partial = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
+        let request = jobRequest(job: job, template: nil, timeout: exportTimeout)
+        let http = self.http
+        do {
+            _ = try await perform(operation: "download") {
+                let response = try await http.download(request, to: partial, idempotent: true)
+                // Only a small JSON object can be an error envelope; an export (a JSON array) is never read back here.
+                return HTTPResponse(status: response.status, headers: response.headers,
+                                    body: try Self.envelopeCandidate(partial))
+            }
+            if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+            try FileManager.default.moveItem(at: partial, to: file)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            if error is ConnectorError || error is CancellationError { throw error }
+            throw ConnectorError("http.file_write", "The downloaded export could not be moved to \(file.lastPathComponent).",
+                                 context: ["file": file.path])
+        }
+    }
+
+    /// The bytes of a downloaded file if it could be an error envelope (it starts with `{` and is at most 1 MiB),
+    /// else nothing. Internal for tests.
+    static func envelopeCandidate(_ file: URL) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw ConnectorError("http.file_write", "The download \(file.lastPathComponent) cannot be read back.", context: ["file": file.path])
+        }
+        defer { try? handle.close() }
+        let limit = 1 << 20
+        let head = handle.readData(ofLength: 4096)
+        guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
+              first == UInt8(ascii: "{") else { return Data() }
+        var data = head
+        while data.count <= limit {
+            let chunk = handle.readData(ofLength: 64 * 1024)
+            if chunk.isEmpty { return data }
+            data.append(chunk)
+        }
+        return Data()
+    }
+
     /// The policy getter for `ids` with fields categories, tags and reportFields.
     /// - Returns: the `policyInfo` object (`{"<policyID>": {...}}`); an empty object for no ids.
     public func getPolicies(_ ids: [String]) async throws -> JSONValue {
@@ -84,20 +131,31 @@ public struct ExpensifyClient: Sendable {
 
     // MARK: - Transport and errors
 
-    /// Sends one job; retries a `responseCode` 429 with backoff; throws for every error shape.
-    private func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
-        let request = HTTPRequest(
+    private func jobRequest(job: JSONValue, template: String?, timeout: TimeInterval) -> HTTPRequest {
+        HTTPRequest(
             method: "POST", url: endpoint,
             headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "*/*"],
             body: ExpensifyJobs.formBody(job: job, template: template), timeout: timeout)
+    }
+
+    /// Sends one job; retries a `responseCode` 429 with backoff; throws for every error shape.
+    private func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
+        let request = jobRequest(job: job, template: template, timeout: timeout)
+        let http = self.http
+        // Every job here is safe to repeat: exports without onFinish only make a file, labelling twice
+        // is harmless, downloads and getters read.
+        return try await perform(operation: operation) { try await http.send(request, idempotent: true) }
+    }
+
+    /// Runs `send` (one job, already under `HTTPClient`'s retry rules); retries a `responseCode` 429 with backoff;
+    /// throws for every error shape.
+    private func perform(operation: String, _ send: () async throws -> HTTPResponse) async throws -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
             logger.debug("Expensify job", metadata: ["system": "expensify", "expensify.operation": "\(operation)",
                                                      "http.attempt": "\(attempt)"])
-            // Every job here is safe to repeat: exports without onFinish only make a file, labelling twice
-            // is harmless, downloads and getters read.
-            let response = try await http.send(request, idempotent: true)
+            let response = try await send()
             switch Self.classify(response, operation: operation, secret: credentials.partnerUserSecret) {
             case .success:
                 return response

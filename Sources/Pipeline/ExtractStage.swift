@@ -153,8 +153,11 @@ extension PipelineContext {
                 let name = String(format: "%02d-%@.json", n + 1, plan.kind == "window" ? "window" : "reports")
                 let fileName = try await expensify.exportReports(plan.filter, template: template, fileBasename: "mlconnector-\(batchID)-")
                 let jobFile = jobsDirectory.appendingPathComponent(name)
-                let raw = try await expensify.download(fileName: fileName)
-                files["jobs/" + name] = try StagedFile.write(raw, to: jobFile)
+                // Streamed to the staged file (flat memory, renamed into place once complete); its SHA-256 is read back.
+                try OwnerOnly.directory(jobsDirectory)
+                try await expensify.download(fileName: fileName, to: jobFile)
+                try OwnerOnly.restrict(jobFile)
+                files["jobs/" + name] = try StagedFile.sha256(of: jobFile)
                 jobFiles.append(jobFile)
                 jobs.append(ExportJobSummary(kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
                                              requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,

@@ -34,7 +34,7 @@ public struct PipelineContext: Sendable {
         self.environment = environment
         self.secrets = StoredSecrets(environment: environment, store: try Self.credentialStore(config, environment: environment))
         self.retry = retry
-        self.transport = transport ?? URLSessionTransport()
+        self.transport = transport ?? CurlTransport()
         self.stagingRoot = URL(fileURLWithPath: config.stagingRoot, isDirectory: true)
         self.ledger = try Ledger(path: config.ledgerPath, acceptEmpty: newLedger)
         let user = environment["USER"] ?? environment["LOGNAME"] ?? "unknown"

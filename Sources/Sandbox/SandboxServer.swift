@@ -88,7 +88,7 @@ public final class Sandbox: Sendable {
     /// Serves until cancelled. `onReady` receives the base URL (with the real port) once listening.
     public func run(handleSignals: Bool = true, onReady: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
         let sandbox = self
-        let responder = CallbackResponder<BasicRequestContext> { request, context in
+        let responder = CallbackResponder<SandboxRequestContext> { request, context in
             let body = try await request.body.collect(upTo: 256 * 1024 * 1024)
             var headers: [String: String] = [:]
             for field in request.headers {
@@ -105,6 +105,10 @@ public final class Sandbox: Sendable {
                 body: Data(body.readableBytesView),
                 baseURL: "http://\(hostHeader)")
             let r = await sandbox.handle(sim)
+            if r.dropConnection {
+                // The request was processed; the client gets no byte of an answer, only the closed connection.
+                try? await context.channel.close()
+            }
             var fields = HTTPFields()
             for (n, v) in r.headers {
                 if let name = HTTPField.Name(n) { fields.append(HTTPField(name: name, value: v)) }
@@ -128,5 +132,17 @@ public final class Sandbox: Sendable {
         } else {
             try await app.runService(gracefulShutdownSignals: [])
         }
+    }
+}
+
+/// Hummingbird's basic request context plus the connection's channel, so a simulator's drop fault can close the
+/// TCP connection instead of answering (`SimResponse.dropConnection`).
+struct SandboxRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
     }
 }

@@ -53,6 +53,9 @@ public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: Data
+    /// Set by a simulator that has processed the request but must not answer: the server closes the TCP
+    /// connection without sending any response byte (a "drop" fault).
+    public var dropConnection = false
 
     public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
         self.status = status

@@ -26,7 +26,7 @@ final class D365BatchSandboxTests: XCTestCase {
     /// Forwards to the network, but for the first `lose` `$batch` requests throws the real answer away and reports
     /// a 502, as a proxy does when the server is slow: the changesets were applied, the client cannot know it.
     private final class LosingTransport: HTTPTransport, @unchecked Sendable {
-        private let inner = URLSessionTransport()
+        private let inner = CurlTransport()
         private let lock = NSLock()
         private var lose: Int
 
@@ -43,7 +43,7 @@ final class D365BatchSandboxTests: XCTestCase {
         }
     }
 
-    private func target(batchSize: Int, capture: LogCapture = LogCapture(), transport: any HTTPTransport = URLSessionTransport())
+    private func target(batchSize: Int, capture: LogCapture = LogCapture(), transport: any HTTPTransport = CurlTransport())
         -> (D365Target, HTTPClient) {
         let http = HTTPClient(transport: transport, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                               logger: capture.logger, system: "d365")

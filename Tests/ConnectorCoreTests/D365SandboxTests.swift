@@ -19,7 +19,7 @@ final class D365SandboxTests: XCTestCase {
     }
 
     private func target(capture: LogCapture = LogCapture(), chunk: Int = 20) -> (D365Target, HTTPClient) {
-        let http = HTTPClient(transport: URLSessionTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+        let http = HTTPClient(transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                               logger: capture.logger, system: "d365")
         let settings = D365Settings(environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
                                     clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
@@ -191,5 +191,25 @@ final class D365SandboxTests: XCTestCase {
         XCTAssertEqual(after, countedByTarget)
         // header 401, token, header again, line 429, line again, line 2
         XCTAssertEqual(after - before, 6)
+    }
+
+    /// The server stores a header and a line, then closes each connection without answering: with the libcurl
+    /// transport the target hears it at once, looks the key up, and goes on; nothing is written twice.
+    func testDroppedConnectionsAfterAppliedWritesAreSettledByLookupAtOnce() async throws {
+        let (d365, _) = target()
+        try await sandbox.control("POST", "/_sandbox/d365/faults", #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
+        try await sandbox.control("POST", "/_sandbox/d365/faults", #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
+        let doc = document("EXP-T-0400", lines: [("1.00", "600120"), ("2.00", "600120"), ("3.00", "600130")])
+        let start = Date()
+        let result = await d365.load(doc, existing: nil)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "no timeout waited for")
+        XCTAssertEqual(result.status, .completed, "the header was found by its key and completed: \(result)")
+        XCTAssertEqual(result.linesWritten, 3)
+        let stored = try await invoices("usmf").filter { $0["InvoiceNumber"]?.stringValue == "EXP-T-0400" }
+        XCTAssertEqual(stored.count, 1, "one header")
+        XCTAssertEqual(stored.first?["lines"]?.arrayValue?.compactMap { $0["InvoiceLineNumber"]?.decimalValue }, [1, 2, 3], "each line once")
+        let (_, log) = try await sandbox.control("GET", "/_sandbox/d365/requests")
+        let dropped = log?["requests"]?.arrayValue?.filter { $0["dropped"] == .bool(true) }.count
+        XCTAssertEqual(dropped, 2)
     }
 }

@@ -20,7 +20,7 @@ final class ExpensifyClientSandboxTests: XCTestCase {
     }
 
     private func client(secret: String? = nil, capture: LogCapture = LogCapture()) -> (ExpensifyClient, HTTPClient) {
-        let http = HTTPClient(transport: URLSessionTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+        let http = HTTPClient(transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                               logger: capture.logger, system: "expensify")
         let endpoint = sandbox.url.appendingPathComponent("Integration-Server/ExpensifyIntegrations")
         let credentials = ExpensifyCredentials(partnerUserID: "aa_finance_northwind_example", partnerUserSecret: Secret(secret ?? partnerSecret))
@@ -114,6 +114,28 @@ final class ExpensifyClientSandboxTests: XCTestCase {
             XCTAssertEqual(error.code, "expensify.rate_limited")
             XCTAssertTrue(error.isTransient)
         }
+    }
+
+    func testExportIsStreamedToTheStagedFileByteForByte() async throws {
+        let (expensify, _) = client()
+        let name = try await expensify.exportReports(approved, template: try ExpensifyClient.bundledTemplate(), fileBasename: "mlc-test-")
+        let inMemory = try await expensify.download(fileName: name)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-dl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("export.json")
+        try await expensify.download(fileName: name, to: file)
+        XCTAssertEqual(try Data(contentsOf: file), inMemory)
+        XCTAssertGreaterThan(inMemory.count, 1000)
+
+        let other = dir.appendingPathComponent("missing.json")
+        do {
+            try await expensify.download(fileName: "nothing-here.json", to: other)
+            XCTFail("expected an error")
+        } catch let error as ConnectorError {
+            XCTAssertTrue(error.code.hasPrefix("expensify."), error.code)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["export.json"])
     }
 
     func testUnknownFileIsAnError() async throws {

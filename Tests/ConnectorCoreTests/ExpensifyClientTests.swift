@@ -189,6 +189,56 @@ final class ExpensifyClientRetryTests: XCTestCase {
         XCTAssertEqual(job["fileName"], .string("mlc3f1.json"))
     }
 
+    private func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-dl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func testDownloadToFileWritesTheExportAndLeavesNoPartialFile() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let body = #"[{"reportID":"90000001","responseCode":"not an envelope"}]"#
+        let transport = ScriptedTransport([.respond(.json(200, #"{"responseCode":429}"#)), .respond(.json(200, body))])
+        let (expensify, _) = client(transport, capture: LogCapture())
+        let file = dir.appendingPathComponent("export.json")
+        try await expensify.download(fileName: "mlc3f1.json", to: file)
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), body)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["export.json"])
+        XCTAssertEqual(transport.requests.count, 2, "a responseCode 429 is retried for downloads too")
+    }
+
+    func testDownloadToFileDetectsAnErrorEnvelopeUnderHTTP200AndKeepsNothing() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let transport = ScriptedTransport([.respond(.json(200, #" {"responseCode":404,"responseMessage":"File not found: x.json"}"#))])
+        let (expensify, _) = client(transport, capture: LogCapture())
+        let file = dir.appendingPathComponent("export.json")
+        do {
+            try await expensify.download(fileName: "x.json", to: file)
+            XCTFail("expected an error")
+        } catch let error as ConnectorError {
+            XCTAssertEqual(error.code, "expensify.404")
+            XCTAssertEqual(error.message, "File not found: x.json")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [], "neither the file nor a partial one")
+    }
+
+    func testOnlyASmallJSONObjectIsReadBackAsAPossibleEnvelope() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("f.json")
+        try Data("\n {\"responseCode\":500}".utf8).write(to: file)
+        XCTAssertEqual(ExpensifyClient.errorEnvelope(try ExpensifyClient.envelopeCandidate(file))?.code, 500)
+        try Data("[{\"responseCode\":500}]".utf8).write(to: file)
+        XCTAssertEqual(try ExpensifyClient.envelopeCandidate(file), Data())
+        var big = Data("{\"pad\":\"".utf8)
+        big.append(Data(repeating: UInt8(ascii: "x"), count: 2 << 20))
+        big.append(Data("\",\"responseCode\":500}".utf8))
+        try big.write(to: file)
+        XCTAssertEqual(try ExpensifyClient.envelopeCandidate(file), Data(), "a large object is data, never read into memory")
+    }
+
     func testGetPoliciesReturnsPolicyInfo() async throws {
         let transport = ScriptedTransport([.respond(.json(200, #"{"responseCode":200,"policyInfo":{"P1":{"categories":[]}}}"#))])
         let (expensify, _) = client(transport, capture: LogCapture())

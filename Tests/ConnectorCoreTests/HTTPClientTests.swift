@@ -93,18 +93,6 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertTrue(capture.entries.filter { $0.level >= .info }.allSatisfy { !$0.message.contains("429") })
     }
 
-    func testURLSessionTransportTurnsARefusedConnectionIntoATransientNetworkError() async throws {
-        let transport = URLSessionTransport()
-        do {
-            _ = try await transport.send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:1/x")!, body: Data("a=1".utf8), timeout: 5))
-            XCTFail("expected a network error")
-        } catch let error as ConnectorError {
-            XCTAssertEqual(error.code, "http.network")
-            XCTAssertTrue(error.isTransient)
-            XCTAssertEqual(error.context["http.host"], "127.0.0.1")
-        }
-    }
-
     func testResponseHeadersAreCaseInsensitive() {
         let response = HTTPResponse(status: 429, headers: ["Retry-After": "7", "Content-Type": "application/json"])
         XCTAssertEqual(response.header("retry-after"), "7")

@@ -180,7 +180,7 @@ final class SandboxProcess: @unchecked Sendable {
     @discardableResult
     func control(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, JSONValue?) {
         guard let target = URL(string: url.absoluteString + path) else { throw ConnectorError("test.url", path) }
-        let response = try await URLSessionTransport().send(HTTPRequest(
+        let response = try await CurlTransport().send(HTTPRequest(
             method: method, url: target, headers: body == nil ? [:] : ["Content-Type": "application/json"],
             body: body.map { Data($0.utf8) }, timeout: 10))
         return (response.status, try? JSONValue.parse(response.body))

@@ -5,18 +5,24 @@ import Foundation
 /// Matching: `method` and `entitySet` are optional filters. A rule without `entitySet` (or with `$batch`) fails whole
 /// top-level requests, a `$batch` included. A rule naming an entity set fails top-level requests on that set and,
 /// inside a `$batch`, the matching operation (its changeset is then rolled back like any failed changeset).
+///
+/// A `drop` rule plays a server that processes the request and then closes the TCP connection without sending a
+/// single response byte: the request is applied exactly as without the rule (a create is stored), then the
+/// connection is closed. It matches top-level requests only (a whole `$batch` included, never an operation inside one).
 struct D365FaultRule: Sendable {
     var remaining: Int
+    /// Unused by a `drop` rule.
     var status: Int
     var retryAfter: Int?
     var method: String?
     var entitySet: String?
     var message: String?
+    var drop = false
 
     var json: D365JSON {
         var o = D365JSONObject()
         o["count"] = .int(remaining)
-        o["status"] = .int(status)
+        if drop { o["drop"] = .bool(true) } else { o["status"] = .int(status) }
         if let retryAfter { o["retryAfter"] = .int(retryAfter) }
         if let method { o["method"] = .string(method) }
         if let entitySet { o["entitySet"] = .string(entitySet) }
@@ -28,7 +34,7 @@ struct D365FaultRule: Sendable {
     static func take(_ rules: inout [D365FaultRule], method: String, entitySet: String, insideBatch: Bool) -> D365FaultRule? {
         guard let index = rules.firstIndex(where: { f in
             guard f.remaining > 0, f.method.map({ $0 == method.uppercased() }) ?? true else { return false }
-            if insideBatch { return f.entitySet != nil && f.entitySet != "$batch" && f.entitySet == entitySet }
+            if insideBatch { return !f.drop && f.entitySet != nil && f.entitySet != "$batch" && f.entitySet == entitySet }
             return f.entitySet.map { $0 == entitySet } ?? true
         }) else { return nil }
         rules[index].remaining -= 1

@@ -12,6 +12,9 @@ import Foundation
 ///   "windowSeconds":300,"duplicateInvoiceCheck":true,"extraDimensionSegments":"reject"|"drop","tokenLifetimeSeconds":3599}`.
 /// - `POST /_sandbox/d365/faults` body `{"count":N,"status":429|401|500|503,"retryAfter":1,"method":"POST",
 ///   "entitySet":"VendorInvoiceLines","message":"…"}` (all but count/status optional); `GET` lists, `DELETE` clears.
+///   `{"count":N,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}` (method/entitySet optional, no
+///   status) makes the next N matching top-level requests be processed as usual (a create is stored) and then
+///   answered by closing the TCP connection without any response byte; the request log shows them with `"dropped":true`.
 /// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
 /// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
@@ -46,6 +49,7 @@ public actor D365Simulator: SimulatorHandler {
         var status: Int
         var clientId: String?
         var parts: [D365BatchLogPart]
+        var dropped = false
     }
 
     public init(seedFile: URL) throws {
@@ -92,10 +96,11 @@ public actor D365Simulator: SimulatorHandler {
         return request.path + "?" + items.joined(separator: "&")
     }
 
-    private func log(system: String, method: String, url: String, status: Int, clientId: String?, parts: [D365BatchLogPart]) {
+    private func log(system: String, method: String, url: String, status: Int, clientId: String?, parts: [D365BatchLogPart],
+                     dropped: Bool = false) {
         logSequence += 1
         requestLog.append(LogEntry(sequence: logSequence, time: D365Date(seconds: Int64(now)).iso, system: system, method: method,
-                                   url: url, status: status, clientId: clientId, parts: parts))
+                                   url: url, status: status, clientId: clientId, parts: parts, dropped: dropped))
         if requestLog.count > 20_000 { requestLog.removeFirst(requestLog.count - 20_000) }
     }
 
@@ -132,12 +137,16 @@ public actor D365Simulator: SimulatorHandler {
         return nil
     }
 
-    private func injectedFault(_ request: SimRequest, token: String?) -> SimResponse? {
+    /// The triggered fault rule's answer, or `.drop` for a drop rule (process the request, then close the connection).
+    private enum InjectedFault { case respond(SimResponse), drop }
+
+    private func injectedFault(_ request: SimRequest, token: String?) -> InjectedFault? {
         guard let rule = D365FaultRule.take(&faults, method: request.method, entitySet: D365Route.entitySetName(request.path),
                                             insideBatch: false) else { return nil }
+        if rule.drop { return .drop }
         // A 401 fault behaves as if the token expired: it stops working.
         if rule.status == 401, let token { tokens[token]?.expiresAt = now - 1 }
-        return rule.response(settings)
+        return .respond(rule.response(settings))
     }
 
     private func data(_ request: SimRequest) -> SimResponse {
@@ -146,8 +155,9 @@ public actor D365Simulator: SimulatorHandler {
         if clientId == nil, let token { clientId = tokens[token]?.clientId }
         var response: SimResponse
         var parts: [D365BatchLogPart] = []
-        if let fault = injectedFault(request, token: token) {
-            response = fault
+        let fault = injectedFault(request, token: token)
+        if case .respond(let faultResponse)? = fault {
+            response = faultResponse
         } else if let caller {
             if let throttled = checkThrottle(caller.clientId) {
                 response = throttled
@@ -167,7 +177,9 @@ public actor D365Simulator: SimulatorHandler {
         } else {
             response = D365Responses.unauthorized()
         }
-        log(system: "d365", method: request.method, url: redacted(request), status: response.status, clientId: clientId, parts: parts)
+        if case .drop? = fault { response.dropConnection = true }
+        log(system: "d365", method: request.method, url: redacted(request), status: response.status, clientId: clientId, parts: parts,
+            dropped: response.dropConnection)
         return response
     }
 
@@ -272,15 +284,19 @@ public actor D365Simulator: SimulatorHandler {
         case .success(let b): o = b
         }
         guard let count = o["count"]?.intValue, count > 0 else { return controlError(400, "count (> 0) is required") }
-        guard let status = o["status"]?.intValue, (400...599).contains(status) else {
-            return controlError(400, "status (for example 429, 401, 500 or 503) is required")
+        let drop = o["drop"]?.boolValue ?? false
+        if drop, o["status"] != nil { return controlError(400, "a drop fault sends no answer, so it takes no status") }
+        guard drop || (o["status"]?.intValue).map({ (400...599).contains($0) }) == true else {
+            return controlError(400, "status (for example 429, 401, 500 or 503) or \"drop\": true is required")
         }
+        let status = o["status"]?.intValue ?? 0
         let entitySet = o["entitySet"]?.stringValue
         if let entitySet, entitySet != "$batch", entitySet != "$metadata", D365Schema.entitySet(entitySet) == nil {
             return controlError(400, "unknown entitySet '\(entitySet)'")
         }
         let rule = D365FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
-                             method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue)
+                             method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
+                             drop: drop)
         faults.append(rule)
         return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
     }
@@ -295,6 +311,7 @@ public actor D365Simulator: SimulatorHandler {
             o["url"] = .string(e.url)
             o["status"] = .int(e.status)
             if let c = e.clientId { o["clientId"] = .string(c) }
+            if e.dropped { o["dropped"] = .bool(true) }
             if !e.parts.isEmpty {
                 o["parts"] = .array(e.parts.map { p in
                     var po = D365JSONObject()
