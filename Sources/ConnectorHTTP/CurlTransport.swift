@@ -288,7 +288,7 @@ final class CurlTransfer: @unchecked Sendable {
             return ConnectorError("http.invalid_url", "The request to \(host) has an address libcurl cannot use (\(reason)).",
                                   context: context)
         default:
-            return ConnectorError("http.network", "No answer from \(host) (\(reason)).", context: context, isTransient: true)
+            return ConnectorError(ErrorCode.httpNetwork, "No answer from \(host) (\(reason)).", context: context, isTransient: true)
         }
     }
 }
@@ -402,7 +402,7 @@ final class CurlEventLoop: @unchecked Sendable {
         }
         for transfer in active.values {
             curl_multi_remove_handle(multi, transfer.easy)
-            transfer.finish(.failure(ConnectorError("http.network", "The HTTP transport was shut down before an answer came.",
+            transfer.finish(.failure(ConnectorError(ErrorCode.httpNetwork, "The HTTP transport was shut down before an answer came.",
                                                     isTransient: true)))
         }
         active.removeAll()

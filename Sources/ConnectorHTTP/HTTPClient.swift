@@ -94,7 +94,7 @@ public actor HTTPClient {
             let response: HTTPResponse
             do {
                 response = try await send(request)
-            } catch let error as ConnectorError where error.code == "http.network" {
+            } catch let error as ConnectorError where error.code == ErrorCode.httpNetwork {
                 var failure = error
                 failure.context["system"] = system
                 await report(request, status: nil, attempt: attempt, willRetry: idempotent && attempt < retry.maxAttempts)
@@ -123,7 +123,7 @@ public actor HTTPClient {
             }
             if serverError && !idempotent {
                 throw ConnectorError(
-                    "http.ambiguous",
+                    ErrorCode.httpAmbiguous,
                     "\(system) answered \(response.status) to a \(request.method) that is not safe to repeat; it may or may not have been applied.",
                     context: ["system": system, "http.status": String(response.status), "http.method": request.method],
                     isTransient: true)

@@ -22,7 +22,7 @@ public struct Ledger: Sendable {
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         } else if !acceptEmpty, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue == 0 {
-            throw ConnectorError("ledger.empty", "The ledger \(path) is an empty file: it may have been truncated or replaced, and starting afresh would forget what was posted. Restore it, or pass --new-ledger if a new ledger is meant.",
+            throw ConnectorError(ErrorCode.ledgerEmpty, "The ledger \(path) is an empty file: it may have been truncated or replaced, and starting afresh would forget what was posted. Restore it, or pass --new-ledger if a new ledger is meant.",
                                  context: ["path": path])
         }
         var config = Configuration()

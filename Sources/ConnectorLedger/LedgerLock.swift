@@ -60,7 +60,7 @@ public final class LedgerLock: @unchecked Sendable {
             close(fd)
             if busy {
                 let who = previous?.summary ?? "unknown holder"
-                throw ConnectorError("ledger.locked", "another run (\(who)) holds the ledger \(ledgerPath); wait for it to finish, or check that process.",
+                throw ConnectorError(ErrorCode.ledgerLocked, "another run (\(who)) holds the ledger \(ledgerPath); wait for it to finish, or check that process.",
                                      context: ["path": path])
             }
             throw ConnectorError("ledger.lock_failed", "Cannot lock \(path): \(String(cString: strerror(errno))).", context: ["path": path])

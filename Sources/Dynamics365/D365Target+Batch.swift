@@ -374,7 +374,7 @@ extension D365Target {
                 outcome.results.append(reported(await complete(doc, existing: existing), doc))
             } else if case .duplicate(let error) = reason {
                 outcome.results.append(reported(Self.duplicate(doc, error), doc))
-            } else if case .uncertain(var error) = reason, error.code == "http.network" {
+            } else if case .uncertain(var error) = reason, error.code == ErrorCode.httpNetwork {
                 // No answer at all: the server may still be applying the batch, so "not found yet" proves
                 // nothing. Never send it again in this run; the next run looks it up first.
                 error.message += " It was not found right after, but D365 may still be applying it, so it is not sent again in this run; the next run looks it up first."

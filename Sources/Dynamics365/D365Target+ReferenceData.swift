@@ -145,7 +145,7 @@ extension D365Target {
     private func optional<T: Sendable>(_ read: () async throws -> T) async throws -> T? {
         do {
             return try await read()
-        } catch let error as ConnectorError where error.code == "d365.not_found" || error.code == "d365.forbidden" {
+        } catch let error as ConnectorError where [D365Errors.notFound, D365Errors.forbidden].contains(error.code) {
             return nil
         }
     }

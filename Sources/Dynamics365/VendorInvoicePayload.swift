@@ -96,7 +96,7 @@ public enum VendorInvoicePayload {
 
     /// Whether a header POST was refused because the invoice number exists already (see the type comment).
     public static func isDuplicateInvoiceRejection(_ error: ConnectorError) -> Bool {
-        guard error.code == "d365.validation" else { return false }
+        guard error.code == D365Errors.validation else { return false }
         let text = error.message.lowercased()
         return text.contains("already used") || (text.contains("invoice number") && text.contains("already exists"))
     }

@@ -160,7 +160,7 @@ public struct ExpensifyClient: Sendable {
             case .success:
                 return response
             case .failure(let error):
-                let retryable = error.code == "expensify.rate_limited" && response.status != 429
+                let retryable = error.code == ExpensifyErrors.rateLimited && response.status != 429
                 guard retryable, attempt < http.retry.maxAttempts else { throw error }
                 let wait = http.retry.delay(afterAttempt: attempt, retryAfter: nil)
                 logger.info("Expensify rate limit, retrying", metadata: [
@@ -187,7 +187,7 @@ public struct ExpensifyClient: Sendable {
                 return .failure(ConnectorError("expensify.auth", message.isEmpty ? "Expensify refused the partner credentials." : message,
                                                context: context))
             case 429:
-                return .failure(ConnectorError("expensify.rate_limited",
+                return .failure(ConnectorError(ExpensifyErrors.rateLimited,
                                                message.isEmpty ? "Expensify rate-limited the connector." : message,
                                                context: context, isTransient: true))
             default:
@@ -197,7 +197,7 @@ public struct ExpensifyClient: Sendable {
             }
         }
         if response.status == 429 {
-            return .failure(ConnectorError("expensify.rate_limited", "Expensify kept rate-limiting the connector (HTTP 429).",
+            return .failure(ConnectorError(ExpensifyErrors.rateLimited, "Expensify kept rate-limiting the connector (HTTP 429).",
                                            context: context, isTransient: true))
         }
         guard response.isSuccess else {

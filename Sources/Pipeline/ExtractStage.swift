@@ -288,12 +288,12 @@ extension PipelineContext {
         guard !policyIDs.isEmpty else { return .object([:]) }
         do {
             return try await expensify.getPolicies(policyIDs.sorted())
-        } catch let e as ConnectorError where ["expensify.404", "expensify.410"].contains(e.code) {
+        } catch let e as ConnectorError where ExpensifyErrors.isUnreadablePolicy(e) {
             var merged: [String: JSONValue] = [:]
             for id in policyIDs.sorted() {
                 do {
                     for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
-                } catch let one as ConnectorError where ["expensify.404", "expensify.410"].contains(one.code) {
+                } catch let one as ConnectorError where ExpensifyErrors.isUnreadablePolicy(one) {
                     logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
                     try ledger.audit(audit(batchID, "extract"), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
                 }

@@ -92,7 +92,7 @@ extension PipelineContext {
                     var result = DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0)
                     if record.total != doc.total || record.lineCount != doc.lines.count || record.vendor != doc.vendorAccount {
                         // Expensify changed a report after it was posted: never post it again, but tell finance.
-                        result.errorCode = "document.changed_after_load"
+                        result.errorCode = ErrorCode.changedAfterLoad
                         result.errorMessage = "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
                         changed += 1
                         try ledger.audit(a, entityType: "document", entityID: doc.key, event: "document.changed_after_load", detail: result.errorMessage ?? "")
@@ -125,7 +125,7 @@ extension PipelineContext {
             for key in results.keys.sorted() {
                 let r = results[key]!
                 let d = documents[key]
-                let status = r.errorCode == "document.changed_after_load" ? "changedAfterLoad" : r.status.rawValue
+                let status = r.errorCode == ErrorCode.changedAfterLoad ? "changedAfterLoad" : r.status.rawValue
                 counts[status, default: 0] += 1
                 csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendor ?? "",
                             "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines ?? 0),

@@ -14,8 +14,8 @@ enum Exit {
     static let locked: Int32 = 4
 
     static func code(for e: ConnectorError) -> Int32 {
-        if e.code.hasPrefix("config.") || e.code == "ledger.empty" { return configuration }
-        if e.code == "ledger.locked" { return locked }
+        if ErrorCode.isConfiguration(e.code) || e.code == ErrorCode.ledgerEmpty { return configuration }
+        if e.code == ErrorCode.ledgerLocked { return locked }
         return stageFailed
     }
 }
