@@ -6,9 +6,9 @@ import GRDB
 public struct AuditContext: Sendable {
     public var actor: String
     public var batchID: String?
-    public var stage: String?
+    public var stage: Stage?
 
-    public init(actor: String, batchID: String?, stage: String?) {
+    public init(actor: String, batchID: String?, stage: Stage?) {
         self.actor = actor; self.batchID = batchID; self.stage = stage
     }
 }
@@ -38,26 +38,26 @@ extension Ledger {
 
     // MARK: Stage runs
 
-    public func startStage(batchID: String, stage: String, audit: AuditContext) throws -> Int64 {
+    public func startStage(batchID: String, stage: Stage, audit: AuditContext) throws -> Int64 {
         try write { db in
-            try db.execute(sql: "INSERT INTO stage_run (batch_id, stage, started_at, outcome) VALUES (?, ?, ?, 'running')",
-                           arguments: [batchID, stage, Ledger.now()])
+            try db.execute(sql: "INSERT INTO stage_run (batch_id, stage, started_at, outcome) VALUES (?, ?, ?, ?)",
+                           arguments: [batchID, stage.rawValue, Ledger.now(), StageOutcome.running.rawValue])
             let id = db.lastInsertedRowID
-            try Ledger.insertAudit(db, audit, entityType: "stage_run", entityID: String(id), event: "stage.started", detail: stage)
+            try Ledger.insertAudit(db, audit, entityType: "stage_run", entityID: String(id), event: "stage.started", detail: stage.rawValue)
             return id
         }
     }
 
-    public func finishStage(runID: Int64, succeeded: Bool, counts: [String: Int], files: [String: String], error: String?, audit: AuditContext) throws {
+    public func finishStage(runID: Int64, outcome: StageOutcome, counts: [String: Int], files: [String: String], error: String?, audit: AuditContext) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let c = String(decoding: (try? enc.encode(counts)) ?? Data("{}".utf8), as: UTF8.self)
         let f = String(decoding: (try? enc.encode(files)) ?? Data("{}".utf8), as: UTF8.self)
         try write { db in
             try db.execute(sql: "UPDATE stage_run SET finished_at = ?, outcome = ?, counts = ?, files = ?, error = ? WHERE id = ?",
-                           arguments: [Ledger.now(), succeeded ? "succeeded" : "failed", c, f, error, runID])
+                           arguments: [Ledger.now(), outcome.rawValue, c, f, error, runID])
             try Ledger.insertAudit(db, audit, entityType: "stage_run", entityID: String(runID),
-                                   event: succeeded ? "stage.succeeded" : "stage.failed", detail: error ?? c)
+                                   event: "stage.\(outcome.rawValue)", detail: error ?? c)
         }
     }
 
@@ -65,10 +65,10 @@ extension Ledger {
         try read { db in try StageRunRecord.fetchAll(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? ORDER BY id", arguments: [batchID]) }
     }
 
-    public func lastSucceededStage(batchID: String, stage: String) throws -> StageRunRecord? {
+    public func lastSucceededStage(batchID: String, stage: Stage) throws -> StageRunRecord? {
         try read { db in
-            try StageRunRecord.fetchOne(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? AND stage = ? AND outcome = 'succeeded' ORDER BY id DESC LIMIT 1",
-                                        arguments: [batchID, stage])
+            try StageRunRecord.fetchOne(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? AND stage = ? AND outcome = ? ORDER BY id DESC LIMIT 1",
+                                        arguments: [batchID, stage.rawValue, StageOutcome.succeeded.rawValue])
         }
     }
 
@@ -81,14 +81,14 @@ extension Ledger {
         try write { db in
             let existing = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID])
             if let existing {
-                let keep = ["loaded", "committed"].contains(existing.state)
+                let keep = existing.state.isPosted
                 try db.execute(sql: "UPDATE report SET last_batch_id = ?, policy_id = COALESCE(?, policy_id), submitter = COALESCE(?, submitter), approved = COALESCE(?, approved), state = ?, updated_at = ? WHERE report_id = ?",
-                               arguments: [batchID, policyID, submitter, approved, keep ? existing.state : "extracted", Ledger.now(), reportID])
+                               arguments: [batchID, policyID, submitter, approved, keep ? existing.state.rawValue : ReportState.extracted.rawValue, Ledger.now(), reportID])
                 try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted_again",
-                                       detail: "previous state \(existing.state) in batch \(existing.lastBatchID)" + (source.map { "; \($0)" } ?? ""))
+                                       detail: "previous state \(existing.state.rawValue) in batch \(existing.lastBatchID)" + (source.map { "; \($0)" } ?? ""))
             } else {
-                try db.execute(sql: "INSERT INTO report (report_id, policy_id, submitter, approved, state, first_batch_id, last_batch_id, updated_at) VALUES (?, ?, ?, ?, 'extracted', ?, ?, ?)",
-                               arguments: [reportID, policyID, submitter, approved, batchID, batchID, Ledger.now()])
+                try db.execute(sql: "INSERT INTO report (report_id, policy_id, submitter, approved, state, first_batch_id, last_batch_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [reportID, policyID, submitter, approved, ReportState.extracted.rawValue, batchID, batchID, Ledger.now()])
                 try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.extracted", detail: source ?? "")
             }
         }
@@ -96,17 +96,17 @@ extension Ledger {
 
     /// Moves a report to `state` (with an optional reason), auditing the change. Loaded/committed reports
     /// never go back to an earlier state.
-    public func setReportState(_ reportID: String, state: String, reason: String?, currency: String? = nil, total: String? = nil, audit: AuditContext) throws {
+    public func setReportState(_ reportID: String, state: ReportState, reason: String?, currency: String? = nil, total: String? = nil, audit: AuditContext) throws {
         try write { db in
             guard let existing = try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [reportID]) else {
                 throw ConnectorError("ledger.unknown_report", "Report \(reportID) is not in the ledger.", context: ["report": reportID])
             }
-            if existing.state == "committed" && state != "committed" { return }
-            if existing.state == "loaded" && !["loaded", "committed"].contains(state) { return }
+            if existing.state == .committed && state != .committed { return }
+            if existing.state == .loaded && !state.isPosted { return }
             if existing.state == state && existing.reason == reason && (currency == nil || existing.currency == currency) && (total == nil || existing.total == total) { return }
             try db.execute(sql: "UPDATE report SET state = ?, reason = ?, currency = COALESCE(?, currency), total = COALESCE(?, total), updated_at = ? WHERE report_id = ?",
-                           arguments: [state, reason, currency, total, Ledger.now(), reportID])
-            try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.\(state)", detail: reason ?? "")
+                           arguments: [state.rawValue, reason, currency, total, Ledger.now(), reportID])
+            try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.\(state.rawValue)", detail: reason ?? "")
         }
     }
 
@@ -134,21 +134,23 @@ extension Ledger {
     /// for them by ID, whatever the watermark. Sorted by report ID.
     public func reportsToRefetch() throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT report_id FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id")
+            try String.fetchAll(db, sql: "SELECT report_id FROM report WHERE state <> ? AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id",
+                                arguments: [ReportState.committed.rawValue])
         }
     }
 
     /// The open reports (see `reportsToRefetch`) with their states, for `status`.
     public func openReports(limit: Int = 1000) throws -> [ReportRecord] {
         try read { db in
-            try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id LIMIT ?",
-                                      arguments: [limit])
+            try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE state <> ? AND report_id NOT IN (SELECT report_id FROM report_drop) ORDER BY report_id LIMIT ?",
+                                      arguments: [ReportState.committed.rawValue, limit])
         }
     }
 
     public func openReportCount() throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report WHERE state <> 'committed' AND report_id NOT IN (SELECT report_id FROM report_drop)") ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report WHERE state <> ? AND report_id NOT IN (SELECT report_id FROM report_drop)",
+                             arguments: [ReportState.committed.rawValue]) ?? 0
         }
     }
 
@@ -170,9 +172,9 @@ extension Ledger {
                                      context: ["report": reportID])
             }
             switch r.state {
-            case "committed":
+            case .committed:
                 throw ConnectorError("drop.not_open", "Report \(reportID) is done (posted and labelled); there is nothing to drop.", context: ["report": reportID])
-            case "loaded":
+            case .loaded:
                 throw ConnectorError("drop.not_open", "Report \(reportID) is already posted in the target; the next commit labels it in Expensify.",
                                      context: ["report": reportID])
             default:
@@ -180,9 +182,9 @@ extension Ledger {
             }
             let at = Ledger.now()
             try db.execute(sql: "INSERT INTO report_drop (report_id, dropped_at, actor, reason, state_at_drop, reason_at_drop) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [reportID, at, audit.actor, why, r.state, r.reason])
+                           arguments: [reportID, at, audit.actor, why, r.state.rawValue, r.reason])
             try Ledger.insertAudit(db, audit, entityType: "report", entityID: reportID, event: "report.dropped",
-                                   detail: "\(why) (was \(r.state)\(r.reason.map { ": \($0)" } ?? ""))")
+                                   detail: "\(why) (was \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? ""))")
             return try DropRecord.fetchOne(db, sql: "SELECT * FROM report_drop WHERE report_id = ?", arguments: [reportID])!
         }
     }
@@ -208,8 +210,9 @@ extension Ledger {
             if let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [d.key]) {
                 return existing
             }
-            try db.execute(sql: "INSERT INTO document (key, report_id, kind, company, vendor, currency, total, line_count, state, batch_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                           arguments: [d.key, d.reportID, d.kind.rawValue, d.company, d.vendorAccount, d.currency, d.total, d.lines.count, batchID, Ledger.now()])
+            try db.execute(sql: "INSERT INTO document (key, report_id, kind, company, vendor, currency, total, line_count, state, batch_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [d.key, d.reportID, d.kind.rawValue, d.company, d.vendorAccount, d.currency, d.total, d.lines.count,
+                                       DocumentState.pending.rawValue, batchID, Ledger.now()])
             try Ledger.insertAudit(db, audit, entityType: "document", entityID: d.key, event: "document.registered",
                                    detail: "\(d.company) \(d.vendorAccount) \(d.total) \(d.currency) lines=\(d.lines.count)")
             return try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [d.key])!
@@ -229,15 +232,15 @@ extension Ledger {
     }
 
     /// Records the state of a document; a `loaded` document is final (enforced by a trigger too).
-    public func setDocumentState(_ key: String, state: String, erpReference: String?, error: String?, batchID: String, audit: AuditContext) throws {
+    public func setDocumentState(_ key: String, state: DocumentState, erpReference: String?, error: String?, batchID: String, audit: AuditContext) throws {
         try write { db in
             guard let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) else {
                 throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
             }
-            if existing.state == "loaded" { return }
-            try db.execute(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? = 'loaded' THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?",
-                           arguments: [state, erpReference, error, batchID, state, Ledger.now(), Ledger.now(), key])
-            try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state)",
+            if existing.state == .loaded { return }
+            try db.execute(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?",
+                           arguments: [state.rawValue, erpReference, error, batchID, state == .loaded, Ledger.now(), Ledger.now(), key])
+            try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state.rawValue)",
                                    detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
         }
     }
@@ -282,6 +285,6 @@ extension Ledger {
 
     static func insertAudit(_ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
         try db.execute(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [now(), ctx.actor, ctx.batchID, ctx.stage, entityType, entityID, event, detail])
+                       arguments: [now(), ctx.actor, ctx.batchID, ctx.stage?.rawValue, entityType, entityID, event, detail])
     }
 }

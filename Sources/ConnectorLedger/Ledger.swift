@@ -201,17 +201,20 @@ public struct DropRecord: Sendable, Equatable, Codable, FetchableRecord {
 public struct StageRunRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var id: Int64
     public var batchID: String
-    public var stage: String
+    public var stage: Stage
     public var startedAt: String
     public var finishedAt: String?
-    public var outcome: String
+    public var outcome: StageOutcome
     public var counts: [String: Int]
     public var files: [String: String]
     public var error: String?
 
     public init(row: Row) {
-        id = row["id"]; batchID = row["batch_id"]; stage = row["stage"]; startedAt = row["started_at"]
-        finishedAt = row["finished_at"]; outcome = row["outcome"]; error = row["error"]
+        id = row["id"]; batchID = row["batch_id"]; startedAt = row["started_at"]
+        // The table's CHECK constraints admit only known values.
+        stage = Stage(rawValue: row["stage"]) ?? .extract
+        outcome = StageOutcome(rawValue: row["outcome"]) ?? .failed
+        finishedAt = row["finished_at"]; error = row["error"]
         counts = (try? JSONDecoder().decode([String: Int].self, from: Data((row["counts"] as String? ?? "{}").utf8))) ?? [:]
         files = (try? JSONDecoder().decode([String: String].self, from: Data((row["files"] as String? ?? "{}").utf8))) ?? [:]
     }
@@ -224,7 +227,7 @@ public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var approved: String?
     public var currency: String?
     public var total: String?
-    public var state: String
+    public var state: ReportState
     public var reason: String?
     public var firstBatchID: String
     public var lastBatchID: String
@@ -232,7 +235,7 @@ public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     public init(row: Row) {
         reportID = row["report_id"]; policyID = row["policy_id"]; submitter = row["submitter"]; approved = row["approved"]
-        currency = row["currency"]; total = row["total"]; state = row["state"]; reason = row["reason"]
+        currency = row["currency"]; total = row["total"]; state = ReportState(rawValue: row["state"]) ?? .extracted; reason = row["reason"]
         firstBatchID = row["first_batch_id"]; lastBatchID = row["last_batch_id"]; updatedAt = row["updated_at"]
     }
 }
@@ -246,7 +249,7 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var currency: String
     public var total: String
     public var lineCount: Int
-    public var state: String
+    public var state: DocumentState
     public var erpReference: String?
     public var error: String?
     public var batchID: String
@@ -254,7 +257,7 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     public init(row: Row) {
         key = row["key"]; reportID = row["report_id"]; kind = row["kind"]; company = row["company"]; vendor = row["vendor"]
-        currency = row["currency"]; total = row["total"]; lineCount = row["line_count"]; state = row["state"]
+        currency = row["currency"]; total = row["total"]; lineCount = row["line_count"]; state = DocumentState(rawValue: row["state"]) ?? .pending
         erpReference = row["erp_reference"]; error = row["error"]; batchID = row["batch_id"]; loadedAt = row["loaded_at"]
     }
 }

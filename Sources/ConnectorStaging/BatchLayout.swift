@@ -13,36 +13,36 @@ public struct BatchLayout: Sendable {
     }
 
     public var batchDirectory: URL { root.appendingPathComponent(batchID, isDirectory: true) }
-    public func stageDirectory(_ stage: String) -> URL { batchDirectory.appendingPathComponent(stage, isDirectory: true) }
+    public func stageDirectory(_ stage: Stage) -> URL { batchDirectory.appendingPathComponent(stage.rawValue, isDirectory: true) }
 
     // extract
-    public var exportFile: URL { stageDirectory("extract").appendingPathComponent("export.json") }
+    public var exportFile: URL { stageDirectory(.extract).appendingPathComponent("export.json") }
     /// The export's reports normalised by extract (JSON Lines of `ExtractedReport`), what transform reads.
-    public var recordsFile: URL { stageDirectory("extract").appendingPathComponent("records.jsonl") }
+    public var recordsFile: URL { stageDirectory(.extract).appendingPathComponent("records.jsonl") }
     /// The policies' categories and tags normalised by extract (`PolicyCatalog`).
-    public var catalogFile: URL { stageDirectory("extract").appendingPathComponent("catalog.json") }
-    public var policiesFile: URL { stageDirectory("extract").appendingPathComponent("policies.json") }
-    public var referenceFile: URL { stageDirectory("extract").appendingPathComponent("reference.json") }
-    public var extractManifest: URL { stageDirectory("extract").appendingPathComponent("manifest.json") }
+    public var catalogFile: URL { stageDirectory(.extract).appendingPathComponent("catalog.json") }
+    public var policiesFile: URL { stageDirectory(.extract).appendingPathComponent("policies.json") }
+    public var referenceFile: URL { stageDirectory(.extract).appendingPathComponent("reference.json") }
+    public var extractManifest: URL { stageDirectory(.extract).appendingPathComponent("manifest.json") }
     // transform
-    public var invoicesFile: URL { stageDirectory("transform").appendingPathComponent("invoices.json") }
-    public var linesCSV: URL { stageDirectory("transform").appendingPathComponent("invoice-lines.csv") }
-    public var exceptionsCSV: URL { stageDirectory("transform").appendingPathComponent("exceptions.csv") }
-    public var controlTotalsCSV: URL { stageDirectory("transform").appendingPathComponent("control-totals.csv") }
-    public var reportsCSV: URL { stageDirectory("transform").appendingPathComponent("reports.csv") }
+    public var invoicesFile: URL { stageDirectory(.transform).appendingPathComponent("invoices.json") }
+    public var linesCSV: URL { stageDirectory(.transform).appendingPathComponent("invoice-lines.csv") }
+    public var exceptionsCSV: URL { stageDirectory(.transform).appendingPathComponent("exceptions.csv") }
+    public var controlTotalsCSV: URL { stageDirectory(.transform).appendingPathComponent("control-totals.csv") }
+    public var reportsCSV: URL { stageDirectory(.transform).appendingPathComponent("reports.csv") }
     // load
-    public var resultsCSV: URL { stageDirectory("load").appendingPathComponent("results.csv") }
+    public var resultsCSV: URL { stageDirectory(.load).appendingPathComponent("results.csv") }
     // commit
-    public var labelledCSV: URL { stageDirectory("commit").appendingPathComponent("labelled.csv") }
+    public var labelledCSV: URL { stageDirectory(.commit).appendingPathComponent("labelled.csv") }
 
     /// Creates the stage's folder (owner-only, like every folder of the batch).
-    public func ensure(_ stage: String) throws {
+    public func ensure(_ stage: Stage) throws {
         try OwnerOnly.directory(stageDirectory(stage))
     }
 
-    public func require(_ file: URL, producedBy stage: String) throws {
+    public func require(_ file: URL, producedBy stage: Stage) throws {
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw ConnectorError("staging.missing", "\(file.lastPathComponent) is missing for batch \(batchID); run '\(stage)' for this batch first.",
+            throw ConnectorError("staging.missing", "\(file.lastPathComponent) is missing for batch \(batchID); run '\(stage.rawValue)' for this batch first.",
                                  context: ["batch": batchID, "file": file.path])
         }
     }

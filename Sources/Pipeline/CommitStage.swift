@@ -22,23 +22,23 @@ extension PipelineContext {
     /// open are re-fetched by ID (see `extract`).
     public func commit(batchID requested: String? = nil, chunkSize: Int = 200) async throws -> CommitSummary {
         let batchID = try resolveBatch(requested)
-        _ = try requireStage("load", batchID: batchID, before: "commit")
+        _ = try requireStage(.load, batchID: batchID, before: .commit)
         let layout = self.layout(batchID)
-        return try await recordStage("commit", batchID: batchID) {
-            try layout.ensure("commit")
-            let a = audit(batchID, "commit")
+        return try await recordStage(.commit, batchID: batchID) {
+            try layout.ensure(.commit)
+            let a = audit(batchID, .commit)
             // This batch's reports plus any earlier report that was loaded but never labelled (label write failed).
             let mine = try ledger.reports(lastBatchID: batchID)
-            let toLabel = mine.filter { $0.state == "loaded" || $0.state == "empty" }
+            let toLabel = mine.filter { $0.state == .loaded || $0.state == .empty }
             var labelled: [String] = []
             if !toLabel.isEmpty {
-                let expensify = try expensifyClient(batchID: batchID, stage: "commit")
+                let expensify = try expensifyClient(batchID: batchID, stage: .commit)
                 let ids = toLabel.map(\.reportID)
                 for start in stride(from: 0, to: ids.count, by: chunkSize) {
                     let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
                     try await expensify.markExported(reportIDs: chunk, label: config.expensify.exportLabel)
                     for id in chunk {
-                        try ledger.setReportState(id, state: "committed", reason: "labelled '\(config.expensify.exportLabel)'", audit: a)
+                        try ledger.setReportState(id, state: .committed, reason: "labelled '\(config.expensify.exportLabel)'", audit: a)
                         labelled.append(id)
                     }
                 }
@@ -51,8 +51,8 @@ extension PipelineContext {
             // approvedAfter window stays small. It does not move when the export may be incomplete: an element
             // without a readable report ID (not in the ledger, so not re-fetched), or a window cut by `limit`.
             let refreshed = try ledger.reports(lastBatchID: batchID)
-            let open = refreshed.filter { $0.state != "committed" }
-            let extractCounts = try ledger.lastSucceededStage(batchID: batchID, stage: "extract")?.counts ?? [:]
+            let open = refreshed.filter { $0.state != .committed }
+            let extractCounts = try ledger.lastSucceededStage(batchID: batchID, stage: .extract)?.counts ?? [:]
             var hold: String?
             if extractCounts["unidentified", default: 0] > 0 {
                 hold = "\(extractCounts["unidentified", default: 0]) export element(s) without a readable report ID"
@@ -69,7 +69,7 @@ extension PipelineContext {
             let wm = try ledger.watermark()
 
             var csv = CSVWriter(columns: ["report_id", "state", "reason"], style: csvStyle)
-            for r in refreshed { csv.append(["report_id": r.reportID, "state": r.state, "reason": r.reason ?? ""]) }
+            for r in refreshed { csv.append(["report_id": r.reportID, "state": r.state.rawValue, "reason": r.reason ?? ""]) }
             let files = ["labelled.csv": try StagedFile.write(csv.data, to: layout.labelledCSV)]
             let summary = CommitSummary(batchID: batchID, labelled: labelled.count, notLabelled: open.count, watermark: wm)
             return (summary, ["labelled": labelled.count, "not_labelled": open.count], files)

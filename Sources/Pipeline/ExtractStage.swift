@@ -116,14 +116,14 @@ extension PipelineContext {
             until = try today()
             batchID = try newBatchID()
             try ledger.createBatch(id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
-                                   exportUntil: until, audit: audit(batchID, "extract"))
+                                   exportUntil: until, audit: audit(batchID, .extract))
         }
         let layout = self.layout(batchID)
-        return try await recordStage("extract", batchID: batchID) {
-            try layout.ensure("extract")
-            let expensify = try expensifyClient(batchID: batchID, stage: "extract")
-            let target = try self.target(batchID: batchID, stage: "extract")
-            let a = audit(batchID, "extract")
+        return try await recordStage(.extract, batchID: batchID) {
+            try layout.ensure(.extract)
+            let expensify = try expensifyClient(batchID: batchID, stage: .extract)
+            let target = try self.target(batchID: batchID, stage: .extract)
+            let a = audit(batchID, .extract)
             var files: [String: String] = [:]
 
             // 1. Export jobs (no onFinish: the label is written only after the ERP confirmed), each downloaded to
@@ -145,7 +145,7 @@ extension PipelineContext {
                                                                          "expensify.until": "\(until)", "expensify.windows": "\(windows.count)"])
             }
             let template = try ExpensifyClient.bundledTemplate()
-            let jobsDirectory = layout.stageDirectory("extract").appendingPathComponent("jobs", isDirectory: true)
+            let jobsDirectory = layout.stageDirectory(.extract).appendingPathComponent("jobs", isDirectory: true)
             try? FileManager.default.removeItem(at: jobsDirectory)
             var jobs: [ExportJobSummary] = []
             var jobFiles: [URL] = []
@@ -218,7 +218,7 @@ extension PipelineContext {
     /// is kept as a record with its problem and no report ID: it is never guessed at.
     func mergeExports(jobs: inout [ExportJobSummary], jobFiles: [URL], refetch: [String], layout: BatchLayout, batchID: String,
                       files: inout [String: String]) throws -> MergedExport {
-        let a = audit(batchID, "extract")
+        let a = audit(batchID, .extract)
         let dropped = try ledger.droppedIDs()
         let wanted = Set(refetch)
         var seen = Set<String>()
@@ -295,7 +295,7 @@ extension PipelineContext {
                     for (k, v) in try await expensify.getPolicies([id]).objectValue ?? [:] { merged[k] = v }
                 } catch let one as ConnectorError where ExpensifyErrors.isUnreadablePolicy(one) {
                     logger.warning("policy cannot be read", metadata: ["expensify.policy": "\(id)", "error": "\(one.message)"])
-                    try ledger.audit(audit(batchID, "extract"), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
+                    try ledger.audit(audit(batchID, .extract), entityType: "policy", entityID: id, event: "policy.unreadable", detail: one.message)
                 }
             }
             return .object(merged)

@@ -38,19 +38,19 @@ extension PipelineContext {
     /// created instead of creating it twice.
     public func load(batchID requested: String? = nil, window: Int = 200) async throws -> LoadSummary {
         let batchID = try resolveBatch(requested)
-        let transformRun = try requireStage("transform", batchID: batchID, before: "load")
+        let transformRun = try requireStage(.transform, batchID: batchID, before: .load)
         let layout = self.layout(batchID)
-        try layout.require(layout.invoicesFile, producedBy: "transform")
+        try layout.require(layout.invoicesFile, producedBy: .transform)
         // The reviewed documents must be exactly what transform wrote.
         let sha = try StagedFile.sha256(of: layout.invoicesFile)
         if let expected = transformRun.files["invoices.json"], expected != sha {
             throw ConnectorError("staging.tampered", "invoices.json of batch \(batchID) changed after transform (sha256 \(sha.prefix(12))…, expected \(expected.prefix(12))…). Rerun 'transform --batch \(batchID)' to rebuild it.",
                                  context: ["batch": batchID])
         }
-        return try await recordStage("load", batchID: batchID) {
-            try layout.ensure("load")
-            let target = try self.target(batchID: batchID, stage: "load")
-            let a = audit(batchID, "load")
+        return try await recordStage(.load, batchID: batchID) {
+            try layout.ensure(.load)
+            let target = try self.target(batchID: batchID, stage: .load)
+            let a = audit(batchID, .load)
             let recorder = LoadRecorder()
             // What results.csv and the report states need, not whole documents (memory stays flat).
             struct Brief { var reportID, company, vendor, currency, total: String; var lines: Int }
@@ -64,14 +64,14 @@ extension PipelineContext {
             func flush() async throws {
                 guard !windowDocs.isEmpty else { return }
                 let existing = try await target.findExisting(windowDocs)
-                for d in windowDocs { try ledger.setDocumentState(d.key, state: "loading", erpReference: existing[d.key]?.erpReference, error: nil, batchID: batchID, audit: a) }
+                for d in windowDocs { try ledger.setDocumentState(d.key, state: .loading, erpReference: existing[d.key]?.erpReference, error: nil, batchID: batchID, audit: a) }
                 let ledger = self.ledger
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
-                    let state: String
+                    let state: DocumentState
                     switch result.status {
-                    case .created, .completed, .alreadyPresent: state = "loaded"
-                    case .locked: state = "locked"
-                    case .failed: state = "failed"
+                    case .created, .completed, .alreadyPresent: state = .loaded
+                    case .locked: state = .locked
+                    case .failed: state = .failed
                     }
                     let err = result.errorMessage.map { "\(result.errorCode ?? "error"): \($0)" }
                     try? ledger.setDocumentState(result.key, state: state, erpReference: result.erpReference, error: err, batchID: batchID, audit: a)
@@ -87,7 +87,7 @@ extension PipelineContext {
                 documents[doc.key] = Brief(reportID: doc.reportID, company: doc.company, vendor: doc.vendorAccount,
                                            currency: doc.currency, total: doc.total, lines: doc.lines.count)
                 let record = try ledger.registerDocument(doc, batchID: batchID, audit: a)
-                if record.state == "loaded" {
+                if record.state == .loaded {
                     skipped += 1
                     var result = DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0)
                     if record.total != doc.total || record.lineCount != doc.lines.count || record.vendor != doc.vendorAccount {
@@ -112,10 +112,10 @@ extension PipelineContext {
             for (key, r) in results { if let d = documents[key] { byReport[d.reportID, default: []].append(r) } }
             for (reportID, rs) in byReport.sorted(by: { $0.key < $1.key }) {
                 if rs.allSatisfy(\.isConfirmed) {
-                    try ledger.setReportState(reportID, state: "loaded", reason: nil, audit: a)
+                    try ledger.setReportState(reportID, state: .loaded, reason: nil, audit: a)
                 } else {
                     let why = rs.compactMap { r in r.errorMessage.map { "\(r.key): \($0)" } }.joined(separator: "; ")
-                    try ledger.setReportState(reportID, state: "failed", reason: why.isEmpty ? "not confirmed by the target" : why, audit: a)
+                    try ledger.setReportState(reportID, state: .failed, reason: why.isEmpty ? "not confirmed by the target" : why, audit: a)
                 }
             }
 

@@ -71,7 +71,7 @@ public struct PipelineContext: Sendable {
                                    newLedger: newLedger)
     }
 
-    func audit(_ batchID: String?, _ stage: String?) -> AuditContext {
+    func audit(_ batchID: String?, _ stage: Stage?) -> AuditContext {
         AuditContext(actor: actor, batchID: batchID, stage: stage)
     }
 
@@ -87,7 +87,7 @@ public struct PipelineContext: Sendable {
 
     // MARK: Clients
 
-    func expensifyClient(batchID: String? = nil, stage: String? = nil) throws -> ExpensifyClient {
+    func expensifyClient(batchID: String? = nil, stage: Stage? = nil) throws -> ExpensifyClient {
         let e = config.expensify
         let id = try secrets.secret(e.partnerUserIDEnv ?? "EXPENSIFY_PARTNER_USER_ID").reveal()
         let secret = try secrets.secret(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET")
@@ -97,7 +97,7 @@ public struct PipelineContext: Sendable {
     }
 
     /// The configured target behind the `TargetSystem` protocol; stages never see which ERP it is.
-    func target(batchID: String? = nil, stage: String? = nil) throws -> any TargetSystem {
+    func target(batchID: String? = nil, stage: Stage? = nil) throws -> any TargetSystem {
         let driver = try TargetRegistry.driver(for: config)
         let (transport, retry, logger, audit) = (self.transport, self.retry, self.logger, auditHTTP(batchID, stage))
         let context = TargetBuildContext(secrets: secrets, logger: logger) { system in
@@ -112,7 +112,7 @@ public struct PipelineContext: Sendable {
     }
 
     /// Every failed HTTP attempt goes to the audit trail (method, path, status; never query, body or token).
-    func auditHTTP(_ batchID: String?, _ stage: String?) -> @Sendable (HTTPFailureEvent) async -> Void {
+    func auditHTTP(_ batchID: String?, _ stage: Stage?) -> @Sendable (HTTPFailureEvent) async -> Void {
         let ledger = self.ledger
         let actor = self.actor
         return { event in
@@ -137,31 +137,31 @@ public struct PipelineContext: Sendable {
         return latest.id
     }
 
-    func requireStage(_ stage: String, batchID: String, before: String) throws -> StageRunRecord {
+    func requireStage(_ stage: Stage, batchID: String, before: Stage) throws -> StageRunRecord {
         guard let run = try ledger.lastSucceededStage(batchID: batchID, stage: stage) else {
-            throw ConnectorError("stage.order", "'\(before)' needs a successful '\(stage)' for batch \(batchID); run '\(stage) --batch \(batchID)' first.",
+            throw ConnectorError("stage.order", "'\(before.rawValue)' needs a successful '\(stage.rawValue)' for batch \(batchID); run '\(stage.rawValue) --batch \(batchID)' first.",
                                  context: ["batch": batchID])
         }
         return run
     }
 
     /// Runs `body` as a recorded stage run: start, finish with counts and file hashes, or failure with the error.
-    func recordStage<T>(_ stage: String, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws -> T {
+    func recordStage<T>(_ stage: Stage, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws -> T {
         let a = audit(batchID, stage)
         lock?.update(batch: batchID)
         let runID = try ledger.startStage(batchID: batchID, stage: stage, audit: a)
         var log = logger
         log[metadataKey: "batch.id"] = "\(batchID)"
-        log[metadataKey: "stage"] = "\(stage)"
+        log[metadataKey: "stage"] = "\(stage.rawValue)"
         log.info("stage started")
         do {
             let (value, counts, files) = try await body()
-            try ledger.finishStage(runID: runID, succeeded: true, counts: counts, files: files, error: nil, audit: a)
+            try ledger.finishStage(runID: runID, outcome: .succeeded, counts: counts, files: files, error: nil, audit: a)
             log.info("stage finished", metadata: ["counts": "\(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"])
             return value
         } catch {
             let message = (error as? ConnectorError)?.description ?? "\(error)"
-            try? ledger.finishStage(runID: runID, succeeded: false, counts: [:], files: [:], error: message, audit: a)
+            try? ledger.finishStage(runID: runID, outcome: .failed, counts: [:], files: [:], error: message, audit: a)
             log.error("stage failed", metadata: ["error": "\(message)"])
             throw error
         }

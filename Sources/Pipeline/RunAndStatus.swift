@@ -89,7 +89,7 @@ extension PipelineContext {
             s += "Report \(r.reportID): \(r.state)\(r.reason.map { " — \($0)" } ?? "")\n"
             if let d = try ledger.drop(reportID) {
                 s += "  DROPPED from the nightly retry at \(d.droppedAt) by \(d.actor): \(d.reason)\n"
-            } else if r.state != "committed" {
+            } else if r.state != .committed {
                 s += "  open: asked for by ID on every run until it posts or is dropped ('ml-connector drop --report \(r.reportID) --reason …')\n"
             }
             s += "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
@@ -108,7 +108,7 @@ extension PipelineContext {
         let openCount = try ledger.openReportCount()
         s += "Open reports, re-fetched by ID every run until they post or are dropped: \(openCount)\n"
         for r in open {
-            s += "  \(r.reportID)  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0)) approved \(r.approved ?? "-")  last batch \(r.lastBatchID)  \(r.reason ?? "")\n"
+            s += "  \(r.reportID)  \(r.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) approved \(r.approved ?? "-")  last batch \(r.lastBatchID)  \(r.reason ?? "")\n"
         }
         if openCount > open.count { s += "  … and \(openCount - open.count) more\n" }
         let drops = try ledger.drops()
@@ -128,14 +128,14 @@ extension PipelineContext {
         let batchID = try resolveBatch(requested)
         s += "Batch \(batchID) stage runs:\n"
         for r in try ledger.stageRuns(batchID: batchID) {
-            s += "  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.startedAt) → \(r.finishedAt ?? "-")  "
+            s += "  \(r.stage.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.startedAt) → \(r.finishedAt ?? "-")  "
             s += r.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             if let e = r.error { s += "  error: \(e)" }
             s += "\n"
         }
         s += "Reports in batch \(batchID):\n"
         for r in try ledger.reports(lastBatchID: batchID) {
-            s += "  \(r.reportID)  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.total ?? "") \(r.currency ?? "")  \(r.reason ?? "")\n"
+            s += "  \(r.reportID)  \(r.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.total ?? "") \(r.currency ?? "")  \(r.reason ?? "")\n"
         }
         return s
     }

@@ -38,16 +38,16 @@ extension PipelineContext {
     /// configuration give byte-identical output.
     public func transform(batchID requested: String? = nil) async throws -> TransformSummary {
         let batchID = try resolveBatch(requested)
-        _ = try requireStage("extract", batchID: batchID, before: "transform")
+        _ = try requireStage(.extract, batchID: batchID, before: .transform)
         let layout = self.layout(batchID)
-        for f in [layout.recordsFile, layout.catalogFile, layout.referenceFile] { try layout.require(f, producedBy: "extract") }
-        return try await recordStage("transform", batchID: batchID) {
-            try layout.ensure("transform")
+        for f in [layout.recordsFile, layout.catalogFile, layout.referenceFile] { try layout.require(f, producedBy: .extract) }
+        return try await recordStage(.transform, batchID: batchID) {
+            try layout.ensure(.transform)
             let mapper = ReportMapper(config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
                                       reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID),
                                       dimensionFormatter: try dimensionFormatter())
             let review = try ReviewFiles(layout: layout, style: csvStyle)
-            let a = audit(batchID, "transform")
+            let a = audit(batchID, .transform)
             var seen = Set<String>()
             var records = try JSONLinesReader<ExtractedReport>(layout.recordsFile)
             defer { records.close() }
@@ -87,7 +87,7 @@ extension PipelineContext {
     /// The report's decision in the ledger, and every exception as an audit event.
     func recordDecision(_ outcome: ReportOutcome, audit a: AuditContext) throws {
         if try ledger.report(outcome.reportID) != nil {
-            let state = outcome.status == .ready ? "ready" : (outcome.status == .held ? "held" : "empty")
+            let state: ReportState = outcome.status == .ready ? .ready : (outcome.status == .held ? .held : .empty)
             let total = outcome.documents.first { $0.kind == .employee }?.total ?? outcome.documents.first { $0.kind == .companyCard }?.total
             try ledger.setReportState(outcome.reportID, state: state, reason: outcome.reason.isEmpty ? nil : outcome.reason,
                                       currency: outcome.currency.isEmpty ? nil : outcome.currency, total: total, audit: a)

@@ -58,16 +58,16 @@ final class RetryWindowsAndDropTests: XCTestCase {
 
     func testOpenReportsAreRetriedUntilCommittedOrDroppedAndADropIsFinal() throws {
         let ledger = try Ledger(path: path)
-        let a = AuditContext(actor: "ml-connector/run by test", batchID: "B1", stage: "extract")
+        let a = AuditContext(actor: "ml-connector/run by test", batchID: "B1", stage: .extract)
         try ledger.createBatch(id: "B1", target: "d365fo", approvedAfter: "2026-10-31", exportLabel: "L", exportUntil: "2026-11-21", audit: a)
         XCTAssertEqual(try ledger.batch("B1")?.exportUntil, "2026-11-21")
         for id in ["101", "102", "103", "104"] {
             try ledger.recordExtracted(reportID: id, policyID: "P", submitter: "a@b", approved: "2026-11-02 10:00:00", batchID: "B1", audit: a)
         }
-        try ledger.setReportState("101", state: "held", reason: "no vendor for a@b", audit: a)
-        try ledger.setReportState("102", state: "failed", reason: "500", audit: a)
-        try ledger.setReportState("103", state: "committed", reason: "labelled 'L'", audit: a)
-        try ledger.setReportState("104", state: "loaded", reason: nil, audit: a)
+        try ledger.setReportState("101", state: .held, reason: "no vendor for a@b", audit: a)
+        try ledger.setReportState("102", state: .failed, reason: "500", audit: a)
+        try ledger.setReportState("103", state: .committed, reason: "labelled 'L'", audit: a)
+        try ledger.setReportState("104", state: .loaded, reason: nil, audit: a)
         XCTAssertEqual(try ledger.reportsToRefetch(), ["101", "102", "104"], "every report not committed, by ID")
 
         let op = AuditContext(actor: "ml-connector/drop by finance", batchID: nil, stage: nil)
@@ -84,7 +84,7 @@ final class RetryWindowsAndDropTests: XCTestCase {
         XCTAssertEqual(try ledger.reportsToRefetch(), ["102", "104"])
         XCTAssertEqual(try ledger.openReportCount(), 2)
         XCTAssertEqual(try ledger.droppedIDs(), ["101"])
-        XCTAssertEqual(try ledger.report("101")?.state, "held", "the report itself is unchanged")
+        XCTAssertEqual(try ledger.report("101")?.state, .held, "the report itself is unchanged")
         let events = try ledger.auditEvents(entityID: "101")
         XCTAssertEqual(events.last?.event, "report.dropped")
         XCTAssertEqual(events.last?.detail, "employee left (was held: no vendor for a@b)")

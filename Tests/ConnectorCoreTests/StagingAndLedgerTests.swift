@@ -88,28 +88,28 @@ final class LedgerTests: XCTestCase {
 
     func testLoadedDocumentsAreFinalAndAuditIsAppendOnly() throws {
         let ledger = try Ledger(path: path)
-        let a = AuditContext(actor: "test", batchID: "B1", stage: "load")
+        let a = AuditContext(actor: "test", batchID: "B1", stage: .load)
         try ledger.createBatch(id: "B1", target: "d365fo", approvedAfter: "2026-10-31", exportLabel: "L", audit: a)
         try ledger.recordExtracted(reportID: "42", policyID: "P", submitter: "a@b", approved: "2026-11-02 10:00:00", batchID: "B1", audit: a)
         try ledger.registerDocument(doc("EXP42"), batchID: "B1", audit: a)
-        try ledger.setDocumentState("EXP42", state: "loaded", erpReference: "00000007", error: nil, batchID: "B1", audit: a)
-        try ledger.setDocumentState("EXP42", state: "failed", erpReference: nil, error: "x", batchID: "B1", audit: a)
-        XCTAssertEqual(try ledger.document("EXP42")?.state, "loaded")
+        try ledger.setDocumentState("EXP42", state: .loaded, erpReference: "00000007", error: nil, batchID: "B1", audit: a)
+        try ledger.setDocumentState("EXP42", state: .failed, erpReference: nil, error: "x", batchID: "B1", audit: a)
+        XCTAssertEqual(try ledger.document("EXP42")?.state, .loaded)
         XCTAssertEqual(try ledger.document("EXP42")?.erpReference, "00000007")
         // Reopening the same file keeps everything (a real SQLite file, migrations idempotent).
         let again = try Ledger(path: path)
-        XCTAssertEqual(try again.document("EXP42")?.state, "loaded")
+        XCTAssertEqual(try again.document("EXP42")?.state, .loaded)
         XCTAssertGreaterThanOrEqual(try again.auditEvents(entityID: "EXP42").count, 2)
         // A report that was loaded does not go back when Expensify returns it again.
-        try again.setReportState("42", state: "loaded", reason: nil, audit: a)
+        try again.setReportState("42", state: .loaded, reason: nil, audit: a)
         try again.recordExtracted(reportID: "42", policyID: "P", submitter: "a@b", approved: nil, batchID: "B1", audit: a)
-        try again.setReportState("42", state: "ready", reason: nil, audit: a)
-        XCTAssertEqual(try again.report("42")?.state, "loaded")
+        try again.setReportState("42", state: .ready, reason: nil, audit: a)
+        XCTAssertEqual(try again.report("42")?.state, .loaded)
     }
 
     func testWatermarkOnlyMovesForward() throws {
         let ledger = try Ledger(path: path)
-        let a = AuditContext(actor: "test", batchID: nil, stage: "commit")
+        let a = AuditContext(actor: "test", batchID: nil, stage: .commit)
         try ledger.advanceWatermark(to: "2026-11-10", batchID: "B1", audit: a)
         try ledger.advanceWatermark(to: "2026-11-05", batchID: "B2", audit: a)
         XCTAssertEqual(try ledger.watermark(), "2026-11-10")

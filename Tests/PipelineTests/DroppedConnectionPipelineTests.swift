@@ -66,7 +66,7 @@ final class DroppedConnectionPipelineTests: XCTestCase {
 
         // The export was streamed to export.json; the ledger holds its SHA-256 as computed by sha256sum.
         let export = try h.latestBatch().appendingPathComponent("extract/export.json")
-        let extract = try XCTUnwrap(try ledger.stageRuns(batchID: batch.id).first { $0.stage == "extract" })
+        let extract = try XCTUnwrap(try ledger.stageRuns(batchID: batch.id).first { $0.stage == .extract })
         XCTAssertEqual(extract.files["export.json"], try sha256sum(export))
     }
 

@@ -130,7 +130,7 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         var env = try await setToday(h, "2026-11-21")
         try h.cli(["run"], env: env)
         let l = try ledger(h)
-        XCTAssertEqual(try l.report("90000061")?.state, "held")
+        XCTAssertEqual(try l.report("90000061")?.state, .held)
         let held = try l.report("90000061")
         XCTAssertTrue(held?.reason?.contains("vendor") ?? false, "\(String(describing: held))")
         XCTAssertEqual(try l.watermark(), "2026-11-19", "the watermark passes the held report (approved 2026-11-20… and 90000003 of 2026-11-04)")
@@ -150,7 +150,7 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         var posted = try await invoices(h)
         XCTAssertEqual(Self.total(posted["EXP90000071"]), dec("51.50"), "the new report is exported and posted")
         XCTAssertNil(posted["EXP90000061"])
-        XCTAssertEqual(try l.report("90000061")?.state, "held")
+        XCTAssertEqual(try l.report("90000061")?.state, .held)
         XCTAssertEqual(try l.report("90000061")?.lastBatchID, v["extract"]?["batchID"]?.stringValue, "seen again this run")
 
         // The Integration Server saw no range over a year, got endDate on every window, and was asked for the held
@@ -187,7 +187,7 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         posted = try await invoices(h)
         XCTAssertEqual(posted["EXP90000061"]?["InvoiceAccount"] as? String, "EMP-0061")
         XCTAssertEqual(Self.total(posted["EXP90000061"]), dec("42.00"))
-        XCTAssertEqual(try l.report("90000061")?.state, "committed")
+        XCTAssertEqual(try l.report("90000061")?.state, .committed)
         XCTAssertFalse(try l.reportsToRefetch().contains("90000061"), "posted and labelled: no longer asked for")
         let labels = (try await h.control("GET", "/_sandbox/expensify/reports") as? [[String: Any]] ?? [])
             .first { $0["reportID"] as? String == "90000061" }?["labels"] as? [String]
@@ -203,13 +203,13 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         var env = try await setToday(h, "2026-11-21")
         try h.cli(["run"], env: env)
         let l = try ledger(h)
-        XCTAssertEqual(try l.report("90000003")?.state, "held")
+        XCTAssertEqual(try l.report("90000003")?.state, .held)
 
         let r = try h.cli(["drop", "--report", "90000003", "--reason", "Carol left; reimbursed by hand (ticket FIN-2211)"], env: env)
         XCTAssertTrue(r.stdout.contains("Report 90000003 dropped from the nightly retry (it was held"), r.stdout)
         XCTAssertFalse(try l.reportsToRefetch().contains("90000003"))
         XCTAssertEqual(try l.drop("90000003")?.reason, "Carol left; reimbursed by hand (ticket FIN-2211)")
-        XCTAssertEqual(try l.report("90000003")?.state, "held", "the report stays in the ledger as it was")
+        XCTAssertEqual(try l.report("90000003")?.state, .held, "the report stays in the ledger as it was")
 
         // Refusals, each with a clear message: twice, a report already done, an unknown one, no reason.
         XCTAssertTrue(try h.cli(["drop", "--report", "90000003", "--reason", "again"], expect: 1, env: env).stderr.contains("already dropped"))
