@@ -22,7 +22,7 @@ extension PipelineContext {
     /// open are re-fetched by ID (see `extract`).
     public func commit(batchID requested: String? = nil, chunkSize: Int = 200) async throws -> CommitSummary {
         let batchID = try resolveBatch(requested)
-        _ = try requireStage(.load, batchID: batchID, before: .commit)
+        _ = try requireCurrent(.load, batchID: batchID, before: .commit)
         let layout = self.layout(batchID)
         return try await recordStage(.commit, batchID: batchID) {
             try layout.ensure(.commit)

@@ -108,6 +108,7 @@ extension PipelineContext {
             guard let b = try ledger.batch(requested) else {
                 throw ConnectorError("batch.unknown", "Batch \(requested) is not in the ledger.", context: ["batch": requested])
             }
+            try checkRerunAllowed(.extract, batchID: b.id)
             batchID = b.id
             approvedAfter = try b.approvedAfter ?? initialWatermark()
             until = try b.exportUntil ?? today()
@@ -330,7 +331,8 @@ extension PipelineContext {
         let base = f.string(from: Date())
         var id = base
         var n = 2
-        while try ledger.batch(id) != nil {
+        // Never a batch folder that exists already (another ledger, or one made by hand): it is never overwritten.
+        while try ledger.batch(id) != nil || FileManager.default.fileExists(atPath: layout(id).batchDirectory.path) {
             id = "\(base)-\(n)"
             n += 1
         }

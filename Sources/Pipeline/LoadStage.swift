@@ -38,15 +38,11 @@ extension PipelineContext {
     /// created instead of creating it twice.
     public func load(batchID requested: String? = nil, window: Int = 200) async throws -> LoadSummary {
         let batchID = try resolveBatch(requested)
-        let transformRun = try requireStage(.transform, batchID: batchID, before: .load)
+        try checkRerunAllowed(.load, batchID: batchID)
+        let transformRun = try requireCurrent(.transform, batchID: batchID, before: .load)
         let layout = self.layout(batchID)
-        try layout.require(layout.invoicesFile, producedBy: .transform)
         // The reviewed documents must be exactly what transform wrote.
-        let sha = try StagedFile.sha256(of: layout.invoicesFile)
-        if let expected = transformRun.files["invoices.json"], expected != sha {
-            throw ConnectorError("staging.tampered", "invoices.json of batch \(batchID) changed after transform (sha256 \(sha.prefix(12))…, expected \(expected.prefix(12))…). Rerun 'transform --batch \(batchID)' to rebuild it.",
-                                 context: ["batch": batchID])
-        }
+        try verifyInputs(["invoices.json"], of: transformRun, layout: layout)
         return try await recordStage(.load, batchID: batchID) {
             try layout.ensure(.load)
             let target = try self.target(batchID: batchID, stage: .load)

@@ -38,9 +38,10 @@ extension PipelineContext {
     /// configuration give byte-identical output.
     public func transform(batchID requested: String? = nil) async throws -> TransformSummary {
         let batchID = try resolveBatch(requested)
-        _ = try requireStage(.extract, batchID: batchID, before: .transform)
+        try checkRerunAllowed(.transform, batchID: batchID)
+        let extractRun = try requireStage(.extract, batchID: batchID, before: .transform)
         let layout = self.layout(batchID)
-        for f in [layout.recordsFile, layout.catalogFile, layout.referenceFile] { try layout.require(f, producedBy: .extract) }
+        try verifyInputs([layout.recordsFile, layout.catalogFile, layout.referenceFile].map(\.lastPathComponent), of: extractRun, layout: layout)
         return try await recordStage(.transform, batchID: batchID) {
             try layout.ensure(.transform)
             let mapper = ReportMapper(config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
