@@ -191,6 +191,14 @@ extension D365DataService {
         var log: [D365BatchLogPart] = []
 
         func execute(_ op: D365BatchOperation, contentIds: [String: String], store: inout D365Store) -> SimResponse {
+            if op.url.hasPrefix("$"), !ctx.settings.contentIdReferences {
+                // A server whose OData library does not resolve Content-ID references inside changesets.
+                let segment = String(op.url.prefix { $0 != "/" && $0 != "?" })
+                let text = "Resource not found for the segment '\(segment)'"
+                let r = D365Responses.odataError(400, message: text, inner: text, type: "Microsoft.OData.UriParser.ODataUnrecognizedPathException")
+                log.append(D365BatchLogPart(contentId: op.contentId, method: op.method, url: op.url, status: r.status))
+                return r
+            }
             guard let (path, query) = D365Batch.resolve(op.url, contentIds: contentIds) else {
                 let r = D365Responses.routingNotFound(op.url)
                 log.append(D365BatchLogPart(contentId: op.contentId, method: op.method, url: op.url, status: r.status))
@@ -216,7 +224,7 @@ extension D365DataService {
                 out.append(.single(response, op.contentId))
                 if response.status >= 400, !continueOnError { return (D365Batch.write(out), log) }
             case .changeset(let ops):
-                let snapshot = store
+                store.beginChangeset()
                 var contentIds: [String: String] = [:]
                 var parts: [(SimResponse, String?)] = []
                 var failure: (SimResponse, String?)?
@@ -236,10 +244,11 @@ extension D365DataService {
                     parts.append((response, op.contentId))
                 }
                 if let failure {
-                    store = snapshot
+                    store.rollBackChangeset()
                     out.append(.single(failure.0, failure.1))
                     if !continueOnError { return (D365Batch.write(out), log) }
                 } else {
+                    store.commitChangeset()
                     out.append(.changeset(parts))
                 }
             }
