@@ -188,6 +188,32 @@ extension Ledger {
         }
     }
 
+    // MARK: Target capabilities
+
+    /// Capabilities remembered for `target` (a target's identity), name → value.
+    public func targetCapabilities(_ target: String) throws -> [String: String] {
+        try read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM target_capability WHERE target = ?", arguments: [target]) {
+                out[row["name"]] = row["value"]
+            }
+            return out
+        }
+    }
+
+    /// Remembers one capability of `target`; a change is audited, an unchanged value is left alone.
+    public func rememberTargetCapability(_ target: String, name: String, value: String, batchID: String?, audit: AuditContext) throws {
+        try write { db in
+            let current = try String.fetchOne(db, sql: "SELECT value FROM target_capability WHERE target = ? AND name = ?",
+                                              arguments: [target, name])
+            guard current != value else { return }
+            try db.execute(sql: "INSERT INTO target_capability (target, name, value, batch_id, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(target, name) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+                           arguments: [target, name, value, batchID, Ledger.now()])
+            try Ledger.insertAudit(db, audit, entityType: "target", entityID: target, event: "target.capability",
+                                   detail: "\(name): \(current ?? "-") -> \(value)")
+        }
+    }
+
     // MARK: Audit
 
     public func audit(_ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {

@@ -111,6 +111,20 @@ public struct Ledger: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'a loaded document never goes back'); END;
                 """)
         }
+        // What a target learned about the system it writes to (e.g. "refuses $n references"), per target identity,
+        // so the next run starts from it. Names and values are the target's own; the ledger does not read them.
+        m.registerMigration("v2-target-capabilities") { db in
+            try db.execute(sql: """
+                CREATE TABLE target_capability (
+                    target TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    batch_id TEXT,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (target, name)
+                );
+                """)
+        }
         return m
     }
 

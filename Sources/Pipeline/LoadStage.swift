@@ -31,7 +31,11 @@ extension PipelineContext {
     /// Writes the batch's documents to the target. Documents the ledger knows as loaded are never sent
     /// again; each document is looked up by its stable key first, so a rerun finds what a crashed run
     /// created instead of creating it twice.
-    public func load(batchID requested: String? = nil, window: Int = 200) async throws -> LoadSummary {
+    ///
+    /// Documents go to the target in windows (`window`, else the target's `loadWindow(concurrency:)`): one
+    /// lookup, then `loadAll`. Capabilities the ledger remembers for the target are handed over before the first
+    /// window; what the target learns is remembered after each window (the ledger does not interpret them).
+    public func load(batchID requested: String? = nil, window requestedWindow: Int? = nil) async throws -> LoadSummary {
         let batchID = try resolveBatch(requested)
         let transformRun = try requireStage("transform", batchID: batchID, before: "load")
         let layout = self.layout(batchID)
@@ -46,6 +50,8 @@ extension PipelineContext {
             try layout.ensure("load")
             let target = try self.target(batchID: batchID, stage: "load")
             let a = audit(batchID, "load")
+            let window = max(1, requestedWindow ?? target.loadWindow(concurrency: config.concurrency))
+            await target.useCapabilities(try ledger.targetCapabilities(target.identity))
             let recorder = LoadRecorder()
             // What results.csv and the report states need, not whole documents (memory stays flat).
             struct Brief { var reportID, company, vendor, currency, total: String; var lines: Int }
@@ -73,6 +79,9 @@ extension PipelineContext {
                     await recorder.add(result)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
+                for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
+                    try ledger.rememberTargetCapability(target.identity, name: name, value: value, batchID: batchID, audit: a)
+                }
             }
             while let element = try reader.next() {
                 let doc: InvoiceDocument
