@@ -47,9 +47,15 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var scope: String?
         /// Documents written at the same time (lines of one document always go in order).
         public var concurrency: Int?
-        /// Documents per OData `$batch` request (one changeset per document); 0 or absent = one request per
-        /// header and per line, which every D365 implementation accepts.
+        /// Invoices per OData `$batch` request and phase (absent: 50); 0 = one request per header and per line,
+        /// which every D365 implementation accepts.
         public var batchSize: Int?
+        /// Who assigns a new invoice's `HeaderReference`: `server` (default; the number sequence, read back from
+        /// each 201) or `client` (derived from the stable key; the number sequence must allow manual numbers).
+        public var keyAssignment: String?
+        /// With server keys: `twoPhase` (default; headers in one `$batch`, their lines in a later one) or
+        /// `references` (header and lines in one changeset through `$n` Content-ID references).
+        public var batchStrategy: String?
     }
 
     public struct VendorSettings: Sendable, Codable, Equatable {
@@ -173,6 +179,14 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if target.clientID.isEmpty { p.append("target.clientID must not be empty") }
         if let c = target.concurrency, !(1...32).contains(c) { p.append("target.concurrency must be between 1 and 32") }
         if let b = target.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }
+        if let k = target.keyAssignment, !["server", "client"].contains(k) {
+            p.append("target.keyAssignment: '\(k)' must be 'server' or 'client'")
+        }
+        if let s = target.batchStrategy, !["twoPhase", "references"].contains(s) {
+            p.append("target.batchStrategy: '\(s)' must be 'twoPhase' or 'references'")
+        } else if target.batchStrategy == "references", target.keyAssignment == "client" {
+            p.append("target.batchStrategy 'references' applies to server-assigned keys; with keyAssignment 'client' header and lines already share one changeset")
+        }
         if companies.isEmpty { p.append("companies: map at least one Expensify policy ID to a company") }
         for (policy, company) in companies.sorted(by: { $0.key < $1.key }) where company.trimmingCharacters(in: .whitespaces).isEmpty {
             p.append("companies.\(policy): company must not be empty")

@@ -26,6 +26,12 @@ public struct ODataChangeset: Sendable, Hashable {
     public init(_ operations: [ODataBatchOperation]) { self.operations = operations }
 }
 
+/// A top-level part of a `$batch` request: an atomic changeset of writes, or one request on its own (a read).
+public enum ODataBatchRequestItem: Sendable, Hashable {
+    case changeset(ODataChangeset)
+    case single(ODataBatchOperation)
+}
+
 /// One `application/http` response part of a `$batch` answer.
 public struct ODataBatchPart: Sendable {
     /// The MIME part's `Content-ID` (or, failing that, one inside the HTTP message), when the server sent one.
@@ -84,26 +90,47 @@ public enum ODataBatch {
     ///   - changesetBoundary: the boundary of changeset number *i* (0-based); fresh UUIDs by default.
     public static func requestBody(_ changesets: [ODataChangeset], boundary: String,
                                    changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
+        requestBody(items: changesets.map { .changeset($0) }, boundary: boundary, changesetBoundary: changesetBoundary)
+    }
+
+    /// The request body for `items`: changesets as nested multiparts, single requests (reads) as plain parts.
+    /// Only POST, PUT and PATCH carry a body; GET and DELETE parts end after their request line and headers.
+    /// - Parameter changesetBoundary: the boundary of the item number *i* (0-based) when it is a changeset.
+    public static func requestBody(items: [ODataBatchRequestItem], boundary: String,
+                                   changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
         var out = Data()
         func line(_ text: String = "") { out.append(Data((text + "\r\n").utf8)) }
-        for (index, changeset) in changesets.enumerated() {
-            let inner = changesetBoundary(index)
-            line("--" + boundary)
-            line("Content-Type: multipart/mixed; boundary=" + inner)
+        func operationPart(_ operation: ODataBatchOperation) {
+            line("Content-Type: application/http")
+            line("Content-Transfer-Encoding: binary")
+            line("Content-ID: " + operation.contentID)
             line()
-            for operation in changeset.operations {
-                line("--" + inner)
-                line("Content-Type: application/http")
-                line("Content-Transfer-Encoding: binary")
-                line("Content-ID: " + operation.contentID)
-                line()
-                line("\(operation.method) \(operation.url) HTTP/1.1")
+            line("\(operation.method) \(operation.url) HTTP/1.1")
+            if ["POST", "PUT", "PATCH"].contains(operation.method) {
                 line("Content-Type: " + jsonContentType)
                 line()
                 out.append(JSONValue.object(operation.body).serialized())
                 line()
+            } else {
+                line("Accept: " + jsonContentType)
+                line()
             }
-            line("--" + inner + "--")
+        }
+        for (index, item) in items.enumerated() {
+            line("--" + boundary)
+            switch item {
+            case .single(let operation):
+                operationPart(operation)
+            case .changeset(let changeset):
+                let inner = changesetBoundary(index)
+                line("Content-Type: multipart/mixed; boundary=" + inner)
+                line()
+                for operation in changeset.operations {
+                    line("--" + inner)
+                    operationPart(operation)
+                }
+                line("--" + inner + "--")
+            }
         }
         line("--" + boundary + "--")
         return out

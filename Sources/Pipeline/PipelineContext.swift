@@ -74,7 +74,9 @@ public struct PipelineContext: Sendable {
                 throw ConnectorError("config.invalid", "target URLs are not valid")
             }
             let settings = D365Settings(environmentURL: env, authorityURL: auth, tenant: t.tenant, clientID: t.clientID,
-                                        clientSecret: secret, scope: t.scope, batchSize: t.batchSize ?? 0)
+                                        clientSecret: secret, scope: t.scope, batchSize: t.batchSize ?? D365Settings.defaultBatchSize,
+                                        keyAssignment: t.keyAssignment.flatMap(D365KeyAssignment.init(rawValue:)) ?? .server,
+                                        batchStrategy: t.batchStrategy.flatMap(D365BatchStrategy.init(rawValue:)) ?? .twoPhase)
             let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "d365fo", onFailure: auditHTTP(batchID, stage))
             return D365Target(settings: settings, http: http, logger: logger)
         default:

@@ -163,6 +163,24 @@ final class ReportMapperTests: XCTestCase {
         }
     }
 
+    func testBatchKeysAreValidatedByName() throws {
+        func problems(_ target: [String: Any]) throws -> [String] {
+            var c = try config()
+            let data = try JSONEncoder().encode(c.target)
+            var t = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            for (k, v) in target { t[k] = v }
+            c.target = try JSONDecoder().decode(ConnectorConfig.TargetSettings.self, from: JSONSerialization.data(withJSONObject: t))
+            return c.validate()
+        }
+        XCTAssertEqual(try problems(["batchSize": 50, "keyAssignment": "server", "batchStrategy": "references"]), [])
+        XCTAssertEqual(try problems(["batchSize": 0, "keyAssignment": "client"]), [])
+        XCTAssertEqual(try problems(["keyAssignment": "manual"]), ["target.keyAssignment: 'manual' must be 'server' or 'client'"])
+        XCTAssertEqual(try problems(["batchStrategy": "deep"]), ["target.batchStrategy: 'deep' must be 'twoPhase' or 'references'"])
+        XCTAssertEqual(try problems(["batchStrategy": "references", "keyAssignment": "client"]).count, 1)
+        XCTAssertEqual(try problems(["batchSize": 201]), ["target.batchSize must be between 0 (off) and 200"])
+        XCTAssertNil(try config().target.batchSize, "absent means the default, 50")
+    }
+
     func testSecretsNeverPrint() {
         let s = Secret("hunter2")
         XCTAssertEqual("\(s)", "<redacted>")
