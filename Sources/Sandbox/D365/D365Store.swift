@@ -58,6 +58,9 @@ struct D365Store: Sendable {
     private(set) var postedInvoiceNumbers: Set<String> = []
     /// `company|headerReference` (folded) → key strings of its lines.
     private(set) var linesByHeader: [String: Set<String>] = [:]
+    /// `dimension|value` (folded) → key strings of the `FinancialDimensionValues` rows (every write validates
+    /// dimensions; a scan of the table per segment made large `$batch` requests slow).
+    private(set) var dimensionValueIndex: [String: Set<String>] = [:]
 
     static func keyString(_ schema: D365EntitySchema, _ values: [String: D365Value]) -> String {
         schema.keys.map { k -> String in
@@ -106,6 +109,12 @@ struct D365Store: Sendable {
             if adding { linesByHeader[k, default: []].insert(key) } else {
                 linesByHeader[k]?.remove(key)
                 if linesByHeader[k]?.isEmpty == true { linesByHeader[k] = nil }
+            }
+        case "FinancialDimensionValues":
+            let k = D365Store.postedKey(row.string("FinancialDimension"), row.string("DimensionValue"))
+            if adding { dimensionValueIndex[k, default: []].insert(key) } else {
+                dimensionValueIndex[k]?.remove(key)
+                if dimensionValueIndex[k]?.isEmpty == true { dimensionValueIndex[k] = nil }
             }
         default:
             break
@@ -192,6 +201,12 @@ struct D365Store: Sendable {
         let table = tables[D365Schema.vendorInvoiceLines.setName] ?? [:]
         return (linesByHeader[D365Store.postedKey(company, reference)] ?? []).compactMap { table[$0] }
             .sorted { $0.decimal("InvoiceLineNumber") < $1.decimal("InvoiceLineNumber") }
+    }
+
+    /// `FinancialDimensionValues` rows of `dimension` with `value` (case-insensitive), every company, in key order.
+    func dimensionValues(dimension: String, value: String) -> [D365Row] {
+        let table = tables[D365Schema.financialDimensionValues.setName] ?? [:]
+        return (dimensionValueIndex[D365Store.postedKey(dimension, value)] ?? []).sorted().compactMap { table[$0] }
     }
 
     func postedInvoice(company: String, reference: String) -> D365PostedInvoice? {
