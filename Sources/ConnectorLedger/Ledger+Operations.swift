@@ -157,15 +157,34 @@ extension Ledger {
     /// Records the state of a document; a `loaded` document is final (enforced by a trigger too).
     public func setDocumentState(_ key: String, state: String, erpReference: String?, error: String?, batchID: String, audit: AuditContext) throws {
         try write { db in
-            guard let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) else {
-                throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
-            }
-            if existing.state == "loaded" { return }
-            try db.execute(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? = 'loaded' THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?",
-                           arguments: [state, erpReference, error, batchID, state, Ledger.now(), Ledger.now(), key])
-            try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state)",
-                                   detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
+            try Ledger.setDocumentState(db, key, state: state, erpReference: erpReference, error: error, batchID: batchID, audit: audit)
         }
+    }
+
+    /// Records the same state for many documents in one transaction (e.g. `loading` for a whole window before it
+    /// is sent): key → ERP reference known so far.
+    public func setDocumentStates(_ documents: [(key: String, erpReference: String?)], state: String, batchID: String, audit: AuditContext) throws {
+        guard !documents.isEmpty else { return }
+        try write { db in
+            for document in documents {
+                try Ledger.setDocumentState(db, document.key, state: state, erpReference: document.erpReference, error: nil,
+                                            batchID: batchID, audit: audit)
+            }
+        }
+    }
+
+    private static func setDocumentState(_ db: Database, _ key: String, state: String, erpReference: String?, error: String?, batchID: String,
+                                         audit: AuditContext) throws {
+        let current = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM document WHERE key = ?"), arguments: [key])
+        guard let current else {
+            throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
+        }
+        if current == "loaded" { return }
+        let now = Ledger.now()
+        try db.cachedStatement(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? = 'loaded' THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?")
+            .execute(arguments: [state, erpReference, error, batchID, state, now, now, key])
+        try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state)",
+                               detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
     }
 
     // MARK: Watermark
@@ -233,7 +252,7 @@ extension Ledger {
     }
 
     static func insertAudit(_ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
-        try db.execute(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [now(), ctx.actor, ctx.batchID, ctx.stage, entityType, entityID, event, detail])
+        try db.cachedStatement(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [now(), ctx.actor, ctx.batchID, ctx.stage, entityType, entityID, event, detail])
     }
 }

@@ -128,11 +128,11 @@ public struct Ledger: Sendable {
         return m
     }
 
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    /// `2026-11-21T08:00:00.123Z`. A format style is a value: no formatter object is built per write (that cost
+    /// about 70 µs a call, several calls a document).
+    static func now() -> String { Date().formatted(timestampStyle) }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try db.write(body) } catch let e as ConnectorError { throw e } catch {

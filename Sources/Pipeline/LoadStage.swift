@@ -65,7 +65,7 @@ extension PipelineContext {
             func flush() async throws {
                 guard !windowDocs.isEmpty else { return }
                 let existing = try await target.findExisting(windowDocs)
-                for d in windowDocs { try ledger.setDocumentState(d.key, state: "loading", erpReference: existing[d.key]?.erpReference, error: nil, batchID: batchID, audit: a) }
+                try ledger.setDocumentStates(windowDocs.map { ($0.key, existing[$0.key]?.erpReference) }, state: "loading", batchID: batchID, audit: a)
                 let ledger = self.ledger
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
                     let state: String
