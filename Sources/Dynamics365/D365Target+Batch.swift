@@ -246,8 +246,17 @@ extension D365Target {
                     await onResult(result)
                     continue
                 }
-                queue.lines.append(D365LinesJob(document: doc, reference: found.erpReference, lines: missing, status: .completed,
-                                                headerIsEmpty: found.lineNumbers.isEmpty))
+                let job = D365LinesJob(document: doc, reference: found.erpReference, lines: missing, status: .completed,
+                                       headerIsEmpty: found.lineNumbers.isEmpty)
+                do {
+                    // Every missing line's body is checked before any is sent.
+                    _ = try job.bodies()
+                    queue.lines.append(job)
+                } catch {
+                    let result = Self.failed(doc.key, error, reference: found.erpReference, written: 0)
+                    logResult(result, of: doc, batched: true)
+                    await onResult(result)
+                }
                 continue
             }
             if startMode == .perDocument {

@@ -482,6 +482,41 @@ final class D365BatchPolicyTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 3)
     }
 
+    func testLookupsTravelInOneBatchAndFallBackToPlainReadsWhenBatchIsAbsent() async throws {
+        func doc(_ key: String, _ company: String) -> InvoiceDocument {
+            var d = document(key)
+            d.company = company
+            return d
+        }
+        let header = #"{"value":[{"dataAreaId":"usmf","HeaderReference":"H1","InvoiceNumber":"A"}]}"#
+        let lines = #"{"value":[{"HeaderReference":"H1","InvoiceLineNumber":1}]}"#
+        // Companies in order: gbsi's read is part 1, usmf's part 2 (answered out of order).
+        let reads = "--r\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\(header)\r\n"
+            + "--r\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{\"value\":[]}\r\n--r--\r\n"
+        let batched = ScriptedTransport([.respond(multipart(reads, boundary: "r")), .respond(.json(200, lines))])
+        let d365 = target(batched, batchSize: 50)
+        let found = try await d365.findExisting([doc("A", "usmf"), doc("B", "gbsi")])
+        XCTAssertEqual(found["A"]?.erpReference, "H1")
+        XCTAssertEqual(found["A"]?.lineNumbers, [1])
+        XCTAssertNil(found["B"])
+        XCTAssertEqual(batched.requests.map { "\($0.method) \($0.url.lastPathComponent)" }, ["POST $batch", "GET VendorInvoiceLines"],
+                       "two companies' header reads in one $batch; one read alone goes plain")
+        let body = String(decoding: batched.requests[0].body ?? Data(), as: UTF8.self)
+        XCTAssertEqual(body.components(separatedBy: "GET https://erp.example/data/VendorInvoiceHeaders?cross-company=true").count - 1, 2)
+
+        let absent = ScriptedTransport([
+            .respond(.json(404, #"{"Message":"No HTTP resource was found that matches the request URI."}"#)),
+            .respond(.json(200, #"{"value":[]}"#)), .respond(.json(200, #"{"value":[]}"#)),
+        ])
+        let plain = target(absent, batchSize: 50)
+        let none = try await plain.findExisting([doc("A", "usmf"), doc("B", "gbsi")])
+        XCTAssertTrue(none.isEmpty)
+        XCTAssertEqual(absent.requests.map { "\($0.method) \($0.url.lastPathComponent)" },
+                       ["POST $batch", "GET VendorInvoiceHeaders", "GET VendorInvoiceHeaders"])
+        let learned = await plain.learnedCapabilities()
+        XCTAssertEqual(learned, [D365Capability.batch: D365Capability.unsupported])
+    }
+
     func testChangesetsLeftUnprocessedAfterAFailureGoInTheNextBatch() async throws {
         // The server ignores odata.continue-on-error: it stops after document B's failed changeset.
         let first = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
