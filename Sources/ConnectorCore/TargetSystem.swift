@@ -26,9 +26,29 @@ public protocol TargetSystem: Sendable {
 
     /// HTTP requests sent so far (for the run summary and benchmarks).
     func requestCount() async -> Int
+
+    /// Which installation of the target this is (e.g. its name and environment URL): the ledger keeps learned
+    /// capabilities per identity, so facts about one environment never steer another.
+    var identity: String { get }
+
+    /// Facts an earlier run learned about this target (`learnedCapabilities()`), handed over before `load`.
+    /// Names and values are the target's own; callers store them without knowing their meaning.
+    func useCapabilities(_ remembered: [String: String]) async
+
+    /// Facts learned so far in this run that later runs should start from (e.g. "refuses `$n` references").
+    func learnedCapabilities() async -> [String: String]
+
+    /// How many documents the caller should hand to one `findExisting` + `loadAll` round, given the concurrency
+    /// (a target that packs documents into requests wants a multiple of its request size).
+    func loadWindow(concurrency: Int) -> Int
 }
 
 extension TargetSystem {
+    public var identity: String { name }
+    public func useCapabilities(_ remembered: [String: String]) async {}
+    public func learnedCapabilities() async -> [String: String] { [:] }
+    public func loadWindow(concurrency: Int) -> Int { 200 }
+
     public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
                         onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
         let bound = max(1, concurrency)

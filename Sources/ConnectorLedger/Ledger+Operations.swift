@@ -234,15 +234,34 @@ extension Ledger {
     /// Records the state of a document; a `loaded` document is final (enforced by a trigger too).
     public func setDocumentState(_ key: String, state: DocumentState, erpReference: String?, error: String?, batchID: String, audit: AuditContext) throws {
         try write { db in
-            guard let existing = try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) else {
-                throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
-            }
-            if existing.state == .loaded { return }
-            try db.execute(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?",
-                           arguments: [state.rawValue, erpReference, error, batchID, state == .loaded, Ledger.now(), Ledger.now(), key])
-            try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state.rawValue)",
-                                   detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
+            try Ledger.setDocumentState(db, key, state: state, erpReference: erpReference, error: error, batchID: batchID, audit: audit)
         }
+    }
+
+    /// Records the same state for many documents in one transaction (e.g. `loading` for a whole window before it
+    /// is sent): key → ERP reference known so far.
+    public func setDocumentStates(_ documents: [(key: String, erpReference: String?)], state: DocumentState, batchID: String, audit: AuditContext) throws {
+        guard !documents.isEmpty else { return }
+        try write { db in
+            for document in documents {
+                try Ledger.setDocumentState(db, document.key, state: state, erpReference: document.erpReference, error: nil,
+                                            batchID: batchID, audit: audit)
+            }
+        }
+    }
+
+    private static func setDocumentState(_ db: Database, _ key: String, state: DocumentState, erpReference: String?, error: String?, batchID: String,
+                                         audit: AuditContext) throws {
+        let current = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM document WHERE key = ?"), arguments: [key])
+        guard let current else {
+            throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
+        }
+        if current == DocumentState.loaded.rawValue { return }
+        let now = Ledger.now()
+        try db.cachedStatement(sql: "UPDATE document SET state = ?, erp_reference = COALESCE(?, erp_reference), error = ?, batch_id = ?, loaded_at = CASE WHEN ? THEN ? ELSE loaded_at END, updated_at = ? WHERE key = ?")
+            .execute(arguments: [state.rawValue, erpReference, error, batchID, state == .loaded, now, now, key])
+        try Ledger.insertAudit(db, audit, entityType: "document", entityID: key, event: "document.\(state.rawValue)",
+                               detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
     }
 
     // MARK: Watermark
@@ -265,6 +284,32 @@ extension Ledger {
         }
     }
 
+    // MARK: Target capabilities
+
+    /// Capabilities remembered for `target` (a target's identity), name → value.
+    public func targetCapabilities(_ target: String) throws -> [String: String] {
+        try read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM target_capability WHERE target = ?", arguments: [target]) {
+                out[row["name"]] = row["value"]
+            }
+            return out
+        }
+    }
+
+    /// Remembers one capability of `target`; a change is audited, an unchanged value is left alone.
+    public func rememberTargetCapability(_ target: String, name: String, value: String, batchID: String?, audit: AuditContext) throws {
+        try write { db in
+            let current = try String.fetchOne(db, sql: "SELECT value FROM target_capability WHERE target = ? AND name = ?",
+                                              arguments: [target, name])
+            guard current != value else { return }
+            try db.execute(sql: "INSERT INTO target_capability (target, name, value, batch_id, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(target, name) DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id, updated_at = excluded.updated_at",
+                           arguments: [target, name, value, batchID, Ledger.now()])
+            try Ledger.insertAudit(db, audit, entityType: "target", entityID: target, event: "target.capability",
+                                   detail: "\(name): \(current ?? "-") -> \(value)")
+        }
+    }
+
     // MARK: Audit
 
     public func audit(_ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
@@ -284,7 +329,7 @@ extension Ledger {
     }
 
     static func insertAudit(_ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
-        try db.execute(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [now(), ctx.actor, ctx.batchID, ctx.stage?.rawValue, entityType, entityID, event, detail])
+        try db.cachedStatement(sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [now(), ctx.actor, ctx.batchID, ctx.stage?.rawValue, entityType, entityID, event, detail])
     }
 }

@@ -16,9 +16,15 @@ public struct D365Configuration: Sendable, Codable, Equatable {
     public var clientSecretEnv: String?
     /// Token scope; default `<environmentURL>/.default`.
     public var scope: String?
-    /// Documents per OData `$batch` request (one changeset per document); 0 or absent = one request per
-    /// header and per line, which every D365 implementation accepts.
+    /// Invoices per OData `$batch` request and phase (absent: 50); 0 = one request per header and per line,
+    /// which every D365 implementation accepts.
     public var batchSize: Int?
+    /// Who assigns a new invoice's `HeaderReference`: `server` (default; the number sequence, read back from
+    /// each 201) or `client` (derived from the stable key; the number sequence must allow manual numbers).
+    public var keyAssignment: String?
+    /// With server keys: `twoPhase` (default; headers in one `$batch`, their lines in a later one) or
+    /// `references` (header and lines in one changeset through `$n` Content-ID references).
+    public var batchStrategy: String?
 
     /// The variable holding the client secret.
     public var secretVariable: String { clientSecretEnv ?? "D365_CLIENT_SECRET" }
@@ -43,6 +49,14 @@ public struct D365Configuration: Sendable, Codable, Equatable {
         if c.tenant.isEmpty { p.append("target.tenant must not be empty") }
         if c.clientID.isEmpty { p.append("target.clientID must not be empty") }
         if let b = c.batchSize, !(0...200).contains(b) { p.append("target.batchSize must be between 0 (off) and 200") }
+        if let k = c.keyAssignment, D365KeyAssignment(rawValue: k) == nil {
+            p.append("target.keyAssignment: '\(k)' must be 'server' or 'client'")
+        }
+        if let s = c.batchStrategy, D365BatchStrategy(rawValue: s) == nil {
+            p.append("target.batchStrategy: '\(s)' must be 'twoPhase' or 'references'")
+        } else if c.batchStrategy == "references", c.keyAssignment == "client" {
+            p.append("target.batchStrategy 'references' applies to server-assigned keys; with keyAssignment 'client' header and lines already share one changeset")
+        }
         return p
     }
 
@@ -53,7 +67,9 @@ public struct D365Configuration: Sendable, Codable, Equatable {
             throw ConnectorError("config.invalid", "target URLs are not valid")
         }
         return D365Settings(environmentURL: env, authorityURL: auth, tenant: tenant, clientID: clientID,
-                            clientSecret: secret, scope: scope, batchSize: batchSize ?? 0)
+                            clientSecret: secret, scope: scope, batchSize: batchSize ?? D365Settings.defaultBatchSize,
+                            keyAssignment: keyAssignment.flatMap(D365KeyAssignment.init(rawValue:)) ?? .server,
+                            batchStrategy: batchStrategy.flatMap(D365BatchStrategy.init(rawValue:)) ?? .twoPhase)
     }
 
     /// One line for `check-config`, without the secret.

@@ -2,6 +2,27 @@ import ConnectorCore
 import Foundation
 import OData
 
+/// Who chooses a new pending invoice's `HeaderReference` (config key `target.keyAssignment`).
+public enum D365KeyAssignment: String, Sendable, CaseIterable {
+    /// The environment's number sequence assigns it; the connector reads it from each header's 201 answer.
+    case server
+    /// The connector sends a reference derived from the stable key (`VendorInvoicePayload.clientHeaderReference`),
+    /// so a header and its lines travel in one changeset. Needs a number sequence that allows manual numbers.
+    case client
+}
+
+/// How new documents are packed into `$batch` requests when `keyAssignment` is `server`
+/// (config key `target.batchStrategy`).
+public enum D365BatchStrategy: String, Sendable, CaseIterable {
+    /// Headers in one `$batch` (a changeset each), then their lines in a later one (a changeset per invoice)
+    /// with the `HeaderReference` read from each 201. Works with any server.
+    case twoPhase
+    /// Header and lines in one changeset, the lines posted through the header's Content-ID
+    /// (`POST $1/VendorInvoiceLine`). A server that refuses `$n` references is detected and the run goes on
+    /// two-phase; the ledger remembers it for later runs.
+    case references
+}
+
 /// Where and as whom the connector talks to one D365 F&O environment.
 public struct D365Settings: Sendable {
     /// The environment's base URL, e.g. `https://contoso.operations.dynamics.com` (OData lives at `/data`).
@@ -16,12 +37,19 @@ public struct D365Settings: Sendable {
     public var scope: String?
     /// Document keys (or header references) per lookup request; OData URLs grow with the `or` chain.
     public var lookupChunkSize: Int
-    /// Documents per `$batch` request when loading (one atomic changeset per document); 0, the default, sends
-    /// one header POST plus one POST per line instead. Config key `target.batchSize`.
+    /// Invoices per `$batch` request and phase (config key `target.batchSize`, default 50). 0 sends one header
+    /// POST plus one POST per line instead, which every implementation accepts.
     public var batchSize: Int
+    /// Who assigns `HeaderReference` (config key `target.keyAssignment`, default `server`).
+    public var keyAssignment: D365KeyAssignment
+    /// How server-keyed documents are packed (config key `target.batchStrategy`, default `twoPhase`).
+    public var batchStrategy: D365BatchStrategy
+
+    public static let defaultBatchSize = 50
 
     public init(environmentURL: URL, authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret,
-                scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = 0) {
+                scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = D365Settings.defaultBatchSize,
+                keyAssignment: D365KeyAssignment = .server, batchStrategy: D365BatchStrategy = .twoPhase) {
         self.environmentURL = environmentURL
         self.authorityURL = authorityURL
         self.tenant = tenant
@@ -30,6 +58,8 @@ public struct D365Settings: Sendable {
         self.scope = scope
         self.lookupChunkSize = lookupChunkSize
         self.batchSize = max(0, batchSize)
+        self.keyAssignment = keyAssignment
+        self.batchStrategy = batchStrategy
     }
 
     /// The environment URL as text without trailing slashes (the form Entra expects as a resource).

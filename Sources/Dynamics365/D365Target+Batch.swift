@@ -4,388 +4,716 @@ import Foundation
 import Logging
 import OData
 
-/// Remembers, for one target (one run), that the environment does not take `$batch` or `$n` references, so
-/// the warning is logged once and every later document goes the per-document way.
-actor D365BatchSupport {
-    private(set) var isUnsupported = false
+/// Facts about the environment that this target remembers between runs (through `TargetSystem`'s
+/// `learnedCapabilities()` / `useCapabilities(_:)`; the ledger stores them without knowing their meaning).
+public enum D365Capability {
+    /// `unsupported`: the environment does not take `$batch` at all (404/405/501 for `POST /data/$batch`).
+    public static let batch = "odata.batch"
+    /// `unsupported`: changesets may not post lines through `$n` Content-ID references.
+    public static let contentIDReferences = "odata.batch.contentIdReferences"
+    /// `refused`: the pending-invoice number sequence does not take a client-assigned `HeaderReference`.
+    public static let clientHeaderReference = "vendorInvoice.clientHeaderReference"
 
-    /// Marks `$batch` as unusable; true only the first time (the caller warns then).
-    func markUnsupported() -> Bool {
-        defer { isUnsupported = true }
-        return !isUnsupported
+    public static let unsupported = "unsupported"
+    public static let refused = "refused"
+}
+
+/// What one target knows about its environment during a run: facts remembered from earlier runs and facts
+/// learned now. Shared by copies of the target.
+actor D365RunState {
+    private var remembered: [String: String] = [:]
+    private var learned: [String: String] = [:]
+    /// Facts that hold for this run only (a refusal that may be a passing condition, such as a 400 or 413 for a
+    /// whole `$batch`).
+    private var forThisRun: [String: String] = [:]
+
+    func remember(_ facts: [String: String]) {
+        for (name, value) in facts { remembered[name] = value }
     }
+
+    func value(_ name: String) -> String? { forThisRun[name] ?? learned[name] ?? remembered[name] }
+
+    /// Records a fact; true when it is news (the caller then warns, once).
+    func learn(_ name: String, _ value: String, remember: Bool) -> Bool {
+        guard self.value(name) != value else { return false }
+        if remember { learned[name] = value } else { forThisRun[name] = value }
+        return true
+    }
+
+    func learnedFacts() -> [String: String] { learned }
 }
 
-/// A unit of loading work: one document the per-document way, or new documents packed into one `$batch`.
-enum D365LoadWork: Sendable {
-    case single(InvoiceDocument, ExistingDocument?)
-    case batch([InvoiceDocument])
+/// How new documents are written, given the settings and what is known about the environment.
+enum D365WriteMode: String, Sendable {
+    /// One header POST, then one POST per line (`batchSize` 0, or no `$batch`).
+    case perDocument
+    /// Headers in a `$batch` (a changeset each); their lines in a later `$batch` (a changeset per invoice).
+    case twoPhase
+    /// Header and lines in one changeset through `$n` references.
+    case references
+    /// Header with a client-assigned `HeaderReference` and its lines in one changeset.
+    case clientKeys
 }
 
-/// What a unit of work came to: results to report, and work it hands back (documents to send again).
-struct D365LoadOutcome: Sendable {
+/// A unit of loading work: one document the per-document way, or one `$batch`.
+enum D365LoadUnit: Sendable {
+    case single(D365SingleWork)
+    case batch(D365BatchRequest)
+}
+
+/// Work done with plain requests (the per-document path).
+enum D365SingleWork: Sendable {
+    /// `load` with what the window's lookup found under the key, if anything.
+    case document(InvoiceDocument)
+    case lines(D365LinesJob)
+    case remove(D365RemoveJob)
+}
+
+/// What a unit of work came to: results to report and work it hands back.
+struct D365Step: Sendable {
     var results: [DocumentLoadResult] = []
-    var followUp: [D365LoadWork] = []
-}
+    var news: [D365NewJob] = []
+    var lines: [D365LinesJob] = []
+    var removes: [D365RemoveJob] = []
+    var singles: [D365SingleWork] = []
 
-/// A new document ready for a changeset: its header body and its line bodies (without `HeaderReference`).
-struct D365PreparedDocument: Sendable {
-    var document: InvoiceDocument
-    var header: [String: JSONValue]
-    var lines: [[String: JSONValue]]
-
-    init(_ doc: InvoiceDocument) throws {
-        document = doc
-        header = try VendorInvoicePayload.header(doc)
-        lines = try doc.lines.map { try VendorInvoicePayload.batchLine($0, of: doc) }
+    mutating func merge(_ other: D365Step) {
+        results += other.results
+        news += other.news
+        lines += other.lines
+        removes += other.removes
+        singles += other.singles
     }
 }
 
-/// What one document's changeset came to, read from a `$batch` answer.
-enum D365ChangesetOutcome: Sendable {
-    /// Every operation answered 2xx: header and all lines exist.
-    case created(headerReference: String, linesWritten: Int)
-    /// One 4xx error part replaced the changeset: nothing of it was applied. `entitySet` is the failing operation's.
-    case rejected(ODataBatchPart, entitySet: String)
-    /// 404/405/501 for an operation: the server does not route the request or the `$n` reference.
-    case unsupported(ODataBatchPart)
-    /// 429/503 for the changeset: not processed.
-    case throttled(ODataBatchPart)
-    /// An answer that does not say clearly whether the changeset was applied; the document must be looked up.
-    case uncertain(String)
-    /// No answer for this changeset: the server stopped processing before it.
-    case notProcessed
-}
+/// Work waiting to be sent. Lines and deletions go first (their headers exist), then new headers.
+struct D365WorkQueue: Sendable {
+    var news: [D365NewJob] = []
+    var lines: [D365LinesJob] = []
+    var removes: [D365RemoveJob] = []
+    var singles: [D365SingleWork] = []
 
-/// The request for one `$batch` of new documents, and the reading of its answer.
-///
-/// Content-IDs are unique within the whole batch request (OData v4.01 requires it, v4.0 servers accept it):
-/// the first document's header is `1` and its lines `2…n`, the next document's header `n+1`, and so on; each line
-/// is `POST $<its header's Content-ID>/VendorInvoiceLine`. Answers are matched to documents by Content-ID when the
-/// server echoes them and by order otherwise.
-struct D365BatchPlan: Sendable {
-    let documents: [InvoiceDocument]
-    let changesets: [ODataChangeset]
-    let headerIDs: [String]
-    let lineCounts: [Int]
-    /// Content-ID → index of the document whose changeset holds it.
-    let owner: [String: Int]
+    var isEmpty: Bool { news.isEmpty && lines.isEmpty && removes.isEmpty && singles.isEmpty }
 
-    init(_ prepared: [D365PreparedDocument], base: String) {
-        var changesets: [ODataChangeset] = []
-        var headerIDs: [String] = []
-        var owner: [String: Int] = [:]
-        var next = 1
-        for (index, doc) in prepared.enumerated() {
-            let headerID = String(next)
-            next += 1
-            owner[headerID] = index
-            var operations = [ODataBatchOperation(contentID: headerID, url: base + "/data/" + VendorInvoicePayload.headerEntitySet,
-                                                  body: doc.header)]
-            for line in doc.lines {
-                let id = String(next)
-                next += 1
-                owner[id] = index
-                operations.append(ODataBatchOperation(contentID: id, url: "$\(headerID)/" + VendorInvoicePayload.linesNavigation, body: line))
-            }
-            changesets.append(ODataChangeset(operations))
-            headerIDs.append(headerID)
-        }
-        self.documents = prepared.map(\.document)
-        self.changesets = changesets
-        self.headerIDs = headerIDs
-        self.lineCounts = prepared.map(\.lines.count)
-        self.owner = owner
+    mutating func add(_ step: D365Step) {
+        news += step.news
+        lines += step.lines
+        removes += step.removes
+        singles += step.singles
     }
 
-    /// One outcome per document, in document order; nil when the answer does not fit the request (more items
-    /// than changesets, one document answered twice, one item naming several documents).
-    func interpret(_ items: [ODataBatchResponseItem]) -> [D365ChangesetOutcome]? {
-        var answered: [Int: [ODataBatchPart]] = [:]
-        for (position, item) in items.enumerated() {
-            let parts = item.parts
-            let owners = Set(parts.compactMap { $0.contentID.flatMap { owner[$0] } })
-            let index: Int
-            if owners.count == 1, let only = owners.first {
-                index = only
-            } else if owners.isEmpty, position < documents.count {
-                index = position
-            } else {
-                return nil
+    /// The next unit to send in `mode`: one `$batch` with up to `batchSize` line changesets, up to `batchSize`
+    /// new documents and the pending deletions (at most `maxOperations` operations, at least one entry); or, per
+    /// document, one document.
+    mutating func next(mode: D365WriteMode, batchSize: Int, maxOperations: Int, root: String) -> D365LoadUnit? {
+        if mode == .perDocument {
+            if !singles.isEmpty { return .single(singles.removeFirst()) }
+            if !removes.isEmpty { return .single(.remove(removes.removeFirst())) }
+            if !lines.isEmpty { return .single(.lines(lines.removeFirst())) }
+            if !news.isEmpty { return .single(.document(news.removeFirst().document)) }
+            return nil
+        }
+        if !singles.isEmpty { return .single(singles.removeFirst()) }
+        var entries: [D365BatchEntry] = []
+        var operations = 0
+        func fits(_ entry: D365BatchEntry) -> Bool {
+            entries.isEmpty || operations + entry.operationCount <= maxOperations
+        }
+        while let job = removes.first, fits(.remove(job)) {
+            removes.removeFirst()
+            entries.append(.remove(job))
+            operations += 1
+        }
+        var linesTaken = 0
+        while linesTaken < batchSize, let job = lines.first {
+            // Bodies were checked when the document was prepared; a failure here cannot happen, but is not lost.
+            guard let bodies = try? job.bodies() else {
+                lines.removeFirst()
+                singles.append(.lines(job))
+                continue
             }
-            guard answered[index] == nil else { return nil }
-            answered[index] = parts
+            let entry = D365BatchEntry.lines(job, bodies: bodies)
+            guard fits(entry) else { break }
+            lines.removeFirst()
+            entries.append(entry)
+            operations += entry.operationCount
+            linesTaken += 1
         }
-        return documents.indices.map { outcome(answered[$0], index: $0) }
-    }
-
-    private func outcome(_ parts: [ODataBatchPart]?, index: Int) -> D365ChangesetOutcome {
-        guard let parts, !parts.isEmpty else { return .notProcessed }
-        let failures = parts.filter { !$0.isSuccess }
-        let expected = 1 + lineCounts[index]
-        guard let failure = failures.first else {
-            guard parts.count == expected else {
-                return .uncertain("D365 answered \(parts.count) operations of a changeset that had \(expected).")
+        var newTaken = 0
+        while newTaken < batchSize, let job = news.first {
+            let entry: D365BatchEntry
+            switch mode {
+            case .references: entry = .withReferences(job)
+            case .clientKeys: entry = .withClientKey(job, reference: VendorInvoicePayload.clientHeaderReference(for: job.document.key))
+            case .twoPhase, .perDocument: entry = .header(job)
             }
-            let header = parts.first { $0.contentID == headerIDs[index] } ?? parts[0]
-            guard let reference = (try? JSONValue.parse(header.body))?[VendorInvoicePayload.Field.headerReference]?.stringValue,
-                  !reference.isEmpty else {
-                return .uncertain("D365 created the header in a $batch but its answer has no HeaderReference.")
-            }
-            return .created(headerReference: reference, linesWritten: lineCounts[index])
+            guard fits(entry) else { break }
+            news.removeFirst()
+            entries.append(entry)
+            operations += entry.operationCount
+            newTaken += 1
         }
-        guard parts.count == 1 else {
-            // Atomic changesets answer with one error part; successes beside an error leave the outcome open.
-            return .uncertain("D365 answered a changeset with \(parts.count - failures.count) successes and \(failures.count) failures (HTTP \(failure.status)).")
-        }
-        switch failure.status {
-        case 404, 405, 501:
-            return .unsupported(failure)
-        case 429, 503:
-            return .throttled(failure)
-        case 400..<500:
-            let isLine = failure.contentID.map { $0 != headerIDs[index] && owner[$0] == index } ?? false
-            return .rejected(failure, entitySet: isLine ? VendorInvoicePayload.lineEntitySet : VendorInvoicePayload.headerEntitySet)
-        default:
-            return .uncertain("D365 answered a changeset with HTTP \(failure.status).")
-        }
+        return entries.isEmpty ? nil : .batch(D365BatchRequest(entries, root: root))
     }
 }
 
 extension D365Target {
-    /// Most operations put in one `$batch` (S-spl mentions 5,000 per batch; not a verified F&O limit).
+    /// Most operations put in one `$batch` (Microsoft documents 5,000; a smaller request keeps each answer quick).
     static let maxOperationsPerBatch = 1000
 
-    /// Whole-request statuses that mean "this server does not take this `$batch`" (nothing was processed).
-    static let batchUnsupportedStatuses: Set<Int> = [400, 404, 405, 413, 415, 501]
+    /// How often one job may be handed back (throttled, not processed, refused strategy) before it fails.
+    static let maxAttempts = 4
 
-    /// Writes many documents, at most `concurrency` units of work at once.
+    /// Whole-request statuses meaning "this environment has no `$batch`": remembered for later runs.
+    static let batchAbsentStatuses: Set<Int> = [404, 405, 501]
+
+    /// Whole-request statuses meaning "this `$batch` was not taken", without proving the endpoint is absent:
+    /// the rest of this run goes per document.
+    static let batchRefusedStatuses: Set<Int> = [400, 413, 415]
+
+    /// How new documents are written now (settings plus what is known about the environment).
+    func writeMode() async -> D365WriteMode {
+        guard settings.batchSize > 0 else { return .perDocument }
+        if await runState.value(D365Capability.batch) == D365Capability.unsupported { return .perDocument }
+        switch settings.keyAssignment {
+        case .client:
+            return await runState.value(D365Capability.clientHeaderReference) == D365Capability.refused ? .twoPhase : .clientKeys
+        case .server:
+            if settings.batchStrategy == .references,
+               await runState.value(D365Capability.contentIDReferences) != D365Capability.unsupported {
+                return .references
+            }
+            return .twoPhase
+        }
+    }
+
+    public func useCapabilities(_ remembered: [String: String]) async {
+        await runState.remember(remembered)
+        if !remembered.isEmpty {
+            let mode = await writeMode()
+            let facts = remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            logger.info("D365 capabilities remembered from earlier runs", metadata: [
+                "system": "d365", "d365.capabilities": "\(facts)", "d365.write_mode": "\(mode.rawValue)",
+            ])
+        }
+    }
+
+    public func learnedCapabilities() async -> [String: String] { await runState.learnedFacts() }
+
+    /// Per document: 200 documents a round. Batched: four rounds of `batchSize` × `concurrency` documents (at most
+    /// 4,000, always a multiple of `batchSize`), so lookups are few and every `$batch` is full except the last.
+    public func loadWindow(concurrency: Int) -> Int {
+        guard settings.batchSize > 0 else { return 200 }
+        let size = settings.batchSize
+        let cap = max(size, (4000 / size) * size)
+        return min(size * max(1, concurrency) * 4, cap)
+    }
+
+    /// Writes many documents, at most `concurrency` requests at once; lines of one invoice always travel together
+    /// and in order.
     ///
-    /// With `settings.batchSize` 0 every document goes through `load`, as the protocol's default does. Otherwise
-    /// documents already in the ERP (`existing[key] != nil`) still go through `load` (it completes missing
-    /// lines), and new ones are packed `batchSize` at a time into one `$batch` each, one atomic changeset per
-    /// document. What a `$batch` cannot settle goes back on the queue as per-document work:
-    /// - a failure after the request may have been applied (network, 5xx, an unreadable answer): every document
-    ///   of the batch is looked up; those found are continued (`complete`); the others are sent again one by one
-    ///   when the server answered (it is done with the batch), but left failed for the next run when no answer
-    ///   came at all (it may still be applying them);
-    /// - a duplicate-invoice rejection of a header: looked up and continued if pending, else `.locked`;
-    /// - changesets the server did not process (it stopped after an error): sent again in a new `$batch`;
-    /// - a server that does not take `$batch` or `$n` references (404/405/501, or a 400 for the whole request):
-    ///   warned about once, then everything left is loaded per document for the rest of the run.
+    /// Per document (`batchSize` 0, or no `$batch`): every document goes through `load`. Otherwise:
+    /// - documents found under their key: posted ones are `.locked`, complete ones `.alreadyPresent`, the others
+    ///   get their missing lines in a lines changeset;
+    /// - new documents, `twoPhase`: a changeset with the header alone; when its 201 names the `HeaderReference`, a
+    ///   later `$batch` carries a changeset with all its lines. A `$batch` mixes second-phase lines with the next
+    ///   headers, so a night of N invoices costs about N / `batchSize` requests plus one per lane;
+    /// - `references`: header and lines in one changeset through `$n`; `clientKeys`: header with the derived
+    ///   reference and its lines in one changeset;
+    /// - lines refused by D365 (a validation error) for a header that holds no other line of ours: the header is
+    ///   deleted again in the same run and the document fails with D365's message;
+    /// - anything that may or may not have been applied (no answer, 5xx, an unreadable answer) is looked up, never
+    ///   sent blindly: what is found is continued; what is missing is sent again when the server answered (it is
+    ///   done with the request), and left for the next run when no answer came at all (it may still be applying it);
+    /// - a server that refuses `$n` references or client keys is noticed on the first refusal: the document goes
+    ///   again two-phase, the rest of the run too, and `learnedCapabilities()` reports it for the next run.
     public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
                         onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
-        var queue = Self.plan(documents, existing: existing, batchSize: settings.batchSize)
         let bound = max(1, concurrency)
-        await withTaskGroup(of: D365LoadOutcome.self) { group in
-            var running = 0
-            while true {
-                while running < bound, !queue.isEmpty {
-                    let work = queue.removeFirst()
-                    if case .batch(let docs) = work, await batchSupport.isUnsupported {
-                        queue.insert(contentsOf: docs.map { D365LoadWork.single($0, nil) }, at: 0)
-                        continue
-                    }
-                    group.addTask { await self.perform(work) }
-                    running += 1
-                }
-                guard let outcome = await group.next() else { break }
-                running -= 1
-                for result in outcome.results { await onResult(result) }
-                queue.insert(contentsOf: outcome.followUp, at: 0)
-            }
-        }
-    }
-
-    /// Splits documents into work: existing ones singly, new ones in batches of `batchSize` (and at most
-    /// `maxOperationsPerBatch` operations), in input order. `batchSize` 0: every document singly.
-    static func plan(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], batchSize: Int) -> [D365LoadWork] {
-        guard batchSize > 0 else { return documents.map { .single($0, existing[$0.key]) } }
-        var work: [D365LoadWork] = []
-        var chunk: [InvoiceDocument] = []
-        var operations = 0
+        var queue = D365WorkQueue()
+        let startMode = await writeMode()
         for doc in documents {
             if let found = existing[doc.key] {
-                work.append(.single(doc, found))
+                if startMode == .perDocument {
+                    queue.singles.append(.document(doc))
+                    continue
+                }
+                let present = Set(found.lineNumbers)
+                let missing = doc.lines.filter { !present.contains($0.lineNumber) }
+                if found.isPosted || missing.isEmpty {
+                    // Nothing to send: `complete` answers `.locked` or `.alreadyPresent` without a request.
+                    let result = await complete(doc, existing: found)
+                    logResult(result, of: doc, batched: true)
+                    await onResult(result)
+                    continue
+                }
+                let job = D365LinesJob(document: doc, reference: found.erpReference, lines: missing, status: .completed,
+                                       headerIsEmpty: found.lineNumbers.isEmpty)
+                do {
+                    // Every missing line's body is checked before any is sent.
+                    _ = try job.bodies()
+                    queue.lines.append(job)
+                } catch {
+                    let result = Self.failed(doc.key, error, reference: found.erpReference, written: 0)
+                    logResult(result, of: doc, batched: true)
+                    await onResult(result)
+                }
                 continue
             }
-            let size = 1 + doc.lines.count
-            if !chunk.isEmpty, chunk.count >= batchSize || operations + size > maxOperationsPerBatch {
-                work.append(.batch(chunk))
-                chunk = []
-                operations = 0
+            if startMode == .perDocument {
+                queue.singles.append(.document(doc))
+                continue
             }
-            chunk.append(doc)
-            operations += size
+            do {
+                queue.news.append(D365NewJob(prepared: try D365PreparedDocument(doc)))
+            } catch {
+                let result = Self.failed(doc.key, error, reference: nil, written: 0)
+                logResult(result, of: doc, batched: true)
+                await onResult(result)
+            }
         }
-        if !chunk.isEmpty { work.append(.batch(chunk)) }
-        return work
+        // Documents found under their key and loaded per document keep what was found.
+        let found = existing
+        await withTaskGroup(of: D365Step.self) { group in
+            var running = 0
+            while true {
+                while running < bound {
+                    let mode = await writeMode()
+                    guard let unit = queue.next(mode: mode, batchSize: settings.batchSize, maxOperations: Self.maxOperationsPerBatch,
+                                                root: odata.root) else { break }
+                    group.addTask { await self.perform(unit, existing: found) }
+                    running += 1
+                }
+                guard let step = await group.next() else { break }
+                running -= 1
+                for result in step.results { await onResult(result) }
+                queue.add(step)
+            }
+        }
     }
 
-    func perform(_ work: D365LoadWork) async -> D365LoadOutcome {
-        switch work {
-        case .single(let doc, let found):
-            return D365LoadOutcome(results: [await load(doc, existing: found)])
-        case .batch(let docs):
-            return await loadBatch(docs)
+    func perform(_ unit: D365LoadUnit, existing: [String: ExistingDocument]) async -> D365Step {
+        switch unit {
+        case .single(.document(let doc)):
+            return D365Step(results: [await load(doc, existing: existing[doc.key])])
+        case .single(.lines(let job)):
+            let result = await writeLines(job.document, job.lines, headerReference: job.reference, status: job.status)
+            logResult(result, of: job.document)
+            return D365Step(results: [result])
+        case .single(.remove(let job)):
+            return D365Step(results: [await removeOne(job)])
+        case .batch(let request):
+            return await send(request)
         }
     }
 
     // MARK: - One $batch
 
-    private func loadBatch(_ docs: [InvoiceDocument]) async -> D365LoadOutcome {
-        var outcome = D365LoadOutcome()
-        var prepared: [D365PreparedDocument] = []
-        for doc in docs {
-            do {
-                // Every body is built before anything is sent, so a bad amount cannot leave a header without lines.
-                prepared.append(try D365PreparedDocument(doc))
-            } catch {
-                outcome.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
-            }
-        }
-        guard !prepared.isEmpty else { return outcome }
-        if await batchSupport.isUnsupported {
-            outcome.followUp = prepared.map { .single($0.document, nil) }
-            return outcome
-        }
-
-        let plan = D365BatchPlan(prepared, base: odata.base)
+    private func send(_ request: D365BatchRequest) async -> D365Step {
         let response: HTTPResponse
         do {
-            response = try await odata.batch(plan.changesets)
+            response = try await odata.batch(items: request.changesets.map { .changeset($0) }, idempotent: false)
         } catch let error as ConnectorError where error.isTransient {
             logger.info("D365 $batch failed after it may have been applied; looking its documents up", metadata: [
-                "system": "d365", "d365.documents": "\(plan.documents.count)", "error.code": "\(error.code)",
+                "system": "d365", "d365.changesets": "\(request.entries.count)", "error.code": "\(error.code)",
             ])
-            return outcome.merged(await settleByLookup(plan.documents.map { ($0, .uncertain(error)) }))
+            return await settle(request.entries, because: error)
         } catch {
-            outcome.results += plan.documents.map { reported(Self.failed($0.key, error, reference: nil, written: 0), $0) }
-            return outcome
+            return failAll(request.entries, error)
         }
 
         let status = response.status
         guard response.isSuccess else {
-            if Self.batchUnsupportedStatuses.contains(status) {
-                await fallBack(status: status, reason: "the $batch request")
-                outcome.followUp = plan.documents.map { .single($0, nil) }
-            } else if status >= 500 && status != 503 {
-                let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
-                return outcome.merged(await settleByLookup(plan.documents.map { ($0, .uncertain(error)) }))
-            } else {
-                // 401 after the refresh, 403, 429/503 after the retries, other 4xx: nothing was processed.
-                let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
-                outcome.results += plan.documents.map { reported(Self.failed($0.key, error, reference: nil, written: 0), $0) }
+            if Self.batchAbsentStatuses.contains(status) || Self.batchRefusedStatuses.contains(status) {
+                await learn(D365Capability.batch, D365Capability.unsupported, remember: Self.batchAbsentStatuses.contains(status),
+                            "D365 does not accept this $batch; loading per document for the rest of the run", status: status)
+                return D365Step(singles: request.entries.map(Self.single))
             }
-            return outcome
+            let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
+            if status >= 500 && status != 503 { return await settle(request.entries, because: error) }
+            // 401 after the refresh, 403, 429/503 after the retries, other 4xx: nothing was processed.
+            return failAll(request.entries, error)
         }
 
         let outcomes: [D365ChangesetOutcome]
         do {
             let items = try ODataBatch.parseResponse(response.body, contentType: response.header("Content-Type"))
-            guard let read = plan.interpret(items) else {
+            guard let read = request.interpret(items) else {
                 throw ODataBatch.ParseError(description: "its parts do not match the changesets sent")
             }
             outcomes = read
         } catch {
             let failure = ConnectorError("d365.unexpected_response", "D365's answer to a $batch could not be read (\(error)).",
                                          context: ["d365.entity_set": "$batch", "http.status": String(status)], isTransient: true)
-            return outcome.merged(await settleByLookup(plan.documents.map { ($0, .uncertain(failure)) }))
+            return await settle(request.entries, because: failure)
         }
-
-        var lookups: [(InvoiceDocument, LookupReason)] = []
-        var notProcessed: [InvoiceDocument] = []
-        var created = 0
-        for (doc, result) in zip(plan.documents, outcomes) {
-            switch result {
-            case .created(let reference, let lines):
-                created += 1
-                outcome.results.append(reported(DocumentLoadResult(key: doc.key, status: .created, erpReference: reference,
-                                                                   linesWritten: lines), doc))
-            case .rejected(let part, let entitySet):
-                var error = D365Errors.error(for: part.response, entitySet: entitySet, method: "POST")
-                if let id = part.contentID { error.context["d365.content_id"] = id }
-                if entitySet == VendorInvoicePayload.headerEntitySet, VendorInvoicePayload.isDuplicateInvoiceRejection(error) {
-                    lookups.append((doc, .duplicate(error)))
-                } else {
-                    outcome.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
-                }
-            case .unsupported(let part):
-                await fallBack(status: part.status, reason: "an operation inside a changeset")
-                lookups.append((doc, .unsupported))
-            case .throttled:
-                outcome.followUp.append(.single(doc, nil))
-            case .uncertain(let reason):
-                lookups.append((doc, .uncertain(ConnectorError("d365.unexpected_response", reason,
-                                                                context: ["d365.entity_set": "$batch"], isTransient: true))))
-            case .notProcessed:
-                notProcessed.append(doc)
-            }
-        }
-        if notProcessed.count == plan.documents.count {
+        if outcomes.allSatisfy({ if case .notProcessed = $0 { return true } else { return false } }) {
             // Nothing matched at all; never loop on such an answer.
             let failure = ConnectorError("d365.unexpected_response", "D365's answer to a $batch has no part for any changeset.",
                                          context: ["d365.entity_set": "$batch"], isTransient: true)
-            lookups += notProcessed.map { ($0, .uncertain(failure)) }
-        } else if !notProcessed.isEmpty {
-            outcome.followUp.append(.batch(notProcessed))
+            return await settle(request.entries, because: failure)
+        }
+
+        var step = D365Step()
+        var creates: [(D365NewJob, LookupReason)] = []
+        var lines: [(D365LinesJob, ConnectorError)] = []
+        for (entry, outcome) in zip(request.entries, outcomes) {
+            switch entry {
+            case .header(let job):
+                await handleCreate(job, shape: .header, outcome, into: &step, lookups: &creates)
+            case .withReferences(let job):
+                await handleCreate(job, shape: .references, outcome, into: &step, lookups: &creates)
+            case .withClientKey(let job, let reference):
+                await handleCreate(job, shape: .clientKey(reference), outcome, into: &step, lookups: &creates)
+            case .lines(let job, _):
+                await handleLines(job, outcome, into: &step, lookups: &lines)
+            case .remove(let job):
+                handleRemove(job, outcome, into: &step)
+            }
         }
         logger.debug("D365 $batch answered", metadata: [
-            "system": "d365", "d365.documents": "\(plan.documents.count)", "d365.created": "\(created)",
-            "d365.lookups": "\(lookups.count)", "d365.not_processed": "\(notProcessed.count)",
+            "system": "d365", "d365.changesets": "\(request.entries.count)", "d365.results": "\(step.results.count)",
+            "d365.lookups": "\(creates.count + lines.count)",
         ])
-        return outcome.merged(await settleByLookup(lookups))
+        step.merge(await settleCreates(creates))
+        step.merge(await settleLines(lines))
+        return step
     }
 
-    /// Why a document of a batch has to be looked up before anything else is done with it.
+    enum CreateShape: Equatable {
+        case header
+        case references
+        case clientKey(String)
+    }
+
+    /// Why a new document has to be looked up before anything else is done with it.
     enum LookupReason: Sendable {
-        /// The batch (or its changeset) may or may not have been applied.
+        /// Our create may or may not have been applied.
         case uncertain(ConnectorError)
         /// The header was refused because its invoice number is taken.
         case duplicate(ConnectorError)
-        /// The server did not route an operation; its changeset should have been rolled back.
-        case unsupported
     }
 
-    /// Looks documents up (one batched lookup) and continues those found; the others are sent again per
-    /// document, except duplicate-number rejections, which are `.locked` as in `load`.
-    private func settleByLookup(_ items: [(InvoiceDocument, LookupReason)]) async -> D365LoadOutcome {
-        var outcome = D365LoadOutcome()
-        guard !items.isEmpty else { return outcome }
+    private func handleCreate(_ job: D365NewJob, shape: CreateShape, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
+                              lookups: inout [(D365NewJob, LookupReason)]) async {
+        let doc = job.document
+        switch outcome {
+        case .succeeded(let parts):
+            let reference = D365BatchRequest.headerReference(in: parts[0]) ?? {
+                if case .clientKey(let reference) = shape { return reference }
+                return nil
+            }()
+            guard let reference else {
+                let error = ConnectorError("d365.unexpected_response", "D365 created the header in a $batch but its answer has no HeaderReference.",
+                                           context: ["d365.entity_set": "$batch"], isTransient: true)
+                lookups.append((job, .uncertain(error)))
+                return
+            }
+            if shape == .header, !doc.lines.isEmpty {
+                step.lines.append(D365LinesJob(document: doc, reference: reference, lines: doc.lines, status: .created, headerIsEmpty: true))
+            } else {
+                step.results.append(reported(DocumentLoadResult(key: doc.key, status: .created, erpReference: reference,
+                                                                linesWritten: doc.lines.count), doc))
+            }
+
+        case .failed(let part, let operation):
+            let status = part.status
+            if status == 429 || status == 503 {
+                requeue(job, into: &step, because: D365Errors.error(for: part.response, entitySet: "$batch", method: "POST"))
+                return
+            }
+            let isLine = (operation ?? 0) > 0
+            var error = D365Errors.error(for: part.response, entitySet: isLine ? VendorInvoicePayload.lineEntitySet : VendorInvoicePayload.headerEntitySet,
+                                          method: "POST")
+            if let id = part.contentID { error.context["d365.content_id"] = id }
+            if shape == .references, Self.refusesReferences(status: status, error: error, operation: operation) {
+                await learn(D365Capability.contentIDReferences, D365Capability.unsupported, remember: true,
+                            "D365 refuses $n Content-ID references in changesets; loading two-phase (headers, then lines) from now on", status: status)
+                requeue(job, into: &step, because: error)
+                return
+            }
+            if !isLine, VendorInvoicePayload.isDuplicateInvoiceRejection(error) {
+                lookups.append((job, .duplicate(error)))
+                return
+            }
+            if case .clientKey = shape, Self.refusesClientKey(error) {
+                await learn(D365Capability.clientHeaderReference, D365Capability.refused, remember: true,
+                            "D365 does not take a client-assigned HeaderReference; loading with server-assigned keys, two-phase, from now on", status: status)
+                requeue(job, into: &step, because: error)
+                return
+            }
+            if Self.batchAbsentStatuses.contains(status) {
+                // The server does not route this operation inside a $batch: this run goes per document.
+                await learn(D365Capability.batch, D365Capability.unsupported, remember: false,
+                            "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
+                step.singles.append(.document(doc))
+                return
+            }
+            if status >= 500 {
+                lookups.append((job, .uncertain(ConnectorError(error.code, error.message, context: error.context, isTransient: true))))
+                return
+            }
+            // A validation error: the changeset was rolled back, nothing of the document exists.
+            step.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
+
+        case .uncertain(let reason):
+            lookups.append((job, .uncertain(ConnectorError("d365.unexpected_response", reason, context: ["d365.entity_set": "$batch"],
+                                                           isTransient: true))))
+        case .notProcessed:
+            requeue(job, into: &step, because: ConnectorError("d365.not_processed", "D365 did not process the changeset.", isTransient: true))
+        }
+    }
+
+    private func handleLines(_ job: D365LinesJob, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
+                             lookups: inout [(D365LinesJob, ConnectorError)]) async {
+        let doc = job.document
+        switch outcome {
+        case .succeeded:
+            step.results.append(reported(DocumentLoadResult(key: doc.key, status: job.status, erpReference: job.reference,
+                                                            linesWritten: job.lines.count), doc))
+        case .failed(let part, _):
+            let status = part.status
+            var error = D365Errors.error(for: part.response, entitySet: VendorInvoicePayload.lineEntitySet, method: "POST")
+            if let id = part.contentID { error.context["d365.content_id"] = id }
+            if status == 429 || status == 503 {
+                requeueLines(job, into: &step, because: error)
+            } else if status >= 500 || error.message.lowercased().contains("already exists") {
+                // Some line may be there already (a lost answer applied late): look before anything else.
+                lookups.append((job, ConnectorError(error.code, error.message, context: error.context, isTransient: true)))
+            } else if Self.batchAbsentStatuses.contains(status) {
+                await learn(D365Capability.batch, D365Capability.unsupported, remember: false,
+                            "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
+                step.singles.append(.lines(job))
+            } else if job.headerIsEmpty {
+                // D365 refused the lines: take the header back so no empty invoice is left for an accountant to find.
+                step.removes.append(D365RemoveJob(document: doc, reference: job.reference, cause: error))
+            } else {
+                step.results.append(reported(Self.failed(doc.key, error, reference: job.reference, written: 0), doc))
+            }
+        case .uncertain(let reason):
+            lookups.append((job, ConnectorError("d365.unexpected_response", reason, context: ["d365.entity_set": "$batch"], isTransient: true)))
+        case .notProcessed:
+            requeueLines(job, into: &step, because: ConnectorError("d365.not_processed", "D365 did not process the changeset.", isTransient: true))
+        }
+    }
+
+    private func handleRemove(_ job: D365RemoveJob, _ outcome: D365ChangesetOutcome, into step: inout D365Step) {
+        switch outcome {
+        case .succeeded:
+            step.results.append(reported(Self.removed(job), job.document))
+        case .failed(let part, _) where part.status == 404:
+            // Gone already (a repeat of a delete that was applied).
+            step.results.append(reported(Self.removed(job), job.document))
+        case .failed(let part, _) where part.status < 500 && part.status != 429:
+            let error = D365Errors.error(for: part.response, entitySet: VendorInvoicePayload.headerEntitySet, method: "DELETE")
+            step.results.append(reported(Self.notRemoved(job, because: error.message), job.document))
+        case .failed, .uncertain, .notProcessed:
+            // Deleting by key is idempotent: asking again is safe.
+            if job.attempts + 1 < Self.maxAttempts {
+                var again = job
+                again.attempts += 1
+                step.removes.append(again)
+            } else {
+                step.results.append(reported(Self.notRemoved(job, because: "no clear answer after \(Self.maxAttempts) attempts"), job.document))
+            }
+        }
+    }
+
+    /// A changeset refused because of `$n` references: a routing status for a line, or the OData library's
+    /// "Resource not found for the segment '$1'" for any operation.
+    static func refusesReferences(status: Int, error: ConnectorError, operation: Int?) -> Bool {
+        if error.message.lowercased().contains("resource not found for the segment '$") { return true }
+        return batchAbsentStatuses.contains(status) && (operation ?? 1) > 0
+    }
+
+    /// A changeset refused because the reference was set by the client: the number sequence does not allow
+    /// manual numbers, or the server replaced the header's reference so the lines' one is unknown.
+    static func refusesClientKey(_ error: ConnectorError) -> Bool {
+        guard error.code == "d365.validation" else { return false }
+        let text = error.message.lowercased()
+        if text.contains("number sequence") && text.contains("manual") { return true }
+        return text.contains("header reference") && text.contains("not found")
+    }
+
+    private func requeue(_ job: D365NewJob, into step: inout D365Step, because error: ConnectorError) {
+        guard job.attempts + 1 < Self.maxAttempts else {
+            step.results.append(reported(Self.failed(job.document.key, error, reference: nil, written: 0), job.document))
+            return
+        }
+        var again = job
+        again.attempts += 1
+        step.news.append(again)
+    }
+
+    private func requeueLines(_ job: D365LinesJob, into step: inout D365Step, because error: ConnectorError) {
+        guard job.attempts + 1 < Self.maxAttempts else {
+            step.results.append(reported(Self.linesLeft(job, error, written: 0), job.document))
+            return
+        }
+        var again = job
+        again.attempts += 1
+        step.lines.append(again)
+    }
+
+    private func learn(_ name: String, _ value: String, remember: Bool, _ warning: String, status: Int) async {
+        guard await runState.learn(name, value, remember: remember) else { return }
+        logger.warning("\(warning)", metadata: ["system": "d365", "http.status": "\(status)", "d365.capability": "\(name)=\(value)"])
+    }
+
+    static func single(_ entry: D365BatchEntry) -> D365SingleWork {
+        switch entry {
+        case .header(let job), .withReferences(let job), .withClientKey(let job, _): return .document(job.document)
+        case .lines(let job, _): return .lines(job)
+        case .remove(let job): return .remove(job)
+        }
+    }
+
+    /// Every entry fails with `error` (nothing was processed).
+    private func failAll(_ entries: [D365BatchEntry], _ error: any Error) -> D365Step {
+        var step = D365Step()
+        for entry in entries {
+            switch entry {
+            case .header(let job), .withReferences(let job), .withClientKey(let job, _):
+                step.results.append(reported(Self.failed(job.document.key, error, reference: nil, written: 0), job.document))
+            case .lines(let job, _):
+                step.results.append(reported(Self.linesLeft(job, error, written: 0), job.document))
+            case .remove(let job):
+                step.results.append(reported(Self.notRemoved(job, because: Self.failed(job.document.key, error, reference: nil, written: 0)
+                    .errorMessage ?? "\(error)"), job.document))
+            }
+        }
+        return step
+    }
+
+    // MARK: - Settling by lookup
+
+    /// Everything of a `$batch` whose answer is missing or unclear: creates and lines are looked up, deletions
+    /// asked again (idempotent).
+    private func settle(_ entries: [D365BatchEntry], because error: ConnectorError) async -> D365Step {
+        var step = D365Step()
+        var creates: [(D365NewJob, LookupReason)] = []
+        var lines: [(D365LinesJob, ConnectorError)] = []
+        for entry in entries {
+            switch entry {
+            case .header(let job), .withReferences(let job), .withClientKey(let job, _): creates.append((job, .uncertain(error)))
+            case .lines(let job, _): lines.append((job, error))
+            case .remove(let job): handleRemove(job, .uncertain(error.message), into: &step)
+            }
+        }
+        step.merge(await settleCreates(creates))
+        step.merge(await settleLines(lines))
+        return step
+    }
+
+    /// Looks new documents up (one batched lookup) and continues those found; the others are sent again when
+    /// the server answered, failed for this run when no answer came, `.locked` after a duplicate-number refusal.
+    private func settleCreates(_ items: [(D365NewJob, LookupReason)]) async -> D365Step {
+        var step = D365Step()
+        guard !items.isEmpty else { return step }
         let found: [String: ExistingDocument]
         do {
-            found = try await findExisting(items.map(\.0))
+            found = try await findExisting(items.map(\.0.document))
         } catch let lookup {
-            for (doc, reason) in items {
+            for (job, reason) in items {
+                let doc = job.document
                 switch reason {
                 case .duplicate(let error):
-                    outcome.results.append(reported(Self.duplicate(doc, error), doc))
+                    step.results.append(reported(Self.duplicate(doc, error), doc))
                 case .uncertain(var error):
                     error.message += " The follow-up lookup failed too (\(Self.code(of: lookup))); the next run will look again."
-                    outcome.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
-                case .unsupported:
-                    outcome.results.append(reported(Self.failed(doc.key, lookup, reference: nil, written: 0), doc))
+                    step.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
                 }
             }
-            return outcome
+            return step
         }
-        for (doc, reason) in items {
+        for (job, reason) in items {
+            let doc = job.document
             if let existing = found[doc.key] {
-                outcome.results.append(reported(await complete(doc, existing: existing), doc))
+                if existing.isPosted {
+                    step.results.append(reported(await complete(doc, existing: existing), doc))
+                    continue
+                }
+                // Found after our own unclear create: this run created it.
+                var own = false
+                if case .uncertain = reason { own = true }
+                let present = Set(existing.lineNumbers)
+                let missing = doc.lines.filter { !present.contains($0.lineNumber) }
+                if missing.isEmpty {
+                    step.results.append(reported(DocumentLoadResult(key: doc.key, status: own ? .created : .alreadyPresent,
+                                                                    erpReference: existing.erpReference,
+                                                                    linesWritten: own ? doc.lines.count : 0), doc))
+                } else {
+                    step.lines.append(D365LinesJob(document: doc, reference: existing.erpReference, lines: missing,
+                                                   status: own ? .created : .completed, headerIsEmpty: existing.lineNumbers.isEmpty))
+                }
             } else if case .duplicate(let error) = reason {
-                outcome.results.append(reported(Self.duplicate(doc, error), doc))
+                step.results.append(reported(Self.duplicate(doc, error), doc))
             } else if case .uncertain(var error) = reason, error.code == ErrorCode.httpNetwork {
-                // No answer at all: the server may still be applying the batch, so "not found yet" proves
-                // nothing. Never send it again in this run; the next run looks it up first.
+                // No answer at all: the server may still be applying it, so "not found yet" proves nothing. Never
+                // send it again in this run; the next run looks it up first.
                 error.message += " It was not found right after, but D365 may still be applying it, so it is not sent again in this run; the next run looks it up first."
-                outcome.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
-            } else {
-                // The server answered (5xx, unreadable reply): it finished with the batch, so the lookup is
+                step.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
+            } else if case .uncertain(let error) = reason {
+                // The server answered (5xx, unreadable reply): it is done with the request, so the lookup is
                 // conclusive and what is missing was rolled back.
-                outcome.followUp.append(.single(doc, nil))
+                requeue(job, into: &step, because: error)
             }
         }
-        return outcome
+        return step
+    }
+
+    /// Reads which lines the headers hold (one batched read) and settles each lines job: complete ones are
+    /// done; missing lines are sent again when the server answered, left for the next run when it did not.
+    private func settleLines(_ items: [(D365LinesJob, ConnectorError)]) async -> D365Step {
+        var step = D365Step()
+        guard !items.isEmpty else { return step }
+        let present: [D365HeaderKey: Set<Int>]
+        do {
+            present = try await presentLines(items.map { D365HeaderKey(company: $0.0.document.company, reference: $0.0.reference) })
+        } catch let lookup {
+            for (job, error) in items {
+                var failure = error
+                failure.message += " The follow-up lookup failed too (\(Self.code(of: lookup)))."
+                step.results.append(reported(Self.linesLeft(job, failure, written: 0), job.document))
+            }
+            return step
+        }
+        for (job, error) in items {
+            let have = present[D365HeaderKey(company: job.document.company, reference: job.reference)] ?? []
+            let missing = job.lines.filter { !have.contains($0.lineNumber) }
+            if missing.isEmpty {
+                step.results.append(reported(DocumentLoadResult(key: job.document.key, status: job.status, erpReference: job.reference,
+                                                                linesWritten: job.lines.count), job.document))
+            } else if error.code == ErrorCode.httpNetwork {
+                var failure = error
+                failure.message += " Some lines were not found right after; D365 may still be applying them, so they are not sent again in this run."
+                step.results.append(reported(Self.linesLeft(job, failure, written: job.lines.count - missing.count), job.document))
+            } else {
+                var again = job
+                again.lines = missing
+                requeueLines(again, into: &step, because: error)
+            }
+        }
+        return step
+    }
+
+    // MARK: - Results
+
+    /// Lines that could not be written now: the header stays and the next run completes it.
+    static func linesLeft(_ job: D365LinesJob, _ error: any Error, written: Int) -> DocumentLoadResult {
+        var result = failed(job.document.key, error, reference: job.reference, written: written)
+        result.errorMessage = (result.errorMessage ?? "") + " Header \(job.reference) stays; the next run adds the missing lines."
+        return result
+    }
+
+    static func removed(_ job: D365RemoveJob) -> DocumentLoadResult {
+        DocumentLoadResult(key: job.document.key, status: .failed, erpReference: nil, linesWritten: 0, errorCode: job.cause.code,
+                           errorMessage: job.cause.message + " (D365 refused the lines, so the header \(job.reference) created for them was deleted again: no empty invoice is left. The document is sent again on the next run once the cause is fixed.)")
+    }
+
+    static func notRemoved(_ job: D365RemoveJob, because reason: String) -> DocumentLoadResult {
+        DocumentLoadResult(key: job.document.key, status: .failed, erpReference: job.reference, linesWritten: 0, errorCode: job.cause.code,
+                           errorMessage: job.cause.message + " (D365 refused the lines; the empty header \(job.reference) could not be deleted: \(reason). The next run adds the lines once the cause is fixed.)")
     }
 
     static func duplicate(_ doc: InvoiceDocument, _ error: ConnectorError) -> DocumentLoadResult {
@@ -393,21 +721,27 @@ extension D365Target {
                            errorMessage: "D365 already holds invoice number \(doc.key) outside the pending invoices (probably posted): \(error.message)")
     }
 
-    private func fallBack(status: Int, reason: String) async {
-        guard await batchSupport.markUnsupported() else { return }
-        logger.warning("D365 does not accept this $batch; loading per document for the rest of the run", metadata: [
-            "system": "d365", "http.status": "\(status)", "d365.batch_failure": "\(reason)",
-        ])
+    /// Deletes one header the per-document way (after its lines were refused).
+    private func removeOne(_ job: D365RemoveJob) async -> DocumentLoadResult {
+        let key: [(String, ODataLiteral)] = [(VendorInvoicePayload.Field.company, .string(job.document.company.lowercased())),
+                                             (VendorInvoicePayload.Field.headerReference, .string(job.reference))]
+        let result: DocumentLoadResult
+        do {
+            try await odata.delete(VendorInvoicePayload.headerEntitySet, key: key)
+            result = Self.removed(job)
+        } catch let error as ConnectorError where error.code == "d365.not_found" {
+            result = Self.removed(job)
+        } catch let error as ConnectorError {
+            result = Self.notRemoved(job, because: error.message)
+        } catch {
+            result = Self.notRemoved(job, because: "\(error)")
+        }
+        logResult(result, of: job.document)
+        return result
     }
 
     private func reported(_ result: DocumentLoadResult, _ doc: InvoiceDocument) -> DocumentLoadResult {
         logResult(result, of: doc, batched: true)
         return result
-    }
-}
-
-extension D365LoadOutcome {
-    func merged(_ other: D365LoadOutcome) -> D365LoadOutcome {
-        D365LoadOutcome(results: results + other.results, followUp: followUp + other.followUp)
     }
 }

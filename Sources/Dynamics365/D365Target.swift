@@ -8,10 +8,11 @@ import OData
 /// (`VendorInvoiceHeaders` / `VendorInvoiceLines`), master data from `Ledgers`, `MainAccounts`, `VendorsV2`,
 /// `FinancialDimensionValues`, `DimensionIntegrationFormats` and `DimensionParameters`.
 ///
-/// Reads are batched (one paged read per entity per company, `or`-chained key lookups); writes are one
-/// header POST then one POST per line, in order, or, with `D365Settings.batchSize` > 0, new documents packed
-/// into `$batch` requests with one atomic changeset per document (D365Target+Batch.swift). A document's stable
-/// key is sent as `InvoiceNumber`, so a rerun finds what an earlier run wrote instead of creating it again.
+/// Reads are batched (one paged read per entity per company, `or`-chained key lookups, several lookups in one
+/// `$batch`); writes go in `$batch` requests (`D365Settings.batchSize`, default 50: headers, then their lines,
+/// D365Target+Batch.swift), or, with `batchSize` 0, one header POST then one POST per line, in order. A
+/// document's stable key is sent as `InvoiceNumber`, so a rerun finds what an earlier run wrote instead of
+/// creating it again.
 public struct D365Target: TargetSystem {
     public var name: String { D365Configuration.type }
     /// The system name in logs, HTTP audit events and error codes.
@@ -20,8 +21,9 @@ public struct D365Target: TargetSystem {
     public let odata: ODataClient
     private let http: HTTPClient
     let logger: Logger
-    /// Whether this environment turned out not to take `$batch` (shared by copies of this target, for the run).
-    let batchSupport = D365BatchSupport()
+    /// What is known about the environment (remembered and learned capabilities), shared by copies of this
+    /// target for the run.
+    let runState = D365RunState()
 
     /// A target that gets its tokens from Entra ID with the settings' client credentials, through `http`.
     public init(settings: D365Settings, http: HTTPClient, logger: Logger) {
@@ -41,47 +43,56 @@ public struct D365Target: TargetSystem {
 
     public func requestCount() async -> Int { await http.requestCount }
 
+    /// `d365fo <environment URL>`: capabilities learned about one environment never steer another.
+    public var identity: String { name + " " + settings.environmentBase }
+
     private var chunkSize: Int { max(1, settings.lookupChunkSize) }
 
     // MARK: - Existing documents
 
-    /// Looks documents up by key, per company, `lookupChunkSize` keys per request, then reads the line numbers
-    /// of the headers found. When one key matches several headers (should not happen), a posted one wins, then
-    /// the one with most lines, then the lowest `HeaderReference`.
+    /// Looks documents up by key, per company, `lookupChunkSize` keys per read, then reads the line numbers of
+    /// the headers found. With `$batch` on, all reads of a step travel in one `$batch` (GET parts), so a window of
+    /// any size costs one request, plus one more when some headers exist. When one key matches several headers
+    /// (should not happen), a posted one wins, then the one with most lines, then the lowest `HeaderReference`.
     public func findExisting(_ documents: [InvoiceDocument]) async throws -> [String: ExistingDocument] {
         typealias F = VendorInvoicePayload.Field
         var keysByCompany: [String: Set<String>] = [:]
         for doc in documents { keysByCompany[doc.company.lowercased(), default: []].insert(doc.key) }
 
-        var result: [String: ExistingDocument] = [:]
+        var reads: [D365Read] = []
+        var readCompany: [String] = []
+        var ourKeys: [String: [String: String]] = [:]
         for (company, keySet) in keysByCompany.sorted(by: { $0.key < $1.key }) {
             let keys = keySet.sorted()
             var ourKey: [String: String] = [:]
             for key in keys { ourKey[key.lowercased()] = key }
-
-            var headers: [(key: String, reference: String, posted: Bool)] = []
+            ourKeys[company] = ourKey
             for chunk in keys.chunked(chunkSize) {
-                let rows = try await odata.getAll(
-                    VendorInvoicePayload.headerEntitySet,
-                    filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.invoiceNumber, chunk)]),
-                    crossCompany: true)
-                for row in rows {
-                    guard ODataValue.string(row[F.company]).lowercased() == company,
-                          let key = ourKey[ODataValue.string(row[F.invoiceNumber]).lowercased()],
-                          let reference = row[F.headerReference]?.stringValue, !reference.isEmpty
-                    else { continue }
-                    headers.append((key, reference, VendorInvoicePayload.isPosted(row)))
-                }
+                reads.append(D365Read(entitySet: VendorInvoicePayload.headerEntitySet,
+                                      filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.invoiceNumber, chunk)])))
+                readCompany.append(company)
             }
-            guard !headers.isEmpty else { continue }
+        }
+        var headers: [(key: String, company: String, reference: String, posted: Bool)] = []
+        for (company, rows) in zip(readCompany, try await readAll(reads)) {
+            for row in rows {
+                guard ODataValue.string(row[F.company]).lowercased() == company,
+                      let key = ourKeys[company]?[ODataValue.string(row[F.invoiceNumber]).lowercased()],
+                      let reference = row[F.headerReference]?.stringValue, !reference.isEmpty
+                else { continue }
+                headers.append((key, company, reference, VendorInvoicePayload.isPosted(row)))
+            }
+        }
+        guard !headers.isEmpty else { return [:] }
 
-            let lines = try await lineNumbers(company: company, headerReferences: Array(Set(headers.map(\.reference))).sorted())
-            for header in headers {
-                let candidate = ExistingDocument(key: header.key, company: company, erpReference: header.reference,
-                                                 isPosted: header.posted, lineNumbers: (lines[header.reference] ?? []).sorted())
-                if let current = result[header.key], !Self.prefer(candidate, over: current) { continue }
-                result[header.key] = candidate
-            }
+        let lines = try await presentLines(headers.map { D365HeaderKey(company: $0.company, reference: $0.reference) })
+        var result: [String: ExistingDocument] = [:]
+        for header in headers {
+            let numbers = lines[D365HeaderKey(company: header.company, reference: header.reference)] ?? []
+            let candidate = ExistingDocument(key: header.key, company: header.company, erpReference: header.reference,
+                                             isPosted: header.posted, lineNumbers: numbers.sorted())
+            if let current = result[header.key], !Self.prefer(candidate, over: current) { continue }
+            result[header.key] = candidate
         }
         return result
     }
@@ -92,21 +103,29 @@ public struct D365Target: TargetSystem {
         return a.erpReference < b.erpReference
     }
 
-    /// `HeaderReference` → line numbers present, for the given headers of one company.
-    private func lineNumbers(company: String, headerReferences: [String]) async throws -> [String: Set<Int>] {
+    /// The line numbers present under each header (headers without lines are absent from the result).
+    func presentLines(_ headers: [D365HeaderKey]) async throws -> [D365HeaderKey: Set<Int>] {
         typealias F = VendorInvoicePayload.Field
-        var lines: [String: Set<Int>] = [:]
-        for chunk in headerReferences.chunked(chunkSize) {
-            let rows = try await odata.getAll(
-                VendorInvoicePayload.lineEntitySet,
-                filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.headerReference, chunk)]),
-                select: [F.headerReference, F.lineNumber], crossCompany: true)
+        var byCompany: [String: Set<String>] = [:]
+        for header in headers { byCompany[header.company, default: []].insert(header.reference) }
+        var reads: [D365Read] = []
+        var readCompany: [String] = []
+        for (company, references) in byCompany.sorted(by: { $0.key < $1.key }) {
+            for chunk in references.sorted().chunked(chunkSize) {
+                reads.append(D365Read(entitySet: VendorInvoicePayload.lineEntitySet,
+                                      filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.headerReference, chunk)]),
+                                      select: [F.headerReference, F.lineNumber]))
+                readCompany.append(company)
+            }
+        }
+        var lines: [D365HeaderKey: Set<Int>] = [:]
+        for (company, rows) in zip(readCompany, try await readAll(reads)) {
             for row in rows {
                 guard let reference = row[F.headerReference]?.stringValue,
                       let number = row[F.lineNumber]?.decimalValue,
                       let value = Int(exactly: NSDecimalNumber(decimal: number).int64Value), Decimal(value) == number
                 else { continue }
-                lines[reference, default: []].insert(value)
+                lines[D365HeaderKey(company: company, reference: reference), default: []].insert(value)
             }
         }
         return lines
@@ -196,7 +215,7 @@ public struct D365Target: TargetSystem {
 
     /// Posts lines one by one, in order (lines of one invoice are never written in parallel). A line whose POST
     /// fails ambiguously is looked up before the document is declared failed.
-    private func writeLines(_ doc: InvoiceDocument, _ lines: [InvoiceLine], headerReference: String,
+    func writeLines(_ doc: InvoiceDocument, _ lines: [InvoiceLine], headerReference: String,
                             status: DocumentLoadResult.Status) async -> DocumentLoadResult {
         var written = 0
         for line in lines {
@@ -205,8 +224,9 @@ public struct D365Target: TargetSystem {
                 _ = try await odata.create(VendorInvoicePayload.lineEntitySet, body: body)
                 written += 1
             } catch let error as ConnectorError where error.isTransient {
-                let present = try? await lineNumbers(company: doc.company.lowercased(), headerReferences: [headerReference])
-                if present?[headerReference]?.contains(line.lineNumber) == true {
+                let key = D365HeaderKey(company: doc.company, reference: headerReference)
+                let present = try? await presentLines([key])
+                if present?[key]?.contains(line.lineNumber) == true {
                     written += 1
                     continue
                 }

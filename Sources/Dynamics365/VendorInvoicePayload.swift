@@ -94,6 +94,34 @@ public enum VendorInvoicePayload {
         return body
     }
 
+    /// Longest `HeaderReference` the connector derives itself (`clientHeaderReference`). F&O's reference field
+    /// length is not documented; 20 characters stays inside the usual string-key sizes.
+    public static let clientHeaderReferenceMaxLength = 20
+
+    /// The `HeaderReference` sent with client-assigned keys (`target.keyAssignment` `client`): the stable key itself
+    /// when it is at most 20 characters of letters, digits, `-` and `_`; otherwise its first three characters,
+    /// `~` and the 16 hex digits of the key's 64-bit FNV-1a hash. The same key always gives the same reference,
+    /// so a rerun cannot create a second header under another reference.
+    public static func clientHeaderReference(for key: String) -> String {
+        let plain = key.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
+        if plain, !key.isEmpty, key.count <= clientHeaderReferenceMaxLength { return key }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let digest = String(hash, radix: 16)
+        let prefix = String(key.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.prefix(3).map(Character.init))
+        return prefix + "~" + String(repeating: "0", count: 16 - digest.count) + digest
+    }
+
+    /// The header POST body with a client-assigned `HeaderReference`.
+    public static func header(_ doc: InvoiceDocument, clientReference: String) throws -> [String: JSONValue] {
+        var body = try header(doc)
+        body[Field.headerReference] = .string(clientReference)
+        return body
+    }
+
     /// Whether a header POST was refused because the invoice number exists already (see the type comment).
     public static func isDuplicateInvoiceRejection(_ error: ConnectorError) -> Bool {
         guard error.code == D365Errors.validation else { return false }

@@ -26,6 +26,12 @@ public struct ODataChangeset: Sendable, Hashable {
     public init(_ operations: [ODataBatchOperation]) { self.operations = operations }
 }
 
+/// A top-level part of a `$batch` request: an atomic changeset of writes, or one request on its own (a read).
+public enum ODataBatchRequestItem: Sendable, Hashable {
+    case changeset(ODataChangeset)
+    case single(ODataBatchOperation)
+}
+
 /// One `application/http` response part of a `$batch` answer.
 public struct ODataBatchPart: Sendable {
     /// The MIME part's `Content-ID` (or, failing that, one inside the HTTP message), when the server sent one.
@@ -84,26 +90,47 @@ public enum ODataBatch {
     ///   - changesetBoundary: the boundary of changeset number *i* (0-based); fresh UUIDs by default.
     public static func requestBody(_ changesets: [ODataChangeset], boundary: String,
                                    changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
+        requestBody(items: changesets.map { .changeset($0) }, boundary: boundary, changesetBoundary: changesetBoundary)
+    }
+
+    /// The request body for `items`: changesets as nested multiparts, single requests (reads) as plain parts.
+    /// Only POST, PUT and PATCH carry a body; GET and DELETE parts end after their request line and headers.
+    /// - Parameter changesetBoundary: the boundary of the item number *i* (0-based) when it is a changeset.
+    public static func requestBody(items: [ODataBatchRequestItem], boundary: String,
+                                   changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
         var out = Data()
         func line(_ text: String = "") { out.append(Data((text + "\r\n").utf8)) }
-        for (index, changeset) in changesets.enumerated() {
-            let inner = changesetBoundary(index)
-            line("--" + boundary)
-            line("Content-Type: multipart/mixed; boundary=" + inner)
+        func operationPart(_ operation: ODataBatchOperation) {
+            line("Content-Type: application/http")
+            line("Content-Transfer-Encoding: binary")
+            line("Content-ID: " + operation.contentID)
             line()
-            for operation in changeset.operations {
-                line("--" + inner)
-                line("Content-Type: application/http")
-                line("Content-Transfer-Encoding: binary")
-                line("Content-ID: " + operation.contentID)
-                line()
-                line("\(operation.method) \(operation.url) HTTP/1.1")
+            line("\(operation.method) \(operation.url) HTTP/1.1")
+            if ["POST", "PUT", "PATCH"].contains(operation.method) {
                 line("Content-Type: " + jsonContentType)
                 line()
                 out.append(JSONValue.object(operation.body).serialized())
                 line()
+            } else {
+                line("Accept: " + jsonContentType)
+                line()
             }
-            line("--" + inner + "--")
+        }
+        for (index, item) in items.enumerated() {
+            line("--" + boundary)
+            switch item {
+            case .single(let operation):
+                operationPart(operation)
+            case .changeset(let changeset):
+                let inner = changesetBoundary(index)
+                line("Content-Type: multipart/mixed; boundary=" + inner)
+                line()
+                for operation in changeset.operations {
+                    line("--" + inner)
+                    operationPart(operation)
+                }
+                line("--" + inner + "--")
+            }
         }
         line("--" + boundary + "--")
         return out
@@ -168,17 +195,37 @@ public enum ODataBatch {
     private static func lines(_ bytes: [UInt8], in range: Range<Int>) -> [Line] {
         var out: [Line] = []
         var start = range.lowerBound
+        while let line = line(bytes, from: start, to: range.upperBound) {
+            out.append(line)
+            start = line.next
+        }
+        return out
+    }
+
+    /// The line starting at `from`, or nil at `to`.
+    private static func line(_ bytes: [UInt8], from start: Int, to limit: Int) -> Line? {
+        guard start < limit else { return nil }
         var i = start
-        while i < range.upperBound {
+        while i < limit {
             if bytes[i] == 0x0A {
                 let end = (i > start && bytes[i - 1] == 0x0D) ? i - 1 : i
-                out.append(Line(start: start, end: end, next: i + 1))
-                start = i + 1
+                return Line(start: start, end: end, next: i + 1)
             }
             i += 1
         }
-        if start < range.upperBound { out.append(Line(start: start, end: range.upperBound, next: range.upperBound)) }
-        return out
+        return Line(start: start, end: limit, next: limit)
+    }
+
+    /// The bytes as UTF-8 text without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: [UInt8], _ range: Range<Int>) -> String {
+        var lower = range.lowerBound, upper = range.upperBound
+        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+        return String(decoding: bytes[lower..<upper], as: UTF8.self)
+    }
+
+    private static func isBlank(_ bytes: [UInt8], _ line: Line) -> Bool {
+        bytes[line.start..<line.end].allSatisfy { $0 == 0x20 || $0 == 0x09 }
     }
 
     /// Whether the line is `--boundary` (then `false`) or `--boundary--` (then `true`), allowing trailing
@@ -233,16 +280,17 @@ public enum ODataBatch {
     private static func headerBlock(_ bytes: [UInt8], from: Int, to: Int) -> ([String: String], Int) {
         var headers: [String: String] = [:]
         var lastName: String?
-        for line in lines(bytes, in: from..<to) {
-            let text = String(decoding: bytes[line.start..<line.end], as: UTF8.self)
-            if text.trimmingCharacters(in: .whitespaces).isEmpty { return (headers, line.next) }
-            if let first = text.first, first == " " || first == "\t", let name = lastName {
-                headers[name, default: ""] += " " + text.trimmingCharacters(in: .whitespaces)
+        var position = from
+        while let line = line(bytes, from: position, to: to) {
+            position = line.next
+            if isBlank(bytes, line) { return (headers, line.next) }
+            if bytes[line.start] == 0x20 || bytes[line.start] == 0x09, let name = lastName {
+                headers[name, default: ""] += " " + trimmed(bytes, line.start..<line.end)
                 continue
             }
-            guard let colon = text.firstIndex(of: ":") else { continue }
-            let name = text[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            headers[name] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard let colon = bytes[line.start..<line.end].firstIndex(of: 0x3A) else { continue }
+            let name = trimmed(bytes, line.start..<colon).lowercased()
+            headers[name] = trimmed(bytes, (colon + 1)..<line.end)
             lastName = name
         }
         return (headers, to)
@@ -260,10 +308,16 @@ public enum ODataBatch {
             throw ParseError(description: "A $batch answer part has Content-Type '\(mime["content-type"] ?? "")', not application/http.")
         }
         // Blank lines before the status line are skipped.
-        let statusLine = lines(bytes, in: contentStart..<range.upperBound).first { line in
-            !String(decoding: bytes[line.start..<line.end], as: UTF8.self).trimmingCharacters(in: .whitespaces).isEmpty
+        var position = contentStart
+        var found: Line?
+        while let candidate = line(bytes, from: position, to: range.upperBound) {
+            if !isBlank(bytes, candidate) {
+                found = candidate
+                break
+            }
+            position = candidate.next
         }
-        guard let statusLine else { throw ParseError(description: "A $batch answer part has no status line.") }
+        guard let statusLine = found else { throw ParseError(description: "A $batch answer part has no status line.") }
         let words = String(decoding: bytes[statusLine.start..<statusLine.end], as: UTF8.self).split(separator: " ")
         guard words.count >= 2, words[0].uppercased().hasPrefix("HTTP/"), let status = Int(words[1]), (100...599).contains(status) else {
             throw ParseError(description: "A $batch answer part has an invalid status line.")

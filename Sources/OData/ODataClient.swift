@@ -68,20 +68,52 @@ public struct ODataClient: Sendable {
             pages += 1
             let response = try await send(method: "GET", url: url, body: nil, entitySet: entitySet, idempotent: true)
             guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "GET") }
-            guard let json = try? JSONValue.parse(response.body), let values = json["value"]?.arrayValue else {
-                throw errors.unexpected("\(errors.displayName)'s answer for \(entitySet) is not an OData collection.",
-                                        entitySet: entitySet, status: response.status)
-            }
-            for value in values {
-                guard let row = value.objectValue else { continue }
-                rows.append(row)
-            }
-            guard let next = json["@odata.nextLink"]?.stringValue, !next.isEmpty else { break }
+            let page = try collectionPage(response.body, entitySet: entitySet, status: response.status)
+            rows += page.rows
+            guard let next = page.nextLink else { break }
             url = try nextPage(next, current: url, entitySet: entitySet, visited: visited)
         }
         logger.debug("OData read", metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)",
                                               "odata.rows": "\(rows.count)", "odata.pages": "\(pages)"])
         return rows
+    }
+
+    /// The URL of a collection read (`GET`), for a read sent inside a `$batch`.
+    public func collectionURL(_ entitySet: String, filter: String? = nil, select: [String] = [], crossCompany: Bool = false) -> URL? {
+        ODataURL.collection(root: root, entitySet: entitySet, filter: filter, select: select, crossCompany: crossCompany)
+    }
+
+    /// The rows of one page of a collection answer and its `@odata.nextLink`, if any.
+    /// - Throws: `<system>.unexpected_response` when the body is not an OData collection.
+    public func collectionPage(_ body: Data, entitySet: String, status: Int) throws -> (rows: [[String: JSONValue]], nextLink: String?) {
+        guard let json = try? JSONValue.parse(body), let values = json["value"]?.arrayValue else {
+            throw errors.unexpected("\(errors.displayName)'s answer for \(entitySet) is not an OData collection.", entitySet: entitySet, status: status)
+        }
+        let next = json["@odata.nextLink"]?.stringValue
+        return (values.compactMap(\.objectValue), (next?.isEmpty ?? true) ? nil : next)
+    }
+
+    /// Every row from `url` on, following `@odata.nextLink` with the same rules as `getAll` (for a read continued
+    /// outside a `$batch`). `visited` holds pages already read, which a link may not name again.
+    public func getAll(_ entitySet: String, from url: URL, visited: Set<String> = []) async throws -> [[String: JSONValue]] {
+        var seen = visited
+        var url = url
+        var rows: [[String: JSONValue]] = []
+        while true {
+            seen.insert(url.absoluteString)
+            let response = try await send(method: "GET", url: url, body: nil, entitySet: entitySet, idempotent: true)
+            guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "GET") }
+            let page = try collectionPage(response.body, entitySet: entitySet, status: response.status)
+            rows += page.rows
+            guard let next = page.nextLink else { return rows }
+            url = try nextPage(next, current: url, entitySet: entitySet, visited: seen)
+        }
+    }
+
+    /// The URL an `@odata.nextLink` leads to, under the rules of `getAll` (the token never leaves the environment;
+    /// a page already read is refused).
+    public func nextPageURL(_ link: String, current: URL, entitySet: String, visited: Set<String>) throws -> URL {
+        try nextPage(link, current: current, entitySet: entitySet, visited: visited)
     }
 
     /// Creates one entity (POST). Not idempotent: a transient error here means "may or may not exist now".
@@ -115,19 +147,43 @@ public struct ODataClient: Sendable {
     /// - Throws: `<system>.request_invalid` when no URL can be built; transient `http.ambiguous`/`http.network` from
     ///   `HTTPClient`; token errors.
     public func batch(_ changesets: [ODataChangeset]) async throws -> HTTPResponse {
+        try await batch(items: changesets.map { .changeset($0) }, idempotent: false)
+    }
+
+    /// Sends `items` (changesets and single reads) as one `POST {root}/$batch` with
+    /// `Prefer: odata.continue-on-error`.
+    /// - Parameter idempotent: true only when every item is a read, so a lost answer may simply be asked again.
+    public func batch(items: [ODataBatchRequestItem], idempotent: Bool) async throws -> HTTPResponse {
         guard let url = URL(string: root + "/$batch") else { throw invalidURL("$batch") }
         let boundary = ODataBatch.boundary("batch")
-        let body = ODataBatch.requestBody(changesets, boundary: boundary)
+        let body = ODataBatch.requestBody(items: items, boundary: boundary)
         let headers = [
             "Content-Type": "multipart/mixed; boundary=" + boundary,
             "Accept": "multipart/mixed",
             "Prefer": "odata.continue-on-error",
         ]
-        let response = try await send(method: "POST", url: url, body: body, entitySet: "$batch", idempotent: false, headers: headers)
-        logger.debug("OData batch", metadata: ["system": "\(system)", "odata.changesets": "\(changesets.count)",
-                                               "odata.operations": "\(changesets.reduce(0) { $0 + $1.operations.count })",
+        let response = try await send(method: "POST", url: url, body: body, entitySet: "$batch", idempotent: idempotent, headers: headers)
+        var changesets = 0, operations = 0
+        for item in items {
+            if case .changeset(let c) = item { changesets += 1; operations += c.operations.count } else { operations += 1 }
+        }
+        logger.debug("OData batch", metadata: ["system": "\(system)", "odata.changesets": "\(changesets)", "odata.operations": "\(operations)",
                                                "http.status": "\(response.status)"])
         return response
+    }
+
+    /// Deletes one entity (`DELETE`, 204 expected). Idempotent: a repeat finds nothing (404), which callers
+    /// read as "already gone".
+    /// - Throws: the system's `not_found` for 404, its other errors, transport errors.
+    public func delete(_ entitySet: String, key: [(String, ODataLiteral)]) async throws {
+        guard let url = ODataURL.entity(root: root, entitySet: entitySet, key: key) else { throw invalidURL(entitySet) }
+        let response = try await send(method: "DELETE", url: url, body: nil, entitySet: entitySet, idempotent: true)
+        guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "DELETE") }
+    }
+
+    /// `<root>/<EntitySet>(k1='v',…)`, for an operation inside a `$batch`.
+    public func entityURL(_ entitySet: String, key: [(String, ODataLiteral)]) -> URL? {
+        ODataURL.entity(root: root, entitySet: entitySet, key: key)
     }
 
     // MARK: - Plumbing

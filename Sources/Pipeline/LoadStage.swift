@@ -36,7 +36,11 @@ extension PipelineContext {
     /// Writes the batch's documents to the target. Documents the ledger knows as loaded are never sent
     /// again; each document is looked up by its stable key first, so a rerun finds what a crashed run
     /// created instead of creating it twice.
-    public func load(batchID requested: String? = nil, window: Int = 200) async throws -> LoadSummary {
+    ///
+    /// Documents go to the target in windows (`window`, else the target's `loadWindow(concurrency:)`): one
+    /// lookup, then `loadAll`. Capabilities the ledger remembers for the target are handed over before the first
+    /// window; what the target learns is remembered after each window (the ledger does not interpret them).
+    public func load(batchID requested: String? = nil, window requestedWindow: Int? = nil) async throws -> LoadSummary {
         let batchID = try resolveBatch(requested)
         try checkRerunAllowed(.load, batchID: batchID)
         let transformRun = try requireCurrent(.transform, batchID: batchID, before: .load)
@@ -47,6 +51,8 @@ extension PipelineContext {
             try layout.ensure(.load)
             let target = try self.target(batchID: batchID, stage: .load)
             let a = audit(batchID, .load)
+            let window = max(1, requestedWindow ?? target.loadWindow(concurrency: config.concurrency))
+            await target.useCapabilities(try ledger.targetCapabilities(target.identity))
             let recorder = LoadRecorder()
             // What results.csv and the report states need, not whole documents (memory stays flat).
             struct Brief { var reportID, company, vendor, currency, total: String; var lines: Int }
@@ -60,7 +66,7 @@ extension PipelineContext {
             func flush() async throws {
                 guard !windowDocs.isEmpty else { return }
                 let existing = try await target.findExisting(windowDocs)
-                for d in windowDocs { try ledger.setDocumentState(d.key, state: .loading, erpReference: existing[d.key]?.erpReference, error: nil, batchID: batchID, audit: a) }
+                try ledger.setDocumentStates(windowDocs.map { ($0.key, existing[$0.key]?.erpReference) }, state: .loading, batchID: batchID, audit: a)
                 let ledger = self.ledger
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
                     let state: DocumentState
@@ -74,6 +80,9 @@ extension PipelineContext {
                     await recorder.add(result)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
+                for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
+                    try ledger.rememberTargetCapability(target.identity, name: name, value: value, batchID: batchID, audit: a)
+                }
             }
             while let element = try reader.next() {
                 let doc: InvoiceDocument

@@ -23,11 +23,17 @@ final class D365BatchMultipartTests: XCTestCase {
 
     // MARK: - Request body
 
-    func testRequestBodyIsOneChangesetPerDocumentWithCRLFAndContentIDReferences() throws {
-        let a = try D365PreparedDocument(document("EXP-A", amounts: ["10.00", "-2.50"]))
-        let b = try D365PreparedDocument(document("EXP-B", amounts: ["7"]))
-        let plan = D365BatchPlan([a, b], base: "https://erp.example")
-        XCTAssertEqual(plan.headerIDs, ["1", "4"])
+    private func request(_ entries: [D365BatchEntry]) -> D365BatchRequest { D365BatchRequest(entries, root: "https://erp.example/data") }
+
+    private func newJob(_ key: String, amounts: [String]) throws -> D365NewJob {
+        D365NewJob(prepared: try D365PreparedDocument(document(key, amounts: amounts)))
+    }
+
+    func testReferencesRequestBodyIsOneChangesetPerDocumentWithCRLFAndContentIDReferences() throws {
+        let jobA = try newJob("EXP-A", amounts: ["10.00", "-2.50"])
+        let jobB = try newJob("EXP-B", amounts: ["7"])
+        let (a, b) = (jobA.prepared, jobB.prepared)
+        let plan = request([.withReferences(jobA), .withReferences(jobB)])
         XCTAssertEqual(plan.changesets.map { $0.operations.map(\.contentID) }, [["1", "2", "3"], ["4", "5"]])
         XCTAssertEqual(plan.changesets.map { $0.operations.map(\.url) }, [
             ["https://erp.example/data/VendorInvoiceHeaders", "$1/VendorInvoiceLine", "$1/VendorInvoiceLine"],
@@ -62,6 +68,61 @@ final class D365BatchMultipartTests: XCTestCase {
         XCTAssertTrue(headerJSON.contains(#""InvoiceNumber":"EXP-A""#))
     }
 
+    func testTwoPhaseAndClientKeyRequestsCarryExplicitReferencesAndDeletesAreBodiless() throws {
+        let jobA = try newJob("EXP-A", amounts: ["10.00", "-2.50"])
+        let jobC = try newJob("EXP-C", amounts: ["3.00"])
+        let doc = document("EXP-L", amounts: ["1.00", "2.00", "3.00"])
+        let lines = D365LinesJob(document: doc, reference: "00000042", lines: Array(doc.lines.dropFirst()), status: .completed, headerIsEmpty: false)
+        let remove = D365RemoveJob(document: document("EXP-R", amounts: ["1.00"]), reference: "0000'7", cause: ConnectorError("d365.validation", "no"))
+        let plan = request([.header(jobA), .lines(lines, bodies: try lines.bodies()), .withClientKey(jobC, reference: "EXP-C"), .remove(remove)])
+        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.contentID) }, [["1"], ["2", "3"], ["4", "5"], ["6"]])
+        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.method) }, [["POST"], ["POST", "POST"], ["POST", "POST"], ["DELETE"]])
+        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.url) }, [
+            ["https://erp.example/data/VendorInvoiceHeaders"],
+            ["https://erp.example/data/VendorInvoiceLines", "https://erp.example/data/VendorInvoiceLines"],
+            ["https://erp.example/data/VendorInvoiceHeaders", "https://erp.example/data/VendorInvoiceLines"],
+            ["https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27)"],
+        ])
+        let ops = plan.changesets.flatMap(\.operations)
+        XCTAssertNil(ops[0].body["HeaderReference"], "a server-keyed header carries no reference")
+        XCTAssertEqual(ops[1].body["HeaderReference"], .string("00000042"))
+        XCTAssertEqual([ops[1].body["InvoiceLineNumber"], ops[2].body["InvoiceLineNumber"]], [.number("2"), .number("3")], "only the missing lines, in order")
+        XCTAssertEqual(ops[3].body["HeaderReference"], .string("EXP-C"))
+        XCTAssertEqual(ops[4].body["HeaderReference"], .string("EXP-C"))
+
+        let body = text(ODataBatch.requestBody(plan.changesets, boundary: "b", changesetBoundary: { "c\($0)" }))
+        XCTAssertTrue(body.contains("DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27) HTTP/1.1\r\nAccept: application/json;odata.metadata=minimal\r\n\r\n--c3--"), body)
+    }
+
+    func testReadsTravelAsSinglePartsWithoutBodies() {
+        let get = ODataBatchOperation(contentID: "1", method: "get", url: "https://erp.example/data/VendorInvoiceHeaders?$filter=x", body: [:])
+        let body = text(ODataBatch.requestBody(items: [.single(get), .single(get)], boundary: "b"))
+        let part = "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+            + "GET https://erp.example/data/VendorInvoiceHeaders?$filter=x HTTP/1.1\r\nAccept: application/json;odata.metadata=minimal\r\n\r\n"
+        XCTAssertEqual(body, part + part + "--b--\r\n")
+    }
+
+    func testClientHeaderReferencesAreTheKeyOrAStableDigest() {
+        XCTAssertEqual(VendorInvoicePayload.clientHeaderReference(for: "EXP90000001"), "EXP90000001")
+        XCTAssertEqual(VendorInvoicePayload.clientHeaderReference(for: "EXP90000001-CC"), "EXP90000001-CC")
+        let long = VendorInvoicePayload.clientHeaderReference(for: "EXPENSES-12345678901234567-CC")
+        XCTAssertEqual(long.count, 20)
+        XCTAssertTrue(long.hasPrefix("EXP~"), long)
+        XCTAssertEqual(long, VendorInvoicePayload.clientHeaderReference(for: "EXPENSES-12345678901234567-CC"), "stable")
+        XCTAssertNotEqual(long, VendorInvoicePayload.clientHeaderReference(for: "EXPENSES-12345678901234568-CC"))
+        XCTAssertEqual(VendorInvoicePayload.clientHeaderReference(for: "EXP-O'B").count, 20, "a quote is never sent in a key")
+    }
+
+    func testAHeaderReferenceIsReadFromTheBodyElseFromTheLocation() {
+        func part(_ body: String, location: String? = nil) -> ODataBatchPart {
+            ODataBatchPart(contentID: "1", status: 201, headers: location.map { ["Location": $0] } ?? [:], body: Data(body.utf8))
+        }
+        XCTAssertEqual(D365BatchRequest.headerReference(in: part(#"{"HeaderReference":"00000009"}"#)), "00000009")
+        XCTAssertEqual(D365BatchRequest.headerReference(in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00''12')")), "00'12")
+        XCTAssertEqual(D365BatchRequest.headerReference(in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27A7%27)")), "A7")
+        XCTAssertNil(D365BatchRequest.headerReference(in: part("{}")))
+    }
+
     func testBatchLineIsTheLinePayloadWithoutHeaderReference() throws {
         let doc = document("EXP-L", amounts: ["12.34"])
         var single = try VendorInvoicePayload.line(doc.lines[0], of: doc, headerReference: "00000042")
@@ -73,36 +134,62 @@ final class D365BatchMultipartTests: XCTestCase {
         XCTAssertThrowsError(try D365PreparedDocument(document("EXP-BAD", amounts: ["1,000.00"])))
     }
 
-    func testSettingsKeepTheirInitialiserAndDefaultToNoBatching() {
+    func testSettingsDefaultToTwoPhaseBatchesOfFiftyWithServerKeys() {
         let url = URL(string: "https://erp.example")!
         let plain = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"), scope: nil,
                                  lookupChunkSize: 5)
-        XCTAssertEqual(plain.batchSize, 0)
+        XCTAssertEqual(plain.batchSize, 50)
+        XCTAssertEqual(plain.keyAssignment, .server)
+        XCTAssertEqual(plain.batchStrategy, .twoPhase)
         XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
-                                    batchSize: 25).batchSize, 25)
+                                    batchSize: 0).batchSize, 0)
         XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
                                     batchSize: -3).batchSize, 0)
     }
 
-    func testWorkIsSplitIntoBatchesOfNewDocumentsAndSinglesForExistingOnes() {
-        let docs = (1...7).map { document("EXP-\($0)", amounts: ["1.00", "2.00"]) }
-        let existing = ["EXP-3": ExistingDocument(key: "EXP-3", company: "usmf", erpReference: "00000003", isPosted: false, lineNumbers: [1])]
-        func describe(_ work: [D365LoadWork]) -> [String] {
-            work.map {
-                switch $0 {
-                case .single(let d, let e): return "single \(d.key)\(e == nil ? "" : " existing")"
-                case .batch(let ds): return "batch " + ds.map(\.key).joined(separator: ",")
-                }
+    func testQueuedWorkIsPackedLinesFirstThenNewHeadersUpToTheBatchSize() throws {
+        func describe(_ unit: D365LoadUnit?) -> String {
+            switch unit {
+            case .single(.document(let d)): return "single \(d.key)"
+            case .single(.lines(let j)): return "single lines \(j.document.key)"
+            case .single(.remove(let j)): return "single remove \(j.document.key)"
+            case .batch(let r):
+                return r.entries.map { entry -> String in
+                    switch entry {
+                    case .header(let j): return "H \(j.document.key)"
+                    case .withReferences(let j): return "R \(j.document.key)"
+                    case .withClientKey(let j, let ref): return "C \(j.document.key)=\(ref)"
+                    case .lines(let j, let bodies): return "L \(j.document.key)x\(bodies.count)"
+                    case .remove(let j): return "D \(j.document.key)"
+                    }
+                }.joined(separator: ",")
+            case nil: return "-"
             }
         }
-        XCTAssertEqual(describe(D365Target.plan(docs, existing: existing, batchSize: 3)),
-                       ["single EXP-3 existing", "batch EXP-1,EXP-2,EXP-4", "batch EXP-5,EXP-6,EXP-7"])
-        XCTAssertEqual(describe(D365Target.plan(docs, existing: existing, batchSize: 0)),
-                       ["single EXP-1", "single EXP-2", "single EXP-3 existing", "single EXP-4", "single EXP-5", "single EXP-6", "single EXP-7"])
-        // Operations per batch are capped too: 400 lines a document → two documents a batch at most.
-        let big = (1...3).map { document("EXP-BIG-\($0)", amounts: Array(repeating: "1.00", count: 400)) }
-        XCTAssertEqual(describe(D365Target.plan(big, existing: [:], batchSize: 10)),
-                       ["batch EXP-BIG-1,EXP-BIG-2", "batch EXP-BIG-3"])
+        func lines(_ key: String) -> D365LinesJob {
+            let doc = document(key, amounts: ["1.00", "2.00"])
+            return D365LinesJob(document: doc, reference: "R-" + key, lines: doc.lines, status: .created, headerIsEmpty: true)
+        }
+        var queue = D365WorkQueue()
+        queue.news = try (1...5).map { try newJob("N\($0)", amounts: ["1.00"]) }
+        queue.lines = [lines("L1"), lines("L2"), lines("L3")]
+        queue.removes = [D365RemoveJob(document: document("X", amounts: ["1.00"]), reference: "9", cause: ConnectorError("d365.validation", "no"))]
+        XCTAssertEqual(describe(queue.next(mode: .twoPhase, batchSize: 2, maxOperations: 1000, root: "b/data")), "D X,L L1x2,L L2x2,H N1,H N2")
+        XCTAssertEqual(describe(queue.next(mode: .references, batchSize: 2, maxOperations: 1000, root: "b/data")), "L L3x2,R N3,R N4")
+        XCTAssertEqual(describe(queue.next(mode: .clientKeys, batchSize: 2, maxOperations: 1000, root: "b/data")), "C N5=N5")
+        XCTAssertEqual(describe(queue.next(mode: .twoPhase, batchSize: 2, maxOperations: 1000, root: "b/data")), "-")
+        XCTAssertTrue(queue.isEmpty)
+
+        // Operations per request are capped too: 400 lines a document → two documents a request at most.
+        queue.news = try (1...3).map { try newJob("BIG-\($0)", amounts: Array(repeating: "1.00", count: 400)) }
+        XCTAssertEqual(describe(queue.next(mode: .references, batchSize: 10, maxOperations: 1000, root: "b/data")), "R BIG-1,R BIG-2")
+        XCTAssertEqual(describe(queue.next(mode: .references, batchSize: 10, maxOperations: 1000, root: "b/data")), "R BIG-3")
+
+        // Per document, one unit per document, lines and deletions first.
+        queue.news = [try newJob("N9", amounts: ["1.00"])]
+        queue.lines = [lines("L9")]
+        XCTAssertEqual(describe(queue.next(mode: .perDocument, batchSize: 10, maxOperations: 1000, root: "b/data")), "single lines L9")
+        XCTAssertEqual(describe(queue.next(mode: .perDocument, batchSize: 10, maxOperations: 1000, root: "b/data")), "single N9")
     }
 
     // MARK: - Response parsing
@@ -216,11 +303,9 @@ final class D365BatchMultipartTests: XCTestCase {
 
     // MARK: - Matching answers to documents
 
-    private func plan(_ lineCounts: [Int]) throws -> D365BatchPlan {
-        let prepared = try lineCounts.enumerated().map { i, n in
-            try D365PreparedDocument(document("EXP-\(i)", amounts: Array(repeating: "1.00", count: n)))
-        }
-        return D365BatchPlan(prepared, base: "https://erp.example")
+    private func plan(_ lineCounts: [Int]) throws -> D365BatchRequest {
+        let jobs = try lineCounts.enumerated().map { i, n in try newJob("EXP-\(i)", amounts: Array(repeating: "1.00", count: n)) }
+        return request(jobs.map { .withReferences($0) })
     }
 
     private func ok(_ id: String?, reference: String? = nil) -> ODataBatchPart {
@@ -234,10 +319,8 @@ final class D365BatchMultipartTests: XCTestCase {
     private func describe(_ outcomes: [D365ChangesetOutcome]?) -> [String] {
         (outcomes ?? []).map {
             switch $0 {
-            case .created(let r, let n): return "created \(r) \(n)"
-            case .rejected(let p, let set): return "rejected \(p.status) \(set)"
-            case .unsupported(let p): return "unsupported \(p.status)"
-            case .throttled(let p): return "throttled \(p.status)"
+            case .succeeded(let parts): return "ok " + parts.map { D365BatchRequest.headerReference(in: $0) ?? $0.contentID ?? "-" }.joined(separator: ",")
+            case .failed(let p, let op): return "failed \(p.status) op \(op.map(String.init) ?? "?")"
             case .uncertain: return "uncertain"
             case .notProcessed: return "not processed"
             }
@@ -247,28 +330,24 @@ final class D365BatchMultipartTests: XCTestCase {
     func testAnswersAreMatchedByContentIDThenByOrder() throws {
         let p = try plan([2, 1, 0, 1])   // Content-IDs: 1-3, 4-5, 6, 7-8
         let outcomes = p.interpret([
-            .changeset([ok("1", reference: "A"), ok("2"), ok("3")]),
+            .changeset([ok("3"), ok("1", reference: "A"), ok("2")]),   // parts put back in operation order
             .single(failure("5", 400)),                        // doc 1's line
             .single(failure(nil, 400)),                        // no Content-ID: third item → doc 2
             .changeset([ok(nil, reference: "D"), ok(nil)]),    // by order → doc 3
         ])
-        XCTAssertEqual(describe(outcomes), ["created A 2", "rejected 400 VendorInvoiceLines", "rejected 400 VendorInvoiceHeaders", "created D 1"])
+        XCTAssertEqual(describe(outcomes), ["ok A,2,3", "failed 400 op 1", "failed 400 op ?", "ok D,-"])
 
         // Answers out of order are put right by their Content-IDs; a changeset without an answer was not processed.
         let reordered = p.interpret([.changeset([ok("7", reference: "D"), ok("8")]), .single(failure("1", 400))])
-        XCTAssertEqual(describe(reordered), ["rejected 400 VendorInvoiceHeaders", "not processed", "not processed", "created D 1"])
+        XCTAssertEqual(describe(reordered), ["failed 400 op 0", "not processed", "not processed", "ok D,8"])
     }
 
     func testUnclearAnswersAreUncertainOrRefused() throws {
         let p = try plan([1, 1])
         XCTAssertEqual(describe(p.interpret([
-            .changeset([ok("1"), ok("2")]),                      // no HeaderReference
+            .changeset([ok("1")]),                                      // a part missing
             .changeset([ok("3", reference: "B"), failure("4", 400)]),   // success beside an error
         ])), ["uncertain", "uncertain"])
-        XCTAssertEqual(describe(p.interpret([.changeset([ok("1", reference: "A")]), .single(failure("3", 500))])),
-                       ["uncertain", "uncertain"], "a missing line part and a 5xx leave the outcome open")
-        XCTAssertEqual(describe(p.interpret([.single(failure("2", 404)), .single(failure("3", 429))])),
-                       ["unsupported 404", "throttled 429"])
         XCTAssertNil(p.interpret([.single(failure("1", 400)), .single(failure("2", 400))]), "one document answered twice")
         XCTAssertNil(p.interpret([.changeset([ok("1", reference: "A"), ok("4")])]), "one item naming two documents")
         XCTAssertNil(p.interpret([.single(failure(nil, 400)), .single(failure(nil, 400)), .single(failure(nil, 400))]), "more items than changesets")
@@ -292,10 +371,11 @@ final class D365BatchPolicyTests: XCTestCase {
         func add(_ r: DocumentLoadResult) { all.append(r) }
     }
 
-    private func target(_ transport: ScriptedTransport, batchSize: Int, capture: LogCapture = LogCapture()) -> D365Target {
+    private func target(_ transport: ScriptedTransport, batchSize: Int, strategy: D365BatchStrategy = .twoPhase,
+                        capture: LogCapture = LogCapture()) -> D365Target {
         let url = URL(string: "https://erp.example")!
         let settings = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
-                                    batchSize: batchSize)
+                                    batchSize: batchSize, batchStrategy: strategy)
         let http = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "d365")
         return D365Target(settings: settings, http: http, tokens: FixedTokens(), logger: capture.logger)
     }
@@ -338,6 +418,106 @@ final class D365BatchPolicyTests: XCTestCase {
                                  "POST /data/VendorInvoiceLines"], "exactly one header POST")
     }
 
+    private func changesetAnswer(_ boundary: String, _ changesets: [[(id: String, status: String, headers: [String], body: String)]]) -> HTTPResponse {
+        var s = ""
+        for (i, parts) in changesets.enumerated() {
+            s += "--\(boundary)\r\nContent-Type: multipart/mixed; boundary=cs\(i)\r\n\r\n"
+            for part in parts {
+                s += "--cs\(i)\r\nContent-Type: application/http\r\nContent-ID: \(part.id)\r\n\r\nHTTP/1.1 \(part.status)\r\n"
+                    + part.headers.map { $0 + "\r\n" }.joined() + "\r\n" + part.body + "\r\n"
+            }
+            s += "--cs\(i)--\r\n"
+        }
+        return multipart(s + "--\(boundary)--\r\n", boundary: boundary)
+    }
+
+    func testTwoPhaseSendsHeadersThenLinesWithTheReturnedReferencesAndMixesThePhases() async throws {
+        let transport = ScriptedTransport([
+            // Headers A and B; B's reference only in its Location.
+            .respond(changesetAnswer("r1", [
+                [("1", "201 Created", [], #"{"HeaderReference":"HA"}"#)],
+                [("2", "201 Created", ["Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='HB')"], "")],
+            ])),
+            // A's line, B's two lines, C's header.
+            .respond(changesetAnswer("r2", [
+                [("1", "201 Created", [], "{}")],
+                [("2", "201 Created", [], "{}"), ("3", "201 Created", [], "{}")],
+                [("4", "201 Created", [], #"{"HeaderReference":"HC"}"#)],
+            ])),
+            // C's line.
+            .respond(changesetAnswer("r3", [[("1", "201 Created", [], "{}")]])),
+        ])
+        let d365 = target(transport, batchSize: 2)
+        let results = await run(d365, [document("A"), document("B", lines: 2), document("C")])
+        XCTAssertEqual(results.mapValues(\.status), ["A": .created, "B": .created, "C": .created])
+        XCTAssertEqual(results.mapValues { $0.erpReference ?? "-" }, ["A": "HA", "B": "HB", "C": "HC"])
+        XCTAssertEqual(results["B"]?.linesWritten, 2)
+
+        XCTAssertEqual(transport.requests.map(\.url.lastPathComponent), ["$batch", "$batch", "$batch"])
+        let bodies = transport.requests.map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
+        XCTAssertTrue(bodies[0].contains(#""InvoiceNumber":"A""#) && bodies[0].contains(#""InvoiceNumber":"B""#))
+        XCTAssertFalse(bodies[0].contains("VendorInvoiceLines") || bodies[0].contains("$1"), "the first request holds headers only")
+        XCTAssertTrue(bodies[1].contains(#""HeaderReference":"HA""#) && bodies[1].contains(#""HeaderReference":"HB""#))
+        XCTAssertTrue(bodies[1].contains(#""InvoiceNumber":"C""#), "the second phase of A and B travels with the first phase of C")
+        XCTAssertEqual(bodies[1].components(separatedBy: "POST https://erp.example/data/VendorInvoiceLines").count - 1, 3)
+        XCTAssertTrue(bodies[2].contains(#""HeaderReference":"HC""#))
+    }
+
+    func testRefusedLinesDeleteTheHeaderAgainAndTheDocumentFailsWithTheServersMessage() async throws {
+        let refusal = #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.","type":"x","stacktrace":""}}}"#
+        let transport = ScriptedTransport([
+            .respond(changesetAnswer("r1", [[("1", "201 Created", [], #"{"HeaderReference":"HA"}"#)]])),
+            .respond(multipart("--r2\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 400 Bad Request\r\n\r\n\(refusal)\r\n--r2--\r\n",
+                               boundary: "r2")),
+            .respond(changesetAnswer("r3", [[("1", "204 No Content", [], "")]])),
+        ])
+        let results = await run(target(transport, batchSize: 5), [document("A", lines: 2)])
+        let a = try XCTUnwrap(results["A"])
+        XCTAssertEqual(a.status, .failed)
+        XCTAssertEqual(a.errorCode, "d365.validation")
+        XCTAssertTrue(a.errorMessage?.hasPrefix("Main account '699999' does not exist.") ?? false, a.errorMessage ?? "")
+        XCTAssertTrue(a.errorMessage?.contains("deleted again") ?? false, a.errorMessage ?? "")
+        XCTAssertNil(a.erpReference, "no header is left to point at")
+        let third = String(decoding: transport.requests[2].body ?? Data(), as: UTF8.self)
+        XCTAssertTrue(third.contains("DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27HA%27) HTTP/1.1"), third)
+        XCTAssertEqual(transport.requests.count, 3)
+    }
+
+    func testLookupsTravelInOneBatchAndFallBackToPlainReadsWhenBatchIsAbsent() async throws {
+        func doc(_ key: String, _ company: String) -> InvoiceDocument {
+            var d = document(key)
+            d.company = company
+            return d
+        }
+        let header = #"{"value":[{"dataAreaId":"usmf","HeaderReference":"H1","InvoiceNumber":"A"}]}"#
+        let lines = #"{"value":[{"HeaderReference":"H1","InvoiceLineNumber":1}]}"#
+        // Companies in order: gbsi's read is part 1, usmf's part 2 (answered out of order).
+        let reads = "--r\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\(header)\r\n"
+            + "--r\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{\"value\":[]}\r\n--r--\r\n"
+        let batched = ScriptedTransport([.respond(multipart(reads, boundary: "r")), .respond(.json(200, lines))])
+        let d365 = target(batched, batchSize: 50)
+        let found = try await d365.findExisting([doc("A", "usmf"), doc("B", "gbsi")])
+        XCTAssertEqual(found["A"]?.erpReference, "H1")
+        XCTAssertEqual(found["A"]?.lineNumbers, [1])
+        XCTAssertNil(found["B"])
+        XCTAssertEqual(batched.requests.map { "\($0.method) \($0.url.lastPathComponent)" }, ["POST $batch", "GET VendorInvoiceLines"],
+                       "two companies' header reads in one $batch; one read alone goes plain")
+        let body = String(decoding: batched.requests[0].body ?? Data(), as: UTF8.self)
+        XCTAssertEqual(body.components(separatedBy: "GET https://erp.example/data/VendorInvoiceHeaders?cross-company=true").count - 1, 2)
+
+        let absent = ScriptedTransport([
+            .respond(.json(404, #"{"Message":"No HTTP resource was found that matches the request URI."}"#)),
+            .respond(.json(200, #"{"value":[]}"#)), .respond(.json(200, #"{"value":[]}"#)),
+        ])
+        let plain = target(absent, batchSize: 50)
+        let none = try await plain.findExisting([doc("A", "usmf"), doc("B", "gbsi")])
+        XCTAssertTrue(none.isEmpty)
+        XCTAssertEqual(absent.requests.map { "\($0.method) \($0.url.lastPathComponent)" },
+                       ["POST $batch", "GET VendorInvoiceHeaders", "GET VendorInvoiceHeaders"])
+        let learned = await plain.learnedCapabilities()
+        XCTAssertEqual(learned, [D365Capability.batch: D365Capability.unsupported])
+    }
+
     func testChangesetsLeftUnprocessedAfterAFailureGoInTheNextBatch() async throws {
         // The server ignores odata.continue-on-error: it stops after document B's failed changeset.
         let first = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
@@ -354,7 +534,7 @@ final class D365BatchPolicyTests: XCTestCase {
             + "--cs3\nContent-Type: application/http\nContent-ID: 3\n\nHTTP/1.1 400 Bad Request\n\n{\"error\":{\"code\":\"\",\"message\":\"Vendor 'X' is on hold.\"}}\n--cs3--\n"
             + "--batchresponse_2--\n"
         let transport = ScriptedTransport([.respond(multipart(first)), .respond(multipart(second, boundary: "batchresponse_2"))])
-        let d365 = target(transport, batchSize: 10)
+        let d365 = target(transport, batchSize: 10, strategy: .references)
         let results = await run(d365, [document("A"), document("B"), document("C"), document("D")])
 
         XCTAssertEqual(results["A"]?.status, .created)
@@ -412,7 +592,7 @@ final class D365BatchPolicyTests: XCTestCase {
             + "HTTP/1.1 201 Created\r\n\r\n{\"HeaderReference\":\"H9\"}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\n"
             + "HTTP/1.1 201 Created\r\n\r\n{}\r\n--c--\r\n--r--\r\n"
         let transport = ScriptedTransport([.respond(.json(401, "")), .respond(multipart(ok, boundary: "r"))])
-        let results = await run(target(transport, batchSize: 5, capture: capture), [document("A")])
+        let results = await run(target(transport, batchSize: 5, strategy: .references, capture: capture), [document("A")])
         XCTAssertEqual(results["A"]?.status, .created)
         XCTAssertEqual(results["A"]?.erpReference, "H9")
         XCTAssertEqual(transport.requests.map { $0.headers["Authorization"] }, ["Bearer cached-token", "Bearer fresh-token"])

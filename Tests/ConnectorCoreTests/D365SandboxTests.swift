@@ -23,7 +23,7 @@ final class D365SandboxTests: XCTestCase {
                               logger: capture.logger, system: "d365")
         let settings = D365Settings(environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
                                     clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
-                                    clientSecret: Secret("sandbox-only-client-secret-7Qk2"), lookupChunkSize: chunk)
+                                    clientSecret: Secret("sandbox-only-client-secret-7Qk2"), lookupChunkSize: chunk, batchSize: 0)
         return (D365Target(settings: settings, http: http, logger: capture.logger), http)
     }
 

@@ -181,6 +181,21 @@ final class ReportMapperTests: XCTestCase {
         }
     }
 
+    func testBatchKeysAreValidatedByName() throws {
+        func problems(_ target: [String: Any]) throws -> [String] {
+            var t = try JSONSerialization.jsonObject(with: config().target.settings.serialized()) as! [String: Any]
+            for (k, v) in target { t[k] = v }
+            return D365Configuration.problems(try JSONValue.parse(JSONSerialization.data(withJSONObject: t)), options: ConfigCheckOptions())
+        }
+        XCTAssertEqual(try problems(["batchSize": 50, "keyAssignment": "server", "batchStrategy": "references"]), [])
+        XCTAssertEqual(try problems(["batchSize": 0, "keyAssignment": "client"]), [])
+        XCTAssertEqual(try problems(["keyAssignment": "manual"]), ["target.keyAssignment: 'manual' must be 'server' or 'client'"])
+        XCTAssertEqual(try problems(["batchStrategy": "deep"]), ["target.batchStrategy: 'deep' must be 'twoPhase' or 'references'"])
+        XCTAssertEqual(try problems(["batchStrategy": "references", "keyAssignment": "client"]).count, 1)
+        XCTAssertEqual(try problems(["batchSize": 201]), ["target.batchSize must be between 0 (off) and 200"])
+        XCTAssertNil(try D365Configuration.decode(config().target.settings).batchSize, "absent means the default, 50")
+    }
+
     func testSecretsNeverPrint() {
         let s = Secret("hunter2")
         XCTAssertEqual("\(s)", "<redacted>")

@@ -107,6 +107,28 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try again.report("42")?.state, .loaded)
     }
 
+    func testTargetCapabilitiesAreRememberedPerTargetAndChangesAudited() throws {
+        let a = AuditContext(actor: "test", batchID: nil, stage: .load)
+        do {
+            let ledger = try Ledger(path: path)
+            XCTAssertEqual(try ledger.targetCapabilities("d365fo https://a.example"), [:])
+            try ledger.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
+                                                batchID: nil, audit: a)
+            try ledger.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
+                                                batchID: nil, audit: a)
+            try ledger.rememberTargetCapability("d365fo https://b.example", name: "odata.batch", value: "unsupported", batchID: nil, audit: a)
+        }
+        // A fresh connection (the next run) reads what was remembered.
+        let again = try Ledger(path: path)
+        XCTAssertEqual(try again.targetCapabilities("d365fo https://a.example"), ["odata.batch.contentIdReferences": "unsupported"])
+        XCTAssertEqual(try again.targetCapabilities("d365fo https://b.example"), ["odata.batch": "unsupported"])
+        try again.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "supported",
+                                           batchID: nil, audit: a)
+        XCTAssertEqual(try again.targetCapabilities("d365fo https://a.example"), ["odata.batch.contentIdReferences": "supported"])
+        XCTAssertEqual(try again.auditEvents(entityID: "d365fo https://a.example").map(\.detail),
+                       ["odata.batch.contentIdReferences: - -> unsupported", "odata.batch.contentIdReferences: unsupported -> supported"])
+    }
+
     func testWatermarkOnlyMovesForward() throws {
         let ledger = try Ledger(path: path)
         let a = AuditContext(actor: "test", batchID: nil, stage: .commit)

@@ -23,14 +23,19 @@ final class DroppedConnectionPipelineTests: XCTestCase {
     }
 
     func testADroppedHeaderPostIsFoundByLookupAndNothingIsDoubled() async throws {
-        // The same night without the fault, for comparison.
-        let baseline = try await Harness()
+        // The per-request path (batchSize 0), where a header is its own POST; the same night without the fault, for comparison.
+        let perRequest: (inout [String: Any]) -> Void = { c in
+            var t = c["target"] as! [String: Any]
+            t["batchSize"] = 0
+            c["target"] = t
+        }
+        let baseline = try await Harness(configEdit: perRequest)
         defer { baseline.stop() }
         try baseline.cli(["run"])
         let expected = try await stored(baseline)
         XCTAssertGreaterThan(expected.count, 3)
 
-        let h = try await Harness()
+        let h = try await Harness(configEdit: perRequest)
         defer { h.stop() }
         _ = try await h.control("POST", "/_sandbox/d365/faults",
                                 body: ["count": 1, "drop": true, "method": "POST", "entitySet": "VendorInvoiceHeaders"])

@@ -212,7 +212,14 @@ final class NightlyPipelineTests: XCTestCase {
     }
 
     func testFailedLoadLeavesReportUnlabelledAndNextRunPostsIt() async throws {
-        // The first header POSTs fail with a server error: those reports must stay unlabelled.
+        // The per-request path (batchSize 0): the first header POSTs fail with a server error, and a POST that
+        // may have committed is never repeated in the run, so those reports must stay unlabelled.
+        h.stop()
+        h = try await Harness { c in
+            var t = c["target"] as! [String: Any]
+            t["batchSize"] = 0
+            c["target"] = t
+        }
         _ = try await h.control("POST", "/_sandbox/d365/faults", body: ["count": 2, "status": 500, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
         let first = try h.cli(["run"], expect: 3)
         XCTAssertTrue(first.stdout.contains("FAILED: 2"), first.stdout)
@@ -355,34 +362,219 @@ final class NightlyPipelineTests: XCTestCase {
     }
 }
 
-/// The opt-in `$batch` load path gives the same invoices, to the cent, with far fewer requests.
+/// The default `$batch` load (two-phase, server keys) and its strategies, end to end through the CLI.
 final class BatchLoadPipelineTests: XCTestCase {
-    func testBatchModeGivesTheSameInvoicesWithFarFewerRequests() async throws {
-        let h = try await Harness { c in
+    static func harness(target edit: [String: Any] = [:]) async throws -> Harness {
+        try await Harness { c in
             var t = c["target"] as! [String: Any]
-            t["batchSize"] = 25
+            for (k, v) in edit { t[k] = v }
             c["target"] = t
         }
+    }
+
+    static func requestLog(_ h: Harness) async throws -> [[String: Any]] {
+        let any = try await h.control("GET", "/_sandbox/d365/requests")
+        return ((any as? [String: Any])?["requests"] as? [[String: Any]]) ?? []
+    }
+
+    static func parts(_ entry: [String: Any]) -> [[String: Any]] { (entry["parts"] as? [[String: Any]]) ?? [] }
+    static func url(_ any: [String: Any]) -> String { ((any["url"] as? String) ?? "").removingPercentEncoding ?? "" }
+
+    /// `$batch` requests holding a write (POST or DELETE part).
+    static func writeBatches(_ log: [[String: Any]]) -> [[String: Any]] {
+        log.filter { url($0) == "/data/$batch" && parts($0).contains { ($0["method"] as? String) != "GET" } }
+    }
+
+    static func invoices(_ h: Harness) async throws -> [String: [String: Any]] {
+        let any = try await h.control("GET", "/_sandbox/d365/invoices")
+        var out: [String: [String: Any]] = [:]
+        for invoice in ((any as? [String: Any])?["invoices"] as? [[String: Any]]) ?? [] {
+            let number = invoice["InvoiceNumber"] as? String ?? ""
+            XCTAssertNil(out[number], "\(number) is held twice")
+            out[number] = invoice
+        }
+        return out
+    }
+
+    /// Control totals of the batch (per company and currency) equal, to the cent, what the sandbox stored.
+    static func assertControlTotals(_ h: Harness, _ invoices: [String: [String: Any]], file: StaticString = #filePath, line: UInt = #line) throws {
+        let totals = try h.csv("transform/control-totals.csv").filter { $0["main_account"] == "(all)" }
+        XCTAssertFalse(totals.isEmpty, file: file, line: line)
+        for t in totals {
+            let lines = invoices.values.filter { ($0["dataAreaId"] as? String) == t["company"] && ($0["Currency"] as? String) == t["currency"] }
+                .flatMap { ($0["lines"] as? [[String: Any]]) ?? [] }
+            XCTAssertEqual(lines.reduce(Decimal(0)) { $0 + dec($1["NetAmount"]) }, dec(t["amount"] ?? ""), "\(t)", file: file, line: line)
+        }
+    }
+
+    /// Report 90000001 of the seed as a new report (another ID, approved later, unlabelled).
+    static func addReport(_ h: Harness, id: String) async throws {
+        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        var report = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
+        report["reportID"] = id
+        report["labels"] = [String]()
+        report["approved"] = "2026-11-21 08:00:00"
+        var expenses = report["transactionList"] as! [[String: Any]]
+        for i in expenses.indices { expenses[i]["transactionID"] = "\(id)\(i)" }
+        report["transactionList"] = expenses
+        _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [report])
+    }
+
+    func testTheDefaultLoadIsTwoPhaseBatchesWithFarFewerRequestsAndTheSameInvoices() async throws {
+        let h = try await Self.harness()
         defer { h.stop() }
         let r = try h.cli(["run", "--json"])
         let v = try JSONValue.parse(r.stdout)
         XCTAssertEqual(v["load"]?["created"]?.int64Value, 7, r.stdout)
         let requests = try XCTUnwrap(v["load"]?["httpRequests"]?.int64Value)
-        // Extract reads master data and the lookup reads headers; the seven invoices go in one $batch.
-        let any = try await h.control("GET", "/_sandbox/d365/requests")
-        let log = (any as? [[String: Any]]) ?? ((any as? [String: Any])?["requests"] as? [[String: Any]]) ?? []
-        let writes = log.filter { ($0["method"] as? String) == "POST" && (($0["url"] as? String) ?? "").contains("/data/") }
-        XCTAssertEqual(writes.count, 1, "one $batch for seven invoices: \(writes)")
-        XCTAssertLessThan(requests, 30, "\(requests)")
-        let totals = try h.csv("transform/control-totals.csv").filter { $0["main_account"] == "(all)" }
-        let any2 = try await h.control("GET", "/_sandbox/d365/invoices")
-        let invoices = ((any2 as? [String: Any])?["invoices"] as? [[String: Any]]) ?? []
+        let log = try await Self.requestLog(h)
+        // One $batch of headers, one of their lines; nothing per document; one $batch of reads for the lookup.
+        let writes = Self.writeBatches(log)
+        XCTAssertEqual(writes.count, 2, "\(writes)")
+        XCTAssertTrue(Self.parts(writes[0]).allSatisfy { Self.url($0) == "/data/VendorInvoiceHeaders" })
+        XCTAssertTrue(Self.parts(writes[1]).allSatisfy { Self.url($0) == "/data/VendorInvoiceLines" })
+        XCTAssertFalse(log.contains { Self.url($0).hasPrefix("/data/VendorInvoice") && ($0["method"] as? String) == "POST" })
+        let lookups = log.filter { Self.url($0) == "/data/$batch" && Self.parts($0).allSatisfy { ($0["method"] as? String) == "GET" } }
+        XCTAssertEqual(lookups.count, 1, "the three companies' keys are looked up in one request")
+        let invoices = try await Self.invoices(h)
         XCTAssertEqual(invoices.count, 7)
-        for t in totals {
-            let lines = invoices.filter { ($0["dataAreaId"] as? String) == t["company"] && ($0["Currency"] as? String) == t["currency"] }
-                .flatMap { ($0["lines"] as? [[String: Any]]) ?? [] }
-            let sum = lines.reduce(Decimal(0)) { $0 + dec($1["NetAmount"]) }
-            XCTAssertEqual(sum, dec(t["amount"] ?? ""), "\(t)")
+        try Self.assertControlTotals(h, invoices)
+
+        // The same night per request: same invoices, several times the requests.
+        let single = try await Self.harness(target: ["batchSize": 0])
+        defer { single.stop() }
+        let s = try single.cli(["run", "--json"])
+        let perRequest = try XCTUnwrap(try JSONValue.parse(s.stdout)["load"]?["httpRequests"]?.int64Value)
+        let singleInvoices = try await Self.invoices(single)
+        XCTAssertEqual(Set(singleInvoices.keys), Set(invoices.keys))
+        for (key, invoice) in invoices {
+            let a = (invoice["lines"] as? [[String: Any]] ?? []).map { dec($0["NetAmount"]) }
+            let b = (singleInvoices[key]?["lines"] as? [[String: Any]] ?? []).map { dec($0["NetAmount"]) }
+            XCTAssertEqual(a, b, key)
         }
+        XCTAssertLessThan(requests * 3, perRequest, "batched \(requests), per request \(perRequest)")
+    }
+
+    func testAServerRefusingReferencesIsRememberedAndTheNextRunStartsTwoPhase() async throws {
+        let h = try await Self.harness(target: ["batchStrategy": "references"])
+        defer { h.stop() }
+        _ = try await h.control("POST", "/_sandbox/d365/settings", body: ["contentIdReferences": false])
+        let first = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(first["load"]?["created"]?.int64Value, 7)
+        XCTAssertEqual(first["load"]?["failed"]?.int64Value, 0)
+        let log = try await Self.requestLog(h)
+        let writes = Self.writeBatches(log)
+        XCTAssertEqual(writes.count, 3, "the refused $n batch, then headers, then lines")
+        XCTAssertTrue(Self.parts(writes[0]).contains { Self.url($0).hasPrefix("$") && ($0["status"] as? Int) == 400 })
+        let invoices = try await Self.invoices(h)
+        XCTAssertEqual(invoices.count, 7)
+        try Self.assertControlTotals(h, invoices)
+
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let identity = "d365fo " + h.baseURL.absoluteString
+        XCTAssertEqual(try ledger.targetCapabilities(identity), ["odata.batch.contentIdReferences": "unsupported"])
+        XCTAssertEqual(try ledger.auditEvents(entityID: identity).map(\.event), ["target.capability"])
+
+        // Next night: a new report; no $n reference is ever sent again.
+        try await Self.addReport(h, id: "90000901")
+        _ = try await h.control("DELETE", "/_sandbox/d365/requests")
+        let second = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(second["load"]?["created"]?.int64Value, 1)
+        let nextLog = try await Self.requestLog(h)
+        let nextWrites = Self.writeBatches(nextLog)
+        XCTAssertEqual(nextWrites.count, 2)
+        XCTAssertFalse(nextWrites.flatMap(Self.parts).contains { Self.url($0).hasPrefix("$") || ($0["status"] as? Int) == 400 })
+        XCTAssertEqual(try ledger.auditEvents(entityID: identity).count, 1, "nothing new learned")
+        let after = try await Self.invoices(h)
+        XCTAssertEqual(after.count, 8)
+    }
+
+    func testRefusedLinesFailTheReportWithTheServersMessageLeaveNoHeaderAndPostNextRun() async throws {
+        let h = try await Self.harness()
+        defer { h.stop() }
+        let message = "Main account '600100' is blocked for manual entry."
+        _ = try await h.control("POST", "/_sandbox/d365/faults",
+                                body: ["count": 1, "status": 400, "method": "POST", "entitySet": "VendorInvoiceLines", "message": message])
+        let first = try h.cli(["run", "--json"], expect: 3)
+        let v = try JSONValue.parse(first.stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 6)
+        XCTAssertEqual(v["load"]?["failed"]?.int64Value, 1)
+        let failed = try h.csv("load/results.csv").filter { $0["status"] == "failed" }
+        XCTAssertEqual(failed.count, 1)
+        let row = try XCTUnwrap(failed.first)
+        XCTAssertTrue(row["error"]?.hasPrefix(message) ?? false, "\(row)")
+        XCTAssertEqual(row["erp_reference"], "", "the header was deleted again")
+        let invoices = try await Self.invoices(h)
+        XCTAssertEqual(invoices.count, 6)
+        XCTAssertNil(invoices[row["invoice_number"] ?? ""], "no empty invoice is left behind")
+        let log = try await Self.requestLog(h)
+        let deletes = Self.writeBatches(log).flatMap(Self.parts).filter { ($0["method"] as? String) == "DELETE" }
+        XCTAssertEqual(deletes.count, 1)
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let reportID = try XCTUnwrap(row["report_id"])
+        XCTAssertEqual(try ledger.report(reportID)?.state, .failed)
+        XCTAssertTrue(try ledger.report(reportID)?.reason?.contains(message) ?? false)
+        let labels = try await h.control("GET", "/_sandbox/expensify/reports")
+        let list = (labels as? [[String: Any]]) ?? ((labels as? [String: Any])?["reports"] as? [[String: Any]]) ?? []
+        XCTAssertFalse((list.first { $0["reportID"] as? String == reportID }?["labels"] as? [String] ?? []).contains("ml-connector"))
+
+        // Next night the cause is gone: it is posted and labelled.
+        let second = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(second["load"]?["created"]?.int64Value, 1)
+        let after = try await Self.invoices(h)
+        XCTAssertEqual(after.count, 7)
+        let number = try XCTUnwrap(row["invoice_number"])
+        let posted = try XCTUnwrap(try h.csv("load/results.csv").first { $0["invoice_number"] == number })
+        XCTAssertEqual(posted["status"], "created")
+        let lines = after[number]?["lines"] as? [[String: Any]] ?? []
+        XCTAssertEqual(lines.reduce(Decimal(0)) { $0 + dec($1["NetAmount"]) }, dec(posted["total"] ?? ""), "to the cent")
+        XCTAssertEqual(try ledger.report(reportID)?.state, .committed)
+    }
+
+    func testClientKeysPostEachInvoiceInOneChangesetUnderItsOwnKey() async throws {
+        let h = try await Self.harness(target: ["keyAssignment": "client"])
+        defer { h.stop() }
+        let v = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(v["load"]?["created"]?.int64Value, 7)
+        let invoices = try await Self.invoices(h)
+        XCTAssertEqual(invoices.count, 7)
+        for (number, invoice) in invoices { XCTAssertEqual(invoice["HeaderReference"] as? String, number) }
+        try Self.assertControlTotals(h, invoices)
+        let log = try await Self.requestLog(h)
+        XCTAssertEqual(Self.writeBatches(log).count, 1)
+        let rerun = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(rerun["load"]?["created"]?.int64Value, 0)
+    }
+
+    func testANightWithNothingNewCostsAFewExpensifyCallsAndOneMasterDataReadPerCompanyAndEntity() async throws {
+        let h = try await Self.harness()
+        defer { h.stop() }
+        try h.cli(["run"])
+        _ = try await h.control("POST", "/_sandbox/stats/reset")
+        _ = try await h.control("DELETE", "/_sandbox/d365/requests")
+        let r = try JSONValue.parse(try h.cli(["run", "--json"]).stdout)
+        XCTAssertEqual(r["load"]?["created"]?.int64Value, 0)
+        let stats = try await h.control("GET", "/_sandbox/stats") as? [String: Any]
+        let requests = stats?["requests"] as? [String: Int] ?? [:]
+        // Export and download of the date window and the policies (3), plus export and download per chunk of 100
+        // reports still open (held or failed), which are asked for by ID every night.
+        let open = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path).openReportCount()
+        XCTAssertGreaterThan(open, 0, "the sample firm keeps some reports held")
+        XCTAssertLessThanOrEqual(requests["expensify"] ?? 99, 3 + 2 * ((open + 99) / 100), "\(requests), \(open) open")
+        let log = try await Self.requestLog(h).filter { ($0["system"] as? String) == "d365" }
+        XCTAssertEqual(log.count, requests["d365"], "every D365 request is in the log")
+        XCTAssertFalse(log.contains { ($0["method"] as? String) != "GET" }, "nothing is written: \(log.map { Self.url($0) })")
+        // First pages only: following @odata.nextLink is part of the same read.
+        var reads: [String: Int] = [:]
+        for entry in log where !Self.url(entry).contains("skiptoken") {
+            let path = Self.url(entry)
+            let entity = String(path.dropFirst("/data/".count).prefix { $0 != "?" })
+            let company = path.range(of: "dataAreaId eq '").map { String(path[$0.upperBound...].prefix { $0 != "'" }) }
+                ?? path.range(of: "LegalEntityId eq '").map { String(path[$0.upperBound...].prefix { $0 != "'" }) } ?? "*"
+            reads[entity + " " + company, default: 0] += 1
+        }
+        XCTAssertFalse(reads.isEmpty)
+        XCTAssertTrue(reads.values.allSatisfy { $0 == 1 }, "\(reads.sorted { $0.key < $1.key })")
+        print("Nothing new: Expensify \(requests["expensify"] ?? 0) calls, D365 \(requests["d365"] ?? 0) requests (\(reads.count) reads), Entra \(requests["entra"] ?? 0)")
     }
 }

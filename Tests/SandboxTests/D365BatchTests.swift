@@ -171,4 +171,69 @@ final class D365BatchTests: XCTestCase {
         XCTAssertEqual(r.status, 503)
         XCTAssertEqual(h.header(r, "Retry-After"), "3")
     }
+
+    func testAServerWithoutContentIdReferencesRefusesEveryDollarSegmentLikeTheIndependentServer() async throws {
+        let h = try D365Harness()
+        let token = try await h.token()
+        let settings = await h.control("POST", "/_sandbox/d365/settings", body: #"{"contentIdReferences":false}"#)
+        XCTAssertEqual(settings.status, 200)
+        XCTAssertEqual(try h.exact(settings)["contentIdReferences"], .bool(false))
+        let body = batch([changeset("cs", [
+            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-R1")),
+            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+        ])])
+        let (r, text) = await send(h, body, token: token, prefer: "odata.continue-on-error")
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(statusLines(text), ["HTTP/1.1 400 Bad Request"])
+        XCTAssertTrue(text.contains(#""message":"Resource not found for the segment '$1'""#), text)
+        XCTAssertTrue(text.contains("Content-ID: 2"))
+        let none = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [Any]
+        XCTAssertEqual(none?.count, 0, "the header of the refused changeset was rolled back")
+        // Explicit references still work: a header, then its lines with the HeaderReference from the answer.
+        let (_, ok) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-R1"))])]), token: token)
+        XCTAssertEqual(statusLines(ok), ["HTTP/1.1 201 Created"])
+        XCTAssertTrue(ok.contains(#""HeaderReference":"00000001""#))
+        let line = #"{"dataAreaId":"gbsi","HeaderReference":"00000001","InvoiceLineNumber":1,"NetAmount":1}"#
+        let (_, lines) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceLines", body: line)])]), token: token)
+        XCTAssertEqual(statusLines(lines), ["HTTP/1.1 201 Created"])
+    }
+
+    func testManualHeaderReferencesAreKeptOrRefusedAsConfigured() async throws {
+        let h = try D365Harness()
+        let token = try await h.token()
+        let manual = header("EXP-M1").replacingOccurrences(of: "{", with: #"{"HeaderReference":"EXP-M1","#)
+        let (_, kept) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceHeaders", body: manual)])]), token: token)
+        XCTAssertEqual(statusLines(kept), ["HTTP/1.1 201 Created"], "allowed by default: the number sequence takes manual numbers")
+        XCTAssertTrue(kept.contains(#""HeaderReference":"EXP-M1""#))
+
+        _ = await h.control("POST", "/_sandbox/d365/settings", body: #"{"manualHeaderReference":"reject"}"#)
+        let other = header("EXP-M2").replacingOccurrences(of: "{", with: #"{"HeaderReference":"EXP-M2","#)
+        let (_, refused) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceHeaders", body: other)])]), token: token)
+        XCTAssertEqual(statusLines(refused), ["HTTP/1.1 400 Bad Request"])
+        XCTAssertTrue(refused.contains("does not allow manual numbers"), refused)
+        // Without a reference the server assigns one.
+        let (_, assigned) = await send(h, batch([changeset("cs", [Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-M2"))])]), token: token)
+        XCTAssertEqual(statusLines(assigned), ["HTTP/1.1 201 Created"])
+        XCTAssertTrue(assigned.contains(#""HeaderReference":"00000001""#), assigned)
+        let bad = await h.control("POST", "/_sandbox/d365/settings", body: #"{"manualHeaderReference":"sometimes"}"#)
+        XCTAssertEqual(bad.status, 400)
+    }
+
+    func testDeletingAHeaderInsideABatchTakesItsLinesWithIt() async throws {
+        let h = try D365Harness()
+        let token = try await h.token()
+        let body = batch([changeset("cs", [
+            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-D1")),
+            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+        ])])
+        _ = await send(h, body, token: token)
+        let delete = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+            + "DELETE \(D365Harness.base)/data/VendorInvoiceHeaders(dataAreaId=%27gbsi%27,HeaderReference=%2700000001%27) HTTP/1.1\r\n\r\n"
+        let (_, text) = await send(h, batch(["Content-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\n" + delete + "--cs--\r\n"]), token: token)
+        XCTAssertEqual(statusLines(text), ["HTTP/1.1 204 No Content"])
+        let none = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [Any]
+        XCTAssertEqual(none?.count, 0)
+        let lines = h.json(await h.send("GET", "/data/VendorInvoiceLines", rawQuery: "cross-company=true", token: token))["value"] as? [Any]
+        XCTAssertEqual(lines?.count, 0)
+    }
 }

@@ -40,77 +40,91 @@ enum D365Batch {
         return nil
     }
 
-    private static func splitParts(_ text: String, boundary: String) -> [String] {
-        var parts: [String] = []
-        var current: [String]?
-        for raw in text.components(separatedBy: "\n") {
-            let line = raw.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-            if line == "--" + boundary {
-                if let c = current { parts.append(c.joined(separator: "\n")) }
-                current = []
-            } else if line == "--" + boundary + "--" {
-                if let c = current { parts.append(c.joined(separator: "\n")) }
-                current = nil
-                return parts
-            } else {
-                current?.append(raw)
-            }
+    /// The body's lines (CR LF or LF), split once; parts are ranges of line indices, so nested parts are never
+    /// copied or split again.
+    private struct Lines {
+        let lines: [Substring]
+
+        init(_ text: String) {
+            // CR LF is one Character in Swift, so it is a separator of its own.
+            lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         }
-        if let c = current { parts.append(c.joined(separator: "\n")) }
-        return parts
+
+        static func isBlank(_ line: Substring) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" } }
+
+        /// The line without trailing spaces and tabs (transport padding after a delimiter).
+        static func trimmed(_ line: Substring) -> Substring {
+            var end = line.endIndex
+            while end > line.startIndex, line[line.index(before: end)] == " " || line[line.index(before: end)] == "\t" {
+                end = line.index(before: end)
+            }
+            return line[line.startIndex..<end]
+        }
+
+        /// Ranges of the body parts of `range` between `--boundary` delimiters (up to `--boundary--`).
+        func parts(_ range: Range<Int>, boundary: String) -> [Range<Int>] {
+            let open = "--" + boundary, close = "--" + boundary + "--"
+            var parts: [Range<Int>] = []
+            var start: Int?
+            for i in range where lines[i].hasPrefix("--") {
+                let line = Lines.trimmed(lines[i])
+                if line == open {
+                    if let s = start { parts.append(s..<i) }
+                    start = i + 1
+                } else if line == close {
+                    if let s = start { parts.append(s..<i) }
+                    return parts
+                }
+            }
+            if let s = start { parts.append(s..<range.upperBound) }
+            return parts
+        }
+
+        /// Header fields up to the first blank line, and the index of the line after it.
+        func headers(_ range: Range<Int>) -> ([String: String], Int) {
+            var headers: [String: String] = [:]
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let line = lines[i]
+                i += 1
+                if Lines.isBlank(line) { break }
+                if let colon = line.firstIndex(of: ":") {
+                    headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] =
+                        line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return (headers, i)
+        }
     }
 
-    /// Splits MIME headers from content at the first empty line.
-    private static func splitHeaders(_ part: String) -> ([String: String], String) {
-        var headers: [String: String] = [:]
-        var lines = part.components(separatedBy: "\n")[...]
-        while let line = lines.first {
-            lines = lines.dropFirst()
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
-            if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return (headers, lines.joined(separator: "\n"))
-    }
-
-    private static func operation(_ part: String) throws -> D365BatchOperation {
-        let (mime, content) = splitHeaders(part)
+    private static func operation(_ lines: Lines, _ range: Range<Int>) throws -> D365BatchOperation {
+        let (mime, contentStart) = lines.headers(range)
         guard (mime["content-type"] ?? "").lowercased().hasPrefix("application/http") else {
             throw ParseError(message: "A batch part must have Content-Type application/http.")
         }
-        var lines = content.components(separatedBy: "\n")[...]
-        while let f = lines.first, f.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
-        guard let requestLine = lines.first else { throw ParseError(message: "A batch part has no request line.") }
-        lines = lines.dropFirst()
+        var i = contentStart
+        while i < range.upperBound, Lines.isBlank(lines.lines[i]) { i += 1 }
+        guard i < range.upperBound else { throw ParseError(message: "A batch part has no request line.") }
+        let requestLine = lines.lines[i]
         let words = requestLine.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard words.count >= 2 else { throw ParseError(message: "Invalid request line '\(requestLine)'.") }
-        var headers: [String: String] = [:]
-        while let line = lines.first {
-            lines = lines.dropFirst()
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
-            if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] =
-                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        var body = lines.joined(separator: "\n")
+        let (headers, bodyStart) = lines.headers((i + 1)..<range.upperBound)
+        var body = bodyStart < range.upperBound ? lines.lines[bodyStart..<range.upperBound].joined(separator: "\n") : ""
         while body.hasSuffix("\n") { body.removeLast() }
         return D365BatchOperation(contentId: mime["content-id"] ?? headers["content-id"], method: words[0].uppercased(),
                                   url: words[1], headers: headers, body: Data(body.utf8))
     }
 
     static func parse(_ data: Data, boundary: String) throws -> [D365BatchItem] {
-        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        let lines = Lines(String(decoding: data, as: UTF8.self))
         var items: [D365BatchItem] = []
-        for part in splitParts(text, boundary: boundary) {
-            let (mime, content) = splitHeaders(part)
+        for part in lines.parts(0..<lines.lines.count, boundary: boundary) {
+            let (mime, contentStart) = lines.headers(part)
             if let inner = D365Batch.boundary(mime["content-type"]) {
-                let ops = try splitParts(content, boundary: inner).map(operation)
+                let ops = try lines.parts(contentStart..<part.upperBound, boundary: inner).map { try operation(lines, $0) }
                 items.append(.changeset(ops))
             } else {
-                items.append(.single(try operation(part)))
+                items.append(.single(try operation(lines, part)))
             }
         }
         guard !items.isEmpty else { throw ParseError(message: "The batch request contains no parts for boundary '\(boundary)'.") }
@@ -191,6 +205,14 @@ extension D365DataService {
         var log: [D365BatchLogPart] = []
 
         func execute(_ op: D365BatchOperation, contentIds: [String: String], store: inout D365Store) -> SimResponse {
+            if op.url.hasPrefix("$"), !ctx.settings.contentIdReferences {
+                // A server whose OData library does not resolve Content-ID references inside changesets.
+                let segment = String(op.url.prefix { $0 != "/" && $0 != "?" })
+                let text = "Resource not found for the segment '\(segment)'"
+                let r = D365Responses.odataError(400, message: text, inner: text, type: "Microsoft.OData.UriParser.ODataUnrecognizedPathException")
+                log.append(D365BatchLogPart(contentId: op.contentId, method: op.method, url: op.url, status: r.status))
+                return r
+            }
             guard let (path, query) = D365Batch.resolve(op.url, contentIds: contentIds) else {
                 let r = D365Responses.routingNotFound(op.url)
                 log.append(D365BatchLogPart(contentId: op.contentId, method: op.method, url: op.url, status: r.status))
@@ -216,7 +238,7 @@ extension D365DataService {
                 out.append(.single(response, op.contentId))
                 if response.status >= 400, !continueOnError { return (D365Batch.write(out), log) }
             case .changeset(let ops):
-                let snapshot = store
+                store.beginChangeset()
                 var contentIds: [String: String] = [:]
                 var parts: [(SimResponse, String?)] = []
                 var failure: (SimResponse, String?)?
@@ -236,10 +258,11 @@ extension D365DataService {
                     parts.append((response, op.contentId))
                 }
                 if let failure {
-                    store = snapshot
+                    store.rollBackChangeset()
                     out.append(.single(failure.0, failure.1))
                     if !continueOnError { return (D365Batch.write(out), log) }
                 } else {
+                    store.commitChangeset()
                     out.append(.changeset(parts))
                 }
             }

@@ -155,9 +155,8 @@ struct D365Dimensions {
 
     /// Checks one financial dimension value in a company (or shared). Returns the stored spelling and an error.
     func checkValue(dimension: String, value: String, company: String, on date: D365Date) -> (String, String?) {
-        let candidates = store.rows(D365Schema.financialDimensionValues.setName).filter {
-            D365Text.equal($0.string("FinancialDimension"), dimension) && D365Text.equal($0.string("DimensionValue"), value)
-                && ($0.string("LegalEntityId").isEmpty || D365Text.equal($0.string("LegalEntityId"), company))
+        let candidates = store.dimensionValues(dimension: dimension, value: value).filter {
+            $0.string("LegalEntityId").isEmpty || D365Text.equal($0.string("LegalEntityId"), company)
         }
         guard let row = candidates.first(where: { !$0.string("LegalEntityId").isEmpty }) ?? candidates.first else {
             return (value, "Value '\(value)' for dimension '\(dimension)' was not found")

@@ -9,7 +9,11 @@ import Foundation
 /// Control routes (plain JSON, no token needed):
 /// - `POST /_sandbox/d365/reset`: reload the seed file (data, settings, faults, throttle, log, clock; tokens survive).
 /// - `GET|POST /_sandbox/d365/settings`: read or change settings, body e.g. `{"pageSize":5,"requestsPerWindow":6000,
-///   "windowSeconds":300,"duplicateInvoiceCheck":true,"extraDimensionSegments":"reject"|"drop","tokenLifetimeSeconds":3599}`.
+///   "windowSeconds":300,"duplicateInvoiceCheck":true,"extraDimensionSegments":"reject"|"drop","tokenLifetimeSeconds":3599,
+///   "contentIdReferences":true|false,"manualHeaderReference":"allow"|"reject"}`. The last two play the servers the
+///   connector's `$batch` strategies meet: `contentIdReferences` false answers every `$n` operation of a changeset
+///   400 "Resource not found for the segment '$1'"; `manualHeaderReference` `reject` refuses a client-provided
+///   `HeaderReference` (server-assigned keys only), `allow` keeps it (client keys allowed).
 /// - `POST /_sandbox/d365/faults` body `{"count":N,"status":429|401|500|503,"retryAfter":1,"method":"POST",
 ///   "entitySet":"VendorInvoiceLines","message":"…"}` (all but count/status optional); `GET` lists, `DELETE` clears.
 ///   `{"count":N,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}` (method/entitySet optional, no

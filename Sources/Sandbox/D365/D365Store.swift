@@ -31,9 +31,19 @@ struct D365PostedInvoice: Sendable {
     var postedAt: D365Date
 }
 
-/// Every stored row, number sequence and posted invoice: a value type, so a `$batch` changeset
-/// can be rolled back by restoring a copy.
+/// Every stored row, number sequence and posted invoice. A `$batch` changeset is rolled back from an undo
+/// journal (`beginChangeset` … `rollBackChangeset`), so a changeset costs what it writes, not a copy of the store.
 struct D365Store: Sendable {
+    /// One row as it was before a write inside a changeset (nil: it did not exist).
+    private struct Undo: Sendable {
+        var schema: D365EntitySchema
+        var key: String
+        var old: D365Row?
+    }
+    private var journal: [Undo]?
+    private var savedRecId: Int64 = 0
+    private var savedHeaderReferenceNext: [String: Int] = [:]
+
     /// Entity set → folded key → row.
     var tables: [String: [String: D365Row]] = [:]
     /// Folded `dataAreaId|HeaderReference` → posted invoice.
@@ -48,6 +58,9 @@ struct D365Store: Sendable {
     private(set) var postedInvoiceNumbers: Set<String> = []
     /// `company|headerReference` (folded) → key strings of its lines.
     private(set) var linesByHeader: [String: Set<String>] = [:]
+    /// `dimension|value` (folded) → key strings of the `FinancialDimensionValues` rows (every write validates
+    /// dimensions; a scan of the table per segment made large `$batch` requests slow).
+    private(set) var dimensionValueIndex: [String: Set<String>] = [:]
 
     static func keyString(_ schema: D365EntitySchema, _ values: [String: D365Value]) -> String {
         schema.keys.map { k -> String in
@@ -97,30 +110,62 @@ struct D365Store: Sendable {
                 linesByHeader[k]?.remove(key)
                 if linesByHeader[k]?.isEmpty == true { linesByHeader[k] = nil }
             }
+        case "FinancialDimensionValues":
+            let k = D365Store.postedKey(row.string("FinancialDimension"), row.string("DimensionValue"))
+            if adding { dimensionValueIndex[k, default: []].insert(key) } else {
+                dimensionValueIndex[k]?.remove(key)
+                if dimensionValueIndex[k]?.isEmpty == true { dimensionValueIndex[k] = nil }
+            }
         default:
             break
         }
     }
 
+    /// Sets or clears the row under `key`, keeping the indexes and, inside a changeset, the undo journal.
+    private mutating func put(_ schema: D365EntitySchema, key: String, _ row: D365Row?) {
+        let old = tables[schema.setName]?[key]
+        journal?.append(Undo(schema: schema, key: key, old: old))
+        if let old { index(schema, old, adding: false) }
+        tables[schema.setName, default: [:]][key] = row
+        if let row { index(schema, row, adding: true) }
+    }
+
     mutating func insert(_ schema: D365EntitySchema, _ values: [String: D365Value]) -> D365Row {
         let row = D365Row(values: values, recId: nextRecId, version: 1)
         nextRecId += 1
-        tables[schema.setName, default: [:]][D365Store.keyString(schema, values)] = row
-        index(schema, row, adding: true)
+        put(schema, key: D365Store.keyString(schema, values), row)
         return row
     }
 
     mutating func replace(_ schema: D365EntitySchema, _ row: D365Row) {
-        let key = D365Store.keyString(schema, row.values)
-        if let old = tables[schema.setName]?[key] { index(schema, old, adding: false) }
-        tables[schema.setName, default: [:]][key] = row
-        index(schema, row, adding: true)
+        put(schema, key: D365Store.keyString(schema, row.values), row)
     }
 
     mutating func remove(_ schema: D365EntitySchema, key: [String: D365Value]) {
         let k = D365Store.keyString(schema, key)
-        if let old = tables[schema.setName]?[k] { index(schema, old, adding: false) }
-        tables[schema.setName]?[k] = nil
+        guard tables[schema.setName]?[k] != nil else { return }
+        put(schema, key: k, nil)
+    }
+
+    /// Starts recording what the writes of one changeset change.
+    mutating func beginChangeset() {
+        journal = []
+        savedRecId = nextRecId
+        savedHeaderReferenceNext = headerReferenceNext
+    }
+
+    /// Keeps the changeset's writes.
+    mutating func commitChangeset() {
+        journal = nil
+    }
+
+    /// Undoes every write since `beginChangeset`, number sequences included.
+    mutating func rollBackChangeset() {
+        guard let undo = journal else { return }
+        journal = nil
+        for entry in undo.reversed() { put(entry.schema, key: entry.key, entry.old) }
+        nextRecId = savedRecId
+        headerReferenceNext = savedHeaderReferenceNext
     }
 
     mutating func addPosted(_ invoice: D365PostedInvoice) {
@@ -158,6 +203,12 @@ struct D365Store: Sendable {
             .sorted { $0.decimal("InvoiceLineNumber") < $1.decimal("InvoiceLineNumber") }
     }
 
+    /// `FinancialDimensionValues` rows of `dimension` with `value` (case-insensitive), every company, in key order.
+    func dimensionValues(dimension: String, value: String) -> [D365Row] {
+        let table = tables[D365Schema.financialDimensionValues.setName] ?? [:]
+        return (dimensionValueIndex[D365Store.postedKey(dimension, value)] ?? []).sorted().compactMap { table[$0] }
+    }
+
     func postedInvoice(company: String, reference: String) -> D365PostedInvoice? {
         posted[D365Store.postedKey(company, reference)]
     }
@@ -175,6 +226,12 @@ struct D365Settings: Sendable {
     var extraDimensionSegments = "reject"
     var headerReferenceDigits = 8
     var headerReferenceStart = 1
+    /// Whether a changeset may refer to an earlier operation's result as `$<Content-ID>` (OData v4). `false` plays a
+    /// server that answers such an operation 400 "Resource not found for the segment '$1'".
+    var contentIdReferences = true
+    /// `allow` (default): a `HeaderReference` sent on a header create is kept (the number sequence allows manual
+    /// numbers). `reject`: it is refused with a validation error (the number sequence assigns every reference).
+    var manualHeaderReference = "allow"
 
     mutating func apply(_ o: D365JSONObject) throws {
         for (k, v) in o.pairs {
@@ -193,6 +250,14 @@ struct D365Settings: Sendable {
                 extraDimensionSegments = s
             case "headerReferenceDigits": headerReferenceDigits = try D365Settings.int(v, k, min: 1)
             case "headerReferenceStart": headerReferenceStart = try D365Settings.int(v, k, min: 1)
+            case "contentIdReferences":
+                guard let b = v.boolValue else { throw D365JSONError(description: "\(k) must be true or false") }
+                contentIdReferences = b
+            case "manualHeaderReference":
+                guard let s = v.stringValue, s == "allow" || s == "reject" else {
+                    throw D365JSONError(description: "manualHeaderReference must be \"allow\" or \"reject\"")
+                }
+                manualHeaderReference = s
             default: throw D365JSONError(description: "Unknown setting '\(k)'")
             }
         }
@@ -210,6 +275,7 @@ struct D365Settings: Sendable {
             ("duplicateInvoiceCheck", .bool(duplicateInvoiceCheck)),
             ("extraDimensionSegments", .string(extraDimensionSegments)),
             ("headerReferenceDigits", .int(headerReferenceDigits)), ("headerReferenceStart", .int(headerReferenceStart)),
+            ("contentIdReferences", .bool(contentIdReferences)), ("manualHeaderReference", .string(manualHeaderReference)),
         ]))
     }
 }

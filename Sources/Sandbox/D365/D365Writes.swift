@@ -112,7 +112,9 @@ enum D365Writes {
         let company = values["dataAreaId"]?.string ?? ctx.caller.defaultCompany
         var errors = validateHeader(&values, selfKey: nil, ctx: ctx, store: store)
         let supplied = values["HeaderReference"]?.nonEmpty
-        if let supplied {
+        if let supplied, ctx.settings.manualHeaderReference == "reject" {
+            errors.append("Header reference '\(supplied)' cannot be set: the number sequence for pending vendor invoices does not allow manual numbers; leave the field empty so that the number sequence assigns it")
+        } else if let supplied {
             if let posted = store.postedInvoice(company: company, reference: supplied) {
                 errors.append(postedMessage(posted))
             } else if store.header(company: company, reference: supplied) != nil {
