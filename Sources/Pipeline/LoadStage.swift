@@ -1,4 +1,5 @@
 import ConnectorCore
+import ConnectorLedger
 import ConnectorStaging
 import Foundation
 import Logging
@@ -23,10 +24,79 @@ public struct LoadSummary: Sendable, Codable {
     }
 }
 
-/// Collects results from concurrent loads and records each in the ledger at once.
+/// What load did with one document, whichever way it went.
+public enum LoadOutcome: String, Sendable, Codable, CaseIterable {
+    /// Header and all lines created by this run.
+    case created
+    /// Found under its stable key with lines missing; the missing lines were added.
+    case completed
+    /// Already in the ERP (found by its key, or loaded by an earlier run); nothing written.
+    case alreadyPresent
+    /// Posted earlier, but the report has changed in the source since; never posted again, for a person to correct.
+    case changedAfterLoad
+    /// Found posted or locked in the ERP; nothing written, needs a person.
+    case locked
+    /// Refused by the ERP or not settled; nothing labelled, retried next run.
+    case failed
+}
+
+/// One document's load result with what finance and the ledger need to know about it: which report, to whom,
+/// how much, and what happened.
+public struct LoadedDocument: Sendable, Codable, Equatable {
+    public var key: String
+    public var reportID: String
+    public var company: String
+    public var vendor: String
+    public var currency: String
+    public var total: String
+    public var lines: Int
+    public var outcome: LoadOutcome
+    public var erpReference: String?
+    public var linesWritten: Int
+    public var errorCode: String?
+    public var errorMessage: String?
+
+    /// The target's answer for `document`; `outcome` overrides the one read from the answer.
+    init(_ document: InvoiceDocument, _ result: DocumentLoadResult, outcome: LoadOutcome? = nil) {
+        key = document.key
+        reportID = document.reportID
+        company = document.company
+        vendor = document.vendorAccount
+        currency = document.currency
+        total = document.total
+        lines = document.lines.count
+        erpReference = result.erpReference
+        linesWritten = result.linesWritten
+        errorCode = result.errorCode
+        errorMessage = result.errorMessage
+        self.outcome = outcome ?? {
+            switch result.status {
+            case .created: return .created
+            case .completed: return .completed
+            case .alreadyPresent: return .alreadyPresent
+            case .locked: return .locked
+            case .failed: return .failed
+            }
+        }()
+    }
+
+    /// Whether the ERP holds the whole document, so its report may be labelled exported.
+    public var isConfirmed: Bool { [.created, .completed, .alreadyPresent, .changedAfterLoad].contains(outcome) }
+
+    /// The ledger state this outcome leaves the document in.
+    var documentState: DocumentState {
+        switch outcome {
+        case .created, .completed, .alreadyPresent, .changedAfterLoad: return .loaded
+        case .locked: return .locked
+        case .failed: return .failed
+        }
+    }
+}
+
+/// Collects results from concurrent loads, each recorded in the ledger as it arrives.
 actor LoadRecorder {
-    var results: [String: DocumentLoadResult] = [:]
-    func add(_ r: DocumentLoadResult) { results[r.key] = r }
+    private(set) var results: [String: LoadedDocument] = [:]
+    func add(_ r: LoadedDocument) { results[r.key] = r }
 }
 
 extension PipelineContext {
@@ -54,11 +124,7 @@ extension PipelineContext {
             let window = max(1, requestedWindow ?? target.loadWindow(concurrency: config.concurrency))
             await target.useCapabilities(try ledger.targetCapabilities(target.identity))
             let recorder = LoadRecorder()
-            // What results.csv and the report states need, not whole documents (memory stays flat).
-            struct Brief { var reportID, company, vendor, currency, total: String; var lines: Int }
-            var documents: [String: Brief] = [:]
             var skipped = 0
-            var changed = 0
 
             var reader = try JSONArrayReader(url: layout.invoicesFile)
             defer { reader.close() }
@@ -68,16 +134,14 @@ extension PipelineContext {
                 let existing = try await target.findExisting(windowDocs)
                 try ledger.setDocumentStates(windowDocs.map { ($0.key, existing[$0.key]?.erpReference) }, state: .loading, batchID: batchID, audit: a)
                 let ledger = self.ledger
+                let byKey = Dictionary(windowDocs.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
-                    let state: DocumentState
-                    switch result.status {
-                    case .created, .completed, .alreadyPresent: state = .loaded
-                    case .locked: state = .locked
-                    case .failed: state = .failed
-                    }
+                    guard let document = byKey[result.key] else { return }
+                    let loaded = LoadedDocument(document, result)
                     let err = result.errorMessage.map { "\(result.errorCode ?? "error"): \($0)" }
-                    try? ledger.setDocumentState(result.key, state: state, erpReference: result.erpReference, error: err, batchID: batchID, audit: a)
-                    await recorder.add(result)
+                    try? ledger.setDocumentState(result.key, state: loaded.documentState, erpReference: result.erpReference, error: err,
+                                                 batchID: batchID, audit: a)
+                    await recorder.add(loaded)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
                 for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
@@ -89,21 +153,10 @@ extension PipelineContext {
                 do { doc = try JSONDecoder().decode(InvoiceDocument.self, from: element) } catch {
                     throw ConnectorError("staging.malformed", "invoices.json of batch \(batchID) has an unreadable document: \(error)")
                 }
-                documents[doc.key] = Brief(reportID: doc.reportID, company: doc.company, vendor: doc.vendorAccount,
-                                           currency: doc.currency, total: doc.total, lines: doc.lines.count)
                 let record = try ledger.registerDocument(doc, batchID: batchID, audit: a)
                 if record.state == .loaded {
                     skipped += 1
-                    var result = DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0)
-                    if record.total != doc.total || record.lineCount != doc.lines.count || record.vendor != doc.vendorAccount {
-                        // Expensify changed a report after it was posted: never post it again, but tell finance.
-                        result.errorCode = ErrorCode.changedAfterLoad
-                        result.errorMessage = "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
-                        changed += 1
-                        try ledger.audit(a, entityType: "document", entityID: doc.key, event: "document.changed_after_load", detail: result.errorMessage ?? "")
-                        logger.warning("report changed after it was posted", metadata: ["document.key": "\(doc.key)", "batch.id": "\(batchID)"])
-                    }
-                    await recorder.add(result)
+                    await recorder.add(try alreadyLoaded(doc, record, batchID: batchID, audit: a))
                     continue
                 }
                 windowDocs.append(doc)
@@ -111,45 +164,62 @@ extension PipelineContext {
             }
             try await flush()
 
-            // Report states: loaded when every document of the report is confirmed.
             let results = await recorder.results
-            var byReport: [String: [DocumentLoadResult]] = [:]
-            for (key, r) in results { if let d = documents[key] { byReport[d.reportID, default: []].append(r) } }
-            for (reportID, rs) in byReport.sorted(by: { $0.key < $1.key }) {
-                if rs.allSatisfy(\.isConfirmed) {
-                    try ledger.setReportState(reportID, state: .loaded, reason: nil, audit: a)
-                } else {
-                    let why = rs.compactMap { r in r.errorMessage.map { "\(r.key): \($0)" } }.joined(separator: "; ")
-                    try ledger.setReportState(reportID, state: .failed, reason: why.isEmpty ? "not confirmed by the target" : why, audit: a)
-                }
-            }
-
-            // results.csv in key order, whatever order the concurrent writes finished in.
-            var csv = CSVWriter(columns: Self.resultColumns, style: csvStyle)
-            var counts: [String: Int] = ["documents": results.count, "skipped_loaded": skipped, "changed_after_load": changed]
-            for key in results.keys.sorted() {
-                let r = results[key]!
-                let d = documents[key]
-                let status = r.errorCode == ErrorCode.changedAfterLoad ? "changedAfterLoad" : r.status.rawValue
-                counts[status, default: 0] += 1
-                csv.append(["invoice_number": key, "report_id": d?.reportID ?? "", "company": d?.company ?? "", "vendor": d?.vendor ?? "",
-                            "currency": d?.currency ?? "", "total": d?.total ?? "", "lines": String(d?.lines ?? 0),
-                            "status": status, "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
-                            "error_code": r.errorCode ?? "", "error": r.errorMessage ?? ""])
-            }
+            try recordReportStates(results.values, audit: a)
+            let counts = Dictionary(grouping: results.values, by: \.outcome).mapValues(\.count)
+            let files = ["results.csv": try StagedFile.write(resultsCSV(results), to: layout.resultsCSV)]
             let requests = await target.requestCount()
-            counts["http_requests"] = requests
-            let files = ["results.csv": try StagedFile.write(csv.data, to: layout.resultsCSV)]
-            let summary = LoadSummary(batchID: batchID, documents: results.count,
-                                      created: results.values.filter { $0.status == .created }.count,
-                                      completed: results.values.filter { $0.status == .completed }.count,
-                                      alreadyPresent: results.values.filter { $0.status == .alreadyPresent }.count - skipped,
-                                      skippedLoaded: skipped,
-                                      failed: results.values.filter { $0.status == .failed }.count,
-                                      locked: results.values.filter { $0.status == .locked }.count,
-                                      changedAfterLoad: changed,
-                                      httpRequests: requests)
-            return (summary, counts, files)
+            let summary = LoadSummary(batchID: batchID, documents: results.count, created: counts[.created] ?? 0,
+                                      completed: counts[.completed] ?? 0,
+                                      alreadyPresent: (counts[.alreadyPresent] ?? 0) + (counts[.changedAfterLoad] ?? 0) - skipped,
+                                      skippedLoaded: skipped, failed: counts[.failed] ?? 0, locked: counts[.locked] ?? 0,
+                                      changedAfterLoad: counts[.changedAfterLoad] ?? 0, httpRequests: requests)
+            var stageCounts = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+            stageCounts["documents"] = results.count
+            stageCounts["skipped_loaded"] = skipped
+            stageCounts["changed_after_load"] = counts[.changedAfterLoad] ?? 0
+            stageCounts["http_requests"] = requests
+            return (summary, stageCounts, files)
         }
+    }
+
+    /// A document the ledger already knows as loaded: never sent again. If the report came back changed (other total,
+    /// lines or vendor), it is flagged for finance and audited, but still never reposted.
+    func alreadyLoaded(_ doc: InvoiceDocument, _ record: DocumentRecord, batchID: String, audit a: AuditContext) throws -> LoadedDocument {
+        let result = DocumentLoadResult(key: doc.key, status: .alreadyPresent, erpReference: record.erpReference, linesWritten: 0)
+        guard record.total != doc.total || record.lineCount != doc.lines.count || record.vendor != doc.vendorAccount else {
+            return LoadedDocument(doc, result)
+        }
+        var changed = LoadedDocument(doc, result, outcome: .changedAfterLoad)
+        changed.errorCode = ErrorCode.changedAfterLoad
+        changed.errorMessage = "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
+        try ledger.audit(a, entityType: "document", entityID: doc.key, event: ErrorCode.changedAfterLoad, detail: changed.errorMessage ?? "")
+        logger.warning("report changed after it was posted", metadata: ["document.key": "\(doc.key)", "batch.id": "\(batchID)"])
+        return changed
+    }
+
+    /// Report states: `loaded` when every document of the report is confirmed, else `failed` with the reasons.
+    func recordReportStates(_ results: some Collection<LoadedDocument>, audit a: AuditContext) throws {
+        for (reportID, documents) in Dictionary(grouping: results, by: \.reportID).sorted(by: { $0.key < $1.key }) {
+            if documents.allSatisfy(\.isConfirmed) {
+                try ledger.setReportState(reportID, state: .loaded, reason: nil, audit: a)
+            } else {
+                let why = documents.sorted { $0.key < $1.key }.compactMap { d in d.errorMessage.map { "\(d.key): \($0)" } }.joined(separator: "; ")
+                try ledger.setReportState(reportID, state: .failed, reason: why.isEmpty ? "not confirmed by the target" : why, audit: a)
+            }
+        }
+    }
+
+    /// `results.csv` in key order, whatever order the concurrent writes finished in.
+    func resultsCSV(_ results: [String: LoadedDocument]) -> Data {
+        var csv = CSVWriter(columns: Self.resultColumns, style: csvStyle)
+        for key in results.keys.sorted() {
+            guard let r = results[key] else { continue }
+            csv.append(["invoice_number": key, "report_id": r.reportID, "company": r.company, "vendor": r.vendor,
+                        "currency": r.currency, "total": r.total, "lines": String(r.lines), "status": r.outcome.rawValue,
+                        "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
+                        "error_code": r.errorCode ?? "", "error": r.errorMessage ?? ""])
+        }
+        return csv.data
     }
 }
