@@ -80,6 +80,6 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: [
             "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger",
-        ], swiftSettings: strict),
+        ], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

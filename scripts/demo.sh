@@ -45,7 +45,7 @@ set -e
 echo "==> Exceptions held for finance ($demo/<batch>/transform/exceptions.csv):"
 python3 - "$(ls -d "$demo"/2*/ | tail -1)transform/exceptions.csv" <<'PY'
 import csv, sys
-for row in csv.DictReader(open(sys.argv[1], newline="")):
+for row in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig")):
     print(f"  {row['record']:<28} {row['field']:<15} {row['reason']}")
 PY
 echo "==> Pending vendor invoices in the sandbox D365:"
