@@ -43,20 +43,15 @@ public struct RunSummary: Sendable, Codable {
     }
 }
 
-/// What `drop` did.
+/// What `drop` did: the ledger's record of the drop, and how many reports are still retried.
 public struct DropSummary: Sendable, Codable {
-    public var reportID: String
-    public var droppedAt: String
-    public var actor: String
-    public var reason: String
-    public var stateAtDrop: String
-    public var reasonAtDrop: String?
+    public var drop: DropRecord
     /// Reports still retried every night after this drop.
     public var stillRetried: Int
 
     public var text: String {
-        "Report \(reportID) dropped from the nightly retry (it was \(stateAtDrop)\(reasonAtDrop.map { ": \($0)" } ?? "")).\n"
-            + "  Reason: \(reason)\n  By \(actor) at \(droppedAt). The report and its audit trail stay in the ledger; the connector will not post it.\n"
+        "Report \(drop.reportID) dropped from the nightly retry (it was \(drop.stateAtDrop)\(drop.reasonAtDrop.map { ": \($0)" } ?? "")).\n"
+            + "  Reason: \(drop.reason)\n  By \(drop.actor) at \(drop.droppedAt). The report and its audit trail stay in the ledger; the connector will not post it.\n"
             + "  Reports still retried every night: \(stillRetried)\n"
     }
 }
@@ -67,8 +62,7 @@ extension PipelineContext {
     public func drop(reportID: String, reason: String) throws -> DropSummary {
         let d = try ledger.dropReport(reportID, reason: reason, audit: audit(nil, nil))
         logger.info("report dropped", metadata: ["expensify.report": "\(reportID)", "report.state": "\(d.stateAtDrop)"])
-        return DropSummary(reportID: d.reportID, droppedAt: d.droppedAt, actor: d.actor, reason: d.reason, stateAtDrop: d.stateAtDrop,
-                           reasonAtDrop: d.reasonAtDrop, stillRetried: try ledger.openReportCount())
+        return DropSummary(drop: d, stillRetried: try ledger.openReportCount())
     }
 
     /// extract → transform → load → commit, stopping at the first stage that fails.
