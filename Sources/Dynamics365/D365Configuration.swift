@@ -11,8 +11,11 @@ public struct D365Configuration: Sendable, Codable, Equatable {
     public var environmentURL: String
     /// Entra authority host, e.g. https://login.microsoftonline.com.
     public var authorityURL: String
+    /// Entra tenant GUID or domain that owns the application registration.
     public var tenant: String
+    /// The application (client) ID registered in Entra and in F&O.
     public var clientID: String
+    /// Name of the secret that holds the client secret (default `D365_CLIENT_SECRET`); never the secret itself.
     public var clientSecretEnv: String?
     /// Token scope; default `<environmentURL>/.default`.
     public var scope: String?
@@ -81,9 +84,12 @@ public struct D365Configuration: Sendable, Codable, Equatable {
 /// F&O dimension display values: segments in integration-format order, blanks positional, the delimiter inside a
 /// value escaped with a backslash (reference §5.3).
 public struct D365DimensionDisplayValue: DimensionFormatter {
+    /// The environment's segment delimiter, escaped with a backslash inside a value.
     public let delimiter: String
+    /// A formatter for one environment's delimiter (`dimensions.delimiter`).
     public init(delimiter: String) { self.delimiter = delimiter }
 
+    /// The display value, e.g. `010-PL\\-01-`; empty when the line sets no dimension.
     public func text(_ segments: [String]) -> String {
         if segments.allSatisfy(\.isEmpty) { return "" }
         return segments.map { $0.replacingOccurrences(of: delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)

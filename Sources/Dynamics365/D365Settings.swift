@@ -31,7 +31,9 @@ public struct D365Settings: Sendable {
     public var authorityURL: URL
     /// Tenant GUID or domain.
     public var tenant: String
+    /// The application (client) ID the token is requested for.
     public var clientID: String
+    /// The client secret, read from the secret sources; prints as `<redacted>`.
     public var clientSecret: Secret
     /// OAuth scope; nil means `resolvedScope`'s default, `<environmentURL without trailing slash>/.default`.
     public var scope: String?
@@ -45,8 +47,10 @@ public struct D365Settings: Sendable {
     /// How server-keyed documents are packed (config key `target.batchStrategy`, default `twoPhase`).
     public var batchStrategy: D365BatchStrategy
 
+    /// Invoices per `$batch` when `target.batchSize` is absent: measured to keep a night near 0.04 requests per report.
     public static let defaultBatchSize = 50
 
+    /// Settings with the defaults of the README's configuration table.
     public init(environmentURL: URL, authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret,
                 scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = D365Settings.defaultBatchSize,
                 keyAssignment: D365KeyAssignment = .server, batchStrategy: D365BatchStrategy = .twoPhase) {

@@ -14,7 +14,9 @@ public enum D365Capability {
     /// `refused`: the pending-invoice number sequence does not take a client-assigned `HeaderReference`.
     public static let clientHeaderReference = "vendorInvoice.clientHeaderReference"
 
+    /// The value recorded for a capability the environment turned out not to have.
     public static let unsupported = "unsupported"
+    /// The value recorded for a request the environment refuses by policy (e.g. manual keys).
     public static let refused = "refused"
 }
 
@@ -187,6 +189,7 @@ extension D365Target {
         }
     }
 
+    /// Starts the run from what the ledger remembers of this environment, so a known refusal is not tried again.
     public func useCapabilities(_ remembered: [String: String]) async {
         await runState.remember(remembered)
         if !remembered.isEmpty {
@@ -198,6 +201,7 @@ extension D365Target {
         }
     }
 
+    /// What this run learned that later runs should start from (the pipeline stores it without reading it).
     public func learnedCapabilities() async -> [String: String] { await runState.learnedFacts() }
 
     /// Per document: 200 documents a round. Batched: four rounds of `batchSize` × `concurrency` documents (at most

@@ -14,10 +14,13 @@ import OData
 /// document's stable key is sent as `InvoiceNumber`, so a rerun finds what an earlier run wrote instead of
 /// creating it again.
 public struct D365Target: TargetSystem {
+    /// The `target.type` this target answers to, recorded with each batch.
     public var name: String { D365Configuration.type }
     /// The system name in logs, HTTP audit events and error codes.
     public static let system = "d365"
+    /// Where and as whom this target talks to F&O.
     public let settings: D365Settings
+    /// The shared OData client on this environment's `/data`, with F&O's error mapping.
     public let odata: ODataClient
     private let http: HTTPClient
     let logger: Logger
@@ -41,6 +44,7 @@ public struct D365Target: TargetSystem {
                                  http: http, logger: logger, system: Self.system, errors: D365Errors.mapping)
     }
 
+    /// HTTP requests sent so far, tokens included, for run summaries and benchmarks.
     public func requestCount() async -> Int { await http.requestCount }
 
     /// `d365fo <environment URL>`: capabilities learned about one environment never steer another.
@@ -133,6 +137,7 @@ public struct D365Target: TargetSystem {
 
     // MARK: - Loading
 
+    /// The per-request path (`batchSize` 0): header, then each missing line, in order; never a posted document.
     public func load(_ document: InvoiceDocument, existing: ExistingDocument?) async -> DocumentLoadResult {
         let result = await loadDocument(document, existing: existing)
         logResult(result, of: document)

@@ -22,27 +22,48 @@ import OData
 ///
 /// Amounts are JSON numbers built from the document's decimal text, never through `Double`.
 public enum VendorInvoicePayload {
+    /// The pending vendor invoice headers' entity set (d365-fo-odata.md §4).
     public static let headerEntitySet = "VendorInvoiceHeaders"
+    /// Their lines' entity set, keyed by `HeaderReference` and `InvoiceLineNumber`.
     public static let lineEntitySet = "VendorInvoiceLines"
 
+    /// F&O's property names, spelled once so no payload or filter types them by hand.
     public enum Field {
+        /// The legal entity of a record.
         public static let company = "dataAreaId"
+        /// The header's key from the number sequence (or the client, with `keyAssignment` client).
         public static let headerReference = "HeaderReference"
+        /// Carries the connector's stable key (`EXP<reportID>`), how a rerun finds a document.
         public static let invoiceNumber = "InvoiceNumber"
+        /// The vendor the invoice is payable to.
         public static let invoiceAccount = "InvoiceAccount"
+        /// The ordering vendor, the same as the invoice account here.
         public static let vendorAccount = "VendorAccount"
+        /// The invoice date (`invoice.dateFrom`).
         public static let invoiceDate = "InvoiceDate"
+        /// The posting date, the same day as the invoice date.
         public static let postingDate = "Date"
+        /// The invoice currency, the report currency.
         public static let currency = "Currency"
+        /// "Expensify <report ID>: <report name>", so the vendor ledger shows where a document came from.
         public static let invoiceDescription = "InvoiceDescription"
+        /// Default dimensions as a display value in integration-format order.
         public static let dimensions = "DimensionDisplayValue"
+        /// The invoice total as imported, which F&O compares with the lines' total.
         public static let importedAmount = "ImportedAmount"
+        /// 1, 2, 3… in expense order.
         public static let lineNumber = "InvoiceLineNumber"
+        /// Merchant and category of the expense.
         public static let lineDescription = "LineDescription"
+        /// Always 1: an expense line is one unit at its amount.
         public static let quantity = "ReceiveNow"
+        /// The line amount (with quantity 1).
         public static let unitPrice = "UnitPrice"
+        /// The line amount, exact decimal in the currency's digits.
         public static let netAmount = "NetAmount"
+        /// The main account mapped from the category's GL code (a contract choice, see the README).
         public static let mainAccount = "MainAccountDisplayValue"
+        /// Whether F&O posted the invoice; a posted one is never modified.
         public static let isPosted = "IsPosted"
     }
 
