@@ -4,10 +4,14 @@ import GRDB
 
 /// Who did something, for the audit trail (`ml-connector/<command>` by `<os user>`).
 public struct AuditContext: Sendable {
+    /// Who acted (`ml-connector/<command> by <user>`), for the audit trail.
     public var actor: String
+    /// The batch the event belongs to, when there is one.
     public var batchID: String?
+    /// The stage that acted, when a stage did.
     public var stage: Stage?
 
+    /// The context every ledger write records beside its event.
     public init(actor: String, batchID: String?, stage: Stage?) {
         self.actor = actor; self.batchID = batchID; self.stage = stage
     }
@@ -16,6 +20,7 @@ public struct AuditContext: Sendable {
 extension Ledger {
     // MARK: Batches
 
+    /// Registers a new batch with the window it exports, before any of its files exist.
     public func createBatch(id: String, target: String, approvedAfter: String?, exportLabel: String, exportUntil: String? = nil,
                             audit: AuditContext) throws {
         try write { db in
@@ -26,18 +31,22 @@ extension Ledger {
         }
     }
 
+    /// One batch, or nil when the ledger has none of that ID.
     public func batch(_ id: String) throws -> BatchRecord? {
         try read { db in try BatchRecord.fetchOne(db, sql: "SELECT * FROM batch WHERE id = ?", arguments: [id]) }
     }
 
+    /// The newest batches first, for `status`.
     public func batches(limit: Int = 20) throws -> [BatchRecord] {
         try read { db in try BatchRecord.fetchAll(db, sql: "SELECT * FROM batch ORDER BY id DESC LIMIT ?", arguments: [limit]) }
     }
 
+    /// The batch a stage works on when none is named.
     public func latestBatch() throws -> BatchRecord? { try batches(limit: 1).first }
 
     // MARK: Stage runs
 
+    /// Records a stage run as `running`, before it touches anything.
     public func startStage(batchID: String, stage: Stage, audit: AuditContext) throws -> Int64 {
         try write { db in
             try db.execute(sql: "INSERT INTO stage_run (batch_id, stage, started_at, outcome) VALUES (?, ?, ?, ?)",
@@ -48,6 +57,7 @@ extension Ledger {
         }
     }
 
+    /// Records how a stage run ended, with its counts and the SHA-256 of every file it wrote.
     public func finishStage(runID: Int64, outcome: StageOutcome, counts: [String: Int], files: [String: String], error: String?, audit: AuditContext) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -61,10 +71,12 @@ extension Ledger {
         }
     }
 
+    /// Every run of every stage of a batch, oldest first.
     public func stageRuns(batchID: String) throws -> [StageRunRecord] {
         try read { db in try StageRunRecord.fetchAll(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? ORDER BY id", arguments: [batchID]) }
     }
 
+    /// The run whose files the next stage may read.
     public func lastSucceededStage(batchID: String, stage: Stage) throws -> StageRunRecord? {
         try read { db in
             try StageRunRecord.fetchOne(db, sql: "SELECT * FROM stage_run WHERE batch_id = ? AND stage = ? AND outcome = ? ORDER BY id DESC LIMIT 1",
@@ -110,14 +122,17 @@ extension Ledger {
         }
     }
 
+    /// One report's state, or nil when the ledger never saw it.
     public func report(_ id: String) throws -> ReportRecord? {
         try read { db in try ReportRecord.fetchOne(db, sql: "SELECT * FROM report WHERE report_id = ?", arguments: [id]) }
     }
 
+    /// The reports a batch saw last, for `status`.
     public func reports(lastBatchID: String) throws -> [ReportRecord] {
         try read { db in try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE last_batch_id = ? ORDER BY report_id", arguments: [lastBatchID]) }
     }
 
+    /// Reports per state for a batch, for `status`.
     public func reportCounts(lastBatchID: String) throws -> [String: Int] {
         try read { db in
             var out: [String: Int] = [:]
@@ -147,6 +162,7 @@ extension Ledger {
         }
     }
 
+    /// How many reports every night still asks for by ID.
     public func openReportCount() throws -> Int {
         try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report WHERE state <> ? AND report_id NOT IN (SELECT report_id FROM report_drop)",
@@ -189,14 +205,17 @@ extension Ledger {
         }
     }
 
+    /// The operator's drop of a report, if any.
     public func drop(_ reportID: String) throws -> DropRecord? {
         try read { db in try DropRecord.fetchOne(db, sql: "SELECT * FROM report_drop WHERE report_id = ?", arguments: [reportID]) }
     }
 
+    /// Every drop, for `status`.
     public func drops() throws -> [DropRecord] {
         try read { db in try DropRecord.fetchAll(db, sql: "SELECT * FROM report_drop ORDER BY report_id") }
     }
 
+    /// Reports extract must skip even when an export returns them.
     public func droppedIDs() throws -> Set<String> {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT report_id FROM report_drop")) }
     }
@@ -219,14 +238,17 @@ extension Ledger {
         }
     }
 
+    /// One document by its stable key.
     public func document(_ key: String) throws -> DocumentRecord? {
         try read { db in try DocumentRecord.fetchOne(db, sql: "SELECT * FROM document WHERE key = ?", arguments: [key]) }
     }
 
+    /// A report's documents (employee and card invoices).
     public func documents(reportID: String) throws -> [DocumentRecord] {
         try read { db in try DocumentRecord.fetchAll(db, sql: "SELECT * FROM document WHERE report_id = ? ORDER BY key", arguments: [reportID]) }
     }
 
+    /// The documents a batch last worked on.
     public func documents(batchID: String) throws -> [DocumentRecord] {
         try read { db in try DocumentRecord.fetchAll(db, sql: "SELECT * FROM document WHERE batch_id = ? ORDER BY key", arguments: [batchID]) }
     }
@@ -266,6 +288,7 @@ extension Ledger {
 
     // MARK: Watermark
 
+    /// The `approvedAfter` the next export starts from; nil before the first commit.
     public func watermark(_ name: String = "expensify.approvedAfter") throws -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM watermark WHERE name = ?", arguments: [name]) }
     }
@@ -312,10 +335,12 @@ extension Ledger {
 
     // MARK: Audit
 
+    /// Appends one event to the audit trail (append-only: triggers refuse updates and deletes).
     public func audit(_ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
         try write { db in try Ledger.insertAudit(db, ctx, entityType: entityType, entityID: entityID, event: event, detail: detail) }
     }
 
+    /// Audit events of one record or batch, oldest first.
     public func auditEvents(entityID: String? = nil, batchID: String? = nil) throws -> [AuditEvent] {
         try read { db in
             if let entityID {

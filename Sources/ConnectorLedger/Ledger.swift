@@ -7,6 +7,7 @@ import GRDB
 /// report ever posted?", whatever Expensify or the staged files say.
 public struct Ledger: Sendable {
     let db: DatabaseQueue
+    /// Where the SQLite file lives, for messages and the run lock.
     public let path: String
 
     /// Opens (creating if needed) and migrates the ledger at `path`.
@@ -180,15 +181,22 @@ public struct Ledger: Sendable {
 
 // MARK: - Records
 
+/// One batch as the ledger keeps it: when, for which target, and the window it exported.
 public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
+    /// The batch ID, also its folder under the staging root.
     public var id: String
+    /// When the batch was created (ISO 8601, UTC).
     public var createdAt: String
+    /// The `target.type` the batch was made for.
     public var target: String
+    /// The watermark its export started from.
     public var approvedAfter: String?
+    /// The label its reports get once the ERP confirmed them.
     public var exportLabel: String
     /// The day the batch's export ran up to ("today" then; the last window's endDate when it was split).
     public var exportUntil: String?
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         id = row["id"]; createdAt = row["created_at"]; target = row["target"]
         approvedAfter = row["approved_after"]; exportLabel = row["export_label"]; exportUntil = row["export_until"]
@@ -198,31 +206,48 @@ public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
 /// An operator's decision to stop retrying a report (`ml-connector drop`). Final; the report and its audit
 /// trail stay in the ledger.
 public struct DropRecord: Sendable, Equatable, Codable, FetchableRecord {
+    /// The source's report ID.
     public var reportID: String
+    /// When the operator dropped it.
     public var droppedAt: String
+    /// Who acted.
     public var actor: String
+    /// Why, as the operator wrote it.
     public var reason: String
     /// The report's state and reason when it was dropped (e.g. `held`, "no vendor for …").
     public var stateAtDrop: String
+    /// Why the report was held or failed when it was dropped.
     public var reasonAtDrop: String?
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         reportID = row["report_id"]; droppedAt = row["dropped_at"]; actor = row["actor"]; reason = row["reason"]
         stateAtDrop = row["state_at_drop"]; reasonAtDrop = row["reason_at_drop"]
     }
 }
 
+/// One run of one stage: when, how it ended, its counts and the hashes of the files it wrote.
 public struct StageRunRecord: Sendable, Equatable, Codable, FetchableRecord {
+    /// Increasing: a later run has a larger ID.
     public var id: Int64
+    /// The batch it belongs to.
     public var batchID: String
+    /// Which stage ran.
     public var stage: Stage
+    /// When it started.
     public var startedAt: String
+    /// When it ended; nil while running or after a crash.
     public var finishedAt: String?
+    /// How it ended.
     public var outcome: StageOutcome
+    /// What it counted (reports, documents, exceptions…), for `status`.
     public var counts: [String: Int]
+    /// SHA-256 of each staged file it wrote, by name: what the next stage verifies.
     public var files: [String: String]
+    /// The error that ended it, when it failed.
     public var error: String?
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         id = row["id"]; batchID = row["batch_id"]; startedAt = row["started_at"]
         // The table's CHECK constraints admit only known values.
@@ -234,19 +259,32 @@ public struct StageRunRecord: Sendable, Equatable, Codable, FetchableRecord {
     }
 }
 
+/// One report's way through the connector: its state, why, and the batches that saw it.
 public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
+    /// The source's report ID.
     public var reportID: String
+    /// The source policy, which decides the company.
     public var policyID: String?
+    /// The submitter's e-mail.
     public var submitter: String?
+    /// When the source approved it.
     public var approved: String?
+    /// The report currency, once transform read it.
     public var currency: String?
+    /// The total posted or to post, exact decimal text.
     public var total: String?
+    /// Where it stands; `loaded` and `committed` never go back.
     public var state: ReportState
+    /// Why it is held or failed, in the words of the rule that decided it.
     public var reason: String?
+    /// The batch that first saw it.
     public var firstBatchID: String
+    /// The batch that saw it last.
     public var lastBatchID: String
+    /// When its state last changed.
     public var updatedAt: String
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         reportID = row["report_id"]; policyID = row["policy_id"]; submitter = row["submitter"]; approved = row["approved"]
         currency = row["currency"]; total = row["total"]; state = ReportState(rawValue: row["state"]) ?? .extracted; reason = row["reason"]
@@ -254,21 +292,36 @@ public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
     }
 }
 
+/// One document as registered by load: what was sent, and what the ERP holds.
 public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
+    /// The stable key (`EXP<reportID>`, `-CC` for card invoices).
     public var key: String
+    /// The source's report ID.
     public var reportID: String
+    /// `employee` or `companyCard`.
     public var kind: String
+    /// The ERP company.
     public var company: String
+    /// The vendor account it is payable to.
     public var vendor: String
+    /// The document currency.
     public var currency: String
+    /// Its total, exact decimal text.
     public var total: String
+    /// How many lines it has; with `total` and `vendor`, how a changed report is recognised.
     public var lineCount: Int
+    /// Where it stands with the ERP; `loaded` is final.
     public var state: DocumentState
+    /// The ERP's own key for it (`HeaderReference` on F&O).
     public var erpReference: String?
+    /// The ERP's refusal or the failure that kept it from loading.
     public var error: String?
+    /// The batch it belongs to.
     public var batchID: String
+    /// When the ERP confirmed it.
     public var loadedAt: String?
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         key = row["key"]; reportID = row["report_id"]; kind = row["kind"]; company = row["company"]; vendor = row["vendor"]
         currency = row["currency"]; total = row["total"]; lineCount = row["line_count"]; state = DocumentState(rawValue: row["state"]) ?? .pending
@@ -276,17 +329,28 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
     }
 }
 
+/// One entry of the append-only audit trail.
 public struct AuditEvent: Sendable, Equatable, Codable, FetchableRecord {
+    /// Increasing: a later event has a larger ID.
     public var id: Int64
+    /// When it happened.
     public var at: String
+    /// Who acted.
     public var actor: String
+    /// The batch it belongs to.
     public var batchID: String?
+    /// The stage that acted, when a stage did.
     public var stage: String?
+    /// What it concerns: `report`, `document`, `batch`, `http`, …
     public var entityType: String
+    /// Which one (report ID, document key, …).
     public var entityID: String
+    /// What happened (`report.held`, `document.loaded`, `http.error`, …).
     public var event: String
+    /// The reason or values, never a secret.
     public var detail: String
 
+    /// Reads the record from its table row.
     public init(row: Row) {
         id = row["id"]; at = row["at"]; actor = row["actor"]; batchID = row["batch_id"]; stage = row["stage"]
         entityType = row["entity_type"]; entityID = row["entity_id"]; event = row["event"]; detail = row["detail"]

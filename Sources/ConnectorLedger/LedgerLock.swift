@@ -15,15 +15,20 @@ import Darwin
 public final class LedgerLock: @unchecked Sendable {
     /// Who holds (or last held) the lock, as written in the lock file.
     public struct Holder: Sendable, Codable, Equatable {
+        /// The process that holds (or last held) the ledger.
         public var pid: Int32
+        /// What it was running (`run`, `load`, …).
         public var command: String
+        /// The batch it was working on, once known.
         public var batch: String?
+        /// When it took the lock.
         public var since: String
 
         /// "pid N, batch B, since T".
         public var summary: String { "pid \(pid)\(batch.map { ", batch \($0)" } ?? ""), since \(since)" }
     }
 
+    /// The lock file, `<ledger>.lock`.
     public let path: String
     private let fd: Int32
     private let lock = NSLock()
