@@ -69,6 +69,13 @@ extension PipelineContext {
                 try ledger.setDocumentStates(windowDocs.map { ($0.key, existing[$0.key]?.erpReference) }, state: .loading, batchID: batchID, audit: a)
                 let ledger = self.ledger
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
+                    // Interrupted (SIGINT/SIGTERM): a document not confirmed stays `loading`, so the next run looks it up
+                    // (its request may have reached the target) instead of taking a cancelled request for a failure.
+                    if Task.isCancelled && !result.isConfirmed && result.status != .locked {
+                        try? ledger.audit(a, entityType: "document", entityID: result.key, event: "document.interrupted",
+                                          detail: "not confirmed when the load was interrupted; looked up on the next run")
+                        return
+                    }
                     let state: DocumentState
                     switch result.status {
                     case .created, .completed, .alreadyPresent: state = .loaded
@@ -83,6 +90,7 @@ extension PipelineContext {
                 for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
                     try ledger.rememberTargetCapability(target.identity, name: name, value: value, batchID: batchID, audit: a)
                 }
+                try Task.checkCancellation()
             }
             while let element = try reader.next() {
                 let doc: InvoiceDocument
