@@ -20,14 +20,16 @@ public struct AuditContext: Sendable {
 extension Ledger {
     // MARK: Batches
 
-    /// Registers a new batch with the window it exports, before any of its files exist.
+    /// Registers a new batch with the window it exports, before any of its files exist; `replayOf` names the batch
+    /// whose held or failed reports it re-runs (`replay`).
     public func createBatch(id: String, target: String, approvedAfter: String?, exportLabel: String, exportUntil: String? = nil,
-                            audit: AuditContext) throws {
+                            replayOf: String? = nil, audit: AuditContext) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label, export_until) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, Ledger.now(), target, approvedAfter, exportLabel, exportUntil])
+            try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label, export_until, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [id, Ledger.now(), target, approvedAfter, exportLabel, exportUntil, replayOf])
             try Ledger.insertAudit(db, audit, entityType: "batch", entityID: id, event: "batch.created",
-                                   detail: "approvedAfter=\(approvedAfter ?? "-") until=\(exportUntil ?? "-") label=\(exportLabel)")
+                                   detail: "approvedAfter=\(approvedAfter ?? "-") until=\(exportUntil ?? "-") label=\(exportLabel)"
+                                       + (replayOf.map { " replayOf=\($0)" } ?? ""))
         }
     }
 

@@ -157,6 +157,32 @@ public struct Ledger: Sendable {
                 );
                 """)
         }
+        // A stage stopped by SIGINT/SIGTERM (or found abandoned by a process that died) is `interrupted`. SQLite cannot
+        // change a CHECK constraint in place, so the table is rebuilt with the same rows, ids and index.
+        m.registerMigration("v3-stage-run-interrupted") { db in
+            try db.execute(sql: """
+                CREATE TABLE stage_run_v3 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    batch_id TEXT NOT NULL REFERENCES batch(id),
+                    stage TEXT NOT NULL CHECK (stage IN ('extract','transform','load','commit')),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('running','succeeded','failed','interrupted')),
+                    counts TEXT NOT NULL DEFAULT '{}',
+                    files TEXT NOT NULL DEFAULT '{}',
+                    error TEXT
+                );
+                INSERT INTO stage_run_v3 (id, batch_id, stage, started_at, finished_at, outcome, counts, files, error)
+                    SELECT id, batch_id, stage, started_at, finished_at, outcome, counts, files, error FROM stage_run;
+                DROP TABLE stage_run;
+                ALTER TABLE stage_run_v3 RENAME TO stage_run;
+                CREATE INDEX stage_run_batch ON stage_run(batch_id, stage);
+                """)
+        }
+        // `ml-connector replay` re-runs a batch's held or failed reports in a new batch that names the one it replays.
+        m.registerMigration("v3-batch-replay-of") { db in
+            try db.execute(sql: "ALTER TABLE batch ADD COLUMN replay_of TEXT REFERENCES batch(id)")
+        }
         return m
     }
 
@@ -195,11 +221,14 @@ public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var exportLabel: String
     /// The day the batch's export ran up to ("today" then; the last window's endDate when it was split).
     public var exportUntil: String?
+    /// The batch whose held or failed reports this one re-runs (`ml-connector replay`); nil for a nightly batch.
+    public var replayOf: String?
 
     /// Reads the record from its table row.
     public init(row: Row) {
         id = row["id"]; createdAt = row["created_at"]; target = row["target"]
         approvedAfter = row["approved_after"]; exportLabel = row["export_label"]; exportUntil = row["export_until"]
+        replayOf = row["replay_of"]
     }
 }
 

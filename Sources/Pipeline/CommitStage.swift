@@ -35,8 +35,12 @@ extension PipelineContext {
                 let expensify = try expensifyClient(batchID: batchID, stage: .commit)
                 let ids = toLabel.map(\.reportID)
                 for start in stride(from: 0, to: ids.count, by: chunkSize) {
+                    // An interruption (SIGINT/SIGTERM) lets the label request in flight finish and be recorded, then stops:
+                    // a label Expensify applied but the ledger never heard of would hide the report from every re-fetch.
+                    try Task.checkCancellation()
                     let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
-                    try await expensify.markExported(reportIDs: chunk, label: config.expensify.exportLabel)
+                    let label = config.expensify.exportLabel
+                    try await Task { try await expensify.markExported(reportIDs: chunk, label: label) }.value
                     for id in chunk {
                         try ledger.setReportState(id, state: .committed, reason: "labelled '\(config.expensify.exportLabel)'", audit: a)
                         labelled.append(id)
@@ -60,7 +64,11 @@ extension PipelineContext {
                 hold = "an export window returned expensify.limit reports, so it may be incomplete"
             }
             let days = refreshed.compactMap { $0.approved.flatMap(ReportMapper.day) }
-            if let hold {
+            if let source = try ledger.batch(batchID)?.replayOf {
+                // A replay re-runs reports of an earlier batch; it read no date window, so it says nothing about the watermark.
+                try ledger.audit(a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept",
+                                 detail: "replay of batch \(source): no export window was read")
+            } else if let hold {
                 try ledger.audit(a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept", detail: hold)
                 logger.warning("watermark kept", metadata: ["batch.id": "\(batchID)", "reason": "\(hold)"])
             } else if let newest = days.max(), let p = Day.adding(-1, to: newest) {

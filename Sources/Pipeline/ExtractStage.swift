@@ -51,9 +51,14 @@ public struct ExtractSummary: Sendable, Codable {
     /// Expensify's file name of the first job (kept for compatibility); every job is in `jobs`.
     public var exportFile: String
     public var jobs: [ExportJobSummary]?
+    /// The batch whose held or failed reports this one re-runs (`replay`): no date window, only those reports by ID.
+    public var replayOf: String?
 
     /// One line for the operator, and one more when held reports were asked for again by ID.
     public var text: String {
+        if let replayOf {
+            return "Batch \(batchID) (replay of batch \(replayOf)): \(reports) of \(refetchRequested ?? 0) report(s) returned by ID, \(policies) policy(ies), \(companies) company(ies)\n"
+        }
         var s = "Batch \(batchID): \(reports) report(s) approved after \(approvedAfter)"
         if let windows, windows > 1 { s += " in \(windows) windows up to \(exportUntil ?? "-")" }
         s += ", \(policies) policy(ies), \(companies) company(ies)\n"
@@ -108,6 +113,10 @@ extension PipelineContext {
             guard let b = try ledger.batch(requested) else {
                 throw ConnectorError("batch.unknown", "Batch \(requested) is not in the ledger.", context: ["batch": requested])
             }
+            if let source = b.replayOf {
+                throw ConnectorError("stage.order", "Batch \(b.id) replays batch \(source) and is not extracted again; run 'ml-connector replay --batch \(source)' for a new replay batch.",
+                                     context: ["batch": b.id])
+            }
             try checkRerunAllowed(.extract, batchID: b.id)
             batchID = b.id
             approvedAfter = try b.approvedAfter ?? initialWatermark()
@@ -119,6 +128,18 @@ extension PipelineContext {
             try ledger.createBatch(id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
                                    exportUntil: until, audit: audit(batchID, .extract))
         }
+        return try await extractBatch(batchID, approvedAfter: approvedAfter, until: until, replay: nil)
+    }
+
+    /// What a replay batch extracts instead of the date windows and the nightly re-fetch: these reports, by ID.
+    struct ReplayPlan {
+        var source: String
+        var reportIDs: [String]
+    }
+
+    /// The extract stage proper for `batchID`: the date windows after `approvedAfter` up to `until` and every open report
+    /// by ID, or, for a replay, only the replay's reports by ID.
+    func extractBatch(_ batchID: String, approvedAfter: String, until: String, replay: ReplayPlan?) async throws -> ExtractSummary {
         let layout = self.layout(batchID)
         return try await recordStage(.extract, batchID: batchID) {
             try layout.ensure(.extract)
@@ -129,8 +150,8 @@ extension PipelineContext {
 
             // 1. Export jobs (no onFinish: the label is written only after the ERP confirmed), each downloaded to
             //    extract/jobs/: the date windows after the watermark, then the open reports of earlier batches by ID.
-            let windows = ExportWindows.split(approvedAfter: approvedAfter, until: until, maxDays: config.exportMaxRangeDays)
-            let refetch = try ledger.reportsToRefetch()
+            let windows = replay == nil ? ExportWindows.split(approvedAfter: approvedAfter, until: until, maxDays: config.exportMaxRangeDays) : []
+            let refetch = try replay?.reportIDs ?? ledger.reportsToRefetch()
             var plans: [(kind: String, filter: ExportFilter)] = windows.map { w in
                 ("window", ExportFilter(reportStates: config.reportStates, approvedAfter: w.approvedAfter, endDate: w.endDate,
                                         markedAsExported: config.expensify.exportLabel, policyIDs: config.expensify.policyIDs ?? [],
@@ -168,7 +189,8 @@ extension PipelineContext {
             // 2. One export.json for the batch (as received) and its normalised records: every job's reports, in
             //    job order, each report once (the same report in a window and in the re-fetch, or in two windows,
             //    is kept the first time), never one an operator dropped. Every report kept is registered.
-            let merged = try mergeExports(jobs: &jobs, jobFiles: jobFiles, refetch: refetch, layout: layout, batchID: batchID, files: &files)
+            let merged = try mergeExports(jobs: &jobs, jobFiles: jobFiles, refetch: refetch, layout: layout, batchID: batchID, files: &files,
+                                          refetchSource: replay.map { "replayed from batch \($0.source)" } ?? "re-fetched by ID")
             var counts = merged.counts
             let policyIDs = merged.policyIDs.union(config.expensify.policyIDs ?? [])
             let notReturned = merged.notReturned
@@ -193,7 +215,8 @@ extension PipelineContext {
                                          reports: count, refetchRequested: refetch.count, refetchReturned: counts["refetched", default: 0],
                                          notReturned: notReturned, duplicates: counts["duplicates", default: 0],
                                          droppedSkipped: counts["dropped_skipped", default: 0], policies: policyIDs.count,
-                                         companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs)
+                                         companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs,
+                                         replayOf: replay?.source)
             files["manifest.json"] = try StagedFile.write(try enc.encode(summary), to: layout.extractManifest)
             counts["limit_reached"] = counts["limit_reached"] ?? 0
             var stageCounts = counts
@@ -218,7 +241,7 @@ extension PipelineContext {
     /// normalised, one `ExtractedReport` per line), registering every report kept in the ledger. A malformed element
     /// is kept as a record with its problem and no report ID: it is never guessed at.
     func mergeExports(jobs: inout [ExportJobSummary], jobFiles: [URL], refetch: [String], layout: BatchLayout, batchID: String,
-                      files: inout [String: String]) throws -> MergedExport {
+                      files: inout [String: String], refetchSource: String = "re-fetched by ID") throws -> MergedExport {
         let a = audit(batchID, .extract)
         let dropped = try ledger.droppedIDs()
         let wanted = Set(refetch)
@@ -251,7 +274,7 @@ extension PipelineContext {
                     }
                     seen.insert(id)
                     if !report.policyID.isEmpty { policyIDs.insert(report.policyID) }
-                    let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : "re-fetched by ID"
+                    let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : refetchSource
                     if wanted.contains(id) { counts["refetched", default: 0] += 1 }
                     try ledger.recordExtracted(reportID: id, policyID: report.policyID.isEmpty ? nil : report.policyID,
                                                submitter: report.accountEmail, approved: report.approved, batchID: batchID, source: source, audit: a)

@@ -136,6 +136,13 @@ extension PipelineContext {
                 let ledger = self.ledger
                 let byKey = Dictionary(windowDocs.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 await target.loadAll(windowDocs, existing: existing, concurrency: config.concurrency) { result in
+                    // Interrupted (SIGINT/SIGTERM): a document not confirmed stays `loading`, so the next run looks it up
+                    // (its request may have reached the target) instead of taking a cancelled request for a failure.
+                    if Task.isCancelled && !result.isConfirmed && result.status != .locked {
+                        try? ledger.audit(a, entityType: "document", entityID: result.key, event: "document.interrupted",
+                                          detail: "not confirmed when the load was interrupted; looked up on the next run")
+                        return
+                    }
                     guard let document = byKey[result.key] else { return }
                     let loaded = LoadedDocument(document, result)
                     let err = result.errorMessage.map { "\(result.errorCode ?? "error"): \($0)" }
@@ -147,6 +154,7 @@ extension PipelineContext {
                 for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
                     try ledger.rememberTargetCapability(target.identity, name: name, value: value, batchID: batchID, audit: a)
                 }
+                try Task.checkCancellation()
             }
             while let element = try reader.next() {
                 let doc: InvoiceDocument

@@ -67,8 +67,12 @@ public struct PipelineContext: Sendable {
             }
             lock = taken
         }
-        return try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock,
-                                   newLedger: newLedger)
+        let context = try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock,
+                                          newLedger: newLedger)
+        if let lock {
+            try context.closeAbandonedStageRuns(lock)
+        }
+        return context
     }
 
     func audit(_ batchID: String?, _ stage: Stage?) -> AuditContext {
@@ -146,7 +150,11 @@ public struct PipelineContext: Sendable {
     }
 
     /// Runs `body` as a recorded stage run: start, finish with counts and file hashes, or failure with the error.
+    ///
+    /// A stage whose task was cancelled (SIGINT/SIGTERM, see `ml-connector`) is recorded `interrupted`: what it confirmed
+    /// before stays recorded, and no new stage starts once the task is cancelled.
     func recordStage<T>(_ stage: Stage, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws -> T {
+        try Task.checkCancellation()
         let a = audit(batchID, stage)
         lock?.update(batch: batchID)
         let runID = try ledger.startStage(batchID: batchID, stage: stage, audit: a)
@@ -160,6 +168,12 @@ public struct PipelineContext: Sendable {
             log.info("stage finished", metadata: ["counts": "\(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"])
             return value
         } catch {
+            if error is CancellationError || Task.isCancelled {
+                let message = "interrupted by a signal before the stage finished; what was confirmed stays recorded, documents in flight are looked up on the next run"
+                try? ledger.finishStage(runID: runID, outcome: .interrupted, counts: [:], files: [:], error: message, audit: a)
+                log.warning("stage interrupted")
+                throw CancellationError()
+            }
             let message = (error as? ConnectorError)?.description ?? "\(error)"
             try? ledger.finishStage(runID: runID, outcome: .failed, counts: [:], files: [:], error: message, audit: a)
             log.error("stage failed", metadata: ["error": "\(message)"])

@@ -17,6 +17,7 @@ public struct RunSummary: Sendable, Codable {
         var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter)"
         if let until = extract.exportUntil, let w = extract.windows, w > 1 { s += " up to \(until), in \(w) windows of under a year" }
         s += ")\n"
+        if let source = extract.replayOf { s = "Batch \(extract.batchID) (replay of batch \(source): its held or failed reports, by ID)\n" }
         s += "  Reports found:      \(extract.reports)"
         if let asked = extract.refetchRequested, asked > 0 {
             s += " (re-fetched by ID: \(extract.refetchReturned ?? 0) of \(asked) held or failed earlier"
@@ -68,70 +69,16 @@ extension PipelineContext {
     /// extract → transform → load → commit, stopping at the first stage that fails.
     public func run() async throws -> RunSummary {
         let e = try await extract()
+        return try await finishRun(e)
+    }
+
+    /// transform → load → commit for a batch just extracted (by `run` or `replay`).
+    func finishRun(_ e: ExtractSummary) async throws -> RunSummary {
         let t = try await transform(batchID: e.batchID)
         let l = try await load(batchID: e.batchID)
         let c = try await commit(batchID: e.batchID)
         return RunSummary(extract: e, transform: t, load: l, commit: c,
                           stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
-    }
-
-    /// Batches, stage runs and per-report states, as text for the operator.
-    public func status(batchID requested: String? = nil, reportID: String? = nil) throws -> String {
-        var s = ""
-        if let reportID {
-            guard let r = try ledger.report(reportID) else { return "Report \(reportID) is not in the ledger.\n" }
-            s += "Report \(r.reportID): \(r.state)\(r.reason.map { " — \($0)" } ?? "")\n"
-            if let d = try ledger.drop(reportID) {
-                s += "  DROPPED from the nightly retry at \(d.droppedAt) by \(d.actor): \(d.reason)\n"
-            } else if r.state != .committed {
-                s += "  open: asked for by ID on every run until it posts or is dropped ('ml-connector drop --report \(r.reportID) --reason …')\n"
-            }
-            s += "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
-            s += "  first batch \(r.firstBatchID), last batch \(r.lastBatchID)\n"
-            for d in try ledger.documents(reportID: reportID) {
-                s += "  document \(d.key): \(d.state) \(d.company) \(d.vendor) \(d.total) \(d.currency) ref=\(d.erpReference ?? "-")\(d.error.map { " error: \($0)" } ?? "")\n"
-            }
-            s += "  audit trail:\n"
-            for ev in try ledger.auditEvents(entityID: reportID) {
-                s += "    \(ev.at) \(ev.event) [\(ev.stage ?? "-")] \(ev.detail)\n"
-            }
-            return s
-        }
-        s += "Watermark (approvedAfter): \(try ledger.watermark() ?? "none yet (start date \(config.expensify.startDate))")\n"
-        let open = try ledger.openReports(limit: 50)
-        let openCount = try ledger.openReportCount()
-        s += "Open reports, re-fetched by ID every run until they post or are dropped: \(openCount)\n"
-        for r in open {
-            s += "  \(r.reportID)  \(r.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) approved \(r.approved ?? "-")  last batch \(r.lastBatchID)  \(r.reason ?? "")\n"
-        }
-        if openCount > open.count { s += "  … and \(openCount - open.count) more\n" }
-        let drops = try ledger.drops()
-        if !drops.isEmpty {
-            s += "Dropped by an operator (no longer retried): \(drops.count)\n"
-            for d in drops.suffix(50) {
-                s += "  \(d.reportID)  was \(d.stateAtDrop)  dropped \(d.droppedAt) by \(d.actor): \(d.reason)\n"
-            }
-        }
-        let batches = try ledger.batches(limit: 10)
-        if batches.isEmpty { return s + "No batches yet.\n" }
-        s += "Recent batches:\n"
-        for b in batches {
-            let counts = try ledger.reportCounts(lastBatchID: b.id)
-            s += "  \(b.id)  approvedAfter \(b.approvedAfter ?? "-")\(b.exportUntil.map { " until \($0)" } ?? "")  " + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
-        }
-        let batchID = try resolveBatch(requested)
-        s += "Batch \(batchID) stage runs:\n"
-        for r in try ledger.stageRuns(batchID: batchID) {
-            s += "  \(r.stage.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.startedAt) → \(r.finishedAt ?? "-")  "
-            s += r.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            if let e = r.error { s += "  error: \(e)" }
-            s += "\n"
-        }
-        s += "Reports in batch \(batchID):\n"
-        for r in try ledger.reports(lastBatchID: batchID) {
-            s += "  \(r.reportID)  \(r.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.total ?? "") \(r.currency ?? "")  \(r.reason ?? "")\n"
-        }
-        return s
     }
 }
 

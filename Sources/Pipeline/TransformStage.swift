@@ -53,6 +53,7 @@ extension PipelineContext {
             var records = try JSONLinesReader<ExtractedReport>(layout.recordsFile)
             defer { records.close() }
             while let record = try records.next() {
+                try Task.checkCancellation()
                 guard let report = record.report else {
                     review.unreadable(record)
                     try ledger.audit(a, entityType: "export", entityID: "export[\(record.index)]", event: "exception",

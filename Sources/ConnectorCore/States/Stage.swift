@@ -27,4 +27,7 @@ public enum StageOutcome: String, Sendable, Codable, CaseIterable {
     case running
     case succeeded
     case failed
+    /// Stopped by SIGINT/SIGTERM before it finished (what it confirmed stays recorded), or left `running` by a process
+    /// that died and found so by the next run.
+    case interrupted
 }

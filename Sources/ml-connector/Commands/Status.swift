@@ -4,14 +4,20 @@ import Pipeline
 
 extension MLConnector {
     struct Status: ConnectorCommand {
-        static let configuration = CommandConfiguration(commandName: "status", abstract: "Batches, stage runs and report states from the ledger.")
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Watermark, open and dropped reports, batches, stage runs and report states from the ledger; --report for one report.")
         static var exclusive: Bool { false }
         @OptionGroup var global: GlobalOptions
         @OptionGroup var batch: BatchOption
-        @Option(help: "Show one report's documents and audit trail.") var report: String?
+        @Option(help: "Show one report's documents and audit trail (exit code 5 when the ledger does not know it).") var report: String?
         func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {
-            let text = try c.status(batchID: batch.batch, reportID: report)
-            return (text, encoded(["status": text]), 0)
+            if let report {
+                let s = try c.status(reportID: report)
+                return (s.text, encoded(s), 0)
+            }
+            let s = try c.status(batchID: batch.batch)
+            return (s.text, encoded(s), 0)
         }
     }
 }
