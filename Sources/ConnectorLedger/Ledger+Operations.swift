@@ -134,6 +134,16 @@ extension Ledger {
         try read { db in try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE last_batch_id = ? ORDER BY report_id", arguments: [lastBatchID]) }
     }
 
+    /// Every report in one of `states`, whichever batch saw it last (commit's safety net for labels never recorded).
+    public func reports(in states: [ReportState]) throws -> [ReportRecord] {
+        guard !states.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: states.count).joined(separator: ",")
+        return try read { db in
+            try ReportRecord.fetchAll(db, sql: "SELECT * FROM report WHERE state IN (\(marks)) ORDER BY report_id",
+                                      arguments: StatementArguments(states.map(\.rawValue)))
+        }
+    }
+
     /// Reports per state for a batch, for `status`.
     public func reportCounts(lastBatchID: String) throws -> [String: Int] {
         try read { db in

@@ -27,9 +27,19 @@ extension PipelineContext {
         return try await recordStage(.commit, batchID: batchID) {
             try layout.ensure(.commit)
             let a = audit(batchID, .commit)
-            // This batch's reports plus any earlier report that was loaded but never labelled (label write failed).
-            let mine = try ledger.reports(lastBatchID: batchID)
-            let toLabel = mine.filter { $0.state == .loaded || $0.state == .empty }
+            let dropped = try ledger.droppedIDs()
+            // This batch's reports plus any earlier report that was loaded but never labelled: its label write failed, or
+            // it was applied but never recorded (the process died), in which case Expensify no longer returns it to the
+            // re-fetch. Labelling is idempotent, so labelling it again is safe.
+            let done: [ReportState] = [.loaded, .empty]
+            var toLabel = try ledger.reports(lastBatchID: batchID).filter { done.contains($0.state) }
+            let mine = Set(toLabel.map(\.reportID))
+            let earlier = try ledger.reports(in: done).filter { !mine.contains($0.reportID) && !dropped.contains($0.reportID) }
+            if !earlier.isEmpty {
+                logger.info("labelling reports of earlier batches that were posted but never labelled",
+                            metadata: ["batch.id": "\(batchID)", "count": "\(earlier.count)"])
+            }
+            toLabel += earlier
             var labelled: [String] = []
             if !toLabel.isEmpty {
                 let expensify = try expensifyClient(batchID: batchID, stage: .commit)
