@@ -1,0 +1,11 @@
+import Foundation
+
+/// How a stage run ended, as the ledger records it.
+public enum StageOutcome: String, Sendable, Codable, CaseIterable {
+    /// Started and not finished; after a crash, the stage is rerun.
+    case running
+    /// Finished; its files and their hashes are recorded.
+    case succeeded
+    /// Stopped with an error; nothing half-done, rerun it.
+    case failed
+}
