@@ -2,9 +2,9 @@ import CCurl
 import ConnectorCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Owns the multi handle and the one thread that drives it. Transfers and cancellations are handed in under `lock`

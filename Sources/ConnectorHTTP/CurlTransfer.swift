@@ -2,9 +2,9 @@ import CCurl
 import ConnectorCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One request in flight: its easy handle, what was received so far and the continuation to resume.

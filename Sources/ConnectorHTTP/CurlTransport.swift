@@ -1,9 +1,9 @@
 import ConnectorCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The live transport: libcurl's multi interface, driven by one event-loop thread per transport.
