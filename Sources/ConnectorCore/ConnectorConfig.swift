@@ -4,34 +4,48 @@ import Foundation
 ///
 /// Secrets are never in the file: it names the environment variables that hold them.
 public struct ConnectorConfig: Sendable, Codable, Equatable {
+    /// The source: where to export from and which reports to ask for.
     public var expensify: ExpensifySettings
     /// Which target and its own settings (decoded by that target, see `TargetConfig`).
     public var target: TargetConfig
     /// Expensify policy ID → target company (`dataAreaId`). A report from a policy not listed here is an exception.
     public var companies: [String: String]
+    /// How an employee's payable finds its vendor in the target.
     public var vendors: VendorSettings
+    /// What happens to company card (non-reimbursable) spend.
     public var companyCards: CompanyCardSettings
     /// Expensify category GL code → main account. Optional per-company overrides in `accountOverrides`.
     public var accounts: [String: String]
+    /// Company → GL code → main account, for a company whose chart differs from `accounts`; wins over `accounts`.
     public var accountOverrides: [String: [String: String]]?
+    /// Which tag levels feed which dimensions, and in what order the target writes them.
     public var dimensions: DimensionSettings
+    /// Invoice numbering and dating; nil takes the defaults.
     public var invoice: InvoiceSettings?
+    /// Where staged files go and how review CSVs are written; nil takes the defaults.
     public var staging: StagingSettings?
+    /// Where the ledger lives; nil puts it in the staging root.
     public var ledger: LedgerSettings?
+    /// Where the sealed credential store and its key live; nil puts them beside the ledger.
     public var credentials: CredentialSettings?
 
+    /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
         /// The Integration Server endpoint (the real one is https://integrations.expensify.com/Integration-Server/ExpensifyIntegrations).
         public var endpoint: String
+        /// Name of the secret holding the partner user ID (default `EXPENSIFY_PARTNER_USER_ID`), so the file never holds it.
         public var partnerUserIDEnv: String?
+        /// Name of the secret holding the partner user secret (default `EXPENSIFY_PARTNER_USER_SECRET`).
         public var partnerUserSecretEnv: String?
         /// Label written with `markAsExported` once the ERP confirmed a report, and used as the `markedAsExported` filter.
         public var exportLabel: String
+        /// The export's `reportState` list; nil for `APPROVED`, `REIMBURSED`. Only postable states are accepted.
         public var reportStates: [String]?
         /// Restrict the export to these policies (`policyIDList`); empty = every policy the account sees.
         public var policyIDs: [String]?
         /// First approval date to pick up (`yyyy-MM-dd`) when the ledger has no watermark yet.
         public var startDate: String
+        /// Most reports one export job may return; a window that reaches it keeps the watermark where it is.
         public var limit: Int?
         /// Longest `approvedAfter` → `endDate` range of one export job, in days (default 364: under a year, since
         /// Expensify refuses a range over a year with 410 "Date range exceeds one year"). A longer range (first
@@ -41,6 +55,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var refetchChunkSize: Int?
     }
 
+    /// The `vendors` object: how the vendor of an employee's payable is found.
     public struct VendorSettings: Sendable, Codable, Equatable {
         /// Vendors of this group are matched by primary e-mail to the report submitter (case-insensitive).
         public var employeeVendorGroup: String?
@@ -50,6 +65,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var defaultVendor: [String: String]?
     }
 
+    /// The `companyCards` object: whether card spend is posted, and to whom.
     public struct CompanyCardSettings: Sendable, Codable, Equatable {
         /// `omit` (default): card expenses are listed in the staged CSV but not posted.
         /// `separateInvoice`: one extra invoice per report to the card issuer's vendor of the company.
@@ -58,6 +74,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var issuerVendors: [String: String]?
     }
 
+    /// The `dimensions` object: the dimensions the connector fills from expense tags.
     public struct DimensionSettings: Sendable, Codable, Equatable {
         /// The dimensions the connector sets, in the order the target lists them (on F&O, the default-dimension
         /// integration format, checked against the ERP at extract).
@@ -68,9 +85,11 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var tagLevels: [TagLevel]
     }
 
+    /// One entry of `dimensions.tagLevels`: where one dimension's value comes from.
     public struct TagLevel: Sendable, Codable, Equatable {
         /// 1-based level of a multi-level tag (`Department:CostCenter` → 1, 2).
         public var level: Int
+        /// The dimension this level fills; it must be listed in `dimensions.format`.
         public var dimension: String
         /// `glCode` (the tag's GL code is the dimension value, default) or `name`.
         public var valueFrom: String?
@@ -80,6 +99,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var required: Bool?
     }
 
+    /// The `invoice` object: how documents are numbered and dated.
     public struct InvoiceSettings: Sendable, Codable, Equatable {
         /// Prefix of the stable invoice number (`EXP` → `EXP90000001`).
         public var keyPrefix: String?
@@ -87,16 +107,21 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var dateFrom: String?
     }
 
+    /// The `staging` object: where batches are staged for review.
     public struct StagingSettings: Sendable, Codable, Equatable {
+        /// Folder of the batch folders (default `staging`, relative to the working directory).
         public var root: String?
         /// Start review CSVs with a UTF-8 byte order mark (default true) so Excel on Windows reads them as UTF-8.
         public var csvByteOrderMark: Bool?
     }
 
+    /// The `ledger` object: where the record of every batch, report and document is kept.
     public struct LedgerSettings: Sendable, Codable, Equatable {
+        /// The SQLite ledger file (default `<staging root>/ledger.sqlite`).
         public var path: String?
     }
 
+    /// The `credentials` object: where the encrypted credential store lives.
     public struct CredentialSettings: Sendable, Codable, Equatable {
         /// The sealed credential store; default `credentials.sealed` beside the ledger.
         public var store: String?
@@ -106,18 +131,29 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
 
     // MARK: Derived values with defaults
 
+    /// `staging.root` with its default, so no caller repeats the default.
     public var stagingRoot: String { staging?.root ?? "staging" }
+    /// `ledger.path` with its default, next to the staged batches.
     public var ledgerPath: String { ledger?.path ?? stagingRoot + "/ledger.sqlite" }
+    /// `invoice.keyPrefix` with its default `EXP`; the stable document keys start with it.
     public var keyPrefix: String { invoice?.keyPrefix ?? "EXP" }
     /// The folder of the ledger, where the credential store lives unless configured elsewhere.
     var ledgerFolder: String { URL(fileURLWithPath: ledgerPath).deletingLastPathComponent().path }
+    /// `credentials.store` with its default beside the ledger.
     public var credentialStorePath: String { credentials?.store ?? ledgerFolder + "/credentials.sealed" }
+    /// `credentials.keyFile` with its default beside the ledger.
     public var credentialKeyPath: String { credentials?.keyFile ?? ledgerFolder + "/credentials.key" }
+    /// `invoice.dateFrom` with its default `approved`.
     public var invoiceDateFrom: String { invoice?.dateFrom ?? "approved" }
+    /// `expensify.reportStates` with its default: approved and reimbursed reports.
     public var reportStates: [String] { expensify.reportStates ?? ["APPROVED", "REIMBURSED"] }
+    /// `expensify.maxRangeDays` with its default of 364 days (Expensify refuses a range over a year).
     public var exportMaxRangeDays: Int { expensify.maxRangeDays ?? 364 }
+    /// `expensify.refetchChunkSize` with its default of 100 report IDs per job.
     public var refetchChunkSize: Int { expensify.refetchChunkSize ?? 100 }
+    /// `target.concurrency` with its default of 4 documents at once.
     public var concurrency: Int { target.concurrency ?? 4 }
+    /// Whether card spend is posted as its own invoice (`separateInvoice`) rather than only listed.
     public var cardsSeparate: Bool { companyCards.mode == "separateInvoice" }
 
     /// The main account for a GL code in a company: the company override, then the global map.
@@ -255,6 +291,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
+    /// Whether `s` is a plausible `yyyy-MM-dd` day, for configured dates and exported timestamps alike.
     public static func isDate(_ s: String) -> Bool {
         let parts = s.split(separator: "-")
         guard s.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return false }

@@ -1,40 +1,19 @@
 import Foundation
 
-/// ISO 4217 currency with its number of minor-unit digits (JPY 0, USD 2, BHD 3).
-public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let code: String
-    public let exponent: Int
-
-    public var description: String { code }
-    public static func < (a: Currency, b: Currency) -> Bool { a.code < b.code }
-
-    /// Currencies whose minor unit is not hundredths (ISO 4217 table, 2024 edition).
-    static let exponents: [String: Int] = [
-        "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
-        "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-        "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-        "CLF": 4, "UYW": 4,
-    ]
-
-    /// A currency from its ISO code; nil unless three ASCII upper-case letters.
-    public init?(code raw: String) {
-        let c = raw.trimmingCharacters(in: .whitespaces).uppercased()
-        guard c.count == 3, c.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) else { return nil }
-        self.code = c
-        self.exponent = Currency.exponents[c] ?? 2
-    }
-}
-
 /// An amount of money as an integer count of the currency's minor units. Never a `Double`.
 public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The amount in the currency's smallest unit (cents, yen, fils), exact.
     public let minorUnits: Int64
+    /// The currency whose exponent gives `minorUnits` its meaning.
     public let currency: Currency
 
+    /// From minor units already in the currency's own unit (not Expensify hundredths).
     public init(minorUnits: Int64, currency: Currency) {
         self.minorUnits = minorUnits
         self.currency = currency
     }
 
+    /// The starting value of a sum in `c`.
     public static func zero(_ c: Currency) -> Money { Money(minorUnits: 0, currency: c) }
 
     /// Converts an Expensify amount, which is always stored in hundredths whatever the currency
@@ -72,6 +51,7 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         return (neg ? "-" : "") + s[..<cut] + "." + s[cut...]
     }
 
+    /// The amount as an exact `Decimal` (never via `Double`), for callers that compute with decimals.
     public var decimalValue: Decimal { Decimal(string: amountText, locale: Locale(identifier: "en_US_POSIX")) ?? 0 }
 
     /// Parses text written with at most the currency's digits (`12.5`, `12.50`, `-3`); nil otherwise.
@@ -89,13 +69,16 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Money(minorUnits: neg ? -v : v, currency: currency)
     }
 
+    /// `12.50 EUR`, for messages.
     public var description: String { "\(amountText) \(currency.code)" }
 
+    /// Orders amounts of one currency; comparing two currencies is a programming error.
     public static func < (a: Money, b: Money) -> Bool {
         precondition(a.currency == b.currency, "comparing money in different currencies")
         return a.minorUnits < b.minorUnits
     }
 
+    /// Adds amounts of one currency; adding two currencies is a programming error.
     public static func + (a: Money, b: Money) -> Money {
         precondition(a.currency == b.currency, "adding money in different currencies")
         return Money(minorUnits: a.minorUnits + b.minorUnits, currency: a.currency)

@@ -8,15 +8,20 @@ import Foundation
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, Encodable {
     private let value: String
 
+    /// Wraps a value read from the environment, the credential store or a token response.
     public init(_ value: String) { self.value = value }
 
     /// The raw value. Call only where it goes on the wire.
     public func reveal() -> String { value }
 
+    /// Whether the value is empty, without revealing it.
     public var isEmpty: Bool { value.isEmpty }
+    /// Always the redaction marker, so interpolation cannot leak the value.
     public var description: String { "<redacted>" }
+    /// Always the redaction marker, so `dump` and debuggers cannot leak the value.
     public var debugDescription: String { "<redacted>" }
 
+    /// Encodes the redaction marker, so a secret in an encoded value never reaches a file.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode("<redacted>")

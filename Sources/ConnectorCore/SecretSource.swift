@@ -9,15 +9,3 @@ public protocol SecretSource: Sendable {
     /// Whether `secret(name)` would succeed, without revealing anything.
     func has(_ name: String) -> Bool
 }
-
-/// Secrets from environment variables only.
-public struct EnvironmentSecrets: SecretSource {
-    public let environment: [String: String]
-    public init(_ environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
-
-    public func secret(_ name: String) throws -> Secret { try Secret.fromEnvironment(name, environment: environment) }
-
-    public func has(_ name: String) -> Bool {
-        !(environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
-    }
-}

@@ -12,17 +12,10 @@ public struct TargetConfig: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case type, concurrency }
 
+    /// Memberwise, for tests and for code that builds a configuration.
     public init(type: String, concurrency: Int? = nil, settings: JSONValue = .object([:])) {
         self.type = type
         self.concurrency = concurrency
         self.settings = settings
     }
-}
-
-/// How a target writes the dimension values of one line as one text, for the staged files and its payloads
-/// (F&O: a display value in integration-format order). Targets that take dimensions one by one still give finance
-/// one readable column.
-public protocol DimensionFormatter: Sendable {
-    /// `segments` are the values in `dimensions.format` order, blank where a line has none.
-    func text(_ segments: [String]) -> String
 }

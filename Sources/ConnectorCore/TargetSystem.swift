@@ -44,11 +44,16 @@ public protocol TargetSystem: Sendable {
 }
 
 extension TargetSystem {
+    /// By default the target's name, for targets with a single installation.
     public var identity: String { name }
+    /// By default forgets them, for targets that learn nothing.
     public func useCapabilities(_ remembered: [String: String]) async {}
+    /// By default nothing learned.
     public func learnedCapabilities() async -> [String: String] { [:] }
+    /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }
 
+    /// Runs `load` for up to `concurrency` documents at once and reports each as it finishes.
     public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
                         onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
         let bound = max(1, concurrency)

@@ -16,24 +16,10 @@ import Logging
 ///
 /// Logging uses metadata only (`http.method`, `http.status`, `http.attempt`, `system`, `http.path`), at debug
 /// for each attempt and info for retries; never query strings, bodies, tokens or `Authorization`.
-/// An HTTP failure worth recording (status 400 and up, or no answer), without query, body or headers.
-public struct HTTPFailureEvent: Sendable {
-    public var system: String
-    public var method: String
-    public var path: String
-    /// nil when no answer came (network failure).
-    public var status: Int?
-    public var attempt: Int
-    /// Whether the client will try again.
-    public var willRetry: Bool
-
-    public var summary: String {
-        "\(method) \(path) → \(status.map(String.init) ?? "no answer") (attempt \(attempt)\(willRetry ? ", retrying" : ""))"
-    }
-}
-
 public actor HTTPClient {
+    /// Short name of the system (`expensify`, `d365`, `entra`) attached to logs, errors and audit events.
     public nonisolated let system: String
+    /// The retry policy, shared with callers that retry answers of their own (Expensify's `responseCode` 429).
     public nonisolated let retry: RetryPolicy
     private let transport: any HTTPTransport
     private let logger: Logger

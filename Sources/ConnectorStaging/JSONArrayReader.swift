@@ -12,9 +12,11 @@ public struct JSONArrayReader {
     private var eof = false
     private var started = false
     private var finished = false
+    /// How many elements were handed out, to name the one a problem is in.
     public private(set) var elementIndex = 0
     let path: String
 
+    /// Opens the file; `staging.missing` when it cannot be read.
     public init(url: URL) throws {
         guard let h = FileHandle(forReadingAtPath: url.path) else {
             throw ConnectorError("staging.missing", "Cannot read \(url.path).", context: ["file": url.path])
@@ -23,6 +25,7 @@ public struct JSONArrayReader {
         self.path = url.path
     }
 
+    /// Releases the file handle once the caller is done.
     public func close() { try? handle.close() }
 
     private mutating func byte(at i: Int) -> UInt8? {

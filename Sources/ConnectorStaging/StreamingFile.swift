@@ -5,12 +5,14 @@ import Foundation
 /// Writes a staged file incrementally (flat memory), hashing as it goes, and moves it into place only
 /// on `finish()`, so a crashed stage never leaves a half-written file under the final name.
 public final class StreamingFile {
+    /// The final name, where the file appears only on `finish()`.
     public let url: URL
     private let temp: URL
     private let handle: FileHandle
     private var hasher = SHA256()
     private var buffer = Data()
 
+    /// Creates the hidden `.<name>.partial` beside `url` (owner-only) and its folders.
     public init(_ url: URL) throws {
         self.url = url
         try OwnerOnly.directory(url.deletingLastPathComponent())
@@ -22,11 +24,13 @@ public final class StreamingFile {
         handle = h
     }
 
+    /// Appends bytes; they go to disk in 64 KiB chunks.
     public func write(_ data: Data) {
         buffer.append(data)
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Appends text as UTF-8.
     public func write(_ text: String) { write(Data(text.utf8)) }
 
     private func flush() {
@@ -48,23 +52,4 @@ public final class StreamingFile {
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
-}
-
-/// CSV straight to a `StreamingFile`.
-public final class CSVFile {
-    private let file: StreamingFile
-    private let columns: [String]
-
-    public init(_ url: URL, columns: [String], style: CSVStyle = CSVStyle()) throws {
-        file = try StreamingFile(url)
-        self.columns = columns
-        file.write(CSVWriter(columns: columns, style: style).data)
-    }
-
-    public func append(_ row: [String: String]) {
-        file.write(CSVWriter.line(columns.map { row[$0] ?? "" }))
-    }
-
-    @discardableResult
-    public func finish() throws -> String { try file.finish() }
 }

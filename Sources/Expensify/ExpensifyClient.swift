@@ -13,6 +13,7 @@ import Logging
 /// - a downloaded JSON **array** is data, never an error.
 /// The partner secret goes only into the request body; bodies are never logged and messages are scrubbed.
 public struct ExpensifyClient: Sendable {
+    /// The Integration Server URL every job is posted to.
     public let endpoint: URL
     private let credentials: ExpensifyCredentials
     private let http: HTTPClient
@@ -21,6 +22,7 @@ public struct ExpensifyClient: Sendable {
     private let exportTimeout: TimeInterval = 900
     private let timeout: TimeInterval = 120
 
+    /// A client for one partner account; `http` carries the retry policy and the failure audit.
     public init(endpoint: URL, credentials: ExpensifyCredentials, http: HTTPClient, logger: Logger) {
         self.endpoint = endpoint
         self.credentials = credentials

@@ -1,74 +1,5 @@
 import ConnectorCore
-import ConnectorHTTP
 import Foundation
-
-/// One request inside a `$batch` changeset.
-public struct ODataBatchOperation: Sendable, Hashable {
-    /// The part's `Content-ID`. Unique within the whole batch request (OData v4 multipart format), so an error
-    /// part names exactly one operation of one changeset.
-    public var contentID: String
-    public var method: String
-    /// Absolute URL, or a reference to an entity created earlier in the same changeset (`$1/VendorInvoiceLine`).
-    public var url: String
-    public var body: [String: JSONValue]
-
-    public init(contentID: String, method: String = "POST", url: String, body: [String: JSONValue]) {
-        self.contentID = contentID
-        self.method = method.uppercased()
-        self.url = url
-        self.body = body
-    }
-}
-
-/// An atomic group of operations: the server applies all of them or none (d365-fo-odata.md §2.7).
-public struct ODataChangeset: Sendable, Hashable {
-    public var operations: [ODataBatchOperation]
-    public init(_ operations: [ODataBatchOperation]) { self.operations = operations }
-}
-
-/// A top-level part of a `$batch` request: an atomic changeset of writes, or one request on its own (a read).
-public enum ODataBatchRequestItem: Sendable, Hashable {
-    case changeset(ODataChangeset)
-    case single(ODataBatchOperation)
-}
-
-/// One `application/http` response part of a `$batch` answer.
-public struct ODataBatchPart: Sendable {
-    /// The MIME part's `Content-ID` (or, failing that, one inside the HTTP message), when the server sent one.
-    public var contentID: String?
-    public var status: Int
-    /// Header fields of the embedded HTTP response, names lower-cased.
-    public var headers: [String: String]
-    public var body: Data
-
-    public init(contentID: String?, status: Int, headers: [String: String], body: Data) {
-        self.contentID = contentID
-        self.status = status
-        var lower: [String: String] = [:]
-        for (name, value) in headers { lower[name.lowercased()] = value }
-        self.headers = lower
-        self.body = body
-    }
-
-    public var isSuccess: Bool { (200..<300).contains(status) }
-
-    /// The part as a plain response, for the error mapping shared with single requests.
-    public var response: HTTPResponse { HTTPResponse(status: status, headers: headers, body: body) }
-}
-
-/// A top-level item of a `$batch` answer: a changeset response (nested multipart) or a single response part
-/// (a request outside any changeset, or the one error part that replaces a failed changeset).
-public enum ODataBatchResponseItem: Sendable {
-    case single(ODataBatchPart)
-    case changeset([ODataBatchPart])
-
-    public var parts: [ODataBatchPart] {
-        switch self {
-        case .single(let part): return [part]
-        case .changeset(let parts): return parts
-        }
-    }
-}
 
 /// OData v4 multipart/mixed `$batch` bodies (OData v4 Part 1 §11.7, RFC 2046 §5.1), built and read without
 /// relying on any one server's formatting.
@@ -79,6 +10,7 @@ public enum ODataBatchResponseItem: Sendable {
 /// preamble, epilogue, transport padding and quoted boundaries are tolerated, and nested changeset responses are
 /// recognised by their own `multipart/mixed` content type and boundary, whatever it is called.
 public enum ODataBatch {
+    /// The content type of every JSON part, with minimal metadata to keep answers small.
     public static let jsonContentType = "application/json;odata.metadata=minimal"
 
     /// A fresh boundary: `<prefix>_<uuid>`.
@@ -138,7 +70,9 @@ public enum ODataBatch {
 
     /// Why a `$batch` answer could not be read.
     public struct ParseError: Error, Sendable, CustomStringConvertible {
+        /// What was wrong with the answer, for the error the caller raises.
         public var description: String
+        /// Takes the sentence, so callers can raise their own parse failures in the same shape.
         public init(description: String) { self.description = description }
     }
 

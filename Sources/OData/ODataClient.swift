@@ -18,6 +18,7 @@ public struct ODataClient: Sendable {
     public let servicePath: String
     /// Short name for logs (`d365`, `bc`, `nav`).
     public let system: String
+    /// How failures become this system's error codes, also for callers that read `$batch` parts.
     public let errors: ODataErrorMapping
     private let authorization: any HTTPAuthorization
     private let http: HTTPClient

@@ -3,9 +3,12 @@ import Foundation
 /// Company by policy: the configured `companies` map decides which ERP company a report posts to, and that
 /// company must exist in the target's master data.
 public struct CompanyRule: Sendable {
+    /// Expensify policy ID → target company, as configured.
     public let companies: [String: String]
+    /// The target's master data, to refuse a company it does not have.
     public let reference: ReferenceData
 
+    /// The rule for one configuration and one extract's master data.
     public init(companies: [String: String], reference: ReferenceData) {
         self.companies = companies
         self.reference = reference

@@ -4,10 +4,14 @@ import Foundation
 /// its name or an explicit map as value. The tag must belong to the policy, and every value must exist and be active
 /// in the company on the document date.
 public struct DimensionRule: Sendable {
+    /// The configured dimensions and tag levels.
     public let dimensions: ConnectorConfig.DimensionSettings
+    /// The policies' tag lists, to refuse a tag the policy does not know.
     public let catalog: PolicyCatalog
+    /// The target's dimension values, to refuse a missing or inactive value.
     public let reference: ReferenceData
 
+    /// The rule for one configuration and one extract's catalog and master data.
     public init(dimensions: ConnectorConfig.DimensionSettings, catalog: PolicyCatalog, reference: ReferenceData) {
         self.dimensions = dimensions
         self.catalog = catalog

@@ -6,6 +6,7 @@ public struct DocumentDateRule: Sendable {
     /// `approved`, `submitted` or `lastExpense`.
     public let dateFrom: String
 
+    /// The rule for the configured `invoice.dateFrom`.
     public init(dateFrom: String) { self.dateFrom = dateFrom }
 
     /// The document date (`yyyy-MM-dd`), or why there is none.

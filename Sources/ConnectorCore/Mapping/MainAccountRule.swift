@@ -3,10 +3,14 @@ import Foundation
 /// Main account: the category's GL code maps to a main account (`accounts`, per-company `accountOverrides`), which
 /// must exist and be active in the target on the document date. A category the policy does not know is refused.
 public struct MainAccountRule: Sendable {
+    /// The configuration, for `accounts` and `accountOverrides`.
     public let config: ConnectorConfig
+    /// The policies' categories, to refuse a category the policy does not know.
     public let catalog: PolicyCatalog
+    /// The target's main accounts, to refuse a missing or inactive account.
     public let reference: ReferenceData
 
+    /// The rule for one configuration and one extract's catalog and master data.
     public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData) {
         self.config = config
         self.catalog = catalog

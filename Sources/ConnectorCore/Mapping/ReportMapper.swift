@@ -7,8 +7,11 @@ import Foundation
 /// dimensions; the report total; then vendor and company-card routing, and the documents. A report with any problem in what it would
 /// post is held whole, never half-posted.
 public struct ReportMapper: Sendable {
+    /// The configuration every rule reads.
     public let config: ConnectorConfig
+    /// The policies' categories and tags from extract.
     public let catalog: PolicyCatalog
+    /// The target's master data from extract.
     public let reference: ReferenceData
     let formatter: any DimensionFormatter
     let stateRule: ReportStateRule
@@ -54,6 +57,7 @@ public struct ReportMapper: Sendable {
         var date: String
     }
 
+    /// Maps one report through every rule; `decodeIssues` (from reading the export) hold it like any other issue.
     public func map(_ r: ExpenseReport, decodeIssues: [RecordIssue] = []) -> ReportOutcome {
         var issues = decodeIssues + [stateRule.issue(for: r)].compactMap { $0 }
         let (company, companyIssue) = companyRule.company(of: r)

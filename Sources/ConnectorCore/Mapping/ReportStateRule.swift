@@ -9,6 +9,7 @@ public struct ReportStateRule: Sendable {
         "ARCHIVED": ["Closed", "Archived"],
     ]
 
+    /// The configured states that may be posted (the others are dropped at init).
     public let allowed: [String]
 
     /// - Parameter states: the configured `expensify.reportStates`.

@@ -4,16 +4,24 @@ import Foundation
 /// primary e-mail is the submitter's (case-insensitive, within the employee vendor group), else the company's default
 /// vendor when configured. None, several, or one on hold for invoices holds the report with the reason.
 public struct VendorRule: Sendable {
+    /// The configured `vendors` settings.
     public let vendors: ConnectorConfig.VendorSettings
+    /// The target's vendors, matched by e-mail and checked for holds.
     public let reference: ReferenceData
 
+    /// The rule for one configuration and one extract's master data.
     public init(vendors: ConnectorConfig.VendorSettings, reference: ReferenceData) {
         self.vendors = vendors
         self.reference = reference
     }
 
     /// A vendor account, or the sentence that explains why there is none.
-    public enum Resolution: Sendable, Equatable { case vendor(String), problem(String) }
+    public enum Resolution: Sendable, Equatable {
+        /// The account the payable goes to.
+        case vendor(String)
+        /// Why the report is held instead.
+        case problem(String)
+    }
 
     /// The employee's vendor in `company`.
     public func employeeVendor(email: String, company: String) -> Resolution {

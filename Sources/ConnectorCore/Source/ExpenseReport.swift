@@ -4,22 +4,36 @@ import Foundation
 /// already decided (absent text is "", an amount not sent is nil), so the mapping rules never see a wire format.
 /// Amounts are the source's hundredths (integer "cents" whatever the currency).
 public struct ExpenseReport: Sendable, Hashable, Codable {
+    /// Expensify's report ID, from which the stable document keys derive.
     public var reportID: String
+    /// The report's title, carried into the document description.
     public var reportName: String
+    /// The policy, which picks the company.
     public var policyID: String
+    /// The policy's name, for messages about an unmapped policy.
     public var policyName: String
     /// The state as the source shows it (`Approved`, `Reimbursed`, ...).
     public var status: String
+    /// The report currency, which becomes the document currency.
     public var currency: String
+    /// Expensify's approved total in hundredths, reconciled against the lines; nil when not sent.
     public var total: Int64?
+    /// When the report was created, as sent; kept in the record, no rule reads it.
     public var created: String
+    /// When it was submitted, for `invoice.dateFrom` `submitted`.
     public var submitted: String
+    /// When it was approved: the default document date and what moves the watermark.
     public var approved: String
+    /// The submitter's e-mail, which finds the employee's vendor.
     public var accountEmail: String
+    /// The approver's e-mail, kept in the record for review; no rule reads it.
     public var managerEmail: String
+    /// The submitter's name, kept in the record for review; no rule reads it.
     public var submitterFullName: String
+    /// The report's expenses in export order, which becomes line order.
     public var expenses: [Expense]
 
+    /// Memberwise, for the source decoder and tests.
     public init(reportID: String, reportName: String, policyID: String, policyName: String, status: String, currency: String,
                 total: Int64?, created: String, submitted: String, approved: String, accountEmail: String, managerEmail: String,
                 submitterFullName: String, expenses: [Expense]) {
@@ -27,57 +41,5 @@ public struct ExpenseReport: Sendable, Hashable, Codable {
         self.status = status; self.currency = currency; self.total = total; self.created = created; self.submitted = submitted
         self.approved = approved; self.accountEmail = accountEmail; self.managerEmail = managerEmail
         self.submitterFullName = submitterFullName; self.expenses = expenses
-    }
-}
-
-/// One level of a multi-level tag (`Department:CostCenter`) with its GL code, which usually is the dimension value.
-public struct ExpenseTag: Sendable, Hashable, Codable {
-    public var name: String
-    public var glCode: String
-
-    public init(name: String, glCode: String) {
-        self.name = name
-        self.glCode = glCode
-    }
-}
-
-/// One expense of a report, normalised by extract.
-public struct Expense: Sendable, Hashable, Codable {
-    public var transactionID: String
-    public var amount: Int64?
-    public var currency: String
-    /// In the report currency, edits included; nil when not sent. 0 is a real zero (the expense is held).
-    public var convertedAmount: Int64?
-    /// Exact decimal text, informational (amounts come converted in `convertedAmount`); nil when not sent or 0.
-    public var currencyConversionRate: String?
-    /// The edited amount in the expense currency; nil when not modified.
-    public var modifiedAmount: Int64?
-    public var merchant: String
-    /// "" when not edited.
-    public var modifiedMerchant: String
-    public var created: String
-    /// "" when not edited.
-    public var modifiedCreated: String
-    public var category: String
-    public var categoryGlCode: String
-    public var tag: String
-    public var tagGlCode: String
-    /// Tag levels with their GL codes, in level order; empty names dropped at the end.
-    public var tagLevels: [ExpenseTag]
-    public var comment: String
-    public var reimbursable: Bool
-    public var billable: Bool
-    public var receiptURL: String
-
-    public init(transactionID: String, amount: Int64?, currency: String, convertedAmount: Int64?, currencyConversionRate: String? = nil,
-                modifiedAmount: Int64?, merchant: String, modifiedMerchant: String, created: String, modifiedCreated: String,
-                category: String, categoryGlCode: String, tag: String, tagGlCode: String, tagLevels: [ExpenseTag], comment: String,
-                reimbursable: Bool, billable: Bool, receiptURL: String) {
-        self.transactionID = transactionID; self.amount = amount; self.currency = currency; self.convertedAmount = convertedAmount
-        self.currencyConversionRate = currencyConversionRate; self.modifiedAmount = modifiedAmount; self.merchant = merchant
-        self.modifiedMerchant = modifiedMerchant; self.created = created; self.modifiedCreated = modifiedCreated
-        self.category = category; self.categoryGlCode = categoryGlCode; self.tag = tag; self.tagGlCode = tagGlCode
-        self.tagLevels = tagLevels; self.comment = comment; self.reimbursable = reimbursable; self.billable = billable
-        self.receiptURL = receiptURL
     }
 }

@@ -10,6 +10,7 @@ public struct ExtractedReport: Sendable, Hashable, Codable {
     /// Problems found while reading it; a report with any is held, never guessed.
     public var issues: [RecordIssue]
 
+    /// Memberwise, for extract and tests.
     public init(index: Int, report: ExpenseReport?, issues: [RecordIssue]) {
         self.index = index
         self.report = report

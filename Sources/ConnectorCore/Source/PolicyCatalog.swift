@@ -3,6 +3,7 @@ import Foundation
 /// The categories (with GL codes) and tags each source policy allows, as extract normalised them
 /// (`extract/catalog.json`), so the mapping can refuse a category or tag the policy does not know.
 public struct PolicyCatalog: Sendable, Equatable, Codable {
+    /// One policy's categories and tags.
     public struct Policy: Sendable, Equatable, Codable {
         /// Category name → GL code.
         public var categories: [String: String]
@@ -11,6 +12,7 @@ public struct PolicyCatalog: Sendable, Equatable, Codable {
         /// Whether the policy has a tag list at all (without one, any tag is accepted).
         public var hasTagList: Bool
 
+        /// Memberwise, for the policy reader and tests.
         public init(categories: [String: String], tags: Set<String>, hasTagList: Bool) {
             self.categories = categories
             self.tags = tags
@@ -19,6 +21,7 @@ public struct PolicyCatalog: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey { case categories, tags, hasTagList }
 
+        /// Reads the tags as the sorted list `encode(to:)` writes.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             categories = try c.decode([String: String].self, forKey: .categories)
@@ -38,5 +41,6 @@ public struct PolicyCatalog: Sendable, Equatable, Codable {
     /// Policy ID → its catalog.
     public var policies: [String: Policy]
 
+    /// Empty by default: with no catalog, no category or tag is refused for being unknown.
     public init(policies: [String: Policy] = [:]) { self.policies = policies }
 }

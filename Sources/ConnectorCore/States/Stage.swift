@@ -2,9 +2,13 @@ import Foundation
 
 /// The stages of a batch, in order; each reads the previous one's staged files and can be rerun by hand.
 public enum Stage: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Exports reports and reads the target's master data.
     case extract
+    /// Maps reports to documents and writes the review files; no network.
     case transform
+    /// Writes the documents to the target, never twice.
     case load
+    /// Labels confirmed reports in the source and advances the watermark.
     case commit
 
     /// The stage whose successful run this one needs.
@@ -17,17 +21,8 @@ public enum Stage: String, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
+    /// In run order, so "a later stage ran" is a comparison.
     public static func < (a: Stage, b: Stage) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
-}
-
-/// How a stage run ended, as the ledger records it.
-public enum StageOutcome: String, Sendable, Codable, CaseIterable {
-    case running
-    case succeeded
-    case failed
-    /// Stopped by SIGINT/SIGTERM before it finished (what it confirmed stays recorded), or left `running` by a process
-    /// that died and found so by the next run.
-    case interrupted
 }

@@ -1,28 +1,6 @@
 import ConnectorCore
 import Foundation
 
-/// JSON Lines (one compact JSON value per line), the format of normalised staged records: streamable both ways,
-/// diffable line by line, and byte-identical from the same input (sorted keys).
-public final class JSONLinesWriter<Value: Encodable> {
-    private let file: StreamingFile
-    private let encoder: JSONEncoder
-
-    public init(_ url: URL) throws {
-        file = try StreamingFile(url)
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    }
-
-    public func append(_ value: Value) throws {
-        file.write(try encoder.encode(value))
-        file.write(Data([0x0A]))
-    }
-
-    /// Moves the file into place; returns its SHA-256.
-    @discardableResult
-    public func finish() throws -> String { try file.finish() }
-}
-
 /// Reads a JSON Lines file one value at a time (flat memory); a line that does not decode is an error naming the
 /// file and line, because these files are written by the connector and a bad line means damage.
 public struct JSONLinesReader<Value: Decodable> {
@@ -30,9 +8,11 @@ public struct JSONLinesReader<Value: Decodable> {
     private let path: String
     private var buffer = Data()
     private var eof = false
+    /// The line last read (1-based), to name it in errors.
     public private(set) var line = 0
     private let decoder = JSONDecoder()
 
+    /// Opens the file; `staging.missing` when it cannot be read.
     public init(_ url: URL) throws {
         guard let h = FileHandle(forReadingAtPath: url.path) else {
             throw ConnectorError("staging.missing", "Cannot read \(url.path).", context: ["file": url.path])
@@ -41,6 +21,7 @@ public struct JSONLinesReader<Value: Decodable> {
         path = url.path
     }
 
+    /// Releases the file handle once the caller is done.
     public func close() { try? handle.close() }
 
     /// The next value, or nil at the end.

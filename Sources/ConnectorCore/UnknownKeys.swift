@@ -79,11 +79,3 @@ public enum UnknownKeys {
         return previous[b.count]
     }
 }
-
-/// Choices that loosen the configuration checks, made by the operator on the command line, never in the file.
-public struct ConfigCheckOptions: Sendable, Equatable {
-    /// Accept `http://` to hosts other than loopback (secrets then travel in clear text).
-    public var allowPlaintextHTTP: Bool
-
-    public init(allowPlaintextHTTP: Bool = false) { self.allowPlaintextHTTP = allowPlaintextHTTP }
-}

@@ -4,9 +4,11 @@ import Foundation
 public struct HTTPRequest: Sendable {
     /// Upper-case method, e.g. `GET`, `POST`, `PATCH`.
     public var method: String
+    /// The full URL, query included (logs show only its path).
     public var url: URL
     /// Header fields by name. Names are matched case-insensitively by servers; values are sent as given.
     public var headers: [String: String]
+    /// The bytes sent as they are; nil sends no body.
     public var body: Data?
     /// Seconds the transport may wait for the server: `CurlTransport` fails a transfer that moves no byte for this
     /// long (a stall timeout, not a total one, so a long download that keeps moving is never cut), and gives the
@@ -17,6 +19,7 @@ public struct HTTPRequest: Sendable {
     /// resend a non-idempotent request on its own (`CurlTransport` gives it a connection of its own).
     public var isIdempotent: Bool
 
+    /// Upper-cases the method and derives `isIdempotent` from it unless told.
     public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60,
                 isIdempotent: Bool? = nil) {
         self.method = method.uppercased()
@@ -26,29 +29,4 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.isIdempotent = isIdempotent ?? ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"].contains(method.uppercased())
     }
-}
-
-/// One HTTP response. A non-2xx status is a response like any other, never an error by itself.
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    /// Header fields with lower-cased names.
-    public var headers: [String: String]
-    public var body: Data
-
-    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
-        self.status = status
-        var lower: [String: String] = [:]
-        for (name, value) in headers { lower[name.lowercased()] = value }
-        self.headers = lower
-        self.body = body
-    }
-
-    /// The value of a header field, looked up case-insensitively; nil when absent.
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
-
-    /// True for 2xx.
-    public var isSuccess: Bool { (200..<300).contains(status) }
-
-    /// The body as UTF-8 text (invalid bytes replaced).
-    public var text: String { String(decoding: body, as: UTF8.self) }
 }

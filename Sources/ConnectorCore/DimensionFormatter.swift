@@ -1,0 +1,9 @@
+import Foundation
+
+/// How a target writes the dimension values of one line as one text, for the staged files and its payloads
+/// (F&O: a display value in integration-format order). Targets that take dimensions one by one still give finance
+/// one readable column.
+public protocol DimensionFormatter: Sendable {
+    /// `segments` are the values in `dimensions.format` order, blank where a line has none.
+    func text(_ segments: [String]) -> String
+}
