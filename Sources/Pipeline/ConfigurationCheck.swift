@@ -5,8 +5,11 @@ import Foundation
 /// What `check-config` found: every problem at once (file, keys, values, missing secrets), and the effective,
 /// redacted settings when there are none. Nothing is sent over the network.
 public struct ConfigurationReport: Sendable, Codable {
+    /// The configuration file checked.
     public var file: String
+    /// True only when there is no problem at all.
     public var ok: Bool
+    /// Every problem found, each naming its JSON path or variable.
     public var problems: [String]
     /// Effective settings by section, secrets redacted (only when the file decodes).
     public var settings: [String: String]

@@ -5,7 +5,9 @@ import Foundation
 /// `credentials set|list|remove|rotate-key`: the operator's side of the encrypted credential store. Values go in
 /// through standard input or an environment variable, never on the command line, and never come out.
 public struct CredentialsAdmin: Sendable {
+    /// Where the store and its key file are for this configuration.
     public let location: StoredSecrets.Location
+    /// Where `ML_CONNECTOR_CREDENTIALS_KEY` is looked for.
     public let environment: [String: String]
 
     /// The store of the configuration at `configPath` (only its `ledger` and `credentials` settings matter here).

@@ -16,21 +16,27 @@ extension Day {
 public struct ExportJobSummary: Sendable, Codable, Equatable {
     /// `window` or `reportIDs`.
     public var kind: String
+    /// The window's start (exclusive); nil for a job by report IDs.
     public var approvedAfter: String?
+    /// The window's end (inclusive), when the range was split.
     public var endDate: String?
     /// Report IDs asked for (`reportIDs` jobs).
     public var requested: Int
     /// Expensify's file name and the staged copy (`extract/jobs/…`).
     public var fileName: String
+    /// The job's file under `extract/`.
     public var stagedFile: String
     /// Reports in the file, and how many of them an earlier job of the batch already had.
     public var reports: Int
+    /// Reports of this job already in the batch from an earlier job, left out.
     public var duplicates: Int
 }
 
 /// What `extract` did.
 public struct ExtractSummary: Sendable, Codable {
+    /// The batch extracted.
     public var batchID: String
+    /// The watermark the export started from (reports approved strictly after it).
     public var approvedAfter: String
     /// "Today" of the export: the range's end (the last window's `endDate` when the range was split).
     public var exportUntil: String?
@@ -40,16 +46,21 @@ public struct ExtractSummary: Sendable, Codable {
     public var reports: Int
     /// Held or failed reports of earlier batches asked for by ID, how many came back, and which did not.
     public var refetchRequested: Int?
+    /// How many of the reports asked for by ID came back.
     public var refetchReturned: Int?
+    /// Reports asked for by ID that did not come back (asked again next run).
     public var notReturned: [String]?
     /// Copies of a report already in the batch (same report in a window and in the re-fetch), left out.
     public var duplicates: Int?
     /// Reports an operator dropped that came back in an export, left out.
     public var droppedSkipped: Int?
+    /// Policies read with the policy getter.
     public var policies: Int
+    /// ERP companies whose master data was read.
     public var companies: Int
     /// Expensify's file name of the first job (kept for compatibility); every job is in `jobs`.
     public var exportFile: String
+    /// Every export job of the batch, in order.
     public var jobs: [ExportJobSummary]?
     /// The batch whose held or failed reports this one re-runs (`replay`): no date window, only those reports by ID.
     public var replayOf: String?
@@ -76,16 +87,21 @@ public struct ExtractSummary: Sendable, Codable {
 /// `endDate` filters on the later of created and submitted, `approvedAfter` on approval, so a report submitted
 /// in one window and approved in a later one appears in both: the batch keeps it once.
 public enum ExportWindows {
+    /// One export job's date range.
     public struct Window: Sendable, Equatable, Codable {
+        /// The watermark the export started from (reports approved strictly after it).
         public var approvedAfter: String
+        /// The window's end (inclusive), when the range was split.
         public var endDate: String?
 
+        /// A window from its two bounds.
         public init(approvedAfter: String, endDate: String?) {
             self.approvedAfter = approvedAfter
             self.endDate = endDate
         }
     }
 
+    /// The windows for a range: one without `endDate` when it fits, else consecutive ones ending on `until`.
     public static func split(approvedAfter: String, until: String, maxDays: Int) -> [Window] {
         guard maxDays > 0, let total = Day.between(approvedAfter, until), total > maxDays else {
             return [Window(approvedAfter: approvedAfter, endDate: nil)]

@@ -6,16 +6,25 @@ import Logging
 
 /// What `load` did.
 public struct LoadSummary: Sendable, Codable {
+    /// The batch loaded.
     public var batchID: String
+    /// Documents in `invoices.json`.
     public var documents: Int
+    /// Created by this run.
     public var created: Int
+    /// Found with lines missing and completed.
     public var completed: Int
+    /// Found complete in the ERP by their keys (a crashed run's work).
     public var alreadyPresent: Int
+    /// Known to the ledger as loaded: not sent again.
     public var skippedLoaded: Int
+    /// Refused or not settled: the reports stay unlabelled and are retried.
     public var failed: Int
+    /// Found posted or locked: need a person.
     public var locked: Int
     /// Documents already posted whose report Expensify has since changed (never reposted; for finance).
     public var changedAfterLoad: Int
+    /// Requests sent to the target (tokens included).
     public var httpRequests: Int
 
     /// One line for the operator.
@@ -43,17 +52,29 @@ public enum LoadOutcome: String, Sendable, Codable, CaseIterable {
 /// One document's load result with what finance and the ledger need to know about it: which report, to whom,
 /// how much, and what happened.
 public struct LoadedDocument: Sendable, Codable, Equatable {
+    /// The stable key.
     public var key: String
+    /// The report the document comes from.
     public var reportID: String
+    /// The ERP company.
     public var company: String
+    /// The vendor account it is payable to.
     public var vendor: String
+    /// The document currency.
     public var currency: String
+    /// Its total, exact decimal text.
     public var total: String
+    /// How many lines it has.
     public var lines: Int
+    /// What happened to it.
     public var outcome: LoadOutcome
+    /// The ERP's key for it (`HeaderReference` on F&O), when it exists there.
     public var erpReference: String?
+    /// Lines this run wrote.
     public var linesWritten: Int
+    /// The stable code of what went wrong, if anything.
     public var errorCode: String?
+    /// What went wrong, in words finance can act on.
     public var errorMessage: String?
 
     /// The target's answer for `document`; `outcome` overrides the one read from the answer.

@@ -10,11 +10,17 @@ import Logging
 /// Everything a stage needs: the validated configuration, the ledger, where staged files go, how to
 /// reach Expensify and the target, a logger and who is acting (for the audit trail).
 public struct PipelineContext: Sendable {
+    /// The validated configuration.
     public let config: ConnectorConfig
+    /// The batch ledger, the source of truth for what was posted.
     public let ledger: Ledger
+    /// Where batch folders are written.
     public let stagingRoot: URL
+    /// Where stages log, with metadata rather than interpolated text.
     public let logger: Logger
+    /// Who acts, as the audit trail records it.
     public let actor: String
+    /// The process environment (secrets, `ML_CONNECTOR_TODAY`).
     public let environment: [String: String]
     /// Named secrets: the environment first, then the encrypted credential store.
     public let secrets: any SecretSource
@@ -24,6 +30,7 @@ public struct PipelineContext: Sendable {
     public let lock: LedgerLock?
     let transport: any HTTPTransport
 
+    /// A context over an already loaded configuration (tests build one directly).
     public init(config: ConnectorConfig, logger: Logger, command: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil,

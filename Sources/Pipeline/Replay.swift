@@ -7,19 +7,21 @@ import Logging
 public struct ReplaySummary: Sendable, Codable {
     /// A report of the batch that was not replayed.
     public struct Skipped: Sendable, Codable {
-        public var reportID: String
-        public var state: String
-        public var why: String
+        var reportID: String
+        var state: String
+        var why: String
     }
 
-    public var sourceBatchID: String
+    var sourceBatchID: String
     /// The new batch, linked to the source in the ledger (`batch.replay_of`); nil when there was nothing to replay.
-    public var replayBatchID: String?
-    public var replayed: [String]
-    public var skipped: [Skipped]
+    var replayBatchID: String?
+    var replayed: [String]
+    var skipped: [Skipped]
     /// extract (by ID), transform, load and commit of the new batch.
+    /// The new batch's run, when there was anything to replay.
     public var run: RunSummary?
 
+    /// The operator's summary: what was replayed where, what was left and why, then the new batch's run.
     public var text: String {
         guard let replayBatchID, let run else {
             var s = "Batch \(sourceBatchID) has no held or failed report to replay; no batch was created.\n"

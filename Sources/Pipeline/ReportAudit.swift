@@ -9,81 +9,82 @@ import Foundation
 /// documents (key, HeaderReference, state) with their events, the failed HTTP attempts during its batches, and the
 /// report's own audit events.
 public struct ReportAuditTrail: Sendable, Codable {
-    public struct Extraction: Sendable, Codable {
-        public var batchID: String
-        public var at: String
+    struct Extraction: Sendable, Codable {
+        var batchID: String
+        var at: String
         /// `export window after …`, `re-fetched by ID`, `replayed from batch …`, with the previous state when seen again.
-        public var how: String
+        var how: String
     }
 
-    public struct BatchInfo: Sendable, Codable {
-        public var id: String
-        public var createdAt: String
-        public var replayOf: String?
+    struct BatchInfo: Sendable, Codable {
+        var id: String
+        var createdAt: String
+        var replayOf: String?
         /// The batch's stage runs in order: `stage outcome`.
-        public var stageRuns: [String]
+        var stageRuns: [String]
     }
 
-    public struct FileHash: Sendable, Codable {
-        public var batchID: String
+    struct FileHash: Sendable, Codable {
+        var batchID: String
         /// `extract/export.json`, `transform/invoice-lines.csv`, …
-        public var file: String
+        var file: String
         /// As recorded in the ledger when the stage wrote it.
-        public var sha256: String
+        var sha256: String
         /// `ok` (the file still has that hash), `changed`, or `missing`.
-        public var check: String
+        var check: String
     }
 
     /// One expense line as transform mapped it (from `transform/invoice-lines.csv`, tags from `extract/records.jsonl`).
-    public struct MapEntry: Sendable, Codable {
-        public var batchID: String
-        public var invoiceNumber: String
-        public var line: String
-        public var transactionID: String
-        public var category: String
-        public var glCode: String
-        public var mainAccount: String
-        public var tag: String
+    struct MapEntry: Sendable, Codable {
+        var batchID: String
+        var invoiceNumber: String
+        var line: String
+        var transactionID: String
+        var category: String
+        var glCode: String
+        var mainAccount: String
+        var tag: String
         /// Tag levels with their GL codes, `name=glCode`, in level order.
-        public var tagLevels: [String]
-        public var dimensions: String
-        public var vendor: String
-        public var company: String
-        public var amount: String
-        public var currency: String
-        public var status: String
+        var tagLevels: [String]
+        var dimensions: String
+        var vendor: String
+        var company: String
+        var amount: String
+        var currency: String
+        var status: String
     }
 
     /// A document as transform staged it for load (`transform/invoices.json`).
-    public struct StagedDocument: Sendable, Codable {
-        public var batchID: String
-        public var key: String
-        public var company: String
-        public var vendor: String
-        public var currency: String
-        public var total: String
-        public var lines: Int
-        public var dimensions: String
+    struct StagedDocument: Sendable, Codable {
+        var batchID: String
+        var key: String
+        var company: String
+        var vendor: String
+        var currency: String
+        var total: String
+        var lines: Int
+        var dimensions: String
     }
 
-    public var report: ReportRecord
-    public var drop: DropRecord?
-    public var extractions: [Extraction]
-    public var batches: [BatchInfo]
-    public var files: [FileHash]
-    public var mapEntries: [MapEntry]
-    public var stagedDocuments: [StagedDocument]
+    var report: ReportRecord
+    var drop: DropRecord?
+    var extractions: [Extraction]
+    var batches: [BatchInfo]
+    var files: [FileHash]
+    var mapEntries: [MapEntry]
+    var stagedDocuments: [StagedDocument]
     /// The documents the ledger knows for the report (`erpReference` is D365's HeaderReference).
-    public var documents: [DocumentRecord]
+    var documents: [DocumentRecord]
     /// Registered, loading, loaded (with the reference the ERP answered), failed (with its message), changed after load.
-    public var documentEvents: [AuditEvent]
+    var documentEvents: [AuditEvent]
     /// Failed HTTP attempts (method, path, status) recorded during the stages of its batches.
-    public var httpFailures: [AuditEvent]
+    var httpFailures: [AuditEvent]
     /// HTTP failures of its batches left out of `httpFailures` (capped).
-    public var httpFailuresOmitted: Int
+    var httpFailuresOmitted: Int
     /// The report's own events: extracted, mapped (ready/held with the reason), exceptions, loaded, labelled, dropped, replayed.
-    public var reportEvents: [AuditEvent]
+    var reportEvents: [AuditEvent]
 
+    /// The whole trail as text, oldest first, for a person answering "what happened to this report?"
     public var text: String {
         let r = report
         var s = "Report \(r.reportID): \(r.state.rawValue)\(r.reason.map { " — \($0)" } ?? "")\n"

@@ -5,11 +5,17 @@ import Logging
 
 /// The nightly job's outcome, printed for the operator.
 public struct RunSummary: Sendable, Codable {
+    /// What extract did.
     public var extract: ExtractSummary
+    /// What transform decided.
     public var transform: TransformSummary
+    /// What load did.
     public var load: LoadSummary
+    /// What commit labelled.
     public var commit: CommitSummary
+    /// The batch folder, for finance to open.
     public var stagingDirectory: String
+    /// Peak resident memory of the run (benchmarks).
     public var peakMemoryMB: Int?
 
     /// A short human summary: found, created, exceptions, where the review files are.
@@ -46,10 +52,12 @@ public struct RunSummary: Sendable, Codable {
 
 /// What `drop` did: the ledger's record of the drop, and how many reports are still retried.
 public struct DropSummary: Sendable, Codable {
+    /// The drop as the ledger recorded it.
     public var drop: DropRecord
     /// Reports still retried every night after this drop.
     public var stillRetried: Int
 
+    /// The operator's summary.
     public var text: String {
         "Report \(drop.reportID) dropped from the nightly retry (it was \(drop.stateAtDrop)\(drop.reasonAtDrop.map { ": \($0)" } ?? "")).\n"
             + "  Reason: \(drop.reason)\n  By \(drop.actor) at \(drop.droppedAt). The report and its audit trail stay in the ledger; the connector will not post it.\n"
@@ -84,6 +92,7 @@ extension PipelineContext {
 
 /// Peak resident memory of this process (Linux `VmHWM`), for run summaries and benchmarks.
 public enum PeakMemory {
+    /// VmHWM in megabytes; nil off Linux.
     public static func megabytes() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {

@@ -12,80 +12,80 @@ extension ErrorCode {
 /// What `status` shows: the ledger's state as data (`--json` prints it as is) and as text for the operator.
 public struct LedgerStatus: Sendable, Codable {
     /// An open report (not yet labelled, not dropped), re-fetched by ID every run.
-    public struct OpenReport: Sendable, Codable {
-        public var reportID: String
-        public var state: String
-        public var approved: String?
-        public var lastBatchID: String
-        public var reason: String?
+    struct OpenReport: Sendable, Codable {
+        var reportID: String
+        var state: String
+        var approved: String?
+        var lastBatchID: String
+        var reason: String?
     }
 
     /// Open reports sharing one state and reason (e.g. every report held for the same unknown GL code).
-    public struct ReasonGroup: Sendable, Codable {
-        public var state: String
-        public var reason: String
-        public var count: Int
-        public var reports: [String]
+    struct ReasonGroup: Sendable, Codable {
+        var state: String
+        var reason: String
+        var count: Int
+        var reports: [String]
     }
 
-    public struct BatchLine: Sendable, Codable {
-        public var id: String
-        public var createdAt: String
-        public var approvedAfter: String?
-        public var exportUntil: String?
+    struct BatchLine: Sendable, Codable {
+        var id: String
+        var createdAt: String
+        var approvedAfter: String?
+        var exportUntil: String?
         /// The batch whose held or failed reports this one re-ran (`replay`).
-        public var replayOf: String?
+        var replayOf: String?
         /// Replay batches of this batch, newest first.
-        public var replayedBy: [String]
+        var replayedBy: [String]
         /// Reports whose latest batch this is, by state.
-        public var reportStates: [String: Int]
+        var reportStates: [String: Int]
     }
 
-    public struct StageRunLine: Sendable, Codable {
-        public var id: Int64
-        public var stage: String
+    struct StageRunLine: Sendable, Codable {
+        var id: Int64
+        var stage: String
         /// As recorded in the ledger.
-        public var outcome: String
+        var outcome: String
         /// What it means now: a `running` run whose process is gone shows as `interrupted (process gone)`.
-        public var status: String
-        public var startedAt: String
-        public var finishedAt: String?
-        public var counts: [String: Int]
-        public var files: [String: String]
-        public var error: String?
+        var status: String
+        var startedAt: String
+        var finishedAt: String?
+        var counts: [String: Int]
+        var files: [String: String]
+        var error: String?
     }
 
-    public struct ReportLine: Sendable, Codable {
-        public var reportID: String
-        public var state: String
-        public var total: String?
-        public var currency: String?
-        public var reason: String?
+    struct ReportLine: Sendable, Codable {
+        var reportID: String
+        var state: String
+        var total: String?
+        var currency: String?
+        var reason: String?
     }
 
-    public struct BatchDetail: Sendable, Codable {
-        public var id: String
-        public var replayOf: String?
-        public var stageRuns: [StageRunLine]
-        public var reports: [ReportLine]
+    struct BatchDetail: Sendable, Codable {
+        var id: String
+        var replayOf: String?
+        var stageRuns: [StageRunLine]
+        var reports: [ReportLine]
     }
 
-    public var ledger: String
+    var ledger: String
     /// `approvedAfter` of the next nightly export; nil before the first commit (the start date applies).
-    public var watermark: String?
-    public var startDate: String
+    var watermark: String?
+    var startDate: String
     /// Whether a live process holds the ledger's run lock now, and which.
-    public var ledgerHeld: Bool
-    public var runInProgress: LedgerLock.Holder?
+    var ledgerHeld: Bool
+    var runInProgress: LedgerLock.Holder?
     /// Every report in the ledger, by state.
-    public var reportStates: [String: Int]
-    public var openReportCount: Int
-    public var openReports: [OpenReport]
-    public var openByReason: [ReasonGroup]
-    public var drops: [DropRecord]
-    public var batches: [BatchLine]
+    var reportStates: [String: Int]
+    var openReportCount: Int
+    var openReports: [OpenReport]
+    var openByReason: [ReasonGroup]
+    var drops: [DropRecord]
+    var batches: [BatchLine]
     /// The batch asked for (`--batch`), else the newest; nil when there is none.
-    public var batch: BatchDetail?
+    var batch: BatchDetail?
 
     /// Every key is present in the JSON, `null` when there is no value (no watermark yet, no run holding the ledger).
     public func encode(to encoder: any Encoder) throws {
@@ -159,11 +159,12 @@ public struct LedgerStatus: Sendable, Codable {
 
 /// One report as `status --report` shows it: its record, drop, documents and audit trail.
 public struct ReportStatus: Sendable, Codable {
-    public var report: ReportRecord
-    public var drop: DropRecord?
-    public var documents: [DocumentRecord]
-    public var auditTrail: [AuditEvent]
+    var report: ReportRecord
+    var drop: DropRecord?
+    var documents: [DocumentRecord]
+    var auditTrail: [AuditEvent]
 
+    /// The operator's view at a glance: watermark, what is open and why, recent batches, one batch's stages.
     public var text: String {
         let r = report
         var s = "Report \(r.reportID): \(r.state)\(r.reason.map { " — \($0)" } ?? "")\n"

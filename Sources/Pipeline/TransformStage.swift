@@ -6,21 +6,35 @@ import Logging
 
 /// What `transform` decided, per company and currency.
 public struct TransformSummary: Sendable, Codable {
+    /// Documents, lines and amount of one company and currency.
     public struct Total: Sendable, Codable, Hashable {
+        /// The ERP company.
         public var company: String
+        /// The currency.
         public var currency: String
+        /// Documents to post.
         public var documents: Int
+        /// Their lines.
         public var lines: Int
+        /// Their total, exact decimal text.
         public var amount: String
     }
 
+    /// The batch transformed.
     public var batchID: String
+    /// Records read (reports and unreadable elements).
     public var reports: Int
+    /// Reports mapped to documents.
     public var ready: Int
+    /// Reports held with exceptions.
     public var held: Int
+    /// Reports with nothing to post.
     public var empty: Int
+    /// Documents to post.
     public var documents: Int
+    /// Exception rows written.
     public var exceptions: Int
+    /// Control totals per company and currency.
     public var totals: [Total]
 
     /// Counts, then one line per company and currency, for the operator.
