@@ -2,27 +2,6 @@ import ConnectorCore
 import Foundation
 import OData
 
-/// Who chooses a new pending invoice's `HeaderReference` (config key `target.keyAssignment`).
-public enum D365KeyAssignment: String, Sendable, CaseIterable {
-    /// The environment's number sequence assigns it; the connector reads it from each header's 201 answer.
-    case server
-    /// The connector sends a reference derived from the stable key (`VendorInvoicePayload.clientHeaderReference`),
-    /// so a header and its lines travel in one changeset. Needs a number sequence that allows manual numbers.
-    case client
-}
-
-/// How new documents are packed into `$batch` requests when `keyAssignment` is `server`
-/// (config key `target.batchStrategy`).
-public enum D365BatchStrategy: String, Sendable, CaseIterable {
-    /// Headers in one `$batch` (a changeset each), then their lines in a later one (a changeset per invoice)
-    /// with the `HeaderReference` read from each 201. Works with any server.
-    case twoPhase
-    /// Header and lines in one changeset, the lines posted through the header's Content-ID
-    /// (`POST $1/VendorInvoiceLine`). A server that refuses `$n` references is detected and the run goes on
-    /// two-phase; the ledger remembers it for later runs.
-    case references
-}
-
 /// Where and as whom the connector talks to one D365 F&O environment.
 public struct D365Settings: Sendable {
     /// The environment's base URL, e.g. `https://contoso.operations.dynamics.com` (OData lives at `/data`).

@@ -4,24 +4,6 @@ import Foundation
 import Logging
 import OData
 
-/// One collection read (`GET <entity set>?cross-company=true&$filter=…`).
-struct D365Read: Sendable {
-    var entitySet: String
-    var filter: String?
-    var select: [String] = []
-}
-
-/// A pending invoice header by company (lower-cased) and `HeaderReference`.
-struct D365HeaderKey: Sendable, Hashable {
-    var company: String
-    var reference: String
-
-    init(company: String, reference: String) {
-        self.company = company.lowercased()
-        self.reference = reference
-    }
-}
-
 extension D365Target {
     /// Runs `reads` (each following every page) and returns their rows in the same order.
     ///
