@@ -19,7 +19,7 @@ public struct D365Target: TargetSystem {
     public static let system = "d365"
     public let settings: D365Settings
     public let odata: ODataClient
-    private let http: HTTPClient
+    let http: HTTPClient
     let logger: Logger
     /// What is known about the environment (remembered and learned capabilities), shared by copies of this
     /// target for the run.
