@@ -80,26 +80,43 @@ enum FaultSuite {
         return out
     }
 
-    /// Asserts that every invoice is held once, and that per company and currency the stored line totals equal, to the
-    /// cent, the sum of the control totals of every batch's transform (each report is ready in one batch only).
+    /// Asserts that every invoice is held once; that each invoice's stored line total equals, to the cent, its total
+    /// in the `reports.csv` of the last batch whose transform made it ready; and, when every report was ready in one
+    /// batch only, that per company and currency the stored totals equal the sum of every batch's control totals.
     static func assertPostedOnceAndCentExact(_ h: Harness, context: String, file: StaticString = #filePath, line: UInt = #line) async throws {
         let stored = try await stored(h)
         XCTAssertFalse(stored.isEmpty, "nothing was posted — \(context)", file: file, line: line)
         for (number, s) in stored.sorted(by: { $0.key < $1.key }) where s.headers != 1 {
             XCTFail("\(number) is held \(s.headers) times — \(context)", file: file, line: line)
         }
-        var expected: [String: Decimal] = [:]
+        var controlTotals: [String: Decimal] = [:]
+        var invoiceTotals: [String: Decimal] = [:]
+        var readyIn: [String: Int] = [:]
         let batches = try FileManager.default.contentsOfDirectory(atPath: h.stagingRoot.path).filter { $0.hasPrefix("2") }.sorted()
         for batch in batches {
-            let file = h.stagingRoot.appendingPathComponent(batch).appendingPathComponent("transform/control-totals.csv")
-            guard let data = try? Data(contentsOf: file) else { continue }
-            for row in CSVRows.parse(data) where row["main_account"] == "(all)" {
-                expected["\(row["company"] ?? "") \(row["currency"] ?? "")", default: 0] += dec(row["amount"] ?? "")
+            let folder = h.stagingRoot.appendingPathComponent(batch).appendingPathComponent("transform")
+            guard let totals = try? Data(contentsOf: folder.appendingPathComponent("control-totals.csv")),
+                  let reports = try? Data(contentsOf: folder.appendingPathComponent("reports.csv")) else { continue }
+            for row in CSVRows.parse(totals) where row["main_account"] == "(all)" {
+                controlTotals["\(row["company"] ?? "") \(row["currency"] ?? "")", default: 0] += dec(row["amount"] ?? "")
+            }
+            for row in CSVRows.parse(reports) where row["status"] == "ready" {
+                for (invoice, total) in [("employee_invoice", "employee_total"), ("card_invoice", "card_total")] {
+                    guard let number = row[invoice], !number.isEmpty else { continue }
+                    invoiceTotals[number] = dec(row[total] ?? "")
+                    readyIn[number, default: 0] += 1
+                }
             }
         }
+        XCTAssertEqual(Set(stored.keys), Set(invoiceTotals.keys), "every ready invoice is stored, nothing else — \(context)", file: file, line: line)
+        for (number, total) in invoiceTotals.sorted(by: { $0.key < $1.key }) {
+            guard let s = stored[number] else { continue }
+            XCTAssertEqual(s.total, total, "\(number): stored lines vs transform's total — \(context)", file: file, line: line)
+        }
+        guard readyIn.values.allSatisfy({ $0 == 1 }) else { return }
         var actual: [String: Decimal] = [:]
         for s in stored.values { actual["\(s.company) \(s.currency)", default: 0] += s.total }
-        XCTAssertEqual(actual, expected, "stored totals per company and currency vs the control totals of \(batches.count) batches — \(context)",
+        XCTAssertEqual(actual, controlTotals, "stored totals per company and currency vs the control totals of \(batches.count) batches — \(context)",
                        file: file, line: line)
     }
 
