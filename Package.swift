@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Tests only: generators for the bad-input corpus (property-based).
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // Domain: money, reports, documents, configuration, errors. Foundation only, no I/O.
@@ -76,10 +78,12 @@ let package = Package(
         .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
             "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: [
-            "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger",
+            "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP",
+            .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

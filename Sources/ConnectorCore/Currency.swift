@@ -20,10 +20,10 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
         "CLF": 4, "UYW": 4,
     ]
 
-    /// A currency from its ISO code; nil unless three ASCII upper-case letters.
+    /// A currency from its ISO code (any case); nil unless a current ISO 4217 code (`Currency.isoCodes`, ISO4217.swift).
     public init?(code raw: String) {
         let c = raw.trimmingCharacters(in: .whitespaces).uppercased()
-        guard c.count == 3, c.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) else { return nil }
+        guard c.count == 3, c.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }), Currency.isoCodes.contains(c) else { return nil }
         self.code = c
         self.exponent = Currency.exponents[c] ?? 2
     }

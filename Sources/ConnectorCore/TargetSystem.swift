@@ -41,6 +41,10 @@ public protocol TargetSystem: Sendable {
     /// How many documents the caller should hand to one `findExisting` + `loadAll` round, given the concurrency
     /// (a target that packs documents into requests wants a multiple of its request size).
     func loadWindow(concurrency: Int) -> Int
+
+    /// `ml-connector check`: a token (or sign-in) and one cheap read per company with the stored credentials, each
+    /// failure explained in plain words. Never writes. The default (SystemCheck.swift) fails with "no check yet".
+    func check(companies: [String]) async -> [CheckResult]
 }
 
 extension TargetSystem {

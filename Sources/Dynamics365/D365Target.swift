@@ -22,7 +22,7 @@ public struct D365Target: TargetSystem {
     public let settings: D365Settings
     /// The shared OData client on this environment's `/data`, with F&O's error mapping.
     public let odata: ODataClient
-    private let http: HTTPClient
+    let http: HTTPClient
     let logger: Logger
     /// What is known about the environment (remembered and learned capabilities), shared by copies of this
     /// target for the run.

@@ -4,6 +4,9 @@ import Foundation
 /// Reads the shipped template's export (`export-template.json.ftl`) into the neutral `ExpenseReport`: the one place
 /// that knows the export's field names and what Expensify means by an empty value.
 public enum ExpensifyExportDecoder {
+    /// The largest amount, total or edit accepted, in Expensify hundredths (100 billion currency units).
+    public static let maxHundredths: UInt64 = 10_000_000_000_000
+
     /// One element of the export's JSON array as a record: malformed JSON becomes an issue naming the element
     /// (`export[<n>]`), never a guess at its report ID.
     public static func record(_ element: Data, index: Int) -> ExtractedReport {
@@ -63,6 +66,11 @@ public enum ExpensifyExportDecoder {
             guard let i = v.int64Value, !v.isBool else {
                 let reason = v.objectValue?["unsupported"] != nil ? unsupported : "'\(v.stringValue ?? "?")' is not a whole number of cents"
                 issues.append(RecordIssue(record: rec, field: key, reason: reason))
+                return nil
+            }
+            // Sums and currency scaling stay far inside Int64 (no overflow, whatever the export holds).
+            guard i.magnitude <= maxHundredths else {
+                issues.append(RecordIssue(record: rec, field: key, reason: "\(i) is beyond the largest amount accepted (100,000,000,000.00)"))
                 return nil
             }
             return i

@@ -271,6 +271,7 @@ extension PipelineContext {
             var reader = try JSONArrayReader(url: jobFiles[n])
             defer { reader.close() }
             var inJob = 0
+            var inThisJob = Set<String>()
             while let element = try reader.next() {
                 inJob += 1
                 let index = counts["reports", default: 0]
@@ -280,8 +281,16 @@ extension PipelineContext {
                     if seen.contains(id) {
                         jobs[n].duplicates += 1
                         counts["duplicates", default: 0] += 1
+                        // In two jobs (a window and the re-fetch) is expected; twice in one export is not: say so.
+                        if inThisJob.contains(id) {
+                            try ledger.audit(a, entityType: "report", entityID: id, event: "report.duplicate",
+                                             detail: "reportID: element \(inJob) of export job \(n + 1) repeats report \(id); the first copy is kept, the repeat ignored")
+                            logger.warning("an export repeats a report; the first copy is kept",
+                                           metadata: ["batch.id": "\(batchID)", "expensify.report": "\(id)"])
+                        }
                         continue
                     }
+                    inThisJob.insert(id)
                     if dropped.contains(id) {
                         counts["dropped_skipped", default: 0] += 1
                         try ledger.audit(a, entityType: "report", entityID: id, event: "report.skipped_dropped",

@@ -19,6 +19,9 @@ import Foundation
 ///   `{"count":N,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}` (method/entitySet optional, no
 ///   status) makes the next N matching top-level requests be processed as usual (a create is stored) and then
 ///   answered by closing the TCP connection without any response byte; the request log shows them with `"dropped":true`.
+///   `{"probability":0.3,"statuses":[429,500,503],"drop":true,"seed":42}` (method, entitySet, retryAfter, limit
+///   optional) sets the random mode instead: each matching top-level request fails with that probability, with one
+///   of the statuses or a drop, deterministic by seed (`D365RandomFaults`); `GET` shows it with its counters.
 /// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
 /// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
@@ -36,6 +39,8 @@ public actor D365Simulator: SimulatorHandler {
     private var clockOffset: Double = 0
     private var throttle: [String: ThrottleState] = [:]
     private var faults: [D365FaultRule] = []
+    /// The random fault mode (`{"probability":…}`), applied after the count rules.
+    private var randomFaults: D365RandomFaults?
     private var requestLog: [LogEntry] = []
     private var logSequence = 0
 
@@ -145,8 +150,17 @@ public actor D365Simulator: SimulatorHandler {
     private enum InjectedFault { case respond(SimResponse), drop }
 
     private func injectedFault(_ request: SimRequest, token: String?) -> InjectedFault? {
-        guard let rule = D365FaultRule.take(&faults, method: request.method, entitySet: D365Route.entitySetName(request.path),
-                                            insideBatch: false) else { return nil }
+        let entitySet = D365Route.entitySetName(request.path)
+        var taken = D365FaultRule.take(&faults, method: request.method, entitySet: entitySet, insideBatch: false)
+        if taken == nil, var random = randomFaults {
+            switch random.draw(method: request.method, entitySet: entitySet) {
+            case .pass: break
+            case .status(let status): taken = random.rule(status: status)
+            case .drop: taken = D365FaultRule(remaining: 1, status: 0, drop: true)
+            }
+            randomFaults = random
+        }
+        guard let rule = taken else { return nil }
         if rule.drop { return .drop }
         // A 401 fault behaves as if the token expired: it stops working.
         if rule.status == 401, let token { tokens[token]?.expiresAt = now - 1 }
@@ -215,6 +229,7 @@ public actor D365Simulator: SimulatorHandler {
                 store = fresh.store
                 throttle = [:]
                 faults = []
+                randomFaults = nil
                 requestLog = []
                 clockOffset = 0
                 return D365Responses.plain(200, D365Responses.obj([("status", .string("reset"))]))
@@ -253,10 +268,11 @@ public actor D365Simulator: SimulatorHandler {
             clockOffset += seconds
             return clockJSON()
         case ("GET", "/_sandbox/d365/faults"):
-            return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
+            return faultsJSON()
         case ("DELETE", "/_sandbox/d365/faults"):
             faults = []
-            return D365Responses.plain(200, D365Responses.obj([("faults", .array([]))]))
+            randomFaults = nil
+            return faultsJSON()
         case ("POST", "/_sandbox/d365/faults"):
             return addFault(request)
         case ("GET", "/_sandbox/d365/requests"):
@@ -287,6 +303,17 @@ public actor D365Simulator: SimulatorHandler {
         case .failure(let f): return f.response
         case .success(let b): o = b
         }
+        if o["probability"] != nil {
+            switch D365RandomFaults.parse(o) {
+            case .failure(let error): return controlError(400, error.description)
+            case .success(let random):
+                if let entitySet = random.entitySet, entitySet != "$batch", D365Schema.entitySet(entitySet) == nil {
+                    return controlError(400, "unknown entitySet '\(entitySet)'")
+                }
+                randomFaults = random
+                return faultsJSON()
+            }
+        }
         guard let count = o["count"]?.intValue, count > 0 else { return controlError(400, "count (> 0) is required") }
         let drop = o["drop"]?.boolValue ?? false
         if drop, o["status"] != nil { return controlError(400, "a drop fault sends no answer, so it takes no status") }
@@ -302,7 +329,14 @@ public actor D365Simulator: SimulatorHandler {
                              method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
                              drop: drop)
         faults.append(rule)
-        return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
+        return faultsJSON()
+    }
+
+    /// The count rules, and the random mode with its counters when one is set.
+    private func faultsJSON() -> SimResponse {
+        var pairs: [(String, D365JSON)] = [("faults", .array(faults.map(\.json)))]
+        if let randomFaults { pairs.append(("random", randomFaults.json)) }
+        return D365Responses.plain(200, D365Responses.obj(pairs))
     }
 
     private func requestsJSON() -> SimResponse {

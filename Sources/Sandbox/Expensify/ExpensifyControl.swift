@@ -5,7 +5,9 @@ import Foundation
 /// - `GET  /reports` — every report: id, policy, state, status, labels, total (`?format=seed` for full seed objects)
 /// - `POST /reports` — add or replace reports; body: JSON array of reports in seed format
 /// - `GET  /policies`, `POST /policies` — read, add or replace policies (seed format, JSON array)
-/// - `GET|POST|DELETE /faults` — body `{"count":N,"httpStatus":200|429|500|503,"responseCode":500,"jobType":"file"}`
+/// - `GET|POST|DELETE /faults` — body `{"count":N,"httpStatus":200|429|500|503,"responseCode":500,"jobType":"file"}`;
+///   or the random mode `{"probability":0.3,"httpStatuses":[429,500,503],"seed":7,"jobType":"file","limit":N}`
+///   (`ExpensifyRandomFaults`: each job fails with that probability, deterministic by seed; listed with its counters)
 /// - `GET|POST /rate-limits` — body `{"windows":[{"limit":5,"seconds":10},{"limit":20,"seconds":60}]}` (counters reset)
 /// - `POST /generate?reports=1000&expenses=5&policyID=...&email=...` — deterministic approved reports from 80000001
 /// - `POST /reset` — reload the seed file, clear files, jobs, e-mails, faults and rate-limit counters
@@ -13,10 +15,10 @@ import Foundation
 /// - `GET /files`, `GET /emails` — stored export files and recorded `email` actions
 /// - `POST /today` — body `{"today":"2026-11-22"}` (or null) fixes "today" for the one-year date rule
 /// - `GET|POST /settings` — body `{"unsetFields":"absent"|"empty"|"zero","maxDaysWithoutEndDate":365,"maxRangeDays":365,
-///   "corruptReportIDs":["90000002"]}`
+///   "corruptReportIDs":["90000002"],"duplicateReportIDs":["90000006"],"authFailureCode":407}`
 ///   (any subset): how the template model shows fields a report or expense does not have (absent key, "", or ""
 ///   with 0 for `modifiedAmount`), the one-year date rule (null switches a limit off), and reports whose element of a
-///   rendered export is made invalid JSON
+///   rendered export is made invalid JSON, and reports rendered twice in a row in every export that selects them
 extension ExpensifySimulator {
     private static func json(_ status: Int, _ value: ExpensifyJSON) -> SimResponse {
         .jsonData(status, Data(value.serialized(pretty: true).utf8))
@@ -51,6 +53,7 @@ extension ExpensifySimulator {
                 return try postFault(try Self.body(request))
             case ("DELETE", "/faults"):
                 faults = []
+                randomFaults = nil
                 return Self.json(200, faultList())
             case ("GET", "/rate-limits"):
                 return Self.json(200, .object(ExpensifyJSONObject([("windows", .array(limiter.windows.map(\.json)))])))
@@ -94,6 +97,14 @@ extension ExpensifySimulator {
                     guard let ids = v.arrayValue?.compactMap(\.stringValue) else { return Self.failure(400, "corruptReportIDs must be an array of report IDs") }
                     settings.corruptReportIDs = Set(ids)
                 }
+                if let v = o["authFailureCode"] {
+                    guard let code = v.intValue, code == 401 || code == 407 else { return Self.failure(400, "authFailureCode must be 401 or 407") }
+                    settings.authFailureCode = code
+                }
+                if let v = o["duplicateReportIDs"] {
+                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else { return Self.failure(400, "duplicateReportIDs must be an array of report IDs") }
+                    settings.duplicateReportIDs = Set(ids)
+                }
                 for key in ["maxDaysWithoutEndDate", "maxRangeDays"] {
                     guard let v = o[key] else { continue }
                     guard v == .null || (v.intValue ?? -1) > 0 else { return Self.failure(400, "\(key) must be a positive number of days or null") }
@@ -122,6 +133,8 @@ extension ExpensifySimulator {
             ("maxDaysWithoutEndDate", settings.maxDaysWithoutEndDate.map { .int($0) } ?? .null),
             ("maxRangeDays", settings.maxRangeDays.map { .int($0) } ?? .null),
             ("corruptReportIDs", .array(settings.corruptReportIDs.sorted().map { .string($0) })),
+            ("duplicateReportIDs", .array(settings.duplicateReportIDs.sorted().map { .string($0) })),
+            ("authFailureCode", .int(settings.authFailureCode)),
         ]))
     }
 
@@ -189,11 +202,15 @@ extension ExpensifySimulator {
                 ("count", .int(f.remaining)), ("httpStatus", .int(f.httpStatus)), ("responseCode", .int(f.responseCode)),
                 ("jobType", f.jobType.map { .string($0) } ?? .null), ("responseMessage", f.message.map { .string($0) } ?? .null),
             ]))
-        })
+        } + (randomFaults.map { [$0.json] } ?? []))
     }
 
     private func postFault(_ body: ExpensifyJSON) throws -> SimResponse {
         guard let o = body.objectValue else { throw ExpensifySeedError("expected {\"count\":N,\"httpStatus\":...,\"responseCode\":...,\"jobType\":...}") }
+        if o["probability"] != nil {
+            randomFaults = try ExpensifyRandomFaults.parse(o)
+            return Self.json(200, faultList())
+        }
         let count = o["count"]?.intValue ?? 1
         if count <= 0 {
             faults = []

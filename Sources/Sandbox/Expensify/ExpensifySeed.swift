@@ -99,6 +99,9 @@ struct ExpensifySettings: Sendable {
     /// Reports whose element in a rendered export is broken JSON (the colon after `"reportName"` removed), to play a
     /// server or template that emits one malformed record among good ones.
     var corruptReportIDs: Set<String> = []
+    /// Reports rendered twice, one after the other, in every export that selects them, to play an export that repeats
+    /// a report.
+    var duplicateReportIDs: Set<String> = []
     /// Category and tag names the benchmark generator may use (default: every category with a GL code
     /// and every second-level tag of the policy).
     var generatorCategories: [String]?

@@ -38,6 +38,8 @@ public actor ExpensifySimulator: SimulatorHandler {
     var jobs: [ExpensifyJSONObject] = []
     var emails: [ExpensifyJSONObject] = []
     var faults: [Fault] = []
+    /// The random fault mode (`{"probability":…}`), drawn when no count fault matches.
+    var randomFaults: ExpensifyRandomFaults?
     var limiter: ExpensifyRateLimiter
     var jobCounter = 0
     /// Override of "today" for the one-year date-range rule (tests only).
@@ -73,6 +75,7 @@ public actor ExpensifySimulator: SimulatorHandler {
         jobs = []
         emails = []
         faults = []
+        randomFaults = nil
         jobCounter = 0
     }
 
@@ -186,6 +189,14 @@ public actor ExpensifySimulator: SimulatorHandler {
             log["fault"] = .bool(true)
             return faultResponse(fault)
         }
+        if var random = randomFaults {
+            let fault = random.draw(jobType: type)
+            randomFaults = random
+            if let fault {
+                log["fault"] = .bool(true)
+                return faultResponse(fault)
+            }
+        }
 
         guard limiter.admit(partnerUserID ?? "") else {
             return ExpensifySimulator.envelope(429, ExpensifySimulator.rateLimitMessage, httpStatus: 429)
@@ -267,6 +278,9 @@ public actor ExpensifySimulator: SimulatorHandler {
 
         var selected = sortedReports.filter { filters.matches($0, keepUnapproved: settings.approvedAfterKeepsUnapproved) }
         if let limit = filters.limit { selected = Array(selected.prefix(limit)) }
+        if !settings.duplicateReportIDs.isEmpty {
+            selected = selected.flatMap { settings.duplicateReportIDs.contains($0.reportID) ? [$0, $0] : [$0] }
+        }
         let builder = ExpensifyModelBuilder(policies: policyIndex, unset: settings.unsetFields)
         let model = FMHash([("reports", .sequence(selected.map { builder.reportModel($0) })), ("addHeader", .boolean(true))])
         let text: String

@@ -1,0 +1,80 @@
+import Foundation
+
+/// One finding of `ml-connector check`: whether one part of a configured system answered with the stored credentials,
+/// and if not, why in plain words.
+public struct CheckResult: Sendable, Codable, Hashable {
+    /// Why a check failed, as a stable word for scripts (`--json`); `detail` says it for people.
+    public enum Problem: String, Sendable, Codable, Hashable {
+        /// The secret (Entra client secret) was refused.
+        case wrongSecret
+        /// The secret has expired.
+        case secretExpired
+        /// Expensify refused the partner user ID / secret pair.
+        case wrongCredentials
+        /// The identity provider does not know the application (client ID) or the tenant.
+        case unknownApplication
+        /// A token was issued, but the ERP refuses it: the application is not registered (or its user is disabled).
+        case appNotRegistered
+        /// The ERP answered, but the application's user may not read what the connector needs.
+        case accessDenied
+        /// A configured company (or Expensify policy) does not exist or cannot be seen.
+        case notFound
+        /// This machine's clock differs from the server's by more than the tolerated skew.
+        case clockSkew
+        /// No answer at all: DNS, TCP, TLS or a timeout.
+        case unreachable
+        /// The secret is not set in the environment nor in the credential store.
+        case secretMissing
+        /// The server kept throttling the check.
+        case throttled
+        /// Anything else (the detail has the server's words).
+        case other
+    }
+
+    /// `expensify`, `entra`, `d365`, `clock`, …
+    public var system: String
+    /// What was tried, e.g. `token`, `company usmf`, `policies`.
+    public var item: String
+    public var ok: Bool
+    /// nil when `ok`.
+    public var problem: Problem?
+    /// Plain words: what was found, and what to do about a failure. Never a secret.
+    public var detail: String
+
+    public init(system: String, item: String, ok: Bool, problem: Problem? = nil, detail: String) {
+        self.system = system
+        self.item = item
+        self.ok = ok
+        self.problem = ok ? nil : (problem ?? .other)
+        self.detail = detail
+    }
+
+    public static func pass(_ system: String, _ item: String, _ detail: String) -> CheckResult {
+        CheckResult(system: system, item: item, ok: true, detail: detail)
+    }
+
+    public static func fail(_ system: String, _ item: String, _ problem: Problem, _ detail: String) -> CheckResult {
+        CheckResult(system: system, item: item, ok: false, problem: problem, detail: detail)
+    }
+}
+
+/// How far apart two clocks may be before `check` calls it clock skew (tokens are checked with about five minutes of
+/// tolerance, and the export windows are computed from this machine's date).
+public enum ClockSkew {
+    public static let tolerance: TimeInterval = 300
+
+    /// "1 h 2 min", "7 min", "45 s".
+    public static func describe(_ seconds: TimeInterval) -> String {
+        let s = Int(abs(seconds).rounded())
+        if s >= 3600 { return "\(s / 3600) h \((s % 3600) / 60) min" }
+        if s >= 60 { return "\(s / 60) min" }
+        return "\(s) s"
+    }
+}
+
+extension TargetSystem {
+    /// Targets that have no check of their own say so; `check` then fails for them (nothing was proven).
+    public func check(companies: [String]) async -> [CheckResult] {
+        [.fail(name, "connection", .other, "This target has no connection check yet.")]
+    }
+}
