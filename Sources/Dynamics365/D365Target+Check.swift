@@ -19,6 +19,7 @@ extension D365Target {
     /// The entity read once per company: every company the connector posts to has vendors.
     static let checkEntitySet = "VendorsV2"
 
+    /// A token, then a one-row read per company: proves the secret, the app's access to F&O and each company, writing nothing.
     public func check(companies: [String]) async -> [CheckResult] {
         var results: [CheckResult] = []
         let tokens = EntraTokenProvider(authorityURL: settings.authorityURL, tenant: settings.tenant, clientID: settings.clientID,

@@ -4,28 +4,6 @@ import Dynamics365
 import Foundation
 import Logging
 
-/// What the pipeline needs to build a target: the HTTP client factory, secrets and a logger.
-struct TargetBuildContext: Sendable {
-    var secrets: any SecretSource
-    var logger: Logger
-    /// A retrying HTTP client for the given system name (audited, on the configured transport).
-    var http: @Sendable (_ system: String) -> HTTPClient
-}
-
-/// One supported `target.type`: how its settings are checked, which secrets it needs, how it writes dimensions,
-/// and how it is built. The only place that knows which targets exist.
-struct TargetDriver: Sendable {
-    var type: String
-    /// Problems of the `target` object, each naming its JSON path.
-    var problems: @Sendable (JSONValue, ConfigCheckOptions) -> [String]
-    /// Environment variables holding its secrets.
-    var secretVariables: @Sendable (JSONValue) -> [String]
-    /// One line for `check-config`, secrets redacted.
-    var summary: @Sendable (JSONValue) -> String
-    var dimensionFormatter: @Sendable (ConnectorConfig) -> any DimensionFormatter
-    var make: @Sendable (ConnectorConfig, TargetBuildContext) throws -> any TargetSystem
-}
-
 /// Maps `target.type` to its driver, so no other file names a target.
 enum TargetRegistry {
     static let drivers: [TargetDriver] = [

@@ -35,12 +35,14 @@ public struct CheckResult: Sendable, Codable, Hashable {
     public var system: String
     /// What was tried, e.g. `token`, `company usmf`, `policies`.
     public var item: String
+    /// Whether this check passed.
     public var ok: Bool
     /// nil when `ok`.
     public var problem: Problem?
     /// Plain words: what was found, and what to do about a failure. Never a secret.
     public var detail: String
 
+    /// A result; a failure without a named problem counts as `other`.
     public init(system: String, item: String, ok: Bool, problem: Problem? = nil, detail: String) {
         self.system = system
         self.item = item
@@ -49,32 +51,13 @@ public struct CheckResult: Sendable, Codable, Hashable {
         self.detail = detail
     }
 
+    /// A passed check, with what was found.
     public static func pass(_ system: String, _ item: String, _ detail: String) -> CheckResult {
         CheckResult(system: system, item: item, ok: true, detail: detail)
     }
 
+    /// A failed check, with the problem and what to do about it.
     public static func fail(_ system: String, _ item: String, _ problem: Problem, _ detail: String) -> CheckResult {
         CheckResult(system: system, item: item, ok: false, problem: problem, detail: detail)
-    }
-}
-
-/// How far apart two clocks may be before `check` calls it clock skew (tokens are checked with about five minutes of
-/// tolerance, and the export windows are computed from this machine's date).
-public enum ClockSkew {
-    public static let tolerance: TimeInterval = 300
-
-    /// "1 h 2 min", "7 min", "45 s".
-    public static func describe(_ seconds: TimeInterval) -> String {
-        let s = Int(abs(seconds).rounded())
-        if s >= 3600 { return "\(s / 3600) h \((s % 3600) / 60) min" }
-        if s >= 60 { return "\(s / 60) min" }
-        return "\(s) s"
-    }
-}
-
-extension TargetSystem {
-    /// Targets that have no check of their own say so; `check` then fails for them (nothing was proven).
-    public func check(companies: [String]) async -> [CheckResult] {
-        [.fail(name, "connection", .other, "This target has no connection check yet.")]
     }
 }

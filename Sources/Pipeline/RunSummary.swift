@@ -1,0 +1,51 @@
+import ConnectorCore
+import ConnectorLedger
+import Foundation
+import Logging
+
+/// The nightly job's outcome, printed for the operator.
+public struct RunSummary: Sendable, Codable {
+    /// What extract did.
+    public var extract: ExtractSummary
+    /// What transform decided.
+    public var transform: TransformSummary
+    /// What load did.
+    public var load: LoadSummary
+    /// What commit labelled.
+    public var commit: CommitSummary
+    /// The batch folder, for finance to open.
+    public var stagingDirectory: String
+    /// Peak resident memory of the run (benchmarks).
+    public var peakMemoryMB: Int?
+
+    /// A short human summary: found, created, exceptions, where the review files are.
+    public var text: String {
+        var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter)"
+        if let until = extract.exportUntil, let w = extract.windows, w > 1 { s += " up to \(until), in \(w) windows of under a year" }
+        s += ")\n"
+        if let source = extract.replayOf { s = "Batch \(extract.batchID) (replay of batch \(source): its held or failed reports, by ID)\n" }
+        s += "  Reports found:      \(extract.reports)"
+        if let asked = extract.refetchRequested, asked > 0 {
+            s += " (re-fetched by ID: \(extract.refetchReturned ?? 0) of \(asked) held or failed earlier"
+            if let missing = extract.notReturned, !missing.isEmpty { s += "; not returned: \(missing.count)" }
+            s += ")"
+        }
+        if let d = extract.droppedSkipped, d > 0 { s += "; dropped by an operator, skipped: \(d)" }
+        s += "\n"
+        s += "  Ready / held / nothing to post: \(transform.ready) / \(transform.held) / \(transform.empty)  (exceptions: \(transform.exceptions))\n"
+        s += "  Invoices created:   \(load.created)" + (load.completed > 0 ? " (+\(load.completed) completed)" : "")
+            + (load.alreadyPresent + load.skippedLoaded > 0 ? ", already in the ERP: \(load.alreadyPresent + load.skippedLoaded)" : "")
+            + (load.failed > 0 ? ", FAILED: \(load.failed)" : "") + (load.locked > 0 ? ", locked: \(load.locked)" : "") + "\n"
+        if load.changedAfterLoad > 0 {
+            s += "  CHANGED IN EXPENSIFY AFTER POSTING (not reposted, see load/results.csv): \(load.changedAfterLoad)\n"
+        }
+        for t in transform.totals {
+            s += "    \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n"
+        }
+        s += "  Labelled exported:  \(commit.labelled); still open: \(commit.notLabelled); watermark: \(commit.watermark ?? "-")\n"
+        s += "  HTTP requests to the target: \(load.httpRequests)\n"
+        s += "  Staged files:       \(stagingDirectory)/{extract,transform,load,commit}\n"
+        s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
+        return s
+    }
+}
