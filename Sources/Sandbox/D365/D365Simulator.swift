@@ -19,6 +19,8 @@ import Foundation
 ///   `{"count":N,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}` (method/entitySet optional, no
 ///   status) makes the next N matching top-level requests be processed as usual (a create is stored) and then
 ///   answered by closing the TCP connection without any response byte; the request log shows them with `"dropped":true`.
+///   `"after":N` (any rule) lets the first N matching requests through before the rule triggers, e.g.
+///   `{"count":1,"drop":true,"method":"POST","entitySet":"$batch","after":10}` drops the answer to the 11th `$batch` POST.
 /// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
 /// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
@@ -298,9 +300,11 @@ public actor D365Simulator: SimulatorHandler {
         if let entitySet, entitySet != "$batch", entitySet != "$metadata", D365Schema.entitySet(entitySet) == nil {
             return controlError(400, "unknown entitySet '\(entitySet)'")
         }
+        let after = o["after"]?.intValue ?? 0
+        guard after >= 0, o["after"] == nil || o["after"]?.intValue != nil else { return controlError(400, "after must be a number of requests (0 or more)") }
         let rule = D365FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
                              method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
-                             drop: drop)
+                             drop: drop, after: after)
         faults.append(rule)
         return D365Responses.plain(200, D365Responses.obj([("faults", .array(faults.map(\.json)))]))
     }
