@@ -76,6 +76,8 @@ let package = Package(
         ], swiftSettings: strict),
         // Transport benchmark (scripts/bench-transport.sh): CPU while waiting, dropped connections, download memory.
         .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
+        // Input generator of the transform benchmark (scripts/bench-transform.sh): a batch's extract files and ledger rows.
+        .executableTarget(name: "ml-transform-bench", dependencies: ["ConnectorCore", "ConnectorLedger", "ConnectorStaging"], swiftSettings: strict),
         .testTarget(name: "ConnectorCoreTests", dependencies: [
             "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
             .product(name: "PropertyBased", package: "swift-property-based"),

@@ -63,6 +63,32 @@ final class D365DropFaultTests: XCTestCase {
         XCTAssertEqual(invoices?.compactMap { $0["InvoiceNumber"] as? String }.sorted(), ["EXP-B1", "EXP-B2"])
     }
 
+    /// `after`: the rule lets that many matching requests through first, counting only those it matches.
+    func testAfterLetsTheFirstMatchingRequestsThroughThenTriggers() async throws {
+        let h = try D365Harness()
+        let negative = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"drop":true,"after":-1}"#)
+        XCTAssertEqual(negative.status, 400)
+        let token = try await h.token()
+        let added = await h.control("POST", "/_sandbox/d365/faults",
+                                    body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders","after":2}"#)
+        XCTAssertEqual((h.json(added)["faults"] as? [[String: Any]])?.first?["after"] as? Int, 2)
+
+        var outcomes: [String] = []
+        for n in 1...4 {
+            let read = await h.send("GET", "/data/VendorsV2", token: token)
+            XCTAssertFalse(read.dropConnection, "a GET is not counted by a POST rule")
+            let body = D365Harness.headerBody.replacingOccurrences(of: "EXP-90000001", with: "EXP-9000000\(n)")
+            let post = await h.send("POST", "/data/VendorInvoiceHeaders", body: body, token: token)
+            outcomes.append(post.dropConnection ? "dropped" : String(post.status))
+        }
+        XCTAssertEqual(outcomes, ["201", "201", "dropped", "201"])
+        let invoices = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [[String: Any]]
+        XCTAssertEqual(invoices?.compactMap { $0["InvoiceNumber"] as? String }.sorted(),
+                       ["EXP-90000001", "EXP-90000002", "EXP-90000003", "EXP-90000004"], "the dropped request was applied too")
+        let rules = h.json(await h.control("GET", "/_sandbox/d365/faults"))["faults"] as? [Any]
+        XCTAssertEqual(rules?.count, 0, "count 1: used up")
+    }
+
     /// Over a real socket: the server reads the POST, stores the invoice and closes without a byte of answer.
     func testOnTheWireTheConnectionClosesWithoutAnyResponseByte() async throws {
         let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

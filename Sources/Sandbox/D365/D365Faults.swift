@@ -9,6 +9,9 @@ import Foundation
 /// A `drop` rule plays a server that processes the request and then closes the TCP connection without sending a
 /// single response byte: the request is applied exactly as without the rule (a create is stored), then the
 /// connection is closed. It matches top-level requests only (a whole `$batch` included, never an operation inside one).
+///
+/// `after` lets that many matching requests (operations, inside a `$batch`) through untouched before the rule
+/// triggers, so a fault can land in the middle of a run ("the 11th `$batch` POST") without watching the request log.
 struct D365FaultRule: Sendable {
     var remaining: Int
     /// Unused by a `drop` rule.
@@ -18,6 +21,8 @@ struct D365FaultRule: Sendable {
     var entitySet: String?
     var message: String?
     var drop = false
+    /// Matching requests still to let through before the rule triggers.
+    var after = 0
 
     var json: D365JSON {
         var o = D365JSONObject()
@@ -27,16 +32,28 @@ struct D365FaultRule: Sendable {
         if let method { o["method"] = .string(method) }
         if let entitySet { o["entitySet"] = .string(entitySet) }
         if let message { o["message"] = .string(message) }
+        if after > 0 { o["after"] = .int(after) }
         return .object(o)
     }
 
-    /// Takes one use of the first rule matching a request (`insideBatch`: only rules naming an entity set).
+    /// Takes one use of the first rule matching a request (`insideBatch`: only rules naming an entity set). A matching
+    /// rule still letting requests through (`after`) counts this one and the next rule is tried.
     static func take(_ rules: inout [D365FaultRule], method: String, entitySet: String, insideBatch: Bool) -> D365FaultRule? {
-        guard let index = rules.firstIndex(where: { f in
+        func matches(_ f: D365FaultRule) -> Bool {
             guard f.remaining > 0, f.method.map({ $0 == method.uppercased() }) ?? true else { return false }
             if insideBatch { return !f.drop && f.entitySet != nil && f.entitySet != "$batch" && f.entitySet == entitySet }
             return f.entitySet.map { $0 == entitySet } ?? true
-        }) else { return nil }
+        }
+        var found: Int?
+        for i in rules.indices where matches(rules[i]) {
+            if rules[i].after > 0 {
+                rules[i].after -= 1
+                continue
+            }
+            found = i
+            break
+        }
+        guard let index = found else { return nil }
         rules[index].remaining -= 1
         let rule = rules[index]
         if rules[index].remaining <= 0 { rules.remove(at: index) }

@@ -22,6 +22,8 @@ import Foundation
 ///   `{"probability":0.3,"statuses":[429,500,503],"drop":true,"seed":42}` (method, entitySet, retryAfter, limit
 ///   optional) sets the random mode instead: each matching top-level request fails with that probability, with one
 ///   of the statuses or a drop, deterministic by seed (`D365RandomFaults`); `GET` shows it with its counters.
+///   `"after":N` (any rule) lets the first N matching requests through before the rule triggers, e.g.
+///   `{"count":1,"drop":true,"method":"POST","entitySet":"$batch","after":10}` drops the answer to the 11th `$batch` POST.
 /// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
 /// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
@@ -325,9 +327,11 @@ public actor D365Simulator: SimulatorHandler {
         if let entitySet, entitySet != "$batch", entitySet != "$metadata", D365Schema.entitySet(entitySet) == nil {
             return controlError(400, "unknown entitySet '\(entitySet)'")
         }
+        let after = o["after"]?.intValue ?? 0
+        guard after >= 0, o["after"] == nil || o["after"]?.intValue != nil else { return controlError(400, "after must be a number of requests (0 or more)") }
         let rule = D365FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
                              method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
-                             drop: drop)
+                             drop: drop, after: after)
         faults.append(rule)
         return faultsJSON()
     }
