@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -26,66 +26,93 @@ let package = Package(
         // Domain: money, reports, documents, configuration, errors. Foundation only, no I/O.
         .target(name: "ConnectorCore", swiftSettings: strict),
         // SQLite batch ledger (GRDB): batches, stage runs, report/document states, watermark, audit trail.
-        .target(name: "ConnectorLedger", dependencies: [
-            "ConnectorCore", .product(name: "GRDB", package: "GRDB.swift"),
-        ], swiftSettings: strict),
+        .target(
+            name: "ConnectorLedger",
+            dependencies: [
+                "ConnectorCore", .product(name: "GRDB", package: "GRDB.swift"),
+            ], swiftSettings: strict),
         // Staging folder layout, deterministic JSON/CSV files and their hashes.
-        .target(name: "ConnectorStaging", dependencies: [
-            "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
+        .target(
+            name: "ConnectorStaging",
+            dependencies: [
+                "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
+            ], swiftSettings: strict),
         // The encrypted credential store (AES-GCM, swift-crypto) and the secret sources: environment first, then the store.
-        .target(name: "ConnectorSecrets", dependencies: [
-            "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
+        .target(
+            name: "ConnectorSecrets",
+            dependencies: [
+                "ConnectorCore", .product(name: "Crypto", package: "swift-crypto"),
+            ], swiftSettings: strict),
         // libcurl (system library; non-variadic setopt shims in Sources/CCurl/shim.h).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
         // HTTP transport (libcurl multi interface), retries, Retry-After, Entra ID tokens, Authorization header sources.
-        .target(name: "ConnectorHTTP", dependencies: [
-            "ConnectorCore", "CCurl", .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        .target(
+            name: "ConnectorHTTP",
+            dependencies: [
+                "ConnectorCore", "CCurl", .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // Expensify Integration Server client and the shipped export template.
-        .target(name: "Expensify", dependencies: [
-            "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
-        ], resources: [.copy("Resources/export-template.json.ftl")], swiftSettings: strict),
+        .target(
+            name: "Expensify",
+            dependencies: [
+                "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+            ], resources: [.copy("Resources/export-template.json.ftl")], swiftSettings: strict),
         // OData v4 shared by every OData target: client with paging and next links, query builder, $batch multipart
         // codec, error envelopes. Each system maps errors to its own codes at its edge.
-        .target(name: "OData", dependencies: [
-            "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        .target(
+            name: "OData",
+            dependencies: [
+                "ConnectorCore", "ConnectorHTTP", .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // Dynamics 365 F&O: pending vendor invoice payloads, its settings, dimension display values, the target.
-        .target(name: "Dynamics365", dependencies: [
-            "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Dynamics365",
+            dependencies: [
+                "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // The stages: extract, transform, load, commit, run, status.
-        .target(name: "Pipeline", dependencies: [
-            "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorSecrets", "ConnectorHTTP", "Expensify", "Dynamics365",
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorSecrets", "ConnectorHTTP", "Expensify", "Dynamics365",
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // Thin command-line front end.
-        .executableTarget(name: "ml-connector", dependencies: [
-            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        .executableTarget(
+            name: "ml-connector",
+            dependencies: [
+                "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // Simulators of Expensify, Entra ID and D365 F&O. Imports nothing of the product.
-        .target(name: "Sandbox", dependencies: [
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "ml-sandbox", dependencies: [
-            "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .executableTarget(
+            name: "ml-sandbox",
+            dependencies: [
+                "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: strict),
         // Transport benchmark (scripts/bench-transport.sh): CPU while waiting, dropped connections, download memory.
         .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
         // Input generator of the transform benchmark (scripts/bench-transform.sh): a batch's extract files and ledger rows.
         .executableTarget(name: "ml-transform-bench", dependencies: ["ConnectorCore", "ConnectorLedger", "ConnectorStaging"], swiftSettings: strict),
-        .testTarget(name: "ConnectorCoreTests", dependencies: [
-            "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365", "Pipeline",
-            .product(name: "PropertyBased", package: "swift-property-based"),
-        ], swiftSettings: strict),
+        .testTarget(
+            name: "ConnectorCoreTests",
+            dependencies: [
+                "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365",
+                "Pipeline",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: [
-            "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP",
-            .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["Golden"], swiftSettings: strict),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

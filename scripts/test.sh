@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
+# Style: the checked-in .swift-format configuration, strictly (format with `swift format format -i -r Sources Tests Package.swift`).
+echo "==> swift format lint --strict"
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 mkdir -p .build
 set +e

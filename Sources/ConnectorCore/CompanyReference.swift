@@ -13,6 +13,9 @@ public struct CompanyReference: Sendable, Hashable, Codable {
 
     /// Memberwise, for targets building master data and for tests.
     public init(id: String, currency: String?, vendors: [VendorReference], dimensionValues: [DimensionValueReference]) {
-        self.id = id; self.currency = currency; self.vendors = vendors; self.dimensionValues = dimensionValues
+        self.id = id
+        self.currency = currency
+        self.vendors = vendors
+        self.dimensionValues = dimensionValues
     }
 }

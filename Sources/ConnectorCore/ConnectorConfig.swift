@@ -167,17 +167,22 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - validateTarget: the target's own checks of `target` (the registry supplies them; Core knows no ERP).
     ///   - options: checks the operator loosened on the command line.
-    public static func load(_ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
-                            validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }) throws -> ConnectorConfig {
+    public static func load(
+        _ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
+        validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }
+    ) throws -> ConnectorConfig {
         let (config, problems) = check(data, source: source, options: options, validateTarget: validateTarget)
         if let config, problems.isEmpty { return config }
-        throw ConnectorError("config.invalid", "\(source) has \(problems.count) problem(s):\n  - " + problems.joined(separator: "\n  - "),
-                             context: ["file": source])
+        throw ConnectorError(
+            "config.invalid", "\(source) has \(problems.count) problem(s):\n  - " + problems.joined(separator: "\n  - "),
+            context: ["file": source])
     }
 
     /// The configuration (when it decodes) and every problem found, without throwing, for `check-config`.
-    public static func check(_ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
-                             validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }) -> (ConnectorConfig?, [String]) {
+    public static func check(
+        _ data: Data, source: String, options: ConfigCheckOptions = ConfigCheckOptions(),
+        validateTarget: (TargetConfig, ConfigCheckOptions) -> [String] = { _, _ in [] }
+    ) -> (ConnectorConfig?, [String]) {
         let written: JSONValue
         do {
             written = try JSONValue.parse(data)
@@ -195,7 +200,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             return (nil, ["cannot be read (\(error.localizedDescription))"])
         }
         config.target.settings = written["target"] ?? .object([:])
-        let problems = config.validate(options: options) + UnknownKeys.problems(written, decoded: config, skip: ["target"])
+        let problems =
+            config.validate(options: options) + UnknownKeys.problems(written, decoded: config, skip: ["target"])
             + validateTarget(config.target, options)
         return (config, problems)
     }
@@ -203,8 +209,9 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     /// A value with every section present, to name the known keys when the file does not decode.
     static var skeleton: ConnectorConfig {
         ConnectorConfig(
-            expensify: .init(endpoint: "", partnerUserIDEnv: nil, partnerUserSecretEnv: nil, exportLabel: "", reportStates: nil,
-                             policyIDs: nil, startDate: "", limit: nil),
+            expensify: .init(
+                endpoint: "", partnerUserIDEnv: nil, partnerUserSecretEnv: nil, exportLabel: "", reportStates: nil,
+                policyIDs: nil, startDate: "", limit: nil),
             target: TargetConfig(type: ""), companies: [:], vendors: .init(employeeVendorGroup: nil, byEmail: nil, defaultVendor: nil),
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
@@ -214,7 +221,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
     public static func describe(_ e: DecodingError, under prefix: String? = nil) -> String {
         func path(_ p: [any CodingKey]) -> String {
-            let inner = p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            let inner = p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(
+                in: CharacterSet(charactersIn: "."))
             if let prefix { return inner.isEmpty ? prefix : prefix + "." + inner }
             return p.isEmpty ? "(top level)" : inner
         }
@@ -237,9 +245,13 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if let problem = Self.urlProblem(expensify.endpoint, path: "expensify.endpoint", options: options) { p.append(problem) }
         if expensify.exportLabel.trimmingCharacters(in: .whitespaces).isEmpty { p.append("expensify.exportLabel must not be empty") }
         if !Self.isDate(expensify.startDate) { p.append("expensify.startDate: '\(expensify.startDate)' is not a yyyy-MM-dd date") }
-        if reportStates.isEmpty { p.append("expensify.reportStates must list at least one of \(Self.postableStates.sorted().joined(separator: ", "))") }
+        if reportStates.isEmpty {
+            p.append("expensify.reportStates must list at least one of \(Self.postableStates.sorted().joined(separator: ", "))")
+        }
         for s in reportStates where !Self.postableStates.contains(s) {
-            p.append("expensify.reportStates: '\(s)' cannot be posted; allowed: \(Self.postableStates.sorted().joined(separator: ", ")) (unapproved reports are never posted)")
+            p.append(
+                "expensify.reportStates: '\(s)' cannot be posted; allowed: \(Self.postableStates.sorted().joined(separator: ", ")) (unapproved reports are never posted)"
+            )
         }
         if let l = expensify.limit, l <= 0 { p.append("expensify.limit must be positive") }
         if let d = expensify.maxRangeDays, !(1...364).contains(d) { p.append("expensify.maxRangeDays must be between 1 and 364 (under a year)") }
@@ -260,13 +272,19 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         }
         if dimensions.format.isEmpty { p.append("dimensions.format must list at least one dimension") }
         if Set(dimensions.format).count != dimensions.format.count { p.append("dimensions.format lists a dimension twice") }
-        if dimensions.delimiter.isEmpty || dimensions.delimiter.contains("\\") { p.append("dimensions.delimiter must be a non-empty string without a backslash") }
+        if dimensions.delimiter.isEmpty || dimensions.delimiter.contains("\\") {
+            p.append("dimensions.delimiter must be a non-empty string without a backslash")
+        }
         for (i, t) in dimensions.tagLevels.enumerated() {
             if t.level < 1 { p.append("dimensions.tagLevels[\(i)].level must be 1 or more") }
-            if !dimensions.format.contains(t.dimension) { p.append("dimensions.tagLevels[\(i)].dimension '\(t.dimension)' is not in dimensions.format") }
+            if !dimensions.format.contains(t.dimension) {
+                p.append("dimensions.tagLevels[\(i)].dimension '\(t.dimension)' is not in dimensions.format")
+            }
             if let v = t.valueFrom, !["glCode", "name"].contains(v) { p.append("dimensions.tagLevels[\(i)].valueFrom must be 'glCode' or 'name'") }
         }
-        if !["approved", "submitted", "lastExpense"].contains(invoiceDateFrom) { p.append("invoice.dateFrom must be approved, submitted or lastExpense") }
+        if !["approved", "submitted", "lastExpense"].contains(invoiceDateFrom) {
+            p.append("invoice.dateFrom must be approved, submitted or lastExpense")
+        }
         if keyPrefix.isEmpty || keyPrefix.count > 10 { p.append("invoice.keyPrefix must be 1 to 10 characters") }
         return p
     }
@@ -278,7 +296,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             return "\(path): '\(s)' is not an http(s) URL"
         }
         if scheme == "http" && !isLoopback(host) && !options.allowPlaintextHTTP {
-            return "\(path): '\(s)' uses plain http:// to \(host); secrets would travel in clear text. Use https://, or pass --allow-plaintext-http if you really mean it"
+            return
+                "\(path): '\(s)' uses plain http:// to \(host); secrets would travel in clear text. Use https://, or pass --allow-plaintext-http if you really mean it"
         }
         return nil
     }

@@ -17,7 +17,11 @@ public struct DimensionValueReference: Sendable, Hashable, Codable {
 
     /// Memberwise, for targets building master data and for tests.
     public init(dimension: String, value: String, isSuspended: Bool, isBlocked: Bool, activeFrom: String?, activeTo: String?) {
-        self.dimension = dimension; self.value = value; self.isSuspended = isSuspended; self.isBlocked = isBlocked
-        self.activeFrom = activeFrom; self.activeTo = activeTo
+        self.dimension = dimension
+        self.value = value
+        self.isSuspended = isSuspended
+        self.isBlocked = isBlocked
+        self.activeFrom = activeFrom
+        self.activeTo = activeTo
     }
 }

@@ -31,8 +31,12 @@ public struct DocumentLoadResult: Sendable, Hashable, Codable {
 
     /// Memberwise; the error is left out for the outcomes that have none.
     public init(key: String, status: Status, erpReference: String?, linesWritten: Int, errorCode: String? = nil, errorMessage: String? = nil) {
-        self.key = key; self.status = status; self.erpReference = erpReference; self.linesWritten = linesWritten
-        self.errorCode = errorCode; self.errorMessage = errorMessage
+        self.key = key
+        self.status = status
+        self.erpReference = erpReference
+        self.linesWritten = linesWritten
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
     }
 
     /// True when the ERP holds the whole document (so the report may be labelled exported).

@@ -15,6 +15,10 @@ public struct ExistingDocument: Sendable, Hashable, Codable {
 
     /// Memberwise, for targets reporting a lookup and for tests.
     public init(key: String, company: String, erpReference: String, isPosted: Bool, lineNumbers: [Int]) {
-        self.key = key; self.company = company; self.erpReference = erpReference; self.isPosted = isPosted; self.lineNumbers = lineNumbers
+        self.key = key
+        self.company = company
+        self.erpReference = erpReference
+        self.isPosted = isPosted
+        self.lineNumbers = lineNumbers
     }
 }

@@ -38,12 +38,25 @@ public struct InvoiceDocument: Sendable, Hashable, Codable {
     public var lines: [InvoiceLine]
 
     /// Memberwise, for the mapping, decoders and tests.
-    public init(key: String, kind: DocumentKind, reportID: String, reportName: String, policyID: String, company: String,
-                vendorAccount: String, employeeEmail: String, currency: String, invoiceDate: String, postingDate: String,
-                description: String, dimensionDisplayValue: String, total: String, lines: [InvoiceLine]) {
-        self.key = key; self.kind = kind; self.reportID = reportID; self.reportName = reportName; self.policyID = policyID
-        self.company = company; self.vendorAccount = vendorAccount; self.employeeEmail = employeeEmail
-        self.currency = currency; self.invoiceDate = invoiceDate; self.postingDate = postingDate
-        self.description = description; self.dimensionDisplayValue = dimensionDisplayValue; self.total = total; self.lines = lines
+    public init(
+        key: String, kind: DocumentKind, reportID: String, reportName: String, policyID: String, company: String,
+        vendorAccount: String, employeeEmail: String, currency: String, invoiceDate: String, postingDate: String,
+        description: String, dimensionDisplayValue: String, total: String, lines: [InvoiceLine]
+    ) {
+        self.key = key
+        self.kind = kind
+        self.reportID = reportID
+        self.reportName = reportName
+        self.policyID = policyID
+        self.company = company
+        self.vendorAccount = vendorAccount
+        self.employeeEmail = employeeEmail
+        self.currency = currency
+        self.invoiceDate = invoiceDate
+        self.postingDate = postingDate
+        self.description = description
+        self.dimensionDisplayValue = dimensionDisplayValue
+        self.total = total
+        self.lines = lines
     }
 }

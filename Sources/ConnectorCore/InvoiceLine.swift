@@ -22,10 +22,18 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     public var expenseDate: String
 
     /// Memberwise, for the mapping, decoders and tests.
-    public init(lineNumber: Int, transactionID: String, description: String, amount: String, mainAccount: String,
-                dimensionDisplayValue: String, category: String, merchant: String, expenseDate: String) {
-        self.lineNumber = lineNumber; self.transactionID = transactionID; self.description = description
-        self.amount = amount; self.mainAccount = mainAccount; self.dimensionDisplayValue = dimensionDisplayValue
-        self.category = category; self.merchant = merchant; self.expenseDate = expenseDate
+    public init(
+        lineNumber: Int, transactionID: String, description: String, amount: String, mainAccount: String,
+        dimensionDisplayValue: String, category: String, merchant: String, expenseDate: String
+    ) {
+        self.lineNumber = lineNumber
+        self.transactionID = transactionID
+        self.description = description
+        self.amount = amount
+        self.mainAccount = mainAccount
+        self.dimensionDisplayValue = dimensionDisplayValue
+        self.category = category
+        self.merchant = merchant
+        self.expenseDate = expenseDate
     }
 }

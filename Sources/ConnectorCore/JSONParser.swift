@@ -8,10 +8,19 @@ struct JSONParser {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     func error(_ what: String) -> ConnectorError {
-        var line = 1, col = 1
-        for b in bytes[0..<min(index, bytes.count)] { if b == 0x0A { line += 1; col = 1 } else { col += 1 } }
-        return ConnectorError("json.malformed", "Malformed JSON at line \(line), column \(col): \(what).",
-                              context: ["offset": String(index), "line": String(line), "column": String(col)])
+        var line = 1
+        var col = 1
+        for b in bytes[0..<min(index, bytes.count)] {
+            if b == 0x0A {
+                line += 1
+                col = 1
+            } else {
+                col += 1
+            }
+        }
+        return ConnectorError(
+            "json.malformed", "Malformed JSON at line \(line), column \(col): \(what).",
+            context: ["offset": String(index), "line": String(line), "column": String(col)])
     }
 
     mutating func skipWhitespace() {
@@ -26,7 +35,10 @@ struct JSONParser {
             index += 1
             var obj: [String: JSONValue] = [:]
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(obj)
+            }
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -38,29 +50,50 @@ struct JSONParser {
                 obj[key] = try parseValue(depth: depth + 1)
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(obj)
+                }
                 throw error("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
             index += 1
             var arr: [JSONValue] = []
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(arr) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(arr)
+            }
             while true {
                 skipWhitespace()
                 arr.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in array") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(arr) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(arr)
+                }
                 throw error("expected ',' or ']'")
             }
         case UInt8(ascii: "\""):
             return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default:
             return .number(try parseNumber())
         }

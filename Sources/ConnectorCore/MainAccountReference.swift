@@ -17,7 +17,11 @@ public struct MainAccountReference: Sendable, Hashable, Codable {
 
     /// Memberwise, for targets building master data and for tests.
     public init(id: String, name: String, isSuspended: Bool, doNotAllowManualEntry: Bool, activeFrom: String?, activeTo: String?) {
-        self.id = id; self.name = name; self.isSuspended = isSuspended; self.doNotAllowManualEntry = doNotAllowManualEntry
-        self.activeFrom = activeFrom; self.activeTo = activeTo
+        self.id = id
+        self.name = name
+        self.isSuspended = isSuspended
+        self.doNotAllowManualEntry = doNotAllowManualEntry
+        self.activeFrom = activeFrom
+        self.activeTo = activeTo
     }
 }

@@ -58,9 +58,14 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func parse(_ text: String, currency: Currency) -> Money? {
         var t = text.trimmingCharacters(in: .whitespaces)
         var neg = false
-        if t.hasPrefix("-") { neg = true; t.removeFirst() }
+        if t.hasPrefix("-") {
+            neg = true
+            t.removeFirst()
+        }
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let intPart = parts.first, !intPart.isEmpty, intPart.allSatisfy(\.isASCII), intPart.allSatisfy(\.isNumber) else { return nil }
+        guard parts.count <= 2, let intPart = parts.first, !intPart.isEmpty, intPart.allSatisfy(\.isASCII), intPart.allSatisfy(\.isNumber) else {
+            return nil
+        }
         var frac = parts.count == 2 ? String(parts[1]) : ""
         guard frac.allSatisfy({ $0.isASCII && $0.isNumber }), frac.count <= currency.exponent else { return nil }
         if parts.count == 2 && frac.isEmpty { return nil }

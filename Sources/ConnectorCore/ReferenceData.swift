@@ -15,10 +15,15 @@ public struct ReferenceData: Sendable, Hashable, Codable {
     public var dimensionDelimiter: String?
 
     /// Memberwise, for targets and tests.
-    public init(target: String, companies: [CompanyReference], mainAccounts: [MainAccountReference],
-                dimensionFormat: [String]?, dimensionDelimiter: String?) {
-        self.target = target; self.companies = companies; self.mainAccounts = mainAccounts
-        self.dimensionFormat = dimensionFormat; self.dimensionDelimiter = dimensionDelimiter
+    public init(
+        target: String, companies: [CompanyReference], mainAccounts: [MainAccountReference],
+        dimensionFormat: [String]?, dimensionDelimiter: String?
+    ) {
+        self.target = target
+        self.companies = companies
+        self.mainAccounts = mainAccounts
+        self.dimensionFormat = dimensionFormat
+        self.dimensionDelimiter = dimensionDelimiter
     }
 
     /// A company by ID, case-insensitively, because configurations and ERPs disagree on case.

@@ -30,7 +30,8 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     /// Reads a secret from the environment; a missing, empty or blank variable is a configuration error naming the variable.
     public static func fromEnvironment(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret {
         guard let v = environment[name], !v.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ConnectorError("config.secret_missing", "Environment variable \(name) is not set; it must hold the secret.", context: ["variable": name])
+            throw ConnectorError(
+                "config.secret_missing", "Environment variable \(name) is not set; it must hold the secret.", context: ["variable": name])
         }
         return Secret(v)
     }

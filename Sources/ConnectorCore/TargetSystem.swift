@@ -21,8 +21,9 @@ public protocol TargetSystem: Sendable {
     /// Writes many documents. The default runs `load` for different documents concurrently, at most
     /// `concurrency` at once; a target may override it to pack documents into fewer requests.
     /// `onResult` is called as each document finishes, so the caller can record it at once.
-    func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
-                 onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async
+    func loadAll(
+        _ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
+        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async
 
     /// HTTP requests sent so far (for the run summary and benchmarks).
     func requestCount() async -> Int
@@ -58,8 +59,10 @@ extension TargetSystem {
     public func loadWindow(concurrency: Int) -> Int { 200 }
 
     /// Runs `load` for up to `concurrency` documents at once and reports each as it finishes.
-    public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
-                        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
+    public func loadAll(
+        _ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
+        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void
+    ) async {
         let bound = max(1, concurrency)
         await withTaskGroup(of: DocumentLoadResult.self) { group in
             var next = 0

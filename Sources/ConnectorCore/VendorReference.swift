@@ -17,7 +17,12 @@ public struct VendorReference: Sendable, Hashable, Codable {
 
     /// Memberwise, for targets building master data and for tests.
     public init(account: String, name: String, group: String, email: String, onHold: String, currency: String?) {
-        self.account = account; self.name = name; self.group = group; self.email = email; self.onHold = onHold; self.currency = currency
+        self.account = account
+        self.name = name
+        self.group = group
+        self.email = email
+        self.onHold = onHold
+        self.currency = currency
     }
 
     /// Invoices cannot be posted to a vendor on hold for `All` or `Invoice`.

@@ -1,6 +1,7 @@
 import CCurl
 import ConnectorCore
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -80,8 +81,10 @@ final class CurlEventLoop: @unchecked Sendable {
                 if code == CURLM_OK {
                     active[ObjectIdentifier(transfer)] = transfer
                 } else {
-                    transfer.finish(.failure(ConnectorError(
-                        "http.client", "libcurl refused a transfer (\(String(cString: curl_multi_strerror(code))))).")))
+                    transfer.finish(
+                        .failure(
+                            ConnectorError(
+                                "http.client", "libcurl refused a transfer (\(String(cString: curl_multi_strerror(code))))).")))
                 }
             }
             for transfer in cancelled {
@@ -98,8 +101,11 @@ final class CurlEventLoop: @unchecked Sendable {
         }
         for transfer in active.values {
             curl_multi_remove_handle(multi, transfer.easy)
-            transfer.finish(.failure(ConnectorError(ErrorCode.httpNetwork, "The HTTP transport was shut down before an answer came.",
-                                                    isTransient: true)))
+            transfer.finish(
+                .failure(
+                    ConnectorError(
+                        ErrorCode.httpNetwork, "The HTTP transport was shut down before an answer came.",
+                        isTransient: true)))
         }
         active.removeAll()
     }

@@ -1,6 +1,7 @@
 import CCurl
 import ConnectorCore
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -85,9 +86,11 @@ final class CurlTransfer: @unchecked Sendable {
         var given = Set<String>()
         for (name, value) in request.headers.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
             guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: ":")),
-                  !(name + value).utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
-                throw ConnectorError("http.invalid_header", "Header \(name.debugDescription) cannot be sent.",
-                                     context: ["http.method": request.method, "http.host": host])
+                !(name + value).utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+            else {
+                throw ConnectorError(
+                    "http.invalid_header", "Header \(name.debugDescription) cannot be sent.",
+                    context: ["http.method": request.method, "http.host": host])
             }
             given.insert(name.lowercased())
             // "Name;" is libcurl's spelling of a header sent with an empty value ("Name:" would remove it).
@@ -134,8 +137,9 @@ final class CurlTransfer: @unchecked Sendable {
         if file >= 0 { set(CURLOPT_BUFFERSIZE, 256 * 1024) }
 
         if failed != CURLE_OK {
-            throw ConnectorError("http.client", "libcurl refused an option (\(String(cString: curl_easy_strerror(failed)))).",
-                                 context: ["http.method": request.method, "http.host": host, "curl.code": String(failed.rawValue)])
+            throw ConnectorError(
+                "http.client", "libcurl refused an option (\(String(cString: curl_easy_strerror(failed)))).",
+                context: ["http.method": request.method, "http.host": host, "curl.code": String(failed.rawValue)])
         }
     }
 
@@ -210,14 +214,16 @@ final class CurlTransfer: @unchecked Sendable {
         let context = ["http.method": method, "http.host": host, "curl.code": String(code.rawValue)]
         switch code {
         case CURLE_WRITE_ERROR where fileError != 0:
-            return ConnectorError("http.file_write", "The download could not be written (\(String(cString: strerror(fileError)))).",
-                                  context: context)
+            return ConnectorError(
+                "http.file_write", "The download could not be written (\(String(cString: strerror(fileError)))).",
+                context: context)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_ISSUER_ERROR,
-             CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return ConnectorError("http.tls", "The TLS certificate of \(host) could not be verified (\(reason)).", context: context)
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
-            return ConnectorError("http.invalid_url", "The request to \(host) has an address libcurl cannot use (\(reason)).",
-                                  context: context)
+            return ConnectorError(
+                "http.invalid_url", "The request to \(host) has an address libcurl cannot use (\(reason)).",
+                context: context)
         default:
             return ConnectorError(ErrorCode.httpNetwork, "No answer from \(host) (\(reason)).", context: context, isTransient: true)
         }

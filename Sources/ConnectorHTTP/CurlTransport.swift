@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -44,8 +45,9 @@ public final class CurlTransport: HTTPTransport {
     public func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse {
         let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw ConnectorError("http.file_write", "Cannot open \(file.lastPathComponent) for the download (\(String(cString: strerror(errno)))).",
-                                 context: ["file": file.path])
+            throw ConnectorError(
+                "http.file_write", "Cannot open \(file.lastPathComponent) for the download (\(String(cString: strerror(errno)))).",
+                context: ["file": file.path])
         }
         // The loop never touches the descriptor once `perform` has returned or thrown.
         defer { close(fd) }

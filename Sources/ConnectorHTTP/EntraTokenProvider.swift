@@ -29,8 +29,10 @@ public actor EntraTokenProvider: TokenProvider {
     public static let refreshMargin: TimeInterval = 300
 
     /// A provider for one app registration; `now` is injectable so tests can age the cached token.
-    public init(authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret, scope: String,
-                http: HTTPClient, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret, scope: String,
+        http: HTTPClient, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.tokenURL = authorityURL.appendingPathComponent(tenant).appendingPathComponent("oauth2/v2.0/token")
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -82,16 +84,19 @@ public actor EntraTokenProvider: TokenProvider {
                     context["entra.error_codes"] = codes.joined(separator: ",")
                 }
                 let safeCode = error.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
-                throw ConnectorError("entra.\(safeCode)", message, context: context,
-                                     isTransient: response.status >= 500 || response.status == 429)
+                throw ConnectorError(
+                    "entra.\(safeCode)", message, context: context,
+                    isTransient: response.status >= 500 || response.status == 429)
             }
-            throw ConnectorError("entra.http_\(response.status)", "Entra ID answered HTTP \(response.status) without an error body.",
-                                 context: ["http.status": String(response.status)],
-                                 isTransient: response.status >= 500 || response.status == 429)
+            throw ConnectorError(
+                "entra.http_\(response.status)", "Entra ID answered HTTP \(response.status) without an error body.",
+                context: ["http.status": String(response.status)],
+                isTransient: response.status >= 500 || response.status == 429)
         }
         guard let token = json?["access_token"]?.stringValue, !token.isEmpty else {
-            throw ConnectorError("entra.invalid_response", "Entra ID's token response has no access_token.",
-                                 context: ["http.status": String(response.status)])
+            throw ConnectorError(
+                "entra.invalid_response", "Entra ID's token response has no access_token.",
+                context: ["http.status": String(response.status)])
         }
         let lifetime = json?["expires_in"]?.decimalValue.map { NSDecimalNumber(decimal: $0).doubleValue } ?? 3599
         let margin = min(refreshMargin, max(0, lifetime) / 2)

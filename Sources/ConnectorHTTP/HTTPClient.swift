@@ -33,8 +33,10 @@ public actor HTTPClient {
     ///   - logger: where attempts and retries are logged.
     ///   - system: a short name (`expensify`, `d365`, `entra`) attached to logs and errors.
     ///   - onFailure: called for every failed attempt (the pipeline writes them to the audit trail).
-    public init(transport: any HTTPTransport, retry: RetryPolicy = .standard, logger: Logger, system: String,
-                onFailure: (@Sendable (HTTPFailureEvent) async -> Void)? = nil) {
+    public init(
+        transport: any HTTPTransport, retry: RetryPolicy = .standard, logger: Logger, system: String,
+        onFailure: (@Sendable (HTTPFailureEvent) async -> Void)? = nil
+    ) {
         self.onFailure = onFailure
         self.transport = transport
         self.retry = retry
@@ -64,8 +66,10 @@ public actor HTTPClient {
         return try await perform(request, idempotent: idempotent) { try await transport.download($0, to: file) }
     }
 
-    private func perform(_ request: HTTPRequest, idempotent: Bool,
-                         attempt send: (HTTPRequest) async throws -> HTTPResponse) async throws -> HTTPResponse {
+    private func perform(
+        _ request: HTTPRequest, idempotent: Bool,
+        attempt send: (HTTPRequest) async throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
         var attempt = 0
         while true {
             try Task.checkCancellation()
@@ -91,8 +95,9 @@ public actor HTTPClient {
                 }
                 guard attempt < retry.maxAttempts else { throw failure }
                 let wait = retry.delay(afterAttempt: attempt, retryAfter: nil)
-                logger.info("HTTP retry after network failure",
-                            metadata: metadata.merging(["http.retry_in": "\(Self.rounded(wait))"]) { $1 })
+                logger.info(
+                    "HTTP retry after network failure",
+                    metadata: metadata.merging(["http.retry_in": "\(Self.rounded(wait))"]) { $1 })
                 try await Self.sleep(wait)
                 continue
             }
@@ -104,8 +109,9 @@ public actor HTTPClient {
             let throttled = response.status == 429 || response.status == 503
             let serverError = [500, 502, 504].contains(response.status)
             if response.status >= 400 {
-                await report(request, status: response.status, attempt: attempt,
-                             willRetry: (throttled || (serverError && idempotent)) && attempt < retry.maxAttempts)
+                await report(
+                    request, status: response.status, attempt: attempt,
+                    willRetry: (throttled || (serverError && idempotent)) && attempt < retry.maxAttempts)
             }
             if serverError && !idempotent {
                 throw ConnectorError(
@@ -114,7 +120,7 @@ public actor HTTPClient {
                     context: ["system": system, "http.status": String(response.status), "http.method": request.method],
                     isTransient: true)
             }
-            guard (throttled || serverError), attempt < retry.maxAttempts else { return response }
+            guard throttled || serverError, attempt < retry.maxAttempts else { return response }
 
             let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
             let wait = retry.delay(afterAttempt: attempt, retryAfter: throttled ? retryAfter : nil)
@@ -127,8 +133,10 @@ public actor HTTPClient {
 
     private func report(_ request: HTTPRequest, status: Int?, attempt: Int, willRetry: Bool) async {
         guard let onFailure else { return }
-        await onFailure(HTTPFailureEvent(system: system, method: request.method, path: request.url.path, status: status,
-                                         attempt: attempt, willRetry: willRetry))
+        await onFailure(
+            HTTPFailureEvent(
+                system: system, method: request.method, path: request.url.path, status: status,
+                attempt: attempt, willRetry: willRetry))
     }
 
     private static func sleep(_ seconds: TimeInterval) async throws {

@@ -20,8 +20,10 @@ public struct HTTPRequest: Sendable {
     public var isIdempotent: Bool
 
     /// Upper-cases the method and derives `isIdempotent` from it unless told.
-    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60,
-                isIdempotent: Bool? = nil) {
+    public init(
+        method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 60,
+        isIdempotent: Bool? = nil
+    ) {
         self.method = method.uppercased()
         self.url = url
         self.headers = headers

@@ -22,8 +22,9 @@ extension HTTPTransport {
         do {
             try response.body.write(to: file)
         } catch {
-            throw ConnectorError("http.file_write", "Cannot write the answer to \(file.lastPathComponent).",
-                                 context: ["file": file.path])
+            throw ConnectorError(
+                "http.file_write", "Cannot write the answer to \(file.lastPathComponent).",
+                context: ["file": file.path])
         }
         return HTTPResponse(status: response.status, headers: response.headers)
     }

@@ -36,8 +36,10 @@ public struct RetryPolicy: Sendable, Hashable {
     ///   - attempt: the attempt that just failed, 1 for the first.
     ///   - retryAfter: the server's `Retry-After` in seconds, already parsed, if any.
     ///   - generator: the source of jitter (pass a seeded generator in tests).
-    public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?,
-                      using generator: inout some RandomNumberGenerator) -> TimeInterval {
+    public func delay(
+        afterAttempt attempt: Int, retryAfter: TimeInterval?,
+        using generator: inout some RandomNumberGenerator
+    ) -> TimeInterval {
         let spread = jitter > 0 ? Double.random(in: 0...jitter, using: &generator) : 0
         if let retryAfter, retryAfter >= 0 {
             return min(maxDelay, retryAfter * (1 + spread))

@@ -13,6 +13,8 @@ public struct AuditContext: Sendable {
 
     /// The context every ledger write records beside its event.
     public init(actor: String, batchID: String?, stage: Stage?) {
-        self.actor = actor; self.batchID = batchID; self.stage = stage
+        self.actor = actor
+        self.batchID = batchID
+        self.stage = stage
     }
 }

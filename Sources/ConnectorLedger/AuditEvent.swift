@@ -25,7 +25,14 @@ public struct AuditEvent: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        id = row["id"]; at = row["at"]; actor = row["actor"]; batchID = row["batch_id"]; stage = row["stage"]
-        entityType = row["entity_type"]; entityID = row["entity_id"]; event = row["event"]; detail = row["detail"]
+        id = row["id"]
+        at = row["at"]
+        actor = row["actor"]
+        batchID = row["batch_id"]
+        stage = row["stage"]
+        entityType = row["entity_type"]
+        entityID = row["entity_id"]
+        event = row["event"]
+        detail = row["detail"]
     }
 }

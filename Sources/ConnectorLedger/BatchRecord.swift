@@ -21,8 +21,12 @@ public struct BatchRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        id = row["id"]; createdAt = row["created_at"]; target = row["target"]
-        approvedAfter = row["approved_after"]; exportLabel = row["export_label"]; exportUntil = row["export_until"]
+        id = row["id"]
+        createdAt = row["created_at"]
+        target = row["target"]
+        approvedAfter = row["approved_after"]
+        exportLabel = row["export_label"]
+        exportUntil = row["export_until"]
         replayOf = row["replay_of"]
     }
 }

@@ -33,8 +33,18 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        key = row["key"]; reportID = row["report_id"]; kind = row["kind"]; company = row["company"]; vendor = row["vendor"]
-        currency = row["currency"]; total = row["total"]; lineCount = row["line_count"]; state = DocumentState(rawValue: row["state"]) ?? .pending
-        erpReference = row["erp_reference"]; error = row["error"]; batchID = row["batch_id"]; loadedAt = row["loaded_at"]
+        key = row["key"]
+        reportID = row["report_id"]
+        kind = row["kind"]
+        company = row["company"]
+        vendor = row["vendor"]
+        currency = row["currency"]
+        total = row["total"]
+        lineCount = row["line_count"]
+        state = DocumentState(rawValue: row["state"]) ?? .pending
+        erpReference = row["erp_reference"]
+        error = row["error"]
+        batchID = row["batch_id"]
+        loadedAt = row["loaded_at"]
     }
 }

@@ -20,7 +20,11 @@ public struct DropRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        reportID = row["report_id"]; droppedAt = row["dropped_at"]; actor = row["actor"]; reason = row["reason"]
-        stateAtDrop = row["state_at_drop"]; reasonAtDrop = row["reason_at_drop"]
+        reportID = row["report_id"]
+        droppedAt = row["dropped_at"]
+        actor = row["actor"]
+        reason = row["reason"]
+        stateAtDrop = row["state_at_drop"]
+        reasonAtDrop = row["reason_at_drop"]
     }
 }

@@ -12,11 +12,13 @@ extension Ledger {
     @discardableResult
     public func closeAbandonedStageRuns(reason: String, audit: AuditContext) throws -> [StageRunRecord] {
         try write { db in
-            let open = try StageRunRecord.fetchAll(db, sql: "SELECT * FROM stage_run WHERE outcome = ? ORDER BY id",
-                                                   arguments: [StageOutcome.running.rawValue])
+            let open = try StageRunRecord.fetchAll(
+                db, sql: "SELECT * FROM stage_run WHERE outcome = ? ORDER BY id",
+                arguments: [StageOutcome.running.rawValue])
             for run in open {
-                try db.execute(sql: "UPDATE stage_run SET outcome = ?, finished_at = ?, error = ? WHERE id = ?",
-                               arguments: [StageOutcome.interrupted.rawValue, Ledger.now(), reason, run.id])
+                try db.execute(
+                    sql: "UPDATE stage_run SET outcome = ?, finished_at = ?, error = ? WHERE id = ?",
+                    arguments: [StageOutcome.interrupted.rawValue, Ledger.now(), reason, run.id])
                 var ctx = audit
                 ctx.batchID = run.batchID
                 ctx.stage = run.stage
@@ -31,11 +33,13 @@ extension Ledger {
     /// Every report a batch's extract registered (first seen there, or seen again), sorted by report ID.
     public func reportIDs(extractedIn batchID: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT entity_id FROM audit_event
-                WHERE batch_id = ? AND entity_type = 'report' AND event IN ('report.extracted', 'report.extracted_again')
-                ORDER BY entity_id
-                """, arguments: [batchID])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT entity_id FROM audit_event
+                    WHERE batch_id = ? AND entity_type = 'report' AND event IN ('report.extracted', 'report.extracted_again')
+                    ORDER BY entity_id
+                    """, arguments: [batchID])
         }
     }
 
@@ -43,10 +47,12 @@ extension Ledger {
     /// `re-fetched by ID`, `replayed from …`).
     public func extractions(of reportID: String) throws -> [AuditEvent] {
         try read { db in
-            try AuditEvent.fetchAll(db, sql: """
-                SELECT * FROM audit_event WHERE entity_type = 'report' AND entity_id = ?
-                AND event IN ('report.extracted', 'report.extracted_again') ORDER BY id
-                """, arguments: [reportID])
+            try AuditEvent.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM audit_event WHERE entity_type = 'report' AND entity_id = ?
+                    AND event IN ('report.extracted', 'report.extracted_again') ORDER BY id
+                    """, arguments: [reportID])
         }
     }
 
@@ -57,18 +63,21 @@ extension Ledger {
             if let entityIDs {
                 guard !entityIDs.isEmpty else { return [] }
                 let marks = Array(repeating: "?", count: entityIDs.count).joined(separator: ",")
-                return try AuditEvent.fetchAll(db, sql: "SELECT * FROM audit_event WHERE batch_id = ? AND entity_type = ? AND entity_id IN (\(marks)) ORDER BY id LIMIT ?",
-                                               arguments: StatementArguments([batchID, entityType] as [any DatabaseValueConvertible] + entityIDs + [limit]))
+                return try AuditEvent.fetchAll(
+                    db, sql: "SELECT * FROM audit_event WHERE batch_id = ? AND entity_type = ? AND entity_id IN (\(marks)) ORDER BY id LIMIT ?",
+                    arguments: StatementArguments([batchID, entityType] as [any DatabaseValueConvertible] + entityIDs + [limit]))
             }
-            return try AuditEvent.fetchAll(db, sql: "SELECT * FROM audit_event WHERE batch_id = ? AND entity_type = ? ORDER BY id LIMIT ?",
-                                           arguments: [batchID, entityType, limit])
+            return try AuditEvent.fetchAll(
+                db, sql: "SELECT * FROM audit_event WHERE batch_id = ? AND entity_type = ? ORDER BY id LIMIT ?",
+                arguments: [batchID, entityType, limit])
         }
     }
 
     /// How many audit events of `entityType` a batch has (to say how many a capped list left out).
     public func auditEventCount(batchID: String, entityType: String) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_event WHERE batch_id = ? AND entity_type = ?", arguments: [batchID, entityType]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_event WHERE batch_id = ? AND entity_type = ?", arguments: [batchID, entityType])
+                ?? 0
         }
     }
 

@@ -1,9 +1,10 @@
 import ConnectorCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One run at a time per ledger: an exclusive `flock` on `<ledger>.lock`, held by `run` and by every stage until the
@@ -53,11 +54,13 @@ public final class LedgerLock: @unchecked Sendable {
     ///   lock file cannot be opened.
     public static func acquire(ledgerPath: String, command: String, now: Date = Date()) throws -> LedgerLock {
         let path = Self.path(forLedger: ledgerPath)
-        try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+            withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw ConnectorError("ledger.lock_failed", "Cannot open the ledger lock \(path): \(String(cString: strerror(errno))).", context: ["path": path])
+            throw ConnectorError(
+                "ledger.lock_failed", "Cannot open the ledger lock \(path): \(String(cString: strerror(errno))).", context: ["path": path])
         }
         let previous = readHolder(fd)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -65,8 +68,9 @@ public final class LedgerLock: @unchecked Sendable {
             close(fd)
             if busy {
                 let who = previous?.summary ?? "unknown holder"
-                throw ConnectorError(ErrorCode.ledgerLocked, "another run (\(who)) holds the ledger \(ledgerPath); wait for it to finish, or check that process.",
-                                     context: ["path": path])
+                throw ConnectorError(
+                    ErrorCode.ledgerLocked, "another run (\(who)) holds the ledger \(ledgerPath); wait for it to finish, or check that process.",
+                    context: ["path": path])
             }
             throw ConnectorError("ledger.lock_failed", "Cannot lock \(path): \(String(cString: strerror(errno))).", context: ["path": path])
         }

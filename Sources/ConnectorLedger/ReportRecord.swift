@@ -29,8 +29,16 @@ public struct ReportRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        reportID = row["report_id"]; policyID = row["policy_id"]; submitter = row["submitter"]; approved = row["approved"]
-        currency = row["currency"]; total = row["total"]; state = ReportState(rawValue: row["state"]) ?? .extracted; reason = row["reason"]
-        firstBatchID = row["first_batch_id"]; lastBatchID = row["last_batch_id"]; updatedAt = row["updated_at"]
+        reportID = row["report_id"]
+        policyID = row["policy_id"]
+        submitter = row["submitter"]
+        approved = row["approved"]
+        currency = row["currency"]
+        total = row["total"]
+        state = ReportState(rawValue: row["state"]) ?? .extracted
+        reason = row["reason"]
+        firstBatchID = row["first_batch_id"]
+        lastBatchID = row["last_batch_id"]
+        updatedAt = row["updated_at"]
     }
 }

@@ -25,11 +25,14 @@ public struct StageRunRecord: Sendable, Equatable, Codable, FetchableRecord {
 
     /// Reads the record from its table row.
     public init(row: Row) {
-        id = row["id"]; batchID = row["batch_id"]; startedAt = row["started_at"]
+        id = row["id"]
+        batchID = row["batch_id"]
+        startedAt = row["started_at"]
         // The table's CHECK constraints admit only known values.
         stage = Stage(rawValue: row["stage"]) ?? .extract
         outcome = StageOutcome(rawValue: row["outcome"]) ?? .failed
-        finishedAt = row["finished_at"]; error = row["error"]
+        finishedAt = row["finished_at"]
+        error = row["error"]
         counts = (try? JSONDecoder().decode([String: Int].self, from: Data((row["counts"] as String? ?? "{}").utf8))) ?? [:]
         files = (try? JSONDecoder().decode([String: String].self, from: Data((row["files"] as String? ?? "{}").utf8))) ?? [:]
     }

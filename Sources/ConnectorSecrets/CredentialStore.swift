@@ -54,20 +54,26 @@ public struct CredentialStore: Sendable {
             return
         }
         guard let data = FileManager.default.contents(atPath: path),
-              let envelope = try? JSONDecoder().decode(Envelope.self, from: data), envelope.format == Self.format else {
-            throw ConnectorError("credentials.corrupted", "The credential store \(path) is not a credential store (damaged or replaced).", context: ["path": path])
+            let envelope = try? JSONDecoder().decode(Envelope.self, from: data), envelope.format == Self.format
+        else {
+            throw ConnectorError(
+                "credentials.corrupted", "The credential store \(path) is not a credential store (damaged or replaced).", context: ["path": path])
         }
         guard envelope.keyID == Self.keyID(key) else {
-            throw ConnectorError("credentials.wrong_key", "The credential store \(path) was sealed with another key; check ML_CONNECTOR_CREDENTIALS_KEY or credentials.keyFile.",
-                                 context: ["path": path])
+            throw ConnectorError(
+                "credentials.wrong_key",
+                "The credential store \(path) was sealed with another key; check ML_CONNECTOR_CREDENTIALS_KEY or credentials.keyFile.",
+                context: ["path": path])
         }
         do {
             guard let combined = Data(base64Encoded: envelope.sealed) else { throw CryptoKitError.incorrectParameterSize }
             let box = try AES.GCM.SealedBox(combined: combined)
             payload = try JSONDecoder().decode(Payload.self, from: try AES.GCM.open(box, using: key))
         } catch {
-            throw ConnectorError("credentials.corrupted", "The credential store \(path) is damaged: its contents fail authentication with the right key. Restore it from a backup or set the credentials again.",
-                                 context: ["path": path])
+            throw ConnectorError(
+                "credentials.corrupted",
+                "The credential store \(path) is damaged: its contents fail authentication with the right key. Restore it from a backup or set the credentials again.",
+                context: ["path": path])
         }
     }
 
@@ -82,8 +88,9 @@ public struct CredentialStore: Sendable {
     /// The stored secret; `credentials.missing` naming the entry.
     public func secret(_ name: String) throws -> Secret {
         guard let v = payload.entries[name] else {
-            throw ConnectorError("credentials.missing", "The credential store has no entry \(name); add it with 'ml-connector credentials set \(name)'.",
-                                 context: ["entry": name])
+            throw ConnectorError(
+                "credentials.missing", "The credential store has no entry \(name); add it with 'ml-connector credentials set \(name)'.",
+                context: ["entry": name])
         }
         return Secret(v.value)
     }

@@ -27,8 +27,10 @@ public enum KeyFile {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue ?? 0
         guard mode & 0o077 == 0 else {
-            throw ConnectorError("credentials.key_exposed", String(format: "The key file %@ is readable by others (mode %o); make it owner-only: chmod 600 %@", path, mode, path),
-                                 context: ["path": path])
+            throw ConnectorError(
+                "credentials.key_exposed",
+                String(format: "The key file %@ is readable by others (mode %o); make it owner-only: chmod 600 %@", path, mode, path),
+                context: ["path": path])
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConnectorError("credentials.bad_key", "The key file \(path) cannot be read.", context: ["path": path])

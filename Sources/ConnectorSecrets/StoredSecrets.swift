@@ -19,9 +19,10 @@ public struct StoredSecrets: SecretSource {
     public func secret(_ name: String) throws -> Secret {
         if environment.has(name) { return try environment.secret(name) }
         if let store, store.contains(name) { return try store.secret(name) }
-        throw ConnectorError("config.secret_missing",
-                             "No secret \(name): set the environment variable \(name) or store it with 'ml-connector credentials set \(name)'.",
-                             context: ["variable": name])
+        throw ConnectorError(
+            "config.secret_missing",
+            "No secret \(name): set the environment variable \(name) or store it with 'ml-connector credentials set \(name)'.",
+            context: ["variable": name])
     }
 
     /// Whether either source has the secret, for `check-config`.
@@ -55,8 +56,10 @@ public struct StoredSecrets: SecretSource {
             let exists = FileManager.default.fileExists(atPath: storePath)
             guard let key = try key(environment: environment) else {
                 if exists {
-                    throw ConnectorError("credentials.no_key", "The credential store \(storePath) exists but no key was found: set \(KeyFile.environmentVariable) or restore \(keyFilePath).",
-                                         context: ["path": storePath])
+                    throw ConnectorError(
+                        "credentials.no_key",
+                        "The credential store \(storePath) exists but no key was found: set \(KeyFile.environmentVariable) or restore \(keyFilePath).",
+                        context: ["path": storePath])
                 }
                 return nil
             }

@@ -58,8 +58,9 @@ public struct BatchLayout: Sendable {
     /// Fails with `staging.missing` naming the stage to run first, instead of a bare file-not-found.
     public func require(_ file: URL, producedBy stage: Stage) throws {
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw ConnectorError("staging.missing", "\(file.lastPathComponent) is missing for batch \(batchID); run '\(stage.rawValue)' for this batch first.",
-                                 context: ["batch": batchID, "file": file.path])
+            throw ConnectorError(
+                "staging.missing", "\(file.lastPathComponent) is missing for batch \(batchID); run '\(stage.rawValue)' for this batch first.",
+                context: ["batch": batchID, "file": file.path])
         }
     }
 }

@@ -25,21 +25,35 @@ public enum CSVReader {
         while let c = it.popFirst() {
             if inQuotes {
                 if c == "\"" {
-                    if it.first == "\"" { field.unicodeScalars.append("\""); it.removeFirst() } else { inQuotes = false }
+                    if it.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        it.removeFirst()
+                    } else {
+                        inQuotes = false
+                    }
                 } else {
                     field.unicodeScalars.append(c)
                 }
             } else {
                 switch c {
                 case "\"": inQuotes = true
-                case ",": record.append(field); field = ""
+                case ",":
+                    record.append(field)
+                    field = ""
                 case "\r": break
-                case "\n": record.append(field); records.append(record); record = []; field = ""
+                case "\n":
+                    record.append(field)
+                    records.append(record)
+                    record = []
+                    field = ""
                 default: field.unicodeScalars.append(c)
                 }
             }
         }
-        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        if !field.isEmpty || !record.isEmpty {
+            record.append(field)
+            records.append(record)
+        }
         return records
     }
 }

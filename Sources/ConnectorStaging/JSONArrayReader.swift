@@ -56,12 +56,18 @@ public struct JSONArrayReader {
             position += 1
             started = true
             skipWhitespace()
-            if byte(at: position) == UInt8(ascii: "]") { finished = true; return nil }
+            if byte(at: position) == UInt8(ascii: "]") {
+                finished = true
+                return nil
+            }
         } else {
             guard let b = byte(at: position) else {
                 throw ConnectorError("extract.malformed", "\(path) ends before the closing ']' (truncated?).", context: ["file": path])
             }
-            if b == UInt8(ascii: "]") { finished = true; return nil }
+            if b == UInt8(ascii: "]") {
+                finished = true
+                return nil
+            }
             guard b == UInt8(ascii: ",") else {
                 throw ConnectorError("extract.malformed", "\(path): expected ',' or ']' after element \(elementIndex).", context: ["file": path])
             }
@@ -87,7 +93,10 @@ public struct JSONArrayReader {
             } else if b == UInt8(ascii: "}") || b == UInt8(ascii: "]") {
                 if depth == 0 { break }  // closing bracket of the outer array
                 depth -= 1
-                if depth == 0 { i += 1; break }
+                if depth == 0 {
+                    i += 1
+                    break
+                }
             } else if depth == 0 && b == UInt8(ascii: ",") {
                 break
             }

@@ -48,8 +48,9 @@ public struct JSONLinesReader<Value: Decodable> {
 
     private func decode(_ bytes: Data) throws -> Value {
         do { return try decoder.decode(Value.self, from: bytes) } catch {
-            throw ConnectorError("staging.malformed", "\(path) line \(line) cannot be read (\(error)); the staged file is damaged, rerun the stage that wrote it.",
-                                 context: ["file": path, "line": String(line)])
+            throw ConnectorError(
+                "staging.malformed", "\(path) line \(line) cannot be read (\(error)); the staged file is damaged, rerun the stage that wrote it.",
+                context: ["file": path, "line": String(line)])
         }
     }
 }

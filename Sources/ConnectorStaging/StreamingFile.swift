@@ -18,7 +18,8 @@ public final class StreamingFile {
         try OwnerOnly.directory(url.deletingLastPathComponent())
         temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         guard FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let h = FileHandle(forWritingAtPath: temp.path) else {
+            let h = FileHandle(forWritingAtPath: temp.path)
+        else {
             throw ConnectorError("staging.io_failed", "Cannot write \(temp.path): permission denied or no such folder.", context: ["file": url.path])
         }
         handle = h

@@ -51,8 +51,10 @@ struct D365BatchRequest: Sendable {
             case .lines(_, let bodies):
                 for body in bodies { _ = add(lines, body) }
             case .remove(let job):
-                let key: [(String, ODataLiteral)] = [(VendorInvoicePayload.Field.company, .string(job.document.company.lowercased())),
-                                                     (VendorInvoicePayload.Field.headerReference, .string(job.reference))]
+                let key: [(String, ODataLiteral)] = [
+                    (VendorInvoicePayload.Field.company, .string(job.document.company.lowercased())),
+                    (VendorInvoicePayload.Field.headerReference, .string(job.reference)),
+                ]
                 let url = ODataURL.entity(root: root, entitySet: VendorInvoicePayload.headerEntitySet, key: key)?.absoluteString ?? headers
                 _ = add(method: "DELETE", url, [:])
             }
@@ -101,7 +103,8 @@ struct D365BatchRequest: Sendable {
         }
         guard parts.count == 1 else {
             // Atomic changesets answer with one error part; successes beside an error leave the outcome open.
-            return .uncertain("D365 answered a changeset with \(parts.count - failures.count) successes and \(failures.count) failures (HTTP \(failure.status)).")
+            return .uncertain(
+                "D365 answered a changeset with \(parts.count - failures.count) successes and \(failures.count) failures (HTTP \(failure.status)).")
         }
         let operation = failure.contentID.flatMap { owner[$0] }.flatMap { $0.entry == entry ? $0.index : nil }
         return .failed(failure, operation: operation)
@@ -111,11 +114,13 @@ struct D365BatchRequest: Sendable {
     /// (`…/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00000042')`).
     static func headerReference(in part: ODataBatchPart) -> String? {
         if let reference = (try? JSONValue.parse(part.body))?[VendorInvoicePayload.Field.headerReference]?.stringValue,
-           !reference.isEmpty {
+            !reference.isEmpty
+        {
             return reference
         }
         guard let location = part.headers["location"]?.removingPercentEncoding,
-              let start = location.range(of: VendorInvoicePayload.Field.headerReference + "='") else { return nil }
+            let start = location.range(of: VendorInvoicePayload.Field.headerReference + "='")
+        else { return nil }
         var value = ""
         var index = start.upperBound
         while index < location.endIndex {

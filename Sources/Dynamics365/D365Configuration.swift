@@ -58,7 +58,9 @@ public struct D365Configuration: Sendable, Codable, Equatable {
         if let s = c.batchStrategy, D365BatchStrategy(rawValue: s) == nil {
             p.append("target.batchStrategy: '\(s)' must be 'twoPhase' or 'references'")
         } else if c.batchStrategy == "references", c.keyAssignment == "client" {
-            p.append("target.batchStrategy 'references' applies to server-assigned keys; with keyAssignment 'client' header and lines already share one changeset")
+            p.append(
+                "target.batchStrategy 'references' applies to server-assigned keys; with keyAssignment 'client' header and lines already share one changeset"
+            )
         }
         return p
     }
@@ -69,10 +71,11 @@ public struct D365Configuration: Sendable, Codable, Equatable {
         guard let env = URL(string: environmentURL), let auth = URL(string: authorityURL) else {
             throw ConnectorError("config.invalid", "target URLs are not valid")
         }
-        return D365Settings(environmentURL: env, authorityURL: auth, tenant: tenant, clientID: clientID,
-                            clientSecret: secret, scope: scope, batchSize: batchSize ?? D365Settings.defaultBatchSize,
-                            keyAssignment: keyAssignment.flatMap(D365KeyAssignment.init(rawValue:)) ?? .server,
-                            batchStrategy: batchStrategy.flatMap(D365BatchStrategy.init(rawValue:)) ?? .twoPhase)
+        return D365Settings(
+            environmentURL: env, authorityURL: auth, tenant: tenant, clientID: clientID,
+            clientSecret: secret, scope: scope, batchSize: batchSize ?? D365Settings.defaultBatchSize,
+            keyAssignment: keyAssignment.flatMap(D365KeyAssignment.init(rawValue:)) ?? .server,
+            batchStrategy: batchStrategy.flatMap(D365BatchStrategy.init(rawValue:)) ?? .twoPhase)
     }
 
     /// One line for `check-config`, without the secret.

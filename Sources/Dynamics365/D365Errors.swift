@@ -11,7 +11,8 @@ enum D365Errors {
 
     static let mapping = ODataErrorMapping(
         codePrefix: "d365", displayName: "D365",
-        unauthorizedHint: "D365 refused the access token even after a refresh; check that the Entra application is registered in F&O and its user is enabled.",
+        unauthorizedHint:
+            "D365 refused the access token even after a refresh; check that the Entra application is registered in F&O and its user is enabled.",
         reason: { D365ErrorMessage.parse($0) })
 
     /// The connector error for a non-success response (after retries and the 401 refresh).

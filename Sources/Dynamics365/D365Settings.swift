@@ -30,9 +30,11 @@ public struct D365Settings: Sendable {
     public static let defaultBatchSize = 50
 
     /// Settings with the defaults of the README's configuration table.
-    public init(environmentURL: URL, authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret,
-                scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = D365Settings.defaultBatchSize,
-                keyAssignment: D365KeyAssignment = .server, batchStrategy: D365BatchStrategy = .twoPhase) {
+    public init(
+        environmentURL: URL, authorityURL: URL, tenant: String, clientID: String, clientSecret: Secret,
+        scope: String? = nil, lookupChunkSize: Int = 20, batchSize: Int = D365Settings.defaultBatchSize,
+        keyAssignment: D365KeyAssignment = .server, batchStrategy: D365BatchStrategy = .twoPhase
+    ) {
         self.environmentURL = environmentURL
         self.authorityURL = authorityURL
         self.tenant = tenant

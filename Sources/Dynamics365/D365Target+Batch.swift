@@ -27,7 +27,8 @@ extension D365Target {
             return await runState.value(D365Capability.clientHeaderReference) == D365Capability.refused ? .twoPhase : .clientKeys
         case .server:
             if settings.batchStrategy == .references,
-               await runState.value(D365Capability.contentIDReferences) != D365Capability.unsupported {
+                await runState.value(D365Capability.contentIDReferences) != D365Capability.unsupported
+            {
                 return .references
             }
             return .twoPhase
@@ -40,9 +41,11 @@ extension D365Target {
         if !remembered.isEmpty {
             let mode = await writeMode()
             let facts = remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            logger.info("D365 capabilities remembered from earlier runs", metadata: [
-                "system": "d365", "d365.capabilities": "\(facts)", "d365.write_mode": "\(mode.rawValue)",
-            ])
+            logger.info(
+                "D365 capabilities remembered from earlier runs",
+                metadata: [
+                    "system": "d365", "d365.capabilities": "\(facts)", "d365.write_mode": "\(mode.rawValue)",
+                ])
         }
     }
 
@@ -76,8 +79,10 @@ extension D365Target {
     ///   done with the request), and left for the next run when no answer came at all (it may still be applying it);
     /// - a server that refuses `$n` references or client keys is noticed on the first refusal: the document goes
     ///   again two-phase, the rest of the run too, and `learnedCapabilities()` reports it for the next run.
-    public func loadAll(_ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
-                        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void) async {
+    public func loadAll(
+        _ documents: [InvoiceDocument], existing: [String: ExistingDocument], concurrency: Int,
+        onResult: @escaping @Sendable (DocumentLoadResult) async -> Void
+    ) async {
         let bound = max(1, concurrency)
         var queue = D365WorkQueue()
         let startMode = await writeMode()
@@ -96,8 +101,9 @@ extension D365Target {
                     await onResult(result)
                     continue
                 }
-                let job = D365LinesJob(document: doc, reference: found.erpReference, lines: missing, status: .completed,
-                                       headerIsEmpty: found.lineNumbers.isEmpty)
+                let job = D365LinesJob(
+                    document: doc, reference: found.erpReference, lines: missing, status: .completed,
+                    headerIsEmpty: found.lineNumbers.isEmpty)
                 do {
                     // Every missing line's body is checked before any is sent.
                     _ = try job.bodies()
@@ -128,8 +134,11 @@ extension D365Target {
             while true {
                 while running < bound {
                     let mode = await writeMode()
-                    guard let unit = queue.next(mode: mode, batchSize: settings.batchSize, maxOperations: Self.maxOperationsPerBatch,
-                                                root: odata.root) else { break }
+                    guard
+                        let unit = queue.next(
+                            mode: mode, batchSize: settings.batchSize, maxOperations: Self.maxOperationsPerBatch,
+                            root: odata.root)
+                    else { break }
                     group.addTask { await self.perform(unit, existing: found) }
                     running += 1
                 }
@@ -163,9 +172,11 @@ extension D365Target {
         do {
             response = try await odata.batch(items: request.changesets.map { .changeset($0) }, idempotent: false)
         } catch let error as ConnectorError where error.isTransient {
-            logger.info("D365 $batch failed after it may have been applied; looking its documents up", metadata: [
-                "system": "d365", "d365.changesets": "\(request.entries.count)", "error.code": "\(error.code)",
-            ])
+            logger.info(
+                "D365 $batch failed after it may have been applied; looking its documents up",
+                metadata: [
+                    "system": "d365", "d365.changesets": "\(request.entries.count)", "error.code": "\(error.code)",
+                ])
             return await settle(request.entries, because: error)
         } catch {
             return failAll(request.entries, error)
@@ -174,8 +185,9 @@ extension D365Target {
         let status = response.status
         guard response.isSuccess else {
             if Self.batchAbsentStatuses.contains(status) || Self.batchRefusedStatuses.contains(status) {
-                await learn(D365Capability.batch, D365Capability.unsupported, remember: Self.batchAbsentStatuses.contains(status),
-                            "D365 does not accept this $batch; loading per document for the rest of the run", status: status)
+                await learn(
+                    D365Capability.batch, D365Capability.unsupported, remember: Self.batchAbsentStatuses.contains(status),
+                    "D365 does not accept this $batch; loading per document for the rest of the run", status: status)
                 return D365Step(singles: request.entries.map(Self.single))
             }
             let error = D365Errors.error(for: response, entitySet: "$batch", method: "POST")
@@ -192,14 +204,16 @@ extension D365Target {
             }
             outcomes = read
         } catch {
-            let failure = ConnectorError("d365.unexpected_response", "D365's answer to a $batch could not be read (\(error)).",
-                                         context: ["d365.entity_set": "$batch", "http.status": String(status)], isTransient: true)
+            let failure = ConnectorError(
+                "d365.unexpected_response", "D365's answer to a $batch could not be read (\(error)).",
+                context: ["d365.entity_set": "$batch", "http.status": String(status)], isTransient: true)
             return await settle(request.entries, because: failure)
         }
         if outcomes.allSatisfy({ if case .notProcessed = $0 { return true } else { return false } }) {
             // Nothing matched at all; never loop on such an answer.
-            let failure = ConnectorError("d365.unexpected_response", "D365's answer to a $batch has no part for any changeset.",
-                                         context: ["d365.entity_set": "$batch"], isTransient: true)
+            let failure = ConnectorError(
+                "d365.unexpected_response", "D365's answer to a $batch has no part for any changeset.",
+                context: ["d365.entity_set": "$batch"], isTransient: true)
             return await settle(request.entries, because: failure)
         }
 
@@ -220,10 +234,12 @@ extension D365Target {
                 handleRemove(job, outcome, into: &step)
             }
         }
-        logger.debug("D365 $batch answered", metadata: [
-            "system": "d365", "d365.changesets": "\(request.entries.count)", "d365.results": "\(step.results.count)",
-            "d365.lookups": "\(creates.count + lines.count)",
-        ])
+        logger.debug(
+            "D365 $batch answered",
+            metadata: [
+                "system": "d365", "d365.changesets": "\(request.entries.count)", "d365.results": "\(step.results.count)",
+                "d365.lookups": "\(creates.count + lines.count)",
+            ])
         step.merge(await settleCreates(creates))
         step.merge(await settleLines(lines))
         return step
@@ -243,26 +259,34 @@ extension D365Target {
         case duplicate(ConnectorError)
     }
 
-    private func handleCreate(_ job: D365NewJob, shape: CreateShape, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
-                              lookups: inout [(D365NewJob, LookupReason)]) async {
+    private func handleCreate(
+        _ job: D365NewJob, shape: CreateShape, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
+        lookups: inout [(D365NewJob, LookupReason)]
+    ) async {
         let doc = job.document
         switch outcome {
         case .succeeded(let parts):
-            let reference = D365BatchRequest.headerReference(in: parts[0]) ?? {
-                if case .clientKey(let reference) = shape { return reference }
-                return nil
-            }()
+            let reference =
+                D365BatchRequest.headerReference(in: parts[0])
+                ?? {
+                    if case .clientKey(let reference) = shape { return reference }
+                    return nil
+                }()
             guard let reference else {
-                let error = ConnectorError("d365.unexpected_response", "D365 created the header in a $batch but its answer has no HeaderReference.",
-                                           context: ["d365.entity_set": "$batch"], isTransient: true)
+                let error = ConnectorError(
+                    "d365.unexpected_response", "D365 created the header in a $batch but its answer has no HeaderReference.",
+                    context: ["d365.entity_set": "$batch"], isTransient: true)
                 lookups.append((job, .uncertain(error)))
                 return
             }
             if shape == .header, !doc.lines.isEmpty {
                 step.lines.append(D365LinesJob(document: doc, reference: reference, lines: doc.lines, status: .created, headerIsEmpty: true))
             } else {
-                step.results.append(reported(DocumentLoadResult(key: doc.key, status: .created, erpReference: reference,
-                                                                linesWritten: doc.lines.count), doc))
+                step.results.append(
+                    reported(
+                        DocumentLoadResult(
+                            key: doc.key, status: .created, erpReference: reference,
+                            linesWritten: doc.lines.count), doc))
             }
 
         case .failed(let part, let operation):
@@ -272,12 +296,14 @@ extension D365Target {
                 return
             }
             let isLine = (operation ?? 0) > 0
-            var error = D365Errors.error(for: part.response, entitySet: isLine ? VendorInvoicePayload.lineEntitySet : VendorInvoicePayload.headerEntitySet,
-                                          method: "POST")
+            var error = D365Errors.error(
+                for: part.response, entitySet: isLine ? VendorInvoicePayload.lineEntitySet : VendorInvoicePayload.headerEntitySet,
+                method: "POST")
             if let id = part.contentID { error.context["d365.content_id"] = id }
             if shape == .references, Self.refusesReferences(status: status, error: error, operation: operation) {
-                await learn(D365Capability.contentIDReferences, D365Capability.unsupported, remember: true,
-                            "D365 refuses $n Content-ID references in changesets; loading two-phase (headers, then lines) from now on", status: status)
+                await learn(
+                    D365Capability.contentIDReferences, D365Capability.unsupported, remember: true,
+                    "D365 refuses $n Content-ID references in changesets; loading two-phase (headers, then lines) from now on", status: status)
                 requeue(job, into: &step, because: error)
                 return
             }
@@ -286,15 +312,17 @@ extension D365Target {
                 return
             }
             if case .clientKey = shape, Self.refusesClientKey(error) {
-                await learn(D365Capability.clientHeaderReference, D365Capability.refused, remember: true,
-                            "D365 does not take a client-assigned HeaderReference; loading with server-assigned keys, two-phase, from now on", status: status)
+                await learn(
+                    D365Capability.clientHeaderReference, D365Capability.refused, remember: true,
+                    "D365 does not take a client-assigned HeaderReference; loading with server-assigned keys, two-phase, from now on", status: status)
                 requeue(job, into: &step, because: error)
                 return
             }
             if Self.batchAbsentStatuses.contains(status) {
                 // The server does not route this operation inside a $batch: this run goes per document.
-                await learn(D365Capability.batch, D365Capability.unsupported, remember: false,
-                            "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
+                await learn(
+                    D365Capability.batch, D365Capability.unsupported, remember: false,
+                    "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
                 step.singles.append(.document(doc))
                 return
             }
@@ -306,20 +334,31 @@ extension D365Target {
             step.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
 
         case .uncertain(let reason):
-            lookups.append((job, .uncertain(ConnectorError("d365.unexpected_response", reason, context: ["d365.entity_set": "$batch"],
-                                                           isTransient: true))))
+            lookups.append(
+                (
+                    job,
+                    .uncertain(
+                        ConnectorError(
+                            "d365.unexpected_response", reason, context: ["d365.entity_set": "$batch"],
+                            isTransient: true))
+                ))
         case .notProcessed:
             requeue(job, into: &step, because: ConnectorError("d365.not_processed", "D365 did not process the changeset.", isTransient: true))
         }
     }
 
-    private func handleLines(_ job: D365LinesJob, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
-                             lookups: inout [(D365LinesJob, ConnectorError)]) async {
+    private func handleLines(
+        _ job: D365LinesJob, _ outcome: D365ChangesetOutcome, into step: inout D365Step,
+        lookups: inout [(D365LinesJob, ConnectorError)]
+    ) async {
         let doc = job.document
         switch outcome {
         case .succeeded:
-            step.results.append(reported(DocumentLoadResult(key: doc.key, status: job.status, erpReference: job.reference,
-                                                            linesWritten: job.lines.count), doc))
+            step.results.append(
+                reported(
+                    DocumentLoadResult(
+                        key: doc.key, status: job.status, erpReference: job.reference,
+                        linesWritten: job.lines.count), doc))
         case .failed(let part, _):
             let status = part.status
             var error = D365Errors.error(for: part.response, entitySet: VendorInvoicePayload.lineEntitySet, method: "POST")
@@ -330,8 +369,9 @@ extension D365Target {
                 // Some line may be there already (a lost answer applied late): look before anything else.
                 lookups.append((job, ConnectorError(error.code, error.message, context: error.context, isTransient: true)))
             } else if Self.batchAbsentStatuses.contains(status) {
-                await learn(D365Capability.batch, D365Capability.unsupported, remember: false,
-                            "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
+                await learn(
+                    D365Capability.batch, D365Capability.unsupported, remember: false,
+                    "D365 does not route invoice writes inside a $batch; loading per document for the rest of the run", status: status)
                 step.singles.append(.lines(job))
             } else if job.headerIsEmpty {
                 // D365 refused the lines: take the header back so no empty invoice is left for an accountant to find.
@@ -427,8 +467,12 @@ extension D365Target {
             case .lines(let job, _):
                 step.results.append(reported(Self.linesLeft(job, error, written: 0), job.document))
             case .remove(let job):
-                step.results.append(reported(Self.notRemoved(job, because: Self.failed(job.document.key, error, reference: nil, written: 0)
-                    .errorMessage ?? "\(error)"), job.document))
+                step.results.append(
+                    reported(
+                        Self.notRemoved(
+                            job,
+                            because: Self.failed(job.document.key, error, reference: nil, written: 0)
+                                .errorMessage ?? "\(error)"), job.document))
             }
         }
         return step
@@ -488,19 +532,25 @@ extension D365Target {
                 let present = Set(existing.lineNumbers)
                 let missing = doc.lines.filter { !present.contains($0.lineNumber) }
                 if missing.isEmpty {
-                    step.results.append(reported(DocumentLoadResult(key: doc.key, status: own ? .created : .alreadyPresent,
-                                                                    erpReference: existing.erpReference,
-                                                                    linesWritten: own ? doc.lines.count : 0), doc))
+                    step.results.append(
+                        reported(
+                            DocumentLoadResult(
+                                key: doc.key, status: own ? .created : .alreadyPresent,
+                                erpReference: existing.erpReference,
+                                linesWritten: own ? doc.lines.count : 0), doc))
                 } else {
-                    step.lines.append(D365LinesJob(document: doc, reference: existing.erpReference, lines: missing,
-                                                   status: own ? .created : .completed, headerIsEmpty: existing.lineNumbers.isEmpty))
+                    step.lines.append(
+                        D365LinesJob(
+                            document: doc, reference: existing.erpReference, lines: missing,
+                            status: own ? .created : .completed, headerIsEmpty: existing.lineNumbers.isEmpty))
                 }
             } else if case .duplicate(let error) = reason {
                 step.results.append(reported(Self.duplicate(doc, error), doc))
             } else if case .uncertain(var error) = reason, error.code == ErrorCode.httpNetwork {
                 // No answer at all: the server may still be applying it, so "not found yet" proves nothing. Never
                 // send it again in this run; the next run looks it up first.
-                error.message += " It was not found right after, but D365 may still be applying it, so it is not sent again in this run; the next run looks it up first."
+                error.message +=
+                    " It was not found right after, but D365 may still be applying it, so it is not sent again in this run; the next run looks it up first."
                 step.results.append(reported(Self.failed(doc.key, error, reference: nil, written: 0), doc))
             } else if case .uncertain(let error) = reason {
                 // The server answered (5xx, unreadable reply): it is done with the request, so the lookup is
@@ -531,8 +581,11 @@ extension D365Target {
             let have = present[D365HeaderKey(company: job.document.company, reference: job.reference)] ?? []
             let missing = job.lines.filter { !have.contains($0.lineNumber) }
             if missing.isEmpty {
-                step.results.append(reported(DocumentLoadResult(key: job.document.key, status: job.status, erpReference: job.reference,
-                                                                linesWritten: job.lines.count), job.document))
+                step.results.append(
+                    reported(
+                        DocumentLoadResult(
+                            key: job.document.key, status: job.status, erpReference: job.reference,
+                            linesWritten: job.lines.count), job.document))
             } else if error.code == ErrorCode.httpNetwork {
                 var failure = error
                 failure.message += " Some lines were not found right after; D365 may still be applying them, so they are not sent again in this run."
@@ -556,24 +609,33 @@ extension D365Target {
     }
 
     static func removed(_ job: D365RemoveJob) -> DocumentLoadResult {
-        DocumentLoadResult(key: job.document.key, status: .failed, erpReference: nil, linesWritten: 0, errorCode: job.cause.code,
-                           errorMessage: job.cause.message + " (D365 refused the lines, so the header \(job.reference) created for them was deleted again: no empty invoice is left. The document is sent again on the next run once the cause is fixed.)")
+        DocumentLoadResult(
+            key: job.document.key, status: .failed, erpReference: nil, linesWritten: 0, errorCode: job.cause.code,
+            errorMessage: job.cause.message
+                + " (D365 refused the lines, so the header \(job.reference) created for them was deleted again: no empty invoice is left. The document is sent again on the next run once the cause is fixed.)"
+        )
     }
 
     static func notRemoved(_ job: D365RemoveJob, because reason: String) -> DocumentLoadResult {
-        DocumentLoadResult(key: job.document.key, status: .failed, erpReference: job.reference, linesWritten: 0, errorCode: job.cause.code,
-                           errorMessage: job.cause.message + " (D365 refused the lines; the empty header \(job.reference) could not be deleted: \(reason). The next run adds the lines once the cause is fixed.)")
+        DocumentLoadResult(
+            key: job.document.key, status: .failed, erpReference: job.reference, linesWritten: 0, errorCode: job.cause.code,
+            errorMessage: job.cause.message
+                + " (D365 refused the lines; the empty header \(job.reference) could not be deleted: \(reason). The next run adds the lines once the cause is fixed.)"
+        )
     }
 
     static func duplicate(_ doc: InvoiceDocument, _ error: ConnectorError) -> DocumentLoadResult {
-        DocumentLoadResult(key: doc.key, status: .locked, erpReference: nil, linesWritten: 0, errorCode: "d365.duplicate_invoice",
-                           errorMessage: "D365 already holds invoice number \(doc.key) outside the pending invoices (probably posted): \(error.message)")
+        DocumentLoadResult(
+            key: doc.key, status: .locked, erpReference: nil, linesWritten: 0, errorCode: "d365.duplicate_invoice",
+            errorMessage: "D365 already holds invoice number \(doc.key) outside the pending invoices (probably posted): \(error.message)")
     }
 
     /// Deletes one header the per-document way (after its lines were refused).
     private func removeOne(_ job: D365RemoveJob) async -> DocumentLoadResult {
-        let key: [(String, ODataLiteral)] = [(VendorInvoicePayload.Field.company, .string(job.document.company.lowercased())),
-                                             (VendorInvoicePayload.Field.headerReference, .string(job.reference))]
+        let key: [(String, ODataLiteral)] = [
+            (VendorInvoicePayload.Field.company, .string(job.document.company.lowercased())),
+            (VendorInvoicePayload.Field.headerReference, .string(job.reference)),
+        ]
         let result: DocumentLoadResult
         do {
             try await odata.delete(VendorInvoicePayload.headerEntitySet, key: key)

@@ -22,8 +22,9 @@ extension D365Target {
     /// A token, then a one-row read per company: proves the secret, the app's access to F&O and each company, writing nothing.
     public func check(companies: [String]) async -> [CheckResult] {
         var results: [CheckResult] = []
-        let tokens = EntraTokenProvider(authorityURL: settings.authorityURL, tenant: settings.tenant, clientID: settings.clientID,
-                                        clientSecret: settings.clientSecret, scope: settings.resolvedScope, http: http)
+        let tokens = EntraTokenProvider(
+            authorityURL: settings.authorityURL, tenant: settings.tenant, clientID: settings.clientID,
+            clientSecret: settings.clientSecret, scope: settings.resolvedScope, http: http)
         let entraHost = settings.authorityURL.host ?? settings.authorityURL.absoluteString
         var clock = D365ClockEvidence()
 
@@ -31,7 +32,8 @@ extension D365Target {
         do {
             token = try await tokens.token(forceRefresh: false)
             clock.token(token, receivedAt: Date())
-            results.append(.pass("entra", "token", "Entra ID (\(entraHost)) issued a token to client \(settings.clientID) for \(settings.resolvedScope)."))
+            results.append(
+                .pass("entra", "token", "Entra ID (\(entraHost)) issued a token to client \(settings.clientID) for \(settings.resolvedScope)."))
         } catch {
             results.append(Self.tokenFailure(error, settings: settings, host: entraHost))
             if let skew = clock.finding() { results.append(skew) }
@@ -43,8 +45,9 @@ extension D365Target {
         let ordered = companies.map { $0.lowercased() }.filter { !$0.isEmpty }.sorted()
         reads: for (n, company) in ordered.enumerated() {
             let item = "company \(company)"
-            let read = await readOne(Self.checkEntitySet, filter: ODataFilter.eq("dataAreaId", company),
-                                     select: ["dataAreaId", "VendorAccountNumber"], token: &current, tokens: tokens, clock: &clock)
+            let read = await readOne(
+                Self.checkEntitySet, filter: ODataFilter.eq("dataAreaId", company),
+                select: ["dataAreaId", "VendorAccountNumber"], token: &current, tokens: tokens, clock: &clock)
             switch read {
             case .rows(let count) where count > 0:
                 results.append(.pass("d365", item, "\(envHost) answered a one-row read of \(Self.checkEntitySet) in company \(company)."))
@@ -73,18 +76,23 @@ extension D365Target {
     }
 
     /// One `$top=1` read with `token`; a 401 gets one fresh token and one more try (as every OData call does).
-    func readOne(_ entitySet: String, filter: String, select: [String], token: inout Secret, tokens: EntraTokenProvider,
-                 clock: inout D365ClockEvidence) async -> CheckRead {
+    func readOne(
+        _ entitySet: String, filter: String, select: [String], token: inout Secret, tokens: EntraTokenProvider,
+        clock: inout D365ClockEvidence
+    ) async -> CheckRead {
         guard let base = odata.collectionURL(entitySet, filter: filter, select: select, crossCompany: true),
-              let url = URL(string: base.absoluteString + "&%24top=1") else {
+            let url = URL(string: base.absoluteString + "&%24top=1")
+        else {
             return .failed(.fail("d365", entitySet, .other, "Could not build a URL for \(entitySet) under \(settings.environmentBase)."))
         }
         let host = settings.environmentURL.host ?? settings.environmentBase
         func request(_ token: Secret) -> HTTPRequest {
-            HTTPRequest(method: "GET", url: url, headers: [
-                "OData-Version": "4.0", "OData-MaxVersion": "4.0", "Accept": "application/json;odata.metadata=minimal",
-                "Authorization": "Bearer " + token.reveal(),
-            ], timeout: 60)
+            HTTPRequest(
+                method: "GET", url: url,
+                headers: [
+                    "OData-Version": "4.0", "OData-MaxVersion": "4.0", "Accept": "application/json;odata.metadata=minimal",
+                    "Authorization": "Bearer " + token.reveal(),
+                ], timeout: 60)
         }
         do {
             var response = try await http.send(request(token), idempotent: true)
@@ -98,21 +106,35 @@ extension D365Target {
             switch response.status {
             case 200..<300:
                 guard let rows = try? odata.collectionPage(response.body, entitySet: entitySet, status: response.status).rows else {
-                    return .failed(.fail("d365", entitySet, .other,
-                                         "\(host) answered \(entitySet) with something that is not an OData collection; is target.environmentURL the F&O environment?"))
+                    return .failed(
+                        .fail(
+                            "d365", entitySet, .other,
+                            "\(host) answered \(entitySet) with something that is not an OData collection; is target.environmentURL the F&O environment?"
+                        ))
                 }
                 return .rows(rows.count)
             case 401:
-                return .failed(.fail("d365", entitySet, .appNotRegistered,
-                                     "Entra ID issued a token, but D365 (\(host)) refuses it (HTTP 401, also with a fresh token): the application \(settings.clientID) is not registered in F&O (System administration > Setup > Microsoft Entra ID applications), or the user it runs as is disabled."))
+                return .failed(
+                    .fail(
+                        "d365", entitySet, .appNotRegistered,
+                        "Entra ID issued a token, but D365 (\(host)) refuses it (HTTP 401, also with a fresh token): the application \(settings.clientID) is not registered in F&O (System administration > Setup > Microsoft Entra ID applications), or the user it runs as is disabled."
+                    ))
             case 403:
-                return .failed(.fail("d365", entitySet, .accessDenied,
-                                     "D365 (\(host)) knows the application but its user may not read \(entitySet) (HTTP 403): give the user mapped to client \(settings.clientID) a role that reads vendors and writes vendor invoices."))
+                return .failed(
+                    .fail(
+                        "d365", entitySet, .accessDenied,
+                        "D365 (\(host)) knows the application but its user may not read \(entitySet) (HTTP 403): give the user mapped to client \(settings.clientID) a role that reads vendors and writes vendor invoices."
+                    ))
             case 404:
-                return .failed(.fail("d365", entitySet, .notFound,
-                                     "D365 (\(host)) has no \(entitySet) under /data (HTTP 404): is target.environmentURL the F&O environment's address?"))
+                return .failed(
+                    .fail(
+                        "d365", entitySet, .notFound,
+                        "D365 (\(host)) has no \(entitySet) under /data (HTTP 404): is target.environmentURL the F&O environment's address?"))
             case 429, 503:
-                return .failed(.fail("d365", entitySet, .throttled, "D365 (\(host)) kept throttling the check (HTTP \(response.status)); try again in a few minutes."))
+                return .failed(
+                    .fail(
+                        "d365", entitySet, .throttled,
+                        "D365 (\(host)) kept throttling the check (HTTP \(response.status)); try again in a few minutes."))
             default:
                 let reason = D365ErrorMessage.parse(response.body) ?? "no reason given"
                 return .failed(.fail("d365", entitySet, .other, "D365 (\(host)) answered HTTP \(response.status): \(reason)"))
@@ -128,18 +150,24 @@ extension D365Target {
     /// Why a company has no rows: `LegalEntities` tells a company that does not exist from one the user cannot see.
     func missingCompany(_ company: String, token: inout Secret, tokens: EntraTokenProvider, clock: inout D365ClockEvidence) async -> CheckResult {
         let item = "company \(company)"
-        let legal = await readOne("LegalEntities", filter: ODataFilter.eq("LegalEntityId", company), select: ["LegalEntityId"],
-                                  token: &token, tokens: tokens, clock: &clock)
+        let legal = await readOne(
+            "LegalEntities", filter: ODataFilter.eq("LegalEntityId", company), select: ["LegalEntityId"],
+            token: &token, tokens: tokens, clock: &clock)
         switch legal {
         case .rows(0):
-            return .fail("d365", item, .notFound,
-                         "Company \(company) does not exist in D365 (LegalEntities has no \(company)): fix the companies map of the configuration.")
+            return .fail(
+                "d365", item, .notFound,
+                "Company \(company) does not exist in D365 (LegalEntities has no \(company)): fix the companies map of the configuration.")
         case .rows:
-            return .fail("d365", item, .notFound,
-                         "Company \(company) exists, but the application's user sees no vendors in it: give that user access to company \(company) (or the company has no vendors yet).")
+            return .fail(
+                "d365", item, .notFound,
+                "Company \(company) exists, but the application's user sees no vendors in it: give that user access to company \(company) (or the company has no vendors yet)."
+            )
         case .failed:
-            return .fail("d365", item, .notFound,
-                         "D365 returned no \(Self.checkEntitySet) row for company \(company): the company does not exist, or the application's user has no access to it.")
+            return .fail(
+                "d365", item, .notFound,
+                "D365 returned no \(Self.checkEntitySet) row for company \(company): the company does not exist, or the application's user has no access to it."
+            )
         }
     }
 
@@ -154,27 +182,34 @@ extension D365Target {
         let timeCodes: Set<String> = ["700024", "500133", "700025"]
         let lower = e.message.lowercased()
         if !codes.isDisjoint(with: timeCodes) || lower.contains("time range") || lower.contains("clock") || lower.contains("not yet valid") {
-            return .fail("entra", "token", .clockSkew,
-                         "Entra ID refused the request because of time: this machine's clock is probably wrong; synchronise it (NTP)." + said)
+            return .fail(
+                "entra", "token", .clockSkew,
+                "Entra ID refused the request because of time: this machine's clock is probably wrong; synchronise it (NTP)." + said)
         }
         if codes.contains("7000222") {
-            return .fail("entra", "token", .secretExpired,
-                         "The client secret of application \(settings.clientID) has expired: create a new one in the Azure portal and store it (ml-connector credentials set)." + said)
+            return .fail(
+                "entra", "token", .secretExpired,
+                "The client secret of application \(settings.clientID) has expired: create a new one in the Azure portal and store it (ml-connector credentials set)."
+                    + said)
         }
         if e.code == "entra.invalid_client" {
-            return .fail("entra", "token", .wrongSecret,
-                         "Entra ID refused the client secret of application \(settings.clientID) (wrong secret: use the secret's value, not its ID; check the stored credential or the environment variable)." + said)
+            return .fail(
+                "entra", "token", .wrongSecret,
+                "Entra ID refused the client secret of application \(settings.clientID) (wrong secret: use the secret's value, not its ID; check the stored credential or the environment variable)."
+                    + said)
         }
         if e.code == "entra.unauthorized_client" || codes.contains("700016") {
-            return .fail("entra", "token", .unknownApplication,
-                         "Entra ID has no application \(settings.clientID) in tenant \(settings.tenant): check target.clientID and target.tenant." + said)
+            return .fail(
+                "entra", "token", .unknownApplication,
+                "Entra ID has no application \(settings.clientID) in tenant \(settings.tenant): check target.clientID and target.tenant." + said)
         }
         if codes.contains("90002") {
             return .fail("entra", "token", .unknownApplication, "Entra ID does not know tenant \(settings.tenant): check target.tenant." + said)
         }
         if e.code == "entra.invalid_scope" || e.code == "entra.invalid_resource" {
-            return .fail("entra", "token", .other,
-                         "Entra ID refused the scope \(settings.resolvedScope): check target.scope and target.environmentURL." + said)
+            return .fail(
+                "entra", "token", .other,
+                "Entra ID refused the scope \(settings.resolvedScope): check target.scope and target.environmentURL." + said)
         }
         return .fail("entra", "token", .other, "Entra ID (\(host)) refused the token request [\(e.code)]." + said)
     }
@@ -232,23 +267,31 @@ struct D365ClockEvidence: Sendable {
     /// A failed `clock` finding when any evidence shows skew beyond the tolerance.
     func finding() -> CheckResult? {
         if let behind = behindByAtLeast {
-            return .fail("clock", "time", .clockSkew,
-                         "This machine's clock is at least \(ClockSkew.describe(behind)) behind Entra ID's (the token it issued is not valid yet by this clock): synchronise the clock (NTP); export windows and token expiry are computed from it.")
+            return .fail(
+                "clock", "time", .clockSkew,
+                "This machine's clock is at least \(ClockSkew.describe(behind)) behind Entra ID's (the token it issued is not valid yet by this clock): synchronise the clock (NTP); export windows and token expiry are computed from it."
+            )
         }
         if let ahead = aheadByAtLeast {
-            return .fail("clock", "time", .clockSkew,
-                         "This machine's clock is at least \(ClockSkew.describe(ahead)) ahead of Entra ID's (the token had expired by this clock when it arrived): synchronise the clock (NTP).")
+            return .fail(
+                "clock", "time", .clockSkew,
+                "This machine's clock is at least \(ClockSkew.describe(ahead)) ahead of Entra ID's (the token had expired by this clock when it arrived): synchronise the clock (NTP)."
+            )
         }
         if let skew = dateSkew, abs(skew) > ClockSkew.tolerance {
-            return .fail("clock", "time", .clockSkew,
-                         "This machine's clock is \(ClockSkew.describe(skew)) \(skew > 0 ? "behind" : "ahead of") D365's (its Date header): synchronise the clock (NTP).")
+            return .fail(
+                "clock", "time", .clockSkew,
+                "This machine's clock is \(ClockSkew.describe(skew)) \(skew > 0 ? "behind" : "ahead of") D365's (its Date header): synchronise the clock (NTP)."
+            )
         }
         return nil
     }
 
     func passed(host: String) -> CheckResult {
         if let skew = dateSkew {
-            return .pass("clock", "time", "This machine's clock is within \(ClockSkew.describe(ClockSkew.tolerance)) of \(host)'s (off by \(ClockSkew.describe(skew))).")
+            return .pass(
+                "clock", "time",
+                "This machine's clock is within \(ClockSkew.describe(ClockSkew.tolerance)) of \(host)'s (off by \(ClockSkew.describe(skew))).")
         }
         return .pass("clock", "time", "No sign of clock skew (the server sent no Date header to compare with).")
     }

@@ -23,7 +23,8 @@ extension D365Target {
         var urls: [URL] = []
         for read in reads {
             guard let url = odata.collectionURL(read.entitySet, filter: read.filter, select: read.select, crossCompany: true) else {
-                throw ConnectorError("d365.request_invalid", "Could not build a URL for \(read.entitySet).", context: ["d365.entity_set": read.entitySet])
+                throw ConnectorError(
+                    "d365.request_invalid", "Could not build a URL for \(read.entitySet).", context: ["d365.entity_set": read.entitySet])
             }
             urls.append(url)
         }
@@ -37,7 +38,8 @@ extension D365Target {
                 for ((index, url), part) in zip(group, answers) {
                     let entitySet = reads[index].entitySet
                     guard let part, part.status == 200,
-                          let page = try? odata.collectionPage(part.body, entitySet: entitySet, status: part.status) else {
+                        let page = try? odata.collectionPage(part.body, entitySet: entitySet, status: part.status)
+                    else {
                         // Read this one (from this page on) the plain way: retries, paging and error mapping included.
                         rows[index] += try await odata.getAll(entitySet, from: url, visited: visited[index])
                         continue
@@ -67,12 +69,15 @@ extension D365Target {
             let response = try await odata.batch(items: items, idempotent: true)
             guard response.isSuccess else {
                 if Self.batchAbsentStatuses.contains(response.status),
-                   await runState.learn(D365Capability.batch, D365Capability.unsupported, remember: true) {
-                    logger.warning("D365 does not accept $batch; reading and loading per request from now on",
-                                   metadata: ["system": "d365", "http.status": "\(response.status)"])
+                    await runState.learn(D365Capability.batch, D365Capability.unsupported, remember: true)
+                {
+                    logger.warning(
+                        "D365 does not accept $batch; reading and loading per request from now on",
+                        metadata: ["system": "d365", "http.status": "\(response.status)"])
                 }
-                logger.info("D365 $batch of reads not taken; reading one by one",
-                            metadata: ["system": "d365", "http.status": "\(response.status)", "d365.reads": "\(urls.count)"])
+                logger.info(
+                    "D365 $batch of reads not taken; reading one by one",
+                    metadata: ["system": "d365", "http.status": "\(response.status)", "d365.reads": "\(urls.count)"])
                 return parts
             }
             let answer = try ODataBatch.parseResponse(response.body, contentType: response.header("Content-Type"))

@@ -33,9 +33,10 @@ extension D365Target {
         }
         let unknown = ledgerRows == nil ? [] : ids.filter { ledgers[$0] == nil }
         guard unknown.isEmpty else {
-            throw ConnectorError("d365.company_unknown",
-                                 "D365 has no ledger for company \(unknown.joined(separator: ", ")); check the configured dataAreaId and that the Entra application's user may access it.",
-                                 context: ["erp.company": unknown.joined(separator: ",")])
+            throw ConnectorError(
+                "d365.company_unknown",
+                "D365 has no ledger for company \(unknown.joined(separator: ", ")); check the configured dataAreaId and that the Entra application's user may access it.",
+                context: ["erp.company": unknown.joined(separator: ",")])
         }
 
         let charts = Array(Set(ids.compactMap { ledgers[$0]?.chart }.filter { !$0.isEmpty })).sorted()
@@ -50,8 +51,9 @@ extension D365Target {
 
         let delimiter = try await optional { try await readDelimiter() } ?? nil
         let format = try await optional { try await readDefaultFormat(delimiter: delimiter) } ?? nil
-        return ReferenceData(target: name, companies: references, mainAccounts: mainAccounts,
-                             dimensionFormat: format, dimensionDelimiter: delimiter)
+        return ReferenceData(
+            target: name, companies: references, mainAccounts: mainAccounts,
+            dimensionFormat: format, dimensionDelimiter: delimiter)
     }
 
     /// Main accounts of `charts`, or of every chart when `charts` is nil (no `Ledgers` to say which).
@@ -70,11 +72,14 @@ extension D365Target {
             let chart = ODataValue.string(row["ChartOfAccounts"])
             guard !id.isEmpty else { continue }
             if let existing = byID[id], existing.chart <= chart { continue }
-            byID[id] = (chart, MainAccountReference(
-                id: id, name: ODataValue.string(row["Name"]),
-                isSuspended: ODataValue.noYes(row["IsSuspended"]),
-                doNotAllowManualEntry: ODataValue.noYes(row["DoNotAllowManualEntry"]),
-                activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"])))
+            byID[id] = (
+                chart,
+                MainAccountReference(
+                    id: id, name: ODataValue.string(row["Name"]),
+                    isSuspended: ODataValue.noYes(row["IsSuspended"]),
+                    doNotAllowManualEntry: ODataValue.noYes(row["DoNotAllowManualEntry"]),
+                    activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]))
+            )
         }
         return byID.values.map(\.account).sorted { $0.id < $1.id }
     }
@@ -83,8 +88,10 @@ extension D365Target {
         let filter = ODataFilter.and([ODataFilter.eq("dataAreaId", company), group.map { ODataFilter.eq("VendorGroupId", $0) }])
         let rows = try await odata.getAll(
             "VendorsV2", filter: filter,
-            select: ["dataAreaId", "VendorAccountNumber", "VendorOrganizationName", "VendorGroupId", "PrimaryEmailAddress",
-                     "OnHoldStatus", "CurrencyCode"],
+            select: [
+                "dataAreaId", "VendorAccountNumber", "VendorOrganizationName", "VendorGroupId", "PrimaryEmailAddress",
+                "OnHoldStatus", "CurrencyCode",
+            ],
             crossCompany: true)
         var vendors: [String: VendorReference] = [:]
         for row in rows {
@@ -103,10 +110,15 @@ extension D365Target {
     private func readDimensionValues(company: String) async throws -> [DimensionValueReference] {
         let rows = try await odata.getAll(
             "FinancialDimensionValues", filter: ODataFilter.anyOf("LegalEntityId", [company, ""]),
-            select: ["FinancialDimension", "DimensionValue", "LegalEntityId", "IsSuspended", "IsBlockedForManualEntry",
-                     "ActiveFrom", "ActiveTo"],
+            select: [
+                "FinancialDimension", "DimensionValue", "LegalEntityId", "IsSuspended", "IsBlockedForManualEntry",
+                "ActiveFrom", "ActiveTo",
+            ],
             crossCompany: true)
-        struct Key: Hashable { var dimension: String; var value: String }
+        struct Key: Hashable {
+            var dimension: String
+            var value: String
+        }
         var values: [Key: (own: Bool, value: DimensionValueReference)] = [:]
         for row in rows {
             let legalEntity = ODataValue.string(row["LegalEntityId"]).lowercased()
@@ -117,10 +129,13 @@ extension D365Target {
             let key = Key(dimension: dimension, value: value)
             let own = legalEntity == company
             if let existing = values[key], existing.own || !own { continue }
-            values[key] = (own, DimensionValueReference(
-                dimension: dimension, value: value,
-                isSuspended: ODataValue.noYes(row["IsSuspended"]), isBlocked: ODataValue.noYes(row["IsBlockedForManualEntry"]),
-                activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"])))
+            values[key] = (
+                own,
+                DimensionValueReference(
+                    dimension: dimension, value: value,
+                    isSuspended: ODataValue.noYes(row["IsSuspended"]), isBlocked: ODataValue.noYes(row["IsBlockedForManualEntry"]),
+                    activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]))
+            )
         }
         return values.values.map(\.value).sorted { ($0.dimension, $0.value) < ($1.dimension, $1.value) }
     }

@@ -30,8 +30,9 @@ public struct D365Target: TargetSystem {
 
     /// A target that gets its tokens from Entra ID with the settings' client credentials, through `http`.
     public init(settings: D365Settings, http: HTTPClient, logger: Logger) {
-        let tokens = EntraTokenProvider(authorityURL: settings.authorityURL, tenant: settings.tenant, clientID: settings.clientID,
-                                        clientSecret: settings.clientSecret, scope: settings.resolvedScope, http: http)
+        let tokens = EntraTokenProvider(
+            authorityURL: settings.authorityURL, tenant: settings.tenant, clientID: settings.clientID,
+            clientSecret: settings.clientSecret, scope: settings.resolvedScope, http: http)
         self.init(settings: settings, http: http, tokens: tokens, logger: logger)
     }
 
@@ -40,8 +41,9 @@ public struct D365Target: TargetSystem {
         self.settings = settings
         self.http = http
         self.logger = logger
-        self.odata = ODataClient(base: settings.environmentURL, servicePath: "/data", authorization: BearerAuthorization(tokens: tokens),
-                                 http: http, logger: logger, system: Self.system, errors: D365Errors.mapping)
+        self.odata = ODataClient(
+            base: settings.environmentURL, servicePath: "/data", authorization: BearerAuthorization(tokens: tokens),
+            http: http, logger: logger, system: Self.system, errors: D365Errors.mapping)
     }
 
     /// HTTP requests sent so far, tokens included, for run summaries and benchmarks.
@@ -72,8 +74,10 @@ public struct D365Target: TargetSystem {
             for key in keys { ourKey[key.lowercased()] = key }
             ourKeys[company] = ourKey
             for chunk in keys.chunked(chunkSize) {
-                reads.append(D365Read(entitySet: VendorInvoicePayload.headerEntitySet,
-                                      filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.invoiceNumber, chunk)])))
+                reads.append(
+                    D365Read(
+                        entitySet: VendorInvoicePayload.headerEntitySet,
+                        filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.invoiceNumber, chunk)])))
                 readCompany.append(company)
             }
         }
@@ -81,8 +85,8 @@ public struct D365Target: TargetSystem {
         for (company, rows) in zip(readCompany, try await readAll(reads)) {
             for row in rows {
                 guard ODataValue.string(row[F.company]).lowercased() == company,
-                      let key = ourKeys[company]?[ODataValue.string(row[F.invoiceNumber]).lowercased()],
-                      let reference = row[F.headerReference]?.stringValue, !reference.isEmpty
+                    let key = ourKeys[company]?[ODataValue.string(row[F.invoiceNumber]).lowercased()],
+                    let reference = row[F.headerReference]?.stringValue, !reference.isEmpty
                 else { continue }
                 headers.append((key, company, reference, VendorInvoicePayload.isPosted(row)))
             }
@@ -93,8 +97,9 @@ public struct D365Target: TargetSystem {
         var result: [String: ExistingDocument] = [:]
         for header in headers {
             let numbers = lines[D365HeaderKey(company: header.company, reference: header.reference)] ?? []
-            let candidate = ExistingDocument(key: header.key, company: header.company, erpReference: header.reference,
-                                             isPosted: header.posted, lineNumbers: numbers.sorted())
+            let candidate = ExistingDocument(
+                key: header.key, company: header.company, erpReference: header.reference,
+                isPosted: header.posted, lineNumbers: numbers.sorted())
             if let current = result[header.key], !Self.prefer(candidate, over: current) { continue }
             result[header.key] = candidate
         }
@@ -116,9 +121,11 @@ public struct D365Target: TargetSystem {
         var readCompany: [String] = []
         for (company, references) in byCompany.sorted(by: { $0.key < $1.key }) {
             for chunk in references.sorted().chunked(chunkSize) {
-                reads.append(D365Read(entitySet: VendorInvoicePayload.lineEntitySet,
-                                      filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.headerReference, chunk)]),
-                                      select: [F.headerReference, F.lineNumber]))
+                reads.append(
+                    D365Read(
+                        entitySet: VendorInvoicePayload.lineEntitySet,
+                        filter: ODataFilter.and([ODataFilter.eq(F.company, company), ODataFilter.anyOf(F.headerReference, chunk)]),
+                        select: [F.headerReference, F.lineNumber]))
                 readCompany.append(company)
             }
         }
@@ -126,8 +133,8 @@ public struct D365Target: TargetSystem {
         for (company, rows) in zip(readCompany, try await readAll(reads)) {
             for row in rows {
                 guard let reference = row[F.headerReference]?.stringValue,
-                      let number = row[F.lineNumber]?.decimalValue,
-                      let value = Int(exactly: NSDecimalNumber(decimal: number).int64Value), Decimal(value) == number
+                    let number = row[F.lineNumber]?.decimalValue,
+                    let value = Int(exactly: NSDecimalNumber(decimal: number).int64Value), Decimal(value) == number
                 else { continue }
                 lines[D365HeaderKey(company: company, reference: reference), default: []].insert(value)
             }
@@ -190,9 +197,10 @@ public struct D365Target: TargetSystem {
         guard let reference = created[VendorInvoicePayload.Field.headerReference]?.stringValue, !reference.isEmpty else {
             // A server that answers 201 without the entity (or without its key): find the header by key now.
             if let found = try? await findExisting([doc])[doc.key] { return await complete(doc, existing: found) }
-            let error = ConnectorError("d365.unexpected_response",
-                                       "D365 created the header but its answer has no HeaderReference and the lookup did not find it yet; the next run will find it by key.",
-                                       context: ["document.key": doc.key, "d365.entity_set": VendorInvoicePayload.headerEntitySet])
+            let error = ConnectorError(
+                "d365.unexpected_response",
+                "D365 created the header but its answer has no HeaderReference and the lookup did not find it yet; the next run will find it by key.",
+                context: ["document.key": doc.key, "d365.entity_set": VendorInvoicePayload.headerEntitySet])
             return Self.failed(doc.key, error, reference: nil, written: 0)
         }
         return await writeLines(doc, doc.lines, headerReference: reference, status: .created)
@@ -201,9 +209,10 @@ public struct D365Target: TargetSystem {
     /// Continues a document found under its key: never touches a posted one; adds only missing lines.
     func complete(_ doc: InvoiceDocument, existing: ExistingDocument) async -> DocumentLoadResult {
         if existing.isPosted {
-            return DocumentLoadResult(key: doc.key, status: .locked, erpReference: existing.erpReference, linesWritten: 0,
-                                      errorCode: "d365.posted",
-                                      errorMessage: "Pending vendor invoice \(existing.erpReference) is already posted; nothing was changed.")
+            return DocumentLoadResult(
+                key: doc.key, status: .locked, erpReference: existing.erpReference, linesWritten: 0,
+                errorCode: "d365.posted",
+                errorMessage: "Pending vendor invoice \(existing.erpReference) is already posted; nothing was changed.")
         }
         let present = Set(existing.lineNumbers)
         let missing = doc.lines.filter { !present.contains($0.lineNumber) }
@@ -220,8 +229,10 @@ public struct D365Target: TargetSystem {
 
     /// Posts lines one by one, in order (lines of one invoice are never written in parallel). A line whose POST
     /// fails ambiguously is looked up before the document is declared failed.
-    func writeLines(_ doc: InvoiceDocument, _ lines: [InvoiceLine], headerReference: String,
-                            status: DocumentLoadResult.Status) async -> DocumentLoadResult {
+    func writeLines(
+        _ doc: InvoiceDocument, _ lines: [InvoiceLine], headerReference: String,
+        status: DocumentLoadResult.Status
+    ) async -> DocumentLoadResult {
         var written = 0
         for line in lines {
             do {
@@ -252,8 +263,9 @@ public struct D365Target: TargetSystem {
         } else {
             message = "Unexpected failure: \(error)"
         }
-        return DocumentLoadResult(key: key, status: .failed, erpReference: reference, linesWritten: written,
-                                  errorCode: code(of: error), errorMessage: message)
+        return DocumentLoadResult(
+            key: key, status: .failed, erpReference: reference, linesWritten: written,
+            errorCode: code(of: error), errorMessage: message)
     }
 
     static func code(of error: any Error) -> String {

@@ -156,8 +156,9 @@ public enum VendorInvoicePayload {
     /// `yyyy-MM-dd` → `yyyy-MM-ddT12:00:00Z` (F&O's date-only convention, §2.3).
     static func dateTime(_ day: String, field: String, key: String) throws -> String {
         guard ODataValue.isDay(day) else {
-            throw ConnectorError("d365.payload_invalid", "Document \(key) has \(field) '\(day)', not yyyy-MM-dd.",
-                                 context: ["document.key": key, "field": field])
+            throw ConnectorError(
+                "d365.payload_invalid", "Document \(key) has \(field) '\(day)', not yyyy-MM-dd.",
+                context: ["document.key": key, "field": field])
         }
         return day + "T12:00:00Z"
     }
@@ -166,8 +167,9 @@ public enum VendorInvoicePayload {
     /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`): no grouping, no exponent, no leading `+` or `.`.
     static func amount(_ text: String, field: String, key: String) throws -> JSONValue {
         guard isPlainDecimal(text) else {
-            throw ConnectorError("d365.payload_invalid", "Document \(key) has \(field) '\(text)', not a plain decimal number.",
-                                 context: ["document.key": key, "field": field])
+            throw ConnectorError(
+                "d365.payload_invalid", "Document \(key) has \(field) '\(text)', not a plain decimal number.",
+                context: ["document.key": key, "field": field])
         }
         return .number(text)
     }

@@ -34,13 +34,15 @@ public struct ExpensifyClient: Sendable {
     /// - Throws: `expensify.template_missing` when the resource bundle lacks it.
     public static func bundledTemplate() throws -> String {
         guard let url = Bundle.module.url(forResource: "export-template.json", withExtension: "ftl") else {
-            throw ConnectorError("expensify.template_missing", "The bundled export template export-template.json.ftl is missing from the Expensify resource bundle.")
+            throw ConnectorError(
+                "expensify.template_missing", "The bundled export template export-template.json.ftl is missing from the Expensify resource bundle.")
         }
         do {
             return try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConnectorError("expensify.template_missing", "The bundled export template could not be read.",
-                                 context: ["path": url.path])
+            throw ConnectorError(
+                "expensify.template_missing", "The bundled export template could not be read.",
+                context: ["path": url.path])
         }
     }
 
@@ -75,16 +77,18 @@ public struct ExpensifyClient: Sendable {
             _ = try await perform(operation: "download") {
                 let response = try await http.download(request, to: partial, idempotent: true)
                 // Only a small JSON object can be an error envelope; an export (a JSON array) is never read back here.
-                return HTTPResponse(status: response.status, headers: response.headers,
-                                    body: try Self.envelopeCandidate(partial))
+                return HTTPResponse(
+                    status: response.status, headers: response.headers,
+                    body: try Self.envelopeCandidate(partial))
             }
             if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
             try FileManager.default.moveItem(at: partial, to: file)
         } catch {
             try? FileManager.default.removeItem(at: partial)
             if error is ConnectorError || error is CancellationError { throw error }
-            throw ConnectorError("http.file_write", "The downloaded export could not be moved to \(file.lastPathComponent).",
-                                 context: ["file": file.path])
+            throw ConnectorError(
+                "http.file_write", "The downloaded export could not be moved to \(file.lastPathComponent).",
+                context: ["file": file.path])
         }
     }
 
@@ -98,7 +102,8 @@ public struct ExpensifyClient: Sendable {
         let limit = 1 << 20
         let head = handle.readData(ofLength: 4096)
         guard let first = head.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
-              first == UInt8(ascii: "{") else { return Data() }
+            first == UInt8(ascii: "{")
+        else { return Data() }
         var data = head
         while data.count <= limit {
             let chunk = handle.readData(ofLength: 64 * 1024)
@@ -115,8 +120,9 @@ public struct ExpensifyClient: Sendable {
         let job = ExpensifyJobs.policies(ids, credentials: credentials)
         let response = try await perform(job: job, template: nil, operation: "policies", timeout: timeout)
         guard let json = try? JSONValue.parse(response.body), let info = json["policyInfo"], info.objectValue != nil else {
-            throw ConnectorError("expensify.unexpected_response", "The policy getter's answer has no policyInfo object.",
-                                 context: ["expensify.operation": "policies", "http.status": String(response.status)])
+            throw ConnectorError(
+                "expensify.unexpected_response", "The policy getter's answer has no policyInfo object.",
+                context: ["expensify.operation": "policies", "http.status": String(response.status)])
         }
         return info
     }
@@ -126,8 +132,9 @@ public struct ExpensifyClient: Sendable {
     public func markExported(reportIDs: [String], label: String) async throws {
         guard !reportIDs.isEmpty else { return }
         let job = ExpensifyJobs.markExported(reportIDs: reportIDs, label: label, credentials: credentials)
-        let response = try await perform(job: job, template: ExpensifyJobs.labelTemplate, operation: "markExported",
-                                         timeout: exportTimeout)
+        let response = try await perform(
+            job: job, template: ExpensifyJobs.labelTemplate, operation: "markExported",
+            timeout: exportTimeout)
         _ = try Self.fileName(from: response, operation: "markExported")
     }
 
@@ -155,8 +162,12 @@ public struct ExpensifyClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            logger.debug("Expensify job", metadata: ["system": "expensify", "expensify.operation": "\(operation)",
-                                                     "http.attempt": "\(attempt)"])
+            logger.debug(
+                "Expensify job",
+                metadata: [
+                    "system": "expensify", "expensify.operation": "\(operation)",
+                    "http.attempt": "\(attempt)",
+                ])
             let response = try await send()
             switch Self.classify(response, operation: operation, secret: credentials.partnerUserSecret) {
             case .success:
@@ -165,10 +176,12 @@ public struct ExpensifyClient: Sendable {
                 let retryable = error.code == ExpensifyErrors.rateLimited && response.status != 429
                 guard retryable, attempt < http.retry.maxAttempts else { throw error }
                 let wait = http.retry.delay(afterAttempt: attempt, retryAfter: nil)
-                logger.info("Expensify rate limit, retrying", metadata: [
-                    "system": "expensify", "expensify.operation": "\(operation)", "http.attempt": "\(attempt)",
-                    "http.retry_in": "\(String(format: "%.2f", wait))",
-                ])
+                logger.info(
+                    "Expensify rate limit, retrying",
+                    metadata: [
+                        "system": "expensify", "expensify.operation": "\(operation)", "http.attempt": "\(attempt)",
+                        "http.retry_in": "\(String(format: "%.2f", wait))",
+                    ])
                 if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000)) }
             }
         }
@@ -178,33 +191,45 @@ public struct ExpensifyClient: Sendable {
     static func classify(_ response: HTTPResponse, operation: String, secret: Secret) -> Result<Void, ConnectorError> {
         var context = ["expensify.operation": operation, "http.status": String(response.status)]
         if response.status == 401 || response.status == 407 {
-            return .failure(ConnectorError("expensify.auth", "Expensify refused the partner credentials (HTTP \(response.status)).",
-                                           context: context))
+            return .failure(
+                ConnectorError(
+                    "expensify.auth", "Expensify refused the partner credentials (HTTP \(response.status)).",
+                    context: context))
         }
         if let envelope = errorEnvelope(response.body) {
             context["expensify.response_code"] = String(envelope.code)
             let message = scrub(envelope.message, secret: secret)
             switch envelope.code {
             case 401, 407:
-                return .failure(ConnectorError("expensify.auth", message.isEmpty ? "Expensify refused the partner credentials." : message,
-                                               context: context))
+                return .failure(
+                    ConnectorError(
+                        "expensify.auth", message.isEmpty ? "Expensify refused the partner credentials." : message,
+                        context: context))
             case 429:
-                return .failure(ConnectorError(ExpensifyErrors.rateLimited,
-                                               message.isEmpty ? "Expensify rate-limited the connector." : message,
-                                               context: context, isTransient: true))
+                return .failure(
+                    ConnectorError(
+                        ExpensifyErrors.rateLimited,
+                        message.isEmpty ? "Expensify rate-limited the connector." : message,
+                        context: context, isTransient: true))
             default:
-                return .failure(ConnectorError("expensify.\(envelope.code)",
-                                               message.isEmpty ? "Expensify answered responseCode \(envelope.code)." : message,
-                                               context: context, isTransient: [502, 503, 504].contains(envelope.code)))
+                return .failure(
+                    ConnectorError(
+                        "expensify.\(envelope.code)",
+                        message.isEmpty ? "Expensify answered responseCode \(envelope.code)." : message,
+                        context: context, isTransient: [502, 503, 504].contains(envelope.code)))
             }
         }
         if response.status == 429 {
-            return .failure(ConnectorError(ExpensifyErrors.rateLimited, "Expensify kept rate-limiting the connector (HTTP 429).",
-                                           context: context, isTransient: true))
+            return .failure(
+                ConnectorError(
+                    ExpensifyErrors.rateLimited, "Expensify kept rate-limiting the connector (HTTP 429).",
+                    context: context, isTransient: true))
         }
         guard response.isSuccess else {
-            return .failure(ConnectorError("expensify.http_\(response.status)", "Expensify answered HTTP \(response.status).",
-                                           context: context, isTransient: response.status >= 500))
+            return .failure(
+                ConnectorError(
+                    "expensify.http_\(response.status)", "Expensify answered HTTP \(response.status).",
+                    context: context, isTransient: response.status >= 500))
         }
         return .success(())
     }
@@ -213,9 +238,9 @@ public struct ExpensifyClient: Sendable {
     /// (plain text, a JSON array, binary data) is not an error envelope.
     static func errorEnvelope(_ body: Data) -> (code: Int, message: String)? {
         guard let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
-              first == UInt8(ascii: "{"),
-              let json = try? JSONValue.parse(body), json.objectValue != nil,
-              let raw = json["responseCode"], let code = raw.int64Value
+            first == UInt8(ascii: "{"),
+            let json = try? JSONValue.parse(body), json.objectValue != nil,
+            let raw = json["responseCode"], let code = raw.int64Value
         else { return nil }
         guard code != 200 else { return nil }
         return (Int(code), json["responseMessage"]?.stringValue ?? "")
@@ -225,8 +250,9 @@ public struct ExpensifyClient: Sendable {
     static func fileName(from response: HTTPResponse, operation: String) throws -> String {
         let name = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, !name.hasPrefix("{"), !name.contains(where: { $0.isNewline }) else {
-            throw ConnectorError("expensify.unexpected_response", "Expensify's export answer is not a file name.",
-                                 context: ["expensify.operation": operation, "http.status": String(response.status)])
+            throw ConnectorError(
+                "expensify.unexpected_response", "Expensify's export answer is not a file name.",
+                context: ["expensify.operation": operation, "http.status": String(response.status)])
         }
         return name
     }

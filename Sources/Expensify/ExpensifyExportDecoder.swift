@@ -77,7 +77,8 @@ public enum ExpensifyExportDecoder {
         }
         func rate(_ o: [String: JSONValue], _ key: String) -> String? {
             guard let v = o[key], let text = v.isBool ? nil : v.stringValue?.trimmingCharacters(in: .whitespaces),
-                  let d = DecimalText.parse(text), d != 0 else { return nil }
+                let d = DecimalText.parse(text), d != 0
+            else { return nil }
             return DecimalText.plain(d)
         }
         func bool(_ o: [String: JSONValue], _ key: String, _ rec: String, default d: Bool?) -> Bool {
@@ -112,16 +113,17 @@ public enum ExpensifyExportDecoder {
                 }
                 while let last = levels.last, last.name.isEmpty { levels.removeLast() }
                 let modified = int(e, "modifiedAmount", rec)
-                expenses.append(Expense(
-                    transactionID: tid, amount: int(e, "amount", rec), currency: str(e, "currency", rec),
-                    convertedAmount: int(e, "convertedAmount", rec), currencyConversionRate: rate(e, "currencyConversionRate"),
-                    modifiedAmount: modified == 0 ? nil : modified,
-                    merchant: str(e, "merchant", rec), modifiedMerchant: edit(e, "modifiedMerchant", rec),
-                    created: str(e, "created", rec), modifiedCreated: edit(e, "modifiedCreated", rec),
-                    category: str(e, "category", rec), categoryGlCode: str(e, "categoryGlCode", rec),
-                    tag: str(e, "tag", rec), tagGlCode: str(e, "tagGlCode", rec), tagLevels: levels,
-                    comment: str(e, "comment", rec), reimbursable: bool(e, "reimbursable", rec, default: nil),
-                    billable: bool(e, "billable", rec, default: false), receiptURL: str(e, "receiptURL", rec)))
+                expenses.append(
+                    Expense(
+                        transactionID: tid, amount: int(e, "amount", rec), currency: str(e, "currency", rec),
+                        convertedAmount: int(e, "convertedAmount", rec), currencyConversionRate: rate(e, "currencyConversionRate"),
+                        modifiedAmount: modified == 0 ? nil : modified,
+                        merchant: str(e, "merchant", rec), modifiedMerchant: edit(e, "modifiedMerchant", rec),
+                        created: str(e, "created", rec), modifiedCreated: edit(e, "modifiedCreated", rec),
+                        category: str(e, "category", rec), categoryGlCode: str(e, "categoryGlCode", rec),
+                        tag: str(e, "tag", rec), tagGlCode: str(e, "tagGlCode", rec), tagLevels: levels,
+                        comment: str(e, "comment", rec), reimbursable: bool(e, "reimbursable", rec, default: nil),
+                        billable: bool(e, "billable", rec, default: false), receiptURL: str(e, "receiptURL", rec)))
             }
         case .some:
             issues.append(RecordIssue(record: record, field: "transactionList", reason: "is not a list"))

@@ -20,8 +20,10 @@ public struct ExportFilter: Sendable, Hashable {
     public var endDate: String?
 
     /// Approved and reimbursed reports unless told otherwise; every other filter off.
-    public init(reportStates: [String] = ["APPROVED", "REIMBURSED"], approvedAfter: String? = nil, endDate: String? = nil,
-                markedAsExported: String? = nil, policyIDs: [String] = [], reportIDs: [String] = [], limit: Int? = nil) {
+    public init(
+        reportStates: [String] = ["APPROVED", "REIMBURSED"], approvedAfter: String? = nil, endDate: String? = nil,
+        markedAsExported: String? = nil, policyIDs: [String] = [], reportIDs: [String] = [], limit: Int? = nil
+    ) {
         self.reportStates = reportStates
         self.approvedAfter = approvedAfter
         self.endDate = endDate

@@ -20,16 +20,20 @@ public enum ODataBatch {
     /// - Parameters:
     ///   - boundary: the batch boundary (sent in the request's `Content-Type`).
     ///   - changesetBoundary: the boundary of changeset number *i* (0-based); fresh UUIDs by default.
-    public static func requestBody(_ changesets: [ODataChangeset], boundary: String,
-                                   changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
+    public static func requestBody(
+        _ changesets: [ODataChangeset], boundary: String,
+        changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }
+    ) -> Data {
         requestBody(items: changesets.map { .changeset($0) }, boundary: boundary, changesetBoundary: changesetBoundary)
     }
 
     /// The request body for `items`: changesets as nested multiparts, single requests (reads) as plain parts.
     /// Only POST, PUT and PATCH carry a body; GET and DELETE parts end after their request line and headers.
     /// - Parameter changesetBoundary: the boundary of the item number *i* (0-based) when it is a changeset.
-    public static func requestBody(items: [ODataBatchRequestItem], boundary: String,
-                                   changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }) -> Data {
+    public static func requestBody(
+        items: [ODataBatchRequestItem], boundary: String,
+        changesetBoundary: (Int) -> String = { _ in ODataBatch.boundary("changeset") }
+    ) -> Data {
         var out = Data()
         func line(_ text: String = "") { out.append(Data((text + "\r\n").utf8)) }
         func operationPart(_ operation: ODataBatchOperation) {
@@ -152,7 +156,8 @@ public enum ODataBatch {
 
     /// The bytes as UTF-8 text without leading and trailing spaces and tabs.
     private static func trimmed(_ bytes: [UInt8], _ range: Range<Int>) -> String {
-        var lower = range.lowerBound, upper = range.upperBound
+        var lower = range.lowerBound
+        var upper = range.upperBound
         while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
         while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
         return String(decoding: bytes[lower..<upper], as: UTF8.self)

@@ -31,8 +31,10 @@ public struct ODataClient: Sendable {
     ///   - authorization: the `Authorization` header's source.
     ///   - http: the retrying HTTP client.
     ///   - errors: the system's error codes and words.
-    public init(base: URL, servicePath: String, authorization: any HTTPAuthorization, http: HTTPClient, logger: Logger,
-                system: String, errors: ODataErrorMapping, timeout: TimeInterval = 120) {
+    public init(
+        base: URL, servicePath: String, authorization: any HTTPAuthorization, http: HTTPClient, logger: Logger,
+        system: String, errors: ODataErrorMapping, timeout: TimeInterval = 120
+    ) {
         var text = base.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
         var path = servicePath
@@ -55,10 +57,15 @@ public struct ODataClient: Sendable {
     ///   - select: properties to return; empty for all.
     ///   - crossCompany: adds `cross-company=true` (pair it with a `dataAreaId` filter).
     /// - Returns: the rows in server order.
-    public func getAll(_ entitySet: String, filter: String? = nil, select: [String] = [],
-                       crossCompany: Bool = false) async throws -> [[String: JSONValue]] {
-        guard var url = ODataURL.collection(root: root, entitySet: entitySet, filter: filter, select: select,
-                                            crossCompany: crossCompany) else {
+    public func getAll(
+        _ entitySet: String, filter: String? = nil, select: [String] = [],
+        crossCompany: Bool = false
+    ) async throws -> [[String: JSONValue]] {
+        guard
+            var url = ODataURL.collection(
+                root: root, entitySet: entitySet, filter: filter, select: select,
+                crossCompany: crossCompany)
+        else {
             throw invalidURL(entitySet)
         }
         var rows: [[String: JSONValue]] = []
@@ -74,8 +81,12 @@ public struct ODataClient: Sendable {
             guard let next = page.nextLink else { break }
             url = try nextPage(next, current: url, entitySet: entitySet, visited: visited)
         }
-        logger.debug("OData read", metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)",
-                                              "odata.rows": "\(rows.count)", "odata.pages": "\(pages)"])
+        logger.debug(
+            "OData read",
+            metadata: [
+                "system": "\(system)", "odata.entity_set": "\(entitySet)",
+                "odata.rows": "\(rows.count)", "odata.pages": "\(pages)",
+            ])
         return rows
     }
 
@@ -88,7 +99,8 @@ public struct ODataClient: Sendable {
     /// - Throws: `<system>.unexpected_response` when the body is not an OData collection.
     public func collectionPage(_ body: Data, entitySet: String, status: Int) throws -> (rows: [[String: JSONValue]], nextLink: String?) {
         guard let json = try? JSONValue.parse(body), let values = json["value"]?.arrayValue else {
-            throw errors.unexpected("\(errors.displayName)'s answer for \(entitySet) is not an OData collection.", entitySet: entitySet, status: status)
+            throw errors.unexpected(
+                "\(errors.displayName)'s answer for \(entitySet) is not an OData collection.", entitySet: entitySet, status: status)
         }
         let next = json["@odata.nextLink"]?.stringValue
         return (values.compactMap(\.objectValue), (next?.isEmpty ?? true) ? nil : next)
@@ -121,13 +133,15 @@ public struct ODataClient: Sendable {
     /// - Returns: the created entity as the server returned it (201 body).
     public func create(_ entitySet: String, body: [String: JSONValue]) async throws -> [String: JSONValue] {
         guard let url = URL(string: root + "/" + entitySet) else { throw invalidURL(entitySet) }
-        let response = try await send(method: "POST", url: url, body: JSONValue.object(body).serialized(),
-                                      entitySet: entitySet, idempotent: false)
+        let response = try await send(
+            method: "POST", url: url, body: JSONValue.object(body).serialized(),
+            entitySet: entitySet, idempotent: false)
         guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "POST") }
         if response.body.isEmpty { return [:] }
         guard let created = (try? JSONValue.parse(response.body))?.objectValue else {
-            throw errors.unexpected("\(errors.displayName)'s answer to a create in \(entitySet) is not a JSON object.",
-                                    entitySet: entitySet, status: response.status)
+            throw errors.unexpected(
+                "\(errors.displayName)'s answer to a create in \(entitySet) is not a JSON object.",
+                entitySet: entitySet, status: response.status)
         }
         return created
     }
@@ -135,8 +149,9 @@ public struct ODataClient: Sendable {
     /// Updates fields of one entity (PATCH; 204 expected). Sending the same values twice is harmless.
     public func patch(_ entitySet: String, key: [(String, ODataLiteral)], body: [String: JSONValue]) async throws {
         guard let url = ODataURL.entity(root: root, entitySet: entitySet, key: key) else { throw invalidURL(entitySet) }
-        let response = try await send(method: "PATCH", url: url, body: JSONValue.object(body).serialized(),
-                                      entitySet: entitySet, idempotent: true)
+        let response = try await send(
+            method: "PATCH", url: url, body: JSONValue.object(body).serialized(),
+            entitySet: entitySet, idempotent: true)
         guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "PATCH") }
     }
 
@@ -164,12 +179,22 @@ public struct ODataClient: Sendable {
             "Prefer": "odata.continue-on-error",
         ]
         let response = try await send(method: "POST", url: url, body: body, entitySet: "$batch", idempotent: idempotent, headers: headers)
-        var changesets = 0, operations = 0
+        var changesets = 0
+        var operations = 0
         for item in items {
-            if case .changeset(let c) = item { changesets += 1; operations += c.operations.count } else { operations += 1 }
+            if case .changeset(let c) = item {
+                changesets += 1
+                operations += c.operations.count
+            } else {
+                operations += 1
+            }
         }
-        logger.debug("OData batch", metadata: ["system": "\(system)", "odata.changesets": "\(changesets)", "odata.operations": "\(operations)",
-                                               "http.status": "\(response.status)"])
+        logger.debug(
+            "OData batch",
+            metadata: [
+                "system": "\(system)", "odata.changesets": "\(changesets)", "odata.operations": "\(operations)",
+                "http.status": "\(response.status)",
+            ])
         return response
     }
 
@@ -190,8 +215,9 @@ public struct ODataClient: Sendable {
     // MARK: - Plumbing
 
     private func invalidURL(_ entitySet: String) -> ConnectorError {
-        ConnectorError("\(errors.codePrefix).request_invalid", "Could not build a URL for \(entitySet).",
-                       context: ["\(errors.codePrefix).entity_set": entitySet])
+        ConnectorError(
+            "\(errors.codePrefix).request_invalid", "Could not build a URL for \(entitySet).",
+            context: ["\(errors.codePrefix).entity_set": entitySet])
     }
 
     /// The URL of the next page. The bearer token never leaves the configured environment: a link that names
@@ -203,36 +229,46 @@ public struct ODataClient: Sendable {
             throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) is not a URL.", entitySet: entitySet)
         }
         var next = resolved
-        let sameOrigin = resolved.scheme?.lowercased() == current.scheme?.lowercased()
+        let sameOrigin =
+            resolved.scheme?.lowercased() == current.scheme?.lowercased()
             && resolved.host?.lowercased() == current.host?.lowercased() && resolved.port == current.port
         if !sameOrigin {
             let text = resolved.absoluteString
             guard let service = text.range(of: servicePath + "/"), let rebased = URL(string: base + text[service.lowerBound...]) else {
-                throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) points outside the environment.",
-                                        entitySet: entitySet)
+                throw errors.unexpected(
+                    "\(errors.displayName)'s @odata.nextLink for \(entitySet) points outside the environment.",
+                    entitySet: entitySet)
             }
-            logger.debug("OData next link names another address; following it on the configured environment",
-                         metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)"])
+            logger.debug(
+                "OData next link names another address; following it on the configured environment",
+                metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)"])
             next = rebased
         }
         guard !visited.contains(next.absoluteString) else {
-            throw errors.unexpected("\(errors.displayName)'s @odata.nextLink for \(entitySet) repeats a page already read.",
-                                    entitySet: entitySet)
+            throw errors.unexpected(
+                "\(errors.displayName)'s @odata.nextLink for \(entitySet) repeats a page already read.",
+                entitySet: entitySet)
         }
         return next
     }
 
     /// - Parameter headers: extra or replacing header fields (the `$batch` content types).
-    private func send(method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool,
-                      headers: [String: String] = [:]) async throws -> HTTPResponse {
-        var response = try await http.send(request(method: method, url: url, body: body,
-                                                   authorization: authorization.headerValue(refresh: false), extra: headers),
-                                           idempotent: idempotent)
+    private func send(
+        method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool,
+        headers: [String: String] = [:]
+    ) async throws -> HTTPResponse {
+        var response = try await http.send(
+            request(
+                method: method, url: url, body: body,
+                authorization: authorization.headerValue(refresh: false), extra: headers),
+            idempotent: idempotent)
         if response.status == 401 {
             logger.debug("OData 401, refreshing the credentials once", metadata: ["system": "\(system)", "odata.entity_set": "\(entitySet)"])
-            response = try await http.send(request(method: method, url: url, body: body,
-                                                   authorization: authorization.headerValue(refresh: true), extra: headers),
-                                           idempotent: idempotent)
+            response = try await http.send(
+                request(
+                    method: method, url: url, body: body,
+                    authorization: authorization.headerValue(refresh: true), extra: headers),
+                idempotent: idempotent)
         }
         return response
     }

@@ -26,8 +26,9 @@ public struct ODataErrorEnvelope: Sendable, Equatable {
             return s
         }
         if let error = json["error"] {
-            let e = ODataErrorEnvelope(code: text(error["code"]), message: text(error["message"]),
-                                       innerMessage: text(error["innererror"]?["message"]))
+            let e = ODataErrorEnvelope(
+                code: text(error["code"]), message: text(error["message"]),
+                innerMessage: text(error["innererror"]?["message"]))
             if e.message != nil || e.innerMessage != nil || e.code != nil { return e }
         }
         if let m = text(json["Message"]) ?? text(json["message"]) { return ODataErrorEnvelope(message: m) }

@@ -15,8 +15,10 @@ public struct ODataErrorMapping: Sendable {
     public var unauthorizedHint: String
 
     /// Reads `error.message`, then `innererror.message`, unless the system supplies its own reader.
-    public init(codePrefix: String, displayName: String, unauthorizedHint: String,
-                reason: @escaping @Sendable (Data) -> String? = { ODataErrorEnvelope.parse($0).flatMap { $0.message ?? $0.innerMessage } }) {
+    public init(
+        codePrefix: String, displayName: String, unauthorizedHint: String,
+        reason: @escaping @Sendable (Data) -> String? = { ODataErrorEnvelope.parse($0).flatMap { $0.message ?? $0.innerMessage } }
+    ) {
         self.codePrefix = codePrefix
         self.displayName = displayName
         self.unauthorizedHint = unauthorizedHint

@@ -23,8 +23,9 @@ extension PipelineContext {
             let mine = Set(toLabel.map(\.reportID))
             let earlier = try ledger.reports(in: done).filter { !mine.contains($0.reportID) && !dropped.contains($0.reportID) }
             if !earlier.isEmpty {
-                logger.info("labelling reports of earlier batches that were posted but never labelled",
-                            metadata: ["batch.id": "\(batchID)", "count": "\(earlier.count)"])
+                logger.info(
+                    "labelling reports of earlier batches that were posted but never labelled",
+                    metadata: ["batch.id": "\(batchID)", "count": "\(earlier.count)"])
             }
             toLabel += earlier
             var labelled: [String] = []
@@ -63,8 +64,9 @@ extension PipelineContext {
             let days = refreshed.compactMap { $0.approved.flatMap(ReportMapper.day) }
             if let source = try ledger.batch(batchID)?.replayOf {
                 // A replay re-runs reports of an earlier batch; it read no date window, so it says nothing about the watermark.
-                try ledger.audit(a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept",
-                                 detail: "replay of batch \(source): no export window was read")
+                try ledger.audit(
+                    a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept",
+                    detail: "replay of batch \(source): no export window was read")
             } else if let hold {
                 try ledger.audit(a, entityType: "watermark", entityID: "expensify.approvedAfter", event: "watermark.kept", detail: hold)
                 logger.warning("watermark kept", metadata: ["batch.id": "\(batchID)", "reason": "\(hold)"])

@@ -13,8 +13,10 @@ public enum ConfigurationCheck {
     }
 
     /// Every problem of the file at `path`, missing secret variables included (an empty or blank one is missing).
-    public static func run(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                           options: ConfigCheckOptions = ConfigCheckOptions()) -> ConfigurationReport {
+    public static func run(
+        configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        options: ConfigCheckOptions = ConfigCheckOptions()
+    ) -> ConfigurationReport {
         let data: Data
         do { data = try read(configPath) } catch {
             return ConfigurationReport(file: configPath, ok: false, problems: ["the file cannot be read"], settings: [:])
@@ -33,7 +35,8 @@ public enum ConfigurationCheck {
             for variable in secretVariables(c) where !secrets.has(variable) {
                 problems.append("secret: \(variable) is neither set in the environment (or it is blank) nor in the credential store")
             }
-            settings["expensify"] = "\(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)"
+            settings["expensify"] =
+                "\(c.expensify.endpoint) label '\(c.expensify.exportLabel)' states \(c.reportStates.joined(separator: ",")) from \(c.expensify.startDate)"
             settings["target"] = TargetRegistry.driver(c.target.type)?.summary(c.target.settings) ?? c.target.type
             settings["companies"] = c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
             settings["cards"] = c.companyCards.mode

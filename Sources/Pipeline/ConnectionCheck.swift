@@ -15,8 +15,10 @@ extension PipelineContext {
         var checks = await checkExpensify()
         checks += await checkTarget()
         for c in checks {
-            let metadata: Logger.Metadata = ["system": "\(c.system)", "check.item": "\(c.item)", "check.ok": "\(c.ok)",
-                                             "check.problem": "\(c.problem?.rawValue ?? "-")"]
+            let metadata: Logger.Metadata = [
+                "system": "\(c.system)", "check.item": "\(c.item)", "check.ok": "\(c.ok)",
+                "check.problem": "\(c.problem?.rawValue ?? "-")",
+            ]
             if c.ok { logger.debug("check passed", metadata: metadata) } else { logger.warning("check failed", metadata: metadata) }
         }
         return ConnectionReport(checks: checks)
@@ -31,8 +33,12 @@ extension PipelineContext {
         let secretVariable = e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET"
         let missing = [idVariable, secretVariable].filter { !secrets.has($0) }
         if !missing.isEmpty {
-            return [.fail("expensify", "credentials", .secretMissing,
-                          "\(missing.joined(separator: " and ")) \(missing.count == 1 ? "is" : "are") neither set in the environment nor in the credential store (ml-connector credentials set).")]
+            return [
+                .fail(
+                    "expensify", "credentials", .secretMissing,
+                    "\(missing.joined(separator: " and ")) \(missing.count == 1 ? "is" : "are") neither set in the environment nor in the credential store (ml-connector credentials set)."
+                )
+            ]
         }
         let host = URL(string: e.endpoint)?.host ?? e.endpoint
         let client: ExpensifyClient
@@ -41,8 +47,9 @@ extension PipelineContext {
             let secret = try secrets.secret(secretVariable)
             guard let url = URL(string: e.endpoint) else { throw ConnectorError("config.invalid", "expensify.endpoint is not a URL") }
             let http = HTTPClient(transport: transport, retry: Self.checkRetry, logger: logger, system: "expensify")
-            client = ExpensifyClient(endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http,
-                                     logger: logger)
+            client = ExpensifyClient(
+                endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http,
+                logger: logger)
         } catch {
             return [.fail("expensify", "credentials", .other, "\(error)")]
         }
@@ -74,8 +81,11 @@ extension PipelineContext {
                     _ = try await client.getPolicies([id])
                     out.append(.pass("expensify", "policy \(id)", "Expensify (\(host)) accepted the partner credentials and returned policy \(id)."))
                 } catch let one as ConnectorError where ExpensifyErrors.isUnreadablePolicy(one) {
-                    out.append(.fail("expensify", "policy \(id)", .notFound,
-                                     "Expensify accepted the partner credentials, but policy \(id) does not exist or this account cannot read it (responseCode \(one.context["expensify.response_code"] ?? "410")): check the companies map, or make the partner account an admin of the policy. Expensify said: \(one.message)"))
+                    out.append(
+                        .fail(
+                            "expensify", "policy \(id)", .notFound,
+                            "Expensify accepted the partner credentials, but policy \(id) does not exist or this account cannot read it (responseCode \(one.context["expensify.response_code"] ?? "410")): check the companies map, or make the partner account an admin of the policy. Expensify said: \(one.message)"
+                        ))
                 } catch {
                     out.append(expensifyFailure(error, item: "policy \(id)", host: host, idVariable: idVariable, secretVariable: secretVariable))
                 }
@@ -93,11 +103,14 @@ extension PipelineContext {
         switch e.code {
         case "expensify.auth":
             let code = e.context["expensify.response_code"] ?? e.context["http.status"] ?? "401"
-            return .fail("expensify", item, .wrongCredentials,
-                         "Expensify refused the partner credentials (\(code)): \(idVariable) and \(secretVariable) do not match a partner key pair; generate one at expensify.com/tools/integrations and store both. Expensify said: \(e.message)")
+            return .fail(
+                "expensify", item, .wrongCredentials,
+                "Expensify refused the partner credentials (\(code)): \(idVariable) and \(secretVariable) do not match a partner key pair; generate one at expensify.com/tools/integrations and store both. Expensify said: \(e.message)"
+            )
         case ErrorCode.httpNetwork:
-            return .fail("expensify", item, .unreachable,
-                         "Expensify (\(host)) did not answer: \(e.message) Check expensify.endpoint, DNS, the firewall and the proxy.")
+            return .fail(
+                "expensify", item, .unreachable,
+                "Expensify (\(host)) did not answer: \(e.message) Check expensify.endpoint, DNS, the firewall and the proxy.")
         case ExpensifyErrors.rateLimited:
             return .fail("expensify", item, .throttled, "Expensify kept rate-limiting the check; try again in a minute.")
         default:
@@ -118,8 +131,11 @@ extension PipelineContext {
             target = try driver.make(config, context)
         } catch let e as ConnectorError where e.code == ErrorCode.secretMissing {
             let variable = e.context["variable"] ?? "the target's secret"
-            return [.fail(type, "credentials", .secretMissing,
-                          "\(variable) is neither set in the environment nor in the credential store (ml-connector credentials set).")]
+            return [
+                .fail(
+                    type, "credentials", .secretMissing,
+                    "\(variable) is neither set in the environment nor in the credential store (ml-connector credentials set).")
+            ]
         } catch {
             return [.fail(type, "configuration", .other, (error as? ConnectorError)?.description ?? "\(error)")]
         }

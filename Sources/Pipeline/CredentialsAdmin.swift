@@ -11,10 +11,13 @@ public struct CredentialsAdmin: Sendable {
     public let environment: [String: String]
 
     /// The store of the configuration at `configPath` (only its `ledger` and `credentials` settings matter here).
-    public init(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                options: ConfigCheckOptions = ConfigCheckOptions()) throws {
-        let config = try ConnectorConfig.load(try ConfigurationCheck.read(configPath), source: configPath, options: options,
-                                              validateTarget: TargetRegistry.problems)
+    public init(
+        configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        options: ConfigCheckOptions = ConfigCheckOptions()
+    ) throws {
+        let config = try ConnectorConfig.load(
+            try ConfigurationCheck.read(configPath), source: configPath, options: options,
+            validateTarget: TargetRegistry.problems)
         location = StoredSecrets.Location(storePath: config.credentialStorePath, keyFilePath: config.credentialKeyPath)
         self.environment = environment
     }
@@ -45,7 +48,8 @@ public struct CredentialsAdmin: Sendable {
     /// Removes `name`.
     public func remove(_ name: String) throws -> String {
         guard var store = try location.open(environment: environment) else {
-            throw ConnectorError("credentials.missing", "There is no credential store at \(location.storePath).", context: ["path": location.storePath])
+            throw ConnectorError(
+                "credentials.missing", "There is no credential store at \(location.storePath).", context: ["path": location.storePath])
         }
         try store.remove(name)
         try store.save()
@@ -56,25 +60,31 @@ public struct CredentialsAdmin: Sendable {
     /// `ML_CONNECTOR_CREDENTIALS_KEY`, the new key is written to `newKeyFile` for the operator to move into place.
     public func rotateKey(newKeyFile: String?) throws -> String {
         guard let store = try location.open(environment: environment) else {
-            throw ConnectorError("credentials.missing", "There is no credential store at \(location.storePath) to rotate.", context: ["path": location.storePath])
+            throw ConnectorError(
+                "credentials.missing", "There is no credential store at \(location.storePath) to rotate.", context: ["path": location.storePath])
         }
         let fresh = KeyFile.generate()
         let fromEnvironment = !(environment[KeyFile.environmentVariable]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true)
         if fromEnvironment {
             guard let newKeyFile else {
-                throw ConnectorError("credentials.rotate_needs_file",
-                                     "The key comes from \(KeyFile.environmentVariable); pass --new-key-file PATH to receive the new key, then update the variable.")
+                throw ConnectorError(
+                    "credentials.rotate_needs_file",
+                    "The key comes from \(KeyFile.environmentVariable); pass --new-key-file PATH to receive the new key, then update the variable.")
             }
             try KeyFile.write(fresh, to: newKeyFile)
             _ = try store.resealed(with: fresh)
-            return "Resealed \(location.storePath) under a new key, written to \(newKeyFile) (owner-only). Set \(KeyFile.environmentVariable) to its contents now: the old key no longer opens the store.\n"
+            return
+                "Resealed \(location.storePath) under a new key, written to \(newKeyFile) (owner-only). Set \(KeyFile.environmentVariable) to its contents now: the old key no longer opens the store.\n"
         }
         // New key beside the old one first, so a crash leaves both keys on disk.
         let staged = location.keyFilePath + ".new"
         try KeyFile.write(fresh, to: staged)
         _ = try store.resealed(with: fresh)
         guard rename(staged, location.keyFilePath) == 0 else {
-            throw ConnectorError("credentials.write_failed", "The store is sealed under the key in \(staged), but it could not replace \(location.keyFilePath): \(String(cString: strerror(errno))). Move it into place by hand.")
+            throw ConnectorError(
+                "credentials.write_failed",
+                "The store is sealed under the key in \(staged), but it could not replace \(location.keyFilePath): \(String(cString: strerror(errno))). Move it into place by hand."
+            )
         }
         return "Resealed \(location.storePath) under a new key; \(location.keyFilePath) replaced.\n"
     }

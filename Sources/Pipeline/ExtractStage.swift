@@ -25,8 +25,10 @@ extension PipelineContext {
                 throw ConnectorError("batch.unknown", "Batch \(requested) is not in the ledger.", context: ["batch": requested])
             }
             if let source = b.replayOf {
-                throw ConnectorError("stage.order", "Batch \(b.id) replays batch \(source) and is not extracted again; run 'ml-connector replay --batch \(source)' for a new replay batch.",
-                                     context: ["batch": b.id])
+                throw ConnectorError(
+                    "stage.order",
+                    "Batch \(b.id) replays batch \(source) and is not extracted again; run 'ml-connector replay --batch \(source)' for a new replay batch.",
+                    context: ["batch": b.id])
             }
             try checkRerunAllowed(.extract, batchID: b.id)
             batchID = b.id
@@ -36,8 +38,9 @@ extension PipelineContext {
             approvedAfter = try ledger.watermark() ?? initialWatermark()
             until = try today()
             batchID = try newBatchID()
-            try ledger.createBatch(id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
-                                   exportUntil: until, audit: audit(batchID, .extract))
+            try ledger.createBatch(
+                id: batchID, target: config.target.type, approvedAfter: approvedAfter, exportLabel: config.expensify.exportLabel,
+                exportUntil: until, audit: audit(batchID, .extract))
         }
         return try await extractBatch(batchID, approvedAfter: approvedAfter, until: until, replay: nil)
     }
@@ -64,18 +67,31 @@ extension PipelineContext {
             let windows = replay == nil ? ExportWindows.split(approvedAfter: approvedAfter, until: until, maxDays: config.exportMaxRangeDays) : []
             let refetch = try replay?.reportIDs ?? ledger.reportsToRefetch()
             var plans: [(kind: String, filter: ExportFilter)] = windows.map { w in
-                ("window", ExportFilter(reportStates: config.reportStates, approvedAfter: w.approvedAfter, endDate: w.endDate,
-                                        markedAsExported: config.expensify.exportLabel, policyIDs: config.expensify.policyIDs ?? [],
-                                        reportIDs: [], limit: config.expensify.limit))
+                (
+                    "window",
+                    ExportFilter(
+                        reportStates: config.reportStates, approvedAfter: w.approvedAfter, endDate: w.endDate,
+                        markedAsExported: config.expensify.exportLabel, policyIDs: config.expensify.policyIDs ?? [],
+                        reportIDs: [], limit: config.expensify.limit)
+                )
             }
             for start in stride(from: 0, to: refetch.count, by: config.refetchChunkSize) {
                 let chunk = Array(refetch[start..<min(start + config.refetchChunkSize, refetch.count)])
-                plans.append(("reportIDs", ExportFilter(reportStates: config.reportStates, markedAsExported: config.expensify.exportLabel,
-                                                        policyIDs: config.expensify.policyIDs ?? [], reportIDs: chunk)))
+                plans.append(
+                    (
+                        "reportIDs",
+                        ExportFilter(
+                            reportStates: config.reportStates, markedAsExported: config.expensify.exportLabel,
+                            policyIDs: config.expensify.policyIDs ?? [], reportIDs: chunk)
+                    ))
             }
             if windows.count > 1 {
-                logger.info("export range split into windows", metadata: ["batch.id": "\(batchID)", "expensify.approved_after": "\(approvedAfter)",
-                                                                         "expensify.until": "\(until)", "expensify.windows": "\(windows.count)"])
+                logger.info(
+                    "export range split into windows",
+                    metadata: [
+                        "batch.id": "\(batchID)", "expensify.approved_after": "\(approvedAfter)",
+                        "expensify.until": "\(until)", "expensify.windows": "\(windows.count)",
+                    ])
             }
             let template = try ExpensifyClient.bundledTemplate()
             let jobsDirectory = layout.stageDirectory(.extract).appendingPathComponent("jobs", isDirectory: true)
@@ -92,16 +108,19 @@ extension PipelineContext {
                 try OwnerOnly.restrict(jobFile)
                 files["jobs/" + name] = try StagedFile.sha256(of: jobFile)
                 jobFiles.append(jobFile)
-                jobs.append(ExportJobSummary(kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
-                                             requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,
-                                             reports: 0, duplicates: 0))
+                jobs.append(
+                    ExportJobSummary(
+                        kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
+                        requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,
+                        reports: 0, duplicates: 0))
             }
 
             // 2. One export.json for the batch (as received) and its normalised records: every job's reports, in
             //    job order, each report once (the same report in a window and in the re-fetch, or in two windows,
             //    is kept the first time), never one an operator dropped. Every report kept is registered.
-            let merged = try mergeExports(jobs: &jobs, jobFiles: jobFiles, refetch: refetch, layout: layout, batchID: batchID, files: &files,
-                                          refetchSource: replay.map { "replayed from batch \($0.source)" } ?? "re-fetched by ID")
+            let merged = try mergeExports(
+                jobs: &jobs, jobFiles: jobFiles, refetch: refetch, layout: layout, batchID: batchID, files: &files,
+                refetchSource: replay.map { "replayed from batch \($0.source)" } ?? "re-fetched by ID")
             var counts = merged.counts
             let policyIDs = merged.policyIDs.union(config.expensify.policyIDs ?? [])
             let notReturned = merged.notReturned
@@ -111,7 +130,8 @@ extension PipelineContext {
             files["policies.json"] = try StagedFile.write(policyInfo.serialized(pretty: true), to: layout.policiesFile)
             let catalogEncoder = JSONEncoder()
             catalogEncoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            files["catalog.json"] = try StagedFile.write(try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
+            files["catalog.json"] = try StagedFile.write(
+                try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
 
             // 4. Target master data, once per run and company.
             let companies = Set(config.companies.values.map { $0.lowercased() }).sorted()
@@ -122,12 +142,13 @@ extension PipelineContext {
             files["reference.json"] = try StagedFile.write(try enc.encode(reference), to: layout.referenceFile)
 
             let count = counts["reports", default: 0]
-            let summary = ExtractSummary(batchID: batchID, approvedAfter: approvedAfter, exportUntil: until, windows: windows.count,
-                                         reports: count, refetchRequested: refetch.count, refetchReturned: counts["refetched", default: 0],
-                                         notReturned: notReturned, duplicates: counts["duplicates", default: 0],
-                                         droppedSkipped: counts["dropped_skipped", default: 0], policies: policyIDs.count,
-                                         companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs,
-                                         replayOf: replay?.source)
+            let summary = ExtractSummary(
+                batchID: batchID, approvedAfter: approvedAfter, exportUntil: until, windows: windows.count,
+                reports: count, refetchRequested: refetch.count, refetchReturned: counts["refetched", default: 0],
+                notReturned: notReturned, duplicates: counts["duplicates", default: 0],
+                droppedSkipped: counts["dropped_skipped", default: 0], policies: policyIDs.count,
+                companies: companies.count, exportFile: jobs.first?.fileName ?? "", jobs: jobs,
+                replayOf: replay?.source)
             files["manifest.json"] = try StagedFile.write(try enc.encode(summary), to: layout.extractManifest)
             counts["limit_reached"] = counts["limit_reached"] ?? 0
             var stageCounts = counts
@@ -151,8 +172,10 @@ extension PipelineContext {
     /// Writes `export.json` (the jobs' elements as received, each report once) and `records.jsonl` (the same reports
     /// normalised, one `ExtractedReport` per line), registering every report kept in the ledger. A malformed element
     /// is kept as a record with its problem and no report ID: it is never guessed at.
-    func mergeExports(jobs: inout [ExportJobSummary], jobFiles: [URL], refetch: [String], layout: BatchLayout, batchID: String,
-                      files: inout [String: String], refetchSource: String = "re-fetched by ID") throws -> MergedExport {
+    func mergeExports(
+        jobs: inout [ExportJobSummary], jobFiles: [URL], refetch: [String], layout: BatchLayout, batchID: String,
+        files: inout [String: String], refetchSource: String = "re-fetched by ID"
+    ) throws -> MergedExport {
         let a = audit(batchID, .extract)
         let dropped = try ledger.droppedIDs()
         let wanted = Set(refetch)
@@ -178,30 +201,37 @@ extension PipelineContext {
                         counts["duplicates", default: 0] += 1
                         // In two jobs (a window and the re-fetch) is expected; twice in one export is not: say so.
                         if inThisJob.contains(id) {
-                            try ledger.audit(a, entityType: "report", entityID: id, event: "report.duplicate",
-                                             detail: "reportID: element \(inJob) of export job \(n + 1) repeats report \(id); the first copy is kept, the repeat ignored")
-                            logger.warning("an export repeats a report; the first copy is kept",
-                                           metadata: ["batch.id": "\(batchID)", "expensify.report": "\(id)"])
+                            try ledger.audit(
+                                a, entityType: "report", entityID: id, event: "report.duplicate",
+                                detail:
+                                    "reportID: element \(inJob) of export job \(n + 1) repeats report \(id); the first copy is kept, the repeat ignored"
+                            )
+                            logger.warning(
+                                "an export repeats a report; the first copy is kept",
+                                metadata: ["batch.id": "\(batchID)", "expensify.report": "\(id)"])
                         }
                         continue
                     }
                     inThisJob.insert(id)
                     if dropped.contains(id) {
                         counts["dropped_skipped", default: 0] += 1
-                        try ledger.audit(a, entityType: "report", entityID: id, event: "report.skipped_dropped",
-                                         detail: "in the export again; dropped by an operator, so not processed")
+                        try ledger.audit(
+                            a, entityType: "report", entityID: id, event: "report.skipped_dropped",
+                            detail: "in the export again; dropped by an operator, so not processed")
                         continue
                     }
                     seen.insert(id)
                     if !report.policyID.isEmpty { policyIDs.insert(report.policyID) }
                     let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : refetchSource
                     if wanted.contains(id) { counts["refetched", default: 0] += 1 }
-                    try ledger.recordExtracted(reportID: id, policyID: report.policyID.isEmpty ? nil : report.policyID,
-                                               submitter: report.accountEmail, approved: report.approved, batchID: batchID, source: source, audit: a)
+                    try ledger.recordExtracted(
+                        reportID: id, policyID: report.policyID.isEmpty ? nil : report.policyID,
+                        submitter: report.accountEmail, approved: report.approved, batchID: batchID, source: source, audit: a)
                 } else {
                     counts["unidentified", default: 0] += 1
-                    try ledger.audit(a, entityType: "export", entityID: "export[\(index)]", event: "exception",
-                                     detail: record.issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
+                    try ledger.audit(
+                        a, entityType: "export", entityID: "export[\(index)]", event: "exception",
+                        detail: record.issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
                 }
                 export.write(index == 0 ? "\n" : ",\n")
                 export.write(element)
@@ -216,12 +246,16 @@ extension PipelineContext {
         files["records.jsonl"] = try records.finish()
         let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) }
         for id in notReturned {
-            try ledger.audit(a, entityType: "report", entityID: id, event: "report.not_returned",
-                             detail: "asked for by ID (held or failed earlier); Expensify did not return it (state, label or policy filter, or deleted); asked again next run")
+            try ledger.audit(
+                a, entityType: "report", entityID: id, event: "report.not_returned",
+                detail:
+                    "asked for by ID (held or failed earlier); Expensify did not return it (state, label or policy filter, or deleted); asked again next run"
+            )
         }
         if counts["unidentified", default: 0] > 0 {
-            logger.warning("export elements without a readable report ID; the watermark will not move this batch",
-                           metadata: ["batch.id": "\(batchID)", "count": "\(counts["unidentified", default: 0])"])
+            logger.warning(
+                "export elements without a readable report ID; the watermark will not move this batch",
+                metadata: ["batch.id": "\(batchID)", "count": "\(counts["unidentified", default: 0])"])
         }
         return MergedExport(counts: counts, policyIDs: policyIDs, notReturned: notReturned)
     }
@@ -287,13 +321,19 @@ extension PipelineContext {
     func checkDimensionFormat(_ reference: ReferenceData) throws {
         if let f = reference.dimensionFormat, f.count == 1, config.dimensions.format.count > 1 {
             // One segment where several are configured: the ERP's format text was not understood; say so, go on.
-            logger.warning("the target's dimension format could not be read; using the configured one",
-                           metadata: ["erp.dimension_format": "\(f.joined(separator: ","))"])
+            logger.warning(
+                "the target's dimension format could not be read; using the configured one",
+                metadata: ["erp.dimension_format": "\(f.joined(separator: ","))"])
         } else if let f = reference.dimensionFormat, !f.isEmpty, f != config.dimensions.format {
-            throw ConnectorError("config.dimension_format", "dimensions.format \(config.dimensions.format) differs from the target's active default dimension format \(f); update the configuration.")
+            throw ConnectorError(
+                "config.dimension_format",
+                "dimensions.format \(config.dimensions.format) differs from the target's active default dimension format \(f); update the configuration."
+            )
         }
         if let d = reference.dimensionDelimiter, !d.isEmpty, d != config.dimensions.delimiter {
-            throw ConnectorError("config.dimension_format", "dimensions.delimiter '\(config.dimensions.delimiter)' differs from the target's segment delimiter '\(d)'.")
+            throw ConnectorError(
+                "config.dimension_format", "dimensions.delimiter '\(config.dimensions.delimiter)' differs from the target's segment delimiter '\(d)'."
+            )
         }
     }
 }

@@ -40,7 +40,8 @@ public struct ExtractSummary: Sendable, Codable {
     /// One line for the operator, and one more when held reports were asked for again by ID.
     public var text: String {
         if let replayOf {
-            return "Batch \(batchID) (replay of batch \(replayOf)): \(reports) of \(refetchRequested ?? 0) report(s) returned by ID, \(policies) policy(ies), \(companies) company(ies)\n"
+            return
+                "Batch \(batchID) (replay of batch \(replayOf)): \(reports) of \(refetchRequested ?? 0) report(s) returned by ID, \(policies) policy(ies), \(companies) company(ies)\n"
         }
         var s = "Batch \(batchID): \(reports) report(s) approved after \(approvedAfter)"
         if let windows, windows > 1 { s += " in \(windows) windows up to \(exportUntil ?? "-")" }

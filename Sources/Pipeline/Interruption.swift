@@ -13,9 +13,12 @@ extension PipelineContext {
             reason: "\(previous) ended without finishing it (killed or crashed); recorded when the next run took the ledger",
             audit: audit(nil, nil))
         for run in closed {
-            logger.warning("a stage left running by a process that ended is recorded as interrupted",
-                           metadata: ["batch.id": "\(run.batchID)", "stage": "\(run.stage.rawValue)", "stage_run.id": "\(run.id)",
-                                      "stage_run.started_at": "\(run.startedAt)"])
+            logger.warning(
+                "a stage left running by a process that ended is recorded as interrupted",
+                metadata: [
+                    "batch.id": "\(run.batchID)", "stage": "\(run.stage.rawValue)", "stage_run.id": "\(run.id)",
+                    "stage_run.started_at": "\(run.startedAt)",
+                ])
         }
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 import Logging
 
 extension PipelineContext {
-    static let resultColumns = ["invoice_number", "report_id", "company", "vendor", "currency", "total", "lines", "status",
-                                "erp_reference", "lines_written", "error_code", "error"]
+    static let resultColumns = [
+        "invoice_number", "report_id", "company", "vendor", "currency", "total", "lines", "status",
+        "erp_reference", "lines_written", "error_code", "error",
+    ]
 
     /// Writes the batch's documents to the target. Documents the ledger knows as loaded are never sent
     /// again; each document is looked up by its stable key first, so a rerun finds what a crashed run
@@ -44,15 +46,17 @@ extension PipelineContext {
                     // Interrupted (SIGINT/SIGTERM): a document not confirmed stays `loading`, so the next run looks it up
                     // (its request may have reached the target) instead of taking a cancelled request for a failure.
                     if Task.isCancelled && !result.isConfirmed && result.status != .locked {
-                        try? ledger.audit(a, entityType: "document", entityID: result.key, event: "document.interrupted",
-                                          detail: "not confirmed when the load was interrupted; looked up on the next run")
+                        try? ledger.audit(
+                            a, entityType: "document", entityID: result.key, event: "document.interrupted",
+                            detail: "not confirmed when the load was interrupted; looked up on the next run")
                         return
                     }
                     guard let document = byKey[result.key] else { return }
                     let loaded = LoadedDocument(document, result)
                     let err = result.errorMessage.map { "\(result.errorCode ?? "error"): \($0)" }
-                    try? ledger.setDocumentState(result.key, state: loaded.documentState, erpReference: result.erpReference, error: err,
-                                                 batchID: batchID, audit: a)
+                    try? ledger.setDocumentState(
+                        result.key, state: loaded.documentState, erpReference: result.erpReference, error: err,
+                        batchID: batchID, audit: a)
                     await recorder.add(loaded)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
@@ -82,11 +86,12 @@ extension PipelineContext {
             let counts = Dictionary(grouping: results.values, by: \.outcome).mapValues(\.count)
             let files = ["results.csv": try StagedFile.write(resultsCSV(results), to: layout.resultsCSV)]
             let requests = await target.requestCount()
-            let summary = LoadSummary(batchID: batchID, documents: results.count, created: counts[.created] ?? 0,
-                                      completed: counts[.completed] ?? 0,
-                                      alreadyPresent: (counts[.alreadyPresent] ?? 0) + (counts[.changedAfterLoad] ?? 0) - skipped,
-                                      skippedLoaded: skipped, failed: counts[.failed] ?? 0, locked: counts[.locked] ?? 0,
-                                      changedAfterLoad: counts[.changedAfterLoad] ?? 0, httpRequests: requests)
+            let summary = LoadSummary(
+                batchID: batchID, documents: results.count, created: counts[.created] ?? 0,
+                completed: counts[.completed] ?? 0,
+                alreadyPresent: (counts[.alreadyPresent] ?? 0) + (counts[.changedAfterLoad] ?? 0) - skipped,
+                skippedLoaded: skipped, failed: counts[.failed] ?? 0, locked: counts[.locked] ?? 0,
+                changedAfterLoad: counts[.changedAfterLoad] ?? 0, httpRequests: requests)
             var stageCounts = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
             stageCounts["documents"] = results.count
             stageCounts["skipped_loaded"] = skipped
@@ -105,7 +110,8 @@ extension PipelineContext {
         }
         var changed = LoadedDocument(doc, result, outcome: .changedAfterLoad)
         changed.errorCode = ErrorCode.changedAfterLoad
-        changed.errorMessage = "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
+        changed.errorMessage =
+            "Expensify now gives \(doc.total) \(doc.currency) in \(doc.lines.count) line(s) to \(doc.vendorAccount); the target holds \(record.total) \(record.currency) in \(record.lineCount) line(s) to \(record.vendor) (\(record.erpReference ?? "-")). Not posted again; correct it by hand."
         try ledger.audit(a, entityType: "document", entityID: doc.key, event: ErrorCode.changedAfterLoad, detail: changed.errorMessage ?? "")
         logger.warning("report changed after it was posted", metadata: ["document.key": "\(doc.key)", "batch.id": "\(batchID)"])
         return changed
@@ -128,10 +134,12 @@ extension PipelineContext {
         var csv = CSVWriter(columns: Self.resultColumns, style: csvStyle)
         for key in results.keys.sorted() {
             guard let r = results[key] else { continue }
-            csv.append(["invoice_number": key, "report_id": r.reportID, "company": r.company, "vendor": r.vendor,
-                        "currency": r.currency, "total": r.total, "lines": String(r.lines), "status": r.outcome.rawValue,
-                        "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
-                        "error_code": r.errorCode ?? "", "error": r.errorMessage ?? ""])
+            csv.append([
+                "invoice_number": key, "report_id": r.reportID, "company": r.company, "vendor": r.vendor,
+                "currency": r.currency, "total": r.total, "lines": String(r.lines), "status": r.outcome.rawValue,
+                "erp_reference": r.erpReference ?? "", "lines_written": String(r.linesWritten),
+                "error_code": r.errorCode ?? "", "error": r.errorMessage ?? "",
+            ])
         }
         return csv.data
     }

@@ -45,15 +45,17 @@ public struct LoadedDocument: Sendable, Codable, Equatable {
         linesWritten = result.linesWritten
         errorCode = result.errorCode
         errorMessage = result.errorMessage
-        self.outcome = outcome ?? {
-            switch result.status {
-            case .created: return .created
-            case .completed: return .completed
-            case .alreadyPresent: return .alreadyPresent
-            case .locked: return .locked
-            case .failed: return .failed
-            }
-        }()
+        self.outcome =
+            outcome
+            ?? {
+                switch result.status {
+                case .created: return .created
+                case .completed: return .completed
+                case .alreadyPresent: return .alreadyPresent
+                case .locked: return .locked
+                case .failed: return .failed
+                }
+            }()
     }
 
     /// Whether the ERP holds the whole document, so its report may be labelled exported.

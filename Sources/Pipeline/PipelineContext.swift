@@ -31,10 +31,12 @@ public struct PipelineContext: Sendable {
     let transport: any HTTPTransport
 
     /// A context over an already loaded configuration (tests build one directly).
-    public init(config: ConnectorConfig, logger: Logger, command: String,
-                environment: [String: String] = ProcessInfo.processInfo.environment,
-                retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil,
-                newLedger: Bool = false) throws {
+    public init(
+        config: ConnectorConfig, logger: Logger, command: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        retry: RetryPolicy = .standard, transport: (any HTTPTransport)? = nil, lock: LedgerLock? = nil,
+        newLedger: Bool = false
+    ) throws {
         self.config = config
         self.lock = lock
         self.logger = logger
@@ -55,10 +57,12 @@ public struct PipelineContext: Sendable {
     ///   - exclusive: whether this command writes (every stage does; `status` does not).
     ///   - newLedger: accept an existing empty ledger file as new (`--new-ledger`).
     /// - Throws: `ledger.locked` at once when another live run holds the ledger.
-    public static func load(configPath: String, logger: Logger, command: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                            options: ConfigCheckOptions = ConfigCheckOptions(), exclusive: Bool = true,
-                            newLedger: Bool = false) throws -> PipelineContext {
+    public static func load(
+        configPath: String, logger: Logger, command: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        options: ConfigCheckOptions = ConfigCheckOptions(), exclusive: Bool = true,
+        newLedger: Bool = false
+    ) throws -> PipelineContext {
         let data = try ConfigurationCheck.read(configPath)
         let config = try ConnectorConfig.load(data, source: configPath, options: options, validateTarget: TargetRegistry.problems)
         if options.allowPlaintextHTTP {
@@ -68,14 +72,18 @@ public struct PipelineContext: Sendable {
         if exclusive {
             let taken = try LedgerLock.acquire(ledgerPath: config.ledgerPath, command: command)
             if let dead = taken.tookOverFrom {
-                logger.warning("taking over the ledger lock of a run that ended without releasing it (crashed or killed)",
-                               metadata: ["lock.previous_pid": "\(dead.pid)", "lock.previous_batch": "\(dead.batch ?? "-")",
-                                          "lock.previous_since": "\(dead.since)", "lock.previous_command": "\(dead.command)"])
+                logger.warning(
+                    "taking over the ledger lock of a run that ended without releasing it (crashed or killed)",
+                    metadata: [
+                        "lock.previous_pid": "\(dead.pid)", "lock.previous_batch": "\(dead.batch ?? "-")",
+                        "lock.previous_since": "\(dead.since)", "lock.previous_command": "\(dead.command)",
+                    ])
             }
             lock = taken
         }
-        let context = try PipelineContext(config: config, logger: logger, command: command, environment: environment, lock: lock,
-                                          newLedger: newLedger)
+        let context = try PipelineContext(
+            config: config, logger: logger, command: command, environment: environment, lock: lock,
+            newLedger: newLedger)
         if let lock {
             try context.closeAbandonedStageRuns(lock)
         }
@@ -104,7 +112,8 @@ public struct PipelineContext: Sendable {
         let secret = try secrets.secret(e.partnerUserSecretEnv ?? "EXPENSIFY_PARTNER_USER_SECRET")
         guard let url = URL(string: e.endpoint) else { throw ConnectorError("config.invalid", "expensify.endpoint is not a URL") }
         let http = HTTPClient(transport: transport, retry: retry, logger: logger, system: "expensify", onFailure: auditHTTP(batchID, stage))
-        return ExpensifyClient(endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http, logger: logger)
+        return ExpensifyClient(
+            endpoint: url, credentials: ExpensifyCredentials(partnerUserID: id, partnerUserSecret: secret), http: http, logger: logger)
     }
 
     /// The configured target behind the `TargetSystem` protocol; stages never see which ERP it is.
@@ -127,8 +136,9 @@ public struct PipelineContext: Sendable {
         let ledger = self.ledger
         let actor = self.actor
         return { event in
-            try? ledger.audit(AuditContext(actor: actor, batchID: batchID, stage: stage), entityType: "http", entityID: event.system,
-                              event: event.status == nil ? "http.no_answer" : "http.error", detail: event.summary)
+            try? ledger.audit(
+                AuditContext(actor: actor, batchID: batchID, stage: stage), entityType: "http", entityID: event.system,
+                event: event.status == nil ? "http.no_answer" : "http.error", detail: event.summary)
         }
     }
 
@@ -150,8 +160,10 @@ public struct PipelineContext: Sendable {
 
     func requireStage(_ stage: Stage, batchID: String, before: Stage) throws -> StageRunRecord {
         guard let run = try ledger.lastSucceededStage(batchID: batchID, stage: stage) else {
-            throw ConnectorError("stage.order", "'\(before.rawValue)' needs a successful '\(stage.rawValue)' for batch \(batchID); run '\(stage.rawValue) --batch \(batchID)' first.",
-                                 context: ["batch": batchID])
+            throw ConnectorError(
+                "stage.order",
+                "'\(before.rawValue)' needs a successful '\(stage.rawValue)' for batch \(batchID); run '\(stage.rawValue) --batch \(batchID)' first.",
+                context: ["batch": batchID])
         }
         return run
     }
@@ -160,7 +172,9 @@ public struct PipelineContext: Sendable {
     ///
     /// A stage whose task was cancelled (SIGINT/SIGTERM, see `ml-connector`) is recorded `interrupted`: what it confirmed
     /// before stays recorded, and no new stage starts once the task is cancelled.
-    func recordStage<T>(_ stage: Stage, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws -> T {
+    func recordStage<T>(_ stage: Stage, batchID: String, _ body: () async throws -> (T, counts: [String: Int], files: [String: String])) async throws
+        -> T
+    {
         try Task.checkCancellation()
         let a = audit(batchID, stage)
         lock?.update(batch: batchID)
@@ -172,11 +186,13 @@ public struct PipelineContext: Sendable {
         do {
             let (value, counts, files) = try await body()
             try ledger.finishStage(runID: runID, outcome: .succeeded, counts: counts, files: files, error: nil, audit: a)
-            log.info("stage finished", metadata: ["counts": "\(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"])
+            log.info(
+                "stage finished", metadata: ["counts": "\(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"])
             return value
         } catch {
             if error is CancellationError || Task.isCancelled {
-                let message = "interrupted by a signal before the stage finished; what was confirmed stays recorded, documents in flight are looked up on the next run"
+                let message =
+                    "interrupted by a signal before the stage finished; what was confirmed stays recorded, documents in flight are looked up on the next run"
                 try? ledger.finishStage(runID: runID, outcome: .interrupted, counts: [:], files: [:], error: message, audit: a)
                 log.warning("stage interrupted")
                 throw CancellationError()

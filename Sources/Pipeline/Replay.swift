@@ -13,7 +13,8 @@ extension PipelineContext {
     ///   batch; `replay.not_open` when the report asked for is posted, empty or dropped.
     public func replay(batchID: String, reportID: String? = nil) async throws -> ReplaySummary {
         guard let source = try ledger.batch(batchID) else {
-            throw ConnectorError(ErrorCode.batchUnknown, "Batch \(batchID) is not in the ledger (see 'ml-connector status').", context: ["batch": batchID])
+            throw ConnectorError(
+                ErrorCode.batchUnknown, "Batch \(batchID) is not in the ledger (see 'ml-connector status').", context: ["batch": batchID])
         }
         var candidates = try ledger.reportIDs(extractedIn: source.id)
         if let reportID {
@@ -22,8 +23,10 @@ extension PipelineContext {
             }
             guard candidates.contains(reportID) else {
                 let batches = try ledger.extractions(of: reportID).compactMap(\.batchID)
-                throw ConnectorError("replay.not_in_batch", "Report \(reportID) was not extracted in batch \(source.id) (it was in: \(Array(Set(batches)).sorted().joined(separator: ", "))).",
-                                     context: ["report": reportID, "batch": source.id])
+                throw ConnectorError(
+                    "replay.not_in_batch",
+                    "Report \(reportID) was not extracted in batch \(source.id) (it was in: \(Array(Set(batches)).sorted().joined(separator: ", "))).",
+                    context: ["report": reportID, "batch": source.id])
             }
             candidates = [reportID]
         }
@@ -40,7 +43,8 @@ extension PipelineContext {
             case .held, .failed, .extracted, .ready:
                 chosen.append(r)
             case .loaded, .committed:
-                skipped.append(.init(reportID: id, state: r.state.rawValue, why: "already posted in the target (\(r.state.rawValue)); never posted twice"))
+                skipped.append(
+                    .init(reportID: id, state: r.state.rawValue, why: "already posted in the target (\(r.state.rawValue)); never posted twice"))
             case .empty:
                 skipped.append(.init(reportID: id, state: r.state.rawValue, why: "nothing to post"))
             }
@@ -56,18 +60,26 @@ extension PipelineContext {
         let until = try today()
         let ids = chosen.map(\.reportID)
         let a = audit(newID, nil)
-        try ledger.createBatch(id: newID, target: config.target.type, approvedAfter: nil, exportLabel: config.expensify.exportLabel,
-                               exportUntil: until, replayOf: source.id, audit: a)
-        try ledger.audit(a, entityType: "batch", entityID: source.id, event: "batch.replay",
-                         detail: "replayed in batch \(newID): \(ids.count) report(s)\(reportID.map { " (only \($0))" } ?? "")")
+        try ledger.createBatch(
+            id: newID, target: config.target.type, approvedAfter: nil, exportLabel: config.expensify.exportLabel,
+            exportUntil: until, replayOf: source.id, audit: a)
+        try ledger.audit(
+            a, entityType: "batch", entityID: source.id, event: "batch.replay",
+            detail: "replayed in batch \(newID): \(ids.count) report(s)\(reportID.map { " (only \($0))" } ?? "")")
         for r in chosen {
-            try ledger.audit(a, entityType: "report", entityID: r.reportID, event: "report.replay",
-                             detail: "replayed from batch \(source.id) in batch \(newID) (was \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? ""))")
+            try ledger.audit(
+                a, entityType: "report", entityID: r.reportID, event: "report.replay",
+                detail: "replayed from batch \(source.id) in batch \(newID) (was \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? ""))")
         }
-        logger.info("replaying reports of an earlier batch", metadata: ["batch.id": "\(newID)", "batch.replay_of": "\(source.id)",
-                                                                      "reports": "\(ids.count)"])
-        let extracted = try await extractBatch(newID, approvedAfter: source.approvedAfter ?? "-", until: until,
-                                               replay: ReplayPlan(source: source.id, reportIDs: ids))
+        logger.info(
+            "replaying reports of an earlier batch",
+            metadata: [
+                "batch.id": "\(newID)", "batch.replay_of": "\(source.id)",
+                "reports": "\(ids.count)",
+            ])
+        let extracted = try await extractBatch(
+            newID, approvedAfter: source.approvedAfter ?? "-", until: until,
+            replay: ReplayPlan(source: source.id, reportIDs: ids))
         let run = try await finishRun(extracted)
         return ReplaySummary(sourceBatchID: source.id, replayBatchID: newID, replayed: ids, skipped: skipped, run: run)
     }

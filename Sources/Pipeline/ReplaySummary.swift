@@ -28,7 +28,8 @@ public struct ReplaySummary: Sendable, Codable {
             for k in skipped.prefix(50) { s += "  \(k.reportID)  \(LedgerStatus.pad(k.state, 9)) \(k.why)\n" }
             return s
         }
-        var s = "Replay of batch \(sourceBatchID) in batch \(replayBatchID): \(replayed.count) report(s) \(replayed.prefix(20).joined(separator: ", "))\(replayed.count > 20 ? ", …" : "")\n"
+        var s =
+            "Replay of batch \(sourceBatchID) in batch \(replayBatchID): \(replayed.count) report(s) \(replayed.prefix(20).joined(separator: ", "))\(replayed.count > 20 ? ", …" : "")\n"
         if !skipped.isEmpty { s += "  Not replayed: \(skipped.count) (already posted, nothing to post, or dropped)\n" }
         return s + run.text
     }

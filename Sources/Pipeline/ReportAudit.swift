@@ -11,8 +11,9 @@ extension PipelineContext {
     /// - Throws: `report.unknown` when the ledger does not know it.
     public func auditTrail(reportID: String) throws -> ReportAuditTrail {
         guard let report = try ledger.report(reportID) else {
-            throw ConnectorError(ErrorCode.reportUnknown, "Report \(reportID) is not in the ledger (see 'ml-connector status' for the reports it knows).",
-                                 context: ["report": reportID])
+            throw ConnectorError(
+                ErrorCode.reportUnknown, "Report \(reportID) is not in the ledger (see 'ml-connector status' for the reports it knows).",
+                context: ["report": reportID])
         }
         let extractionEvents = try ledger.extractions(of: reportID)
         let extractions = extractionEvents.compactMap { e in
@@ -33,8 +34,10 @@ extension PipelineContext {
         for batchID in batchIDs.sorted() {
             guard let batch = try ledger.batch(batchID) else { continue }
             let runs = try ledger.stageRuns(batchID: batchID)
-            batches.append(.init(id: batchID, createdAt: batch.createdAt, replayOf: batch.replayOf,
-                                 stageRuns: runs.map { "\($0.stage.rawValue) \($0.outcome.rawValue)" }))
+            batches.append(
+                .init(
+                    id: batchID, createdAt: batch.createdAt, replayOf: batch.replayOf,
+                    stageRuns: runs.map { "\($0.stage.rawValue) \($0.outcome.rawValue)" }))
             let layout = self.layout(batchID)
             for stage in Stage.allCases {
                 guard let run = runs.last(where: { $0.stage == stage && $0.outcome == .succeeded }) else { continue }
@@ -61,10 +64,11 @@ extension PipelineContext {
         }
         // Document events recorded without a batch (none today) or in batches not above.
         documentEvents.sort { $0.id < $1.id }
-        return ReportAuditTrail(report: report, drop: try ledger.drop(reportID), extractions: extractions, batches: batches, files: files,
-                                mapEntries: entries, stagedDocuments: staged, documents: documents, documentEvents: documentEvents,
-                                httpFailures: http, httpFailuresOmitted: max(0, httpTotal - http.count),
-                                reportEvents: try ledger.auditEvents(entityID: reportID).filter { $0.entityType == "report" })
+        return ReportAuditTrail(
+            report: report, drop: try ledger.drop(reportID), extractions: extractions, batches: batches, files: files,
+            mapEntries: entries, stagedDocuments: staged, documents: documents, documentEvents: documentEvents,
+            httpFailures: http, httpFailuresOmitted: max(0, httpTotal - http.count),
+            reportEvents: try ledger.auditEvents(entityID: reportID).filter { $0.entityType == "report" })
     }
 
     /// transactionID → (tag, `name=glCode` levels) of the report's expenses in the batch's `records.jsonl`.
@@ -82,8 +86,10 @@ extension PipelineContext {
         return [:]
     }
 
-    private func mapEntries(reportID: String, batchID: String, layout: BatchLayout,
-                            tags: [String: (String, [String])]) -> [ReportAuditTrail.MapEntry] {
+    private func mapEntries(
+        reportID: String, batchID: String, layout: BatchLayout,
+        tags: [String: (String, [String])]
+    ) -> [ReportAuditTrail.MapEntry] {
         guard let data = try? Data(contentsOf: layout.linesCSV) else { return [] }
         return CSVReader.rows(data).filter { $0["report_id"] == reportID }.map { row in
             let id = row["transaction_id"] ?? ""
@@ -101,8 +107,10 @@ extension PipelineContext {
         var out: [ReportAuditTrail.StagedDocument] = []
         while let element = try? reader.next() {
             guard let doc = try? JSONDecoder().decode(InvoiceDocument.self, from: element), doc.reportID == reportID else { continue }
-            out.append(.init(batchID: batchID, key: doc.key, company: doc.company, vendor: doc.vendorAccount, currency: doc.currency,
-                             total: doc.total, lines: doc.lines.count, dimensions: doc.dimensionDisplayValue))
+            out.append(
+                .init(
+                    batchID: batchID, key: doc.key, company: doc.company, vendor: doc.vendorAccount, currency: doc.currency,
+                    total: doc.total, lines: doc.lines.count, dimensions: doc.dimensionDisplayValue))
         }
         return out
     }

@@ -88,7 +88,8 @@ public struct ReportAuditTrail: Sendable, Codable {
     public var text: String {
         let r = report
         var s = "Report \(r.reportID): \(r.state.rawValue)\(r.reason.map { " — \($0)" } ?? "")\n"
-        s += "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
+        s +=
+            "  policy \(r.policyID ?? "-"), submitter \(r.submitter ?? "-"), approved \(r.approved ?? "-"), total \(r.total ?? "-") \(r.currency ?? "")\n"
         if let d = drop { s += "  DROPPED at \(d.droppedAt) by \(d.actor): \(d.reason)\n" }
         s += "Extracted:\n"
         for e in extractions { s += "  \(e.at)  batch \(e.batchID)  \(e.how)\n" }
@@ -102,18 +103,22 @@ public struct ReportAuditTrail: Sendable, Codable {
         if mapEntries.isEmpty { s += "  none (no expense line was mapped)\n" }
         for m in mapEntries {
             let tag = m.tagLevels.isEmpty ? (m.tag.isEmpty ? "no tag" : "tag \(m.tag)") : "tag \(m.tag) (\(m.tagLevels.joined(separator: ", ")))"
-            s += "  \(m.batchID) \(m.invoiceNumber.isEmpty ? "-" : m.invoiceNumber) line \(m.line) [\(m.transactionID)]: category \(m.category) GL \(m.glCode) → main account \(m.mainAccount.isEmpty ? "-" : m.mainAccount); "
-            s += "\(tag) → dimensions \(m.dimensions.isEmpty ? "-" : m.dimensions); vendor \(m.vendor.isEmpty ? "-" : m.vendor) (\(m.company)); \(m.amount) \(m.currency); \(m.status)\n"
+            s +=
+                "  \(m.batchID) \(m.invoiceNumber.isEmpty ? "-" : m.invoiceNumber) line \(m.line) [\(m.transactionID)]: category \(m.category) GL \(m.glCode) → main account \(m.mainAccount.isEmpty ? "-" : m.mainAccount); "
+            s +=
+                "\(tag) → dimensions \(m.dimensions.isEmpty ? "-" : m.dimensions); vendor \(m.vendor.isEmpty ? "-" : m.vendor) (\(m.company)); \(m.amount) \(m.currency); \(m.status)\n"
         }
         s += "Documents staged for load (transform/invoices.json):\n"
         if stagedDocuments.isEmpty { s += "  none\n" }
         for d in stagedDocuments {
-            s += "  \(d.batchID) \(d.key)  \(d.company) vendor \(d.vendor)  \(d.total) \(d.currency)  \(d.lines) line(s)  dimensions \(d.dimensions.isEmpty ? "-" : d.dimensions)\n"
+            s +=
+                "  \(d.batchID) \(d.key)  \(d.company) vendor \(d.vendor)  \(d.total) \(d.currency)  \(d.lines) line(s)  dimensions \(d.dimensions.isEmpty ? "-" : d.dimensions)\n"
         }
         s += "ERP documents:\n"
         if documents.isEmpty { s += "  none\n" }
         for d in documents {
-            s += "  \(d.key)  \(d.state.rawValue)  HeaderReference \(d.erpReference ?? "-")  \(d.company) \(d.vendor) \(d.total) \(d.currency)  batch \(d.batchID)"
+            s +=
+                "  \(d.key)  \(d.state.rawValue)  HeaderReference \(d.erpReference ?? "-")  \(d.company) \(d.vendor) \(d.total) \(d.currency)  batch \(d.batchID)"
             s += "\(d.loadedAt.map { "  loaded \($0)" } ?? "")\(d.error.map { "  error: \($0)" } ?? "")\n"
         }
         s += "Document events (what was sent and what the ERP answered):\n"

@@ -6,12 +6,16 @@ import Foundation
 /// `invoice-lines.csv`, `exceptions.csv`, `reports.csv` and `control-totals.csv` (per company, currency and main
 /// account, then per company and currency).
 final class ReviewFiles {
-    static let lineColumns = ["company", "currency", "report_id", "invoice_number", "document", "vendor", "employee", "line",
-                              "transaction_id", "expense_date", "merchant", "category", "gl_code", "main_account", "dimensions",
-                              "amount", "original_amount", "original_currency", "reimbursable", "status"]
+    static let lineColumns = [
+        "company", "currency", "report_id", "invoice_number", "document", "vendor", "employee", "line",
+        "transaction_id", "expense_date", "merchant", "category", "gl_code", "main_account", "dimensions",
+        "amount", "original_amount", "original_currency", "reimbursable", "status",
+    ]
     static let exceptionColumns = ["record", "field", "reason", "report_id", "company", "employee"]
-    static let reportColumns = ["report_id", "policy_id", "company", "employee", "approved", "currency", "expensify_total",
-                                "employee_invoice", "employee_total", "card_invoice", "card_total", "status", "reason"]
+    static let reportColumns = [
+        "report_id", "policy_id", "company", "employee", "approved", "currency", "expensify_total",
+        "employee_invoice", "employee_total", "card_invoice", "card_total", "status", "reason",
+    ]
     static let totalColumns = ["company", "currency", "main_account", "lines", "amount"]
 
     /// Running sums in minor units, exact.
@@ -57,8 +61,10 @@ final class ReviewFiles {
     func duplicate(_ reportID: String) {
         counts["reports", default: 0] += 1
         counts["exceptions", default: 0] += 1
-        exceptions.append(["record": reportID, "field": "reportID", "reason": "appears twice in the export; the second copy is ignored",
-                           "report_id": reportID])
+        exceptions.append([
+            "record": reportID, "field": "reportID", "reason": "appears twice in the export; the second copy is ignored",
+            "report_id": reportID,
+        ])
     }
 
     /// One mapped report: its exceptions, review lines, report row, documents and their totals.
@@ -67,25 +73,31 @@ final class ReviewFiles {
         counts[outcome.status.rawValue, default: 0] += 1
         counts["exceptions", default: 0] += outcome.issues.count
         for i in outcome.issues {
-            exceptions.append(["record": i.record, "field": i.field, "reason": i.reason, "report_id": outcome.reportID,
-                               "company": outcome.company, "employee": outcome.employee])
+            exceptions.append([
+                "record": i.record, "field": i.field, "reason": i.reason, "report_id": outcome.reportID,
+                "company": outcome.company, "employee": outcome.employee,
+            ])
         }
         for l in outcome.lines {
-            lines.append(["company": l.company, "currency": l.currency, "report_id": l.reportID, "invoice_number": l.invoiceNumber,
-                          "document": l.document, "vendor": l.vendor, "employee": l.employee, "line": l.line,
-                          "transaction_id": l.transactionID, "expense_date": l.expenseDate, "merchant": l.merchant,
-                          "category": l.category, "gl_code": l.glCode, "main_account": l.mainAccount, "dimensions": l.dimensions,
-                          "amount": l.amount, "original_amount": l.originalAmount, "original_currency": l.originalCurrency,
-                          "reimbursable": l.reimbursable ? "yes" : "no", "status": l.status])
+            lines.append([
+                "company": l.company, "currency": l.currency, "report_id": l.reportID, "invoice_number": l.invoiceNumber,
+                "document": l.document, "vendor": l.vendor, "employee": l.employee, "line": l.line,
+                "transaction_id": l.transactionID, "expense_date": l.expenseDate, "merchant": l.merchant,
+                "category": l.category, "gl_code": l.glCode, "main_account": l.mainAccount, "dimensions": l.dimensions,
+                "amount": l.amount, "original_amount": l.originalAmount, "original_currency": l.originalCurrency,
+                "reimbursable": l.reimbursable ? "yes" : "no", "status": l.status,
+            ])
             counts["lines", default: 0] += 1
         }
         let employee = outcome.documents.first { $0.kind == .employee }
         let card = outcome.documents.first { $0.kind == .companyCard }
-        reports.append(["report_id": outcome.reportID, "policy_id": outcome.policyID, "company": outcome.company,
-                        "employee": outcome.employee, "approved": outcome.approved, "currency": outcome.currency,
-                        "expensify_total": outcome.expensifyTotal, "employee_invoice": employee?.key ?? "",
-                        "employee_total": employee?.total ?? "", "card_invoice": card?.key ?? "", "card_total": card?.total ?? "",
-                        "status": outcome.status.rawValue, "reason": outcome.reason])
+        reports.append([
+            "report_id": outcome.reportID, "policy_id": outcome.policyID, "company": outcome.company,
+            "employee": outcome.employee, "approved": outcome.approved, "currency": outcome.currency,
+            "expensify_total": outcome.expensifyTotal, "employee_invoice": employee?.key ?? "",
+            "employee_total": employee?.total ?? "", "card_invoice": card?.key ?? "", "card_total": card?.total ?? "",
+            "status": outcome.status.rawValue, "reason": outcome.reason,
+        ])
         for d in outcome.documents {
             invoices.write(firstDocument ? "\n" : ",\n")
             firstDocument = false
@@ -118,8 +130,10 @@ final class ReviewFiles {
         for key in byAccount.keys.sorted() {
             let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard let currency = Currency(code: parts[1]), let sum = byAccount[key] else { continue }
-            control.append(["company": parts[0], "currency": parts[1], "main_account": parts[2], "lines": String(sum.lines),
-                            "amount": Money(minorUnits: sum.minor, currency: currency).amountText])
+            control.append([
+                "company": parts[0], "currency": parts[1], "main_account": parts[2], "lines": String(sum.lines),
+                "amount": Money(minorUnits: sum.minor, currency: currency).amountText,
+            ])
         }
         var totals: [TransformSummary.Total] = []
         for key in byCurrency.keys.sorted() {

@@ -23,7 +23,8 @@ extension PipelineContext {
         let t = try await transform(batchID: e.batchID)
         let l = try await load(batchID: e.batchID)
         let c = try await commit(batchID: e.batchID)
-        return RunSummary(extract: e, transform: t, load: l, commit: c,
-                          stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
+        return RunSummary(
+            extract: e, transform: t, load: l, commit: c,
+            stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
     }
 }

@@ -36,9 +36,11 @@ extension PipelineContext {
 
         var batches: [LedgerStatus.BatchLine] = []
         for b in try ledger.batches(limit: 10) {
-            batches.append(LedgerStatus.BatchLine(id: b.id, createdAt: b.createdAt, approvedAfter: b.approvedAfter, exportUntil: b.exportUntil,
-                                                  replayOf: b.replayOf, replayedBy: try ledger.replays(of: b.id).map(\.id),
-                                                  reportStates: try ledger.reportCounts(lastBatchID: b.id)))
+            batches.append(
+                LedgerStatus.BatchLine(
+                    id: b.id, createdAt: b.createdAt, approvedAfter: b.approvedAfter, exportUntil: b.exportUntil,
+                    replayOf: b.replayOf, replayedBy: try ledger.replays(of: b.id).map(\.id),
+                    reportStates: try ledger.reportCounts(lastBatchID: b.id)))
         }
         var detail: LedgerStatus.BatchDetail?
         if requested != nil || !batches.isEmpty {
@@ -54,19 +56,24 @@ extension PipelineContext {
                     } else {
                         status = r.outcome.rawValue
                     }
-                    return LedgerStatus.StageRunLine(id: r.id, stage: r.stage.rawValue, outcome: r.outcome.rawValue, status: status,
-                                                     startedAt: r.startedAt, finishedAt: r.finishedAt, counts: r.counts, files: r.files, error: r.error)
+                    return LedgerStatus.StageRunLine(
+                        id: r.id, stage: r.stage.rawValue, outcome: r.outcome.rawValue, status: status,
+                        startedAt: r.startedAt, finishedAt: r.finishedAt, counts: r.counts, files: r.files, error: r.error)
                 },
                 reports: try ledger.reports(lastBatchID: batchID).map {
-                    LedgerStatus.ReportLine(reportID: $0.reportID, state: $0.state.rawValue, total: $0.total, currency: $0.currency, reason: $0.reason)
+                    LedgerStatus.ReportLine(
+                        reportID: $0.reportID, state: $0.state.rawValue, total: $0.total, currency: $0.currency, reason: $0.reason)
                 })
         }
         return LedgerStatus(
             ledger: config.ledgerPath, watermark: try ledger.watermark(), startDate: config.expensify.startDate,
             ledgerHeld: holder != nil, runInProgress: holder, reportStates: try ledger.reportStateCounts(),
             openReportCount: try ledger.openReportCount(),
-            openReports: open.map { LedgerStatus.OpenReport(reportID: $0.reportID, state: $0.state.rawValue, approved: $0.approved,
-                                                             lastBatchID: $0.lastBatchID, reason: $0.reason) },
+            openReports: open.map {
+                LedgerStatus.OpenReport(
+                    reportID: $0.reportID, state: $0.state.rawValue, approved: $0.approved,
+                    lastBatchID: $0.lastBatchID, reason: $0.reason)
+            },
             openByReason: byReason, drops: try ledger.drops(), batches: batches, batch: detail)
     }
 
@@ -74,10 +81,12 @@ extension PipelineContext {
     /// - Throws: `report.unknown` when the ledger does not know it.
     public func status(reportID: String) throws -> ReportStatus {
         guard let r = try ledger.report(reportID) else {
-            throw ConnectorError(ErrorCode.reportUnknown, "Report \(reportID) is not in the ledger (see 'ml-connector status' for the reports it knows).",
-                                 context: ["report": reportID])
+            throw ConnectorError(
+                ErrorCode.reportUnknown, "Report \(reportID) is not in the ledger (see 'ml-connector status' for the reports it knows).",
+                context: ["report": reportID])
         }
-        return ReportStatus(report: r, drop: try ledger.drop(reportID), documents: try ledger.documents(reportID: reportID),
-                            auditTrail: try ledger.auditEvents(entityID: reportID))
+        return ReportStatus(
+            report: r, drop: try ledger.drop(reportID), documents: try ledger.documents(reportID: reportID),
+            auditTrail: try ledger.auditEvents(entityID: reportID))
     }
 }

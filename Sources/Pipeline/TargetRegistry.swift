@@ -16,7 +16,7 @@ enum TargetRegistry {
             make: { config, context in
                 let settings = try D365Configuration.decode(config.target.settings).settings(secrets: context.secrets)
                 return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
-            }),
+            })
     ]
 
     static var supported: [String] { drivers.map(\.type).sorted() }
@@ -26,7 +26,8 @@ enum TargetRegistry {
     /// The driver of the configured target; `config.invalid` when the type is unknown.
     static func driver(for config: ConnectorConfig) throws -> TargetDriver {
         guard let d = driver(config.target.type) else {
-            throw ConnectorError("config.invalid", "target.type '\(config.target.type)' is not supported (supported: \(supported.joined(separator: ", ")))")
+            throw ConnectorError(
+                "config.invalid", "target.type '\(config.target.type)' is not supported (supported: \(supported.joined(separator: ", ")))")
         }
         return d
     }

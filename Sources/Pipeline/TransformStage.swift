@@ -39,7 +39,8 @@ public struct TransformSummary: Sendable, Codable {
 
     /// Counts, then one line per company and currency, for the operator.
     public var text: String {
-        var text = "Batch \(batchID): \(reports) report(s): \(ready) ready, \(held) held, \(empty) nothing to post; \(documents) document(s), \(exceptions) exception(s)\n"
+        var text =
+            "Batch \(batchID): \(reports) report(s): \(ready) ready, \(held) held, \(empty) nothing to post; \(documents) document(s), \(exceptions) exception(s)\n"
         for t in totals { text += "  \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n" }
         return text
     }
@@ -58,9 +59,10 @@ extension PipelineContext {
         try verifyInputs([layout.recordsFile, layout.catalogFile, layout.referenceFile].map(\.lastPathComponent), of: extractRun, layout: layout)
         return try await recordStage(.transform, batchID: batchID) {
             try layout.ensure(.transform)
-            let mapper = ReportMapper(config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
-                                      reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID),
-                                      dimensionFormatter: try dimensionFormatter())
+            let mapper = ReportMapper(
+                config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
+                reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID),
+                dimensionFormatter: try dimensionFormatter())
             let review = try ReviewFiles(layout: layout, style: csvStyle)
             let a = audit(batchID, .transform)
             var seen = Set<String>()
@@ -70,8 +72,9 @@ extension PipelineContext {
                 try Task.checkCancellation()
                 guard let report = record.report else {
                     review.unreadable(record)
-                    try ledger.audit(a, entityType: "export", entityID: "export[\(record.index)]", event: "exception",
-                                     detail: record.issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
+                    try ledger.audit(
+                        a, entityType: "export", entityID: "export[\(record.index)]", event: "exception",
+                        detail: record.issues.map { "\($0.field): \($0.reason)" }.joined(separator: "; "))
                     continue
                 }
                 guard seen.insert(report.reportID).inserted else {
@@ -84,9 +87,10 @@ extension PipelineContext {
             }
             let (files, totals) = try review.finish()
             let c = review.counts
-            let summary = TransformSummary(batchID: batchID, reports: c["reports"] ?? 0, ready: c["ready"] ?? 0, held: c["held"] ?? 0,
-                                           empty: c["empty"] ?? 0, documents: c["documents"] ?? 0, exceptions: c["exceptions"] ?? 0,
-                                           totals: totals)
+            let summary = TransformSummary(
+                batchID: batchID, reports: c["reports"] ?? 0, ready: c["ready"] ?? 0, held: c["held"] ?? 0,
+                empty: c["empty"] ?? 0, documents: c["documents"] ?? 0, exceptions: c["exceptions"] ?? 0,
+                totals: totals)
             return (summary, c, files)
         }
     }
@@ -96,7 +100,8 @@ extension PipelineContext {
         do {
             return try JSONDecoder().decode(T.self, from: try Data(contentsOf: url))
         } catch {
-            throw ConnectorError("staging.malformed", "\(url.lastPathComponent) of batch \(batchID) cannot be read: \(error)", context: ["file": url.path])
+            throw ConnectorError(
+                "staging.malformed", "\(url.lastPathComponent) of batch \(batchID) cannot be read: \(error)", context: ["file": url.path])
         }
     }
 
@@ -105,8 +110,9 @@ extension PipelineContext {
         if try ledger.report(outcome.reportID) != nil {
             let state: ReportState = outcome.status == .ready ? .ready : (outcome.status == .held ? .held : .empty)
             let total = outcome.documents.first { $0.kind == .employee }?.total ?? outcome.documents.first { $0.kind == .companyCard }?.total
-            try ledger.setReportState(outcome.reportID, state: state, reason: outcome.reason.isEmpty ? nil : outcome.reason,
-                                      currency: outcome.currency.isEmpty ? nil : outcome.currency, total: total, audit: a)
+            try ledger.setReportState(
+                outcome.reportID, state: state, reason: outcome.reason.isEmpty ? nil : outcome.reason,
+                currency: outcome.currency.isEmpty ? nil : outcome.currency, total: total, audit: a)
         }
         for i in outcome.issues {
             try ledger.audit(a, entityType: "report", entityID: outcome.reportID, event: "exception", detail: "\(i.record) \(i.field): \(i.reason)")

@@ -1,8 +1,8 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import HTTPTypes
 
 /// Options for one sandbox process.
 public struct SandboxOptions: Sendable {

@@ -30,19 +30,28 @@ extension ConnectorCommand {
         let (configPath, options, newLedger) = (global.configPath, global.checkOptions, global.newLedger)
         let name = Self.configuration.commandName ?? "run"
         let work = Task { () async throws -> (text: String, json: Data, exitCode: Int32) in
-            let context = try PipelineContext.load(configPath: configPath, logger: logger, command: name,
-                                                   options: options, exclusive: Self.exclusive, newLedger: newLedger)
+            let context = try PipelineContext.load(
+                configPath: configPath, logger: logger, command: name,
+                options: options, exclusive: Self.exclusive, newLedger: newLedger)
             defer { context.lock?.release() }
             return try await command.value.run(context)
         }
         canceller.set(work)
         switch await work.result {
         case .success(let (text, json, code)):
-            if global.json { FileHandle.standardOutput.write(json); print("") } else { print(text, terminator: "") }
+            if global.json {
+                FileHandle.standardOutput.write(json)
+                print("")
+            } else {
+                print(text, terminator: "")
+            }
             if code != 0 { throw ExitCode(code) }
         case .failure(let error):
             if let signal = trap.receivedSignal {
-                FileHandle.standardError.write(Data("error: interrupted by \(SignalTrap.name(signal)): the stage was recorded as interrupted and the ledger released; what was confirmed stays recorded, and documents in flight are looked up on the next run. Rerun the stage, or 'ml-connector run'.\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "error: interrupted by \(SignalTrap.name(signal)): the stage was recorded as interrupted and the ledger released; what was confirmed stays recorded, and documents in flight are looked up on the next run. Rerun the stage, or 'ml-connector run'.\n"
+                            .utf8))
                 throw ExitCode(Exit.interrupted(by: signal))
             }
             if let e = error as? ConnectorError {

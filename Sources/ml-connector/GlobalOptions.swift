@@ -11,8 +11,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log every request and decision (debug level).") var verbose = false
     @Flag(name: .shortAndLong, help: "Log warnings and errors only.") var quiet = false
     @Flag(help: "Print the result as JSON instead of text.") var json = false
-    @Flag(name: .customLong("allow-plaintext-http"),
-          help: "DANGEROUS: accept http:// endpoints on hosts other than loopback; secrets then travel in clear text.")
+    @Flag(
+        name: .customLong("allow-plaintext-http"),
+        help: "DANGEROUS: accept http:// endpoints on hosts other than loopback; secrets then travel in clear text.")
     var allowPlaintextHTTP = false
 
     @Flag(help: "Accept an existing empty ledger file as a new ledger (otherwise refused: it may have been truncated).")

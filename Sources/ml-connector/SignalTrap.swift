@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// SIGINT and SIGTERM while a command works: the first one asks the work to stop cleanly (`onFirst` cancels its task:
@@ -48,7 +49,10 @@ final class SignalTrap: @unchecked Sendable {
             return
         }
         let code = Exit.interrupted(by: received ?? sig)
-        FileHandle.standardError.write(Data("error: \(Self.name(sig)) again: exiting at once (\(code)); the next run records the stage as interrupted and looks up what was in flight.\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "error: \(Self.name(sig)) again: exiting at once (\(code)); the next run records the stage as interrupted and looks up what was in flight.\n"
+                    .utf8))
         _exit(code)
     }
 

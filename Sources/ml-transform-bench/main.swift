@@ -40,7 +40,8 @@ struct Options {
     }
 
     static func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: ml-transform-bench --template EXTRACT_DIR --staging ROOT --ledger FILE [--lines N] [--batch ID]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: ml-transform-bench --template EXTRACT_DIR --staging ROOT --ledger FILE [--lines N] [--batch ID]\n".utf8))
         exit(2)
     }
 }
@@ -96,8 +97,9 @@ do {
     try layout.ensure(.extract)
     let ledger = try Ledger(path: options.ledger)
     let audit = AuditContext(actor: "ml-transform-bench", batchID: options.batch, stage: .extract)
-    try ledger.createBatch(id: options.batch, target: "d365fo", approvedAfter: "2026-10-31", exportLabel: "ml-connector",
-                           exportUntil: "2026-11-21", audit: audit)
+    try ledger.createBatch(
+        id: options.batch, target: "d365fo", approvedAfter: "2026-10-31", exportLabel: "ml-connector",
+        exportUntil: "2026-11-21", audit: audit)
     let run = try ledger.startStage(batchID: options.batch, stage: .extract, audit: audit)
 
     var files: [String: String] = [:]
@@ -106,14 +108,19 @@ do {
         files[name] = try StagedFile.write(data, to: layout.stageDirectory(.extract).appendingPathComponent(name))
     }
     let writer = try JSONLinesWriter<ExtractedReport>(layout.recordsFile)
-    var lines = 0, reports = 0, held = 0, index = 0, copy = 0
+    var lines = 0
+    var reports = 0
+    var held = 0
+    var index = 0
+    var copy = 0
     var extracted: [ExtractedReport] = []
     func register() throws {
         for r in extracted {
             guard let report = r.report else { continue }
-            try ledger.recordExtracted(reportID: report.reportID, policyID: report.policyID.isEmpty ? nil : report.policyID,
-                                       submitter: report.accountEmail, approved: report.approved, batchID: options.batch,
-                                       source: "ml-transform-bench copy", audit: audit)
+            try ledger.recordExtracted(
+                reportID: report.reportID, policyID: report.policyID.isEmpty ? nil : report.policyID,
+                submitter: report.accountEmail, approved: report.approved, batchID: options.batch,
+                source: "ml-transform-bench copy", audit: audit)
         }
         extracted.removeAll(keepingCapacity: true)
     }

@@ -11,13 +11,14 @@
 import ConnectorCore
 import ConnectorHTTP
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 struct Options {
@@ -35,7 +36,8 @@ struct Options {
             case "--download-mb": downloadMB = Int(it.next() ?? "") ?? downloadMB
             case "--urlsession": urlSession = true
             default:
-                FileHandle.standardError.write(Data("usage: ml-transport-bench [--wait-seconds S] [--concurrent N] [--download-mb M] [--urlsession]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: ml-transport-bench [--wait-seconds S] [--concurrent N] [--download-mb M] [--urlsession]\n".utf8))
                 exit(2)
             }
         }
@@ -46,7 +48,11 @@ struct Options {
 
 final class BenchServer: @unchecked Sendable {
     /// `drop`: GETs are answered, a POST is read and its connection closed without an answer.
-    enum Mode { case slow(TimeInterval), drop, stream(Int) }
+    enum Mode {
+        case slow(TimeInterval)
+        case drop
+        case stream(Int)
+    }
     let port: Int
     private let listener: Int32
     private let mode: Mode
@@ -57,9 +63,9 @@ final class BenchServer: @unchecked Sendable {
     init(_ mode: Mode) {
         self.mode = mode
         #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -80,7 +86,10 @@ final class BenchServer: @unchecked Sendable {
         }.start()
     }
 
-    func stop() { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
 
     private func serve(_ fd: Int32) {
         defer { close(fd) }
@@ -108,15 +117,18 @@ final class BenchServer: @unchecked Sendable {
         }
     }
 
-    private func write(_ fd: Int32, _ text: String) -> Bool { let b = Array(text.utf8); return sendAll(fd, b, b.count) }
+    private func write(_ fd: Int32, _ text: String) -> Bool {
+        let b = Array(text.utf8)
+        return sendAll(fd, b, b.count)
+    }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8], _ count: Int) -> Bool {
         var offset = 0
         while offset < count {
             #if os(Linux)
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
+                let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
             #else
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, count - offset, 0) }
+                let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, count - offset, 0) }
             #endif
             if n <= 0 { return false }
             offset += n
@@ -158,9 +170,9 @@ final class BenchServer: @unchecked Sendable {
 // MARK: - Measuring
 
 #if os(Linux)
-let rusageSelf = RUSAGE_SELF.rawValue
+    let rusageSelf = RUSAGE_SELF.rawValue
 #else
-let rusageSelf = RUSAGE_SELF
+    let rusageSelf = RUSAGE_SELF
 #endif
 
 func cpuSeconds() -> Double {
@@ -174,9 +186,9 @@ func peakRSSMB() -> Double {
     var usage = rusage()
     getrusage(rusageSelf, &usage)
     #if os(Linux)
-    return Double(usage.ru_maxrss) / 1024
+        return Double(usage.ru_maxrss) / 1024
     #else
-    return Double(usage.ru_maxrss) / 1024 / 1024
+        return Double(usage.ru_maxrss) / 1024 / 1024
     #endif
 }
 
@@ -212,21 +224,26 @@ func waitOn(_ transport: String, _ n: Int, _ send: @escaping @Sendable (URL) asy
             try await group.waitForAll()
         }
     }
-    report(transport, "\(n) request\(n == 1 ? "" : "s") waiting \(waitText) s for an answer",
-           String(format: "wall %.2f s, CPU %.3f s = %.1f%% of wall%@", r.wall, r.cpu, 100 * r.cpu / r.wall,
-                  r.error == nil ? "" : " (\(describe(r.error)))"))
+    report(
+        transport, "\(n) request\(n == 1 ? "" : "s") waiting \(waitText) s for an answer",
+        String(
+            format: "wall %.2f s, CPU %.3f s = %.1f%% of wall%@", r.wall, r.cpu, 100 * r.cpu / r.wall,
+            r.error == nil ? "" : " (\(describe(r.error)))"))
 }
 
-func dropped(_ transport: String, get: @escaping @Sendable (URL) async throws -> Void,
-             post: @escaping @Sendable (URL) async throws -> Void) async {
+func dropped(
+    _ transport: String, get: @escaping @Sendable (URL) async throws -> Void,
+    post: @escaping @Sendable (URL) async throws -> Void
+) async {
     let server = BenchServer(.drop)
     defer { server.stop() }
     let base = "http://127.0.0.1:\(server.port)"
     let warm = await measure { try await get(URL(string: base + "/data/VendorsV2")!) }
     guard warm.error == nil else { return report(transport, "dropped POST", "warm-up GET failed: \(describe(warm.error))") }
     let r = await measure { try await post(URL(string: base + "/data/VendorInvoiceHeaders")!) }
-    report(transport, "POST after a kept-alive GET, closed unanswered",
-           String(format: "failed after %.3f s, server saw the POST %d time(s) (%@)", r.wall, server.posts, describe(r.error)))
+    report(
+        transport, "POST after a kept-alive GET, closed unanswered",
+        String(format: "failed after %.3f s, server saw the POST %d time(s) (%@)", r.wall, server.posts, describe(r.error)))
 }
 
 let curlGet: @Sendable (URL) async throws -> Void = { url in
@@ -269,16 +286,20 @@ do {
     let toFile = await measure { _ = try await curl.download(HTTPRequest(method: "GET", url: url), to: file) }
     let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
     let afterFile = peakRSSMB()
-    report("curl", "download \(options.downloadMB) MB to a file",
-           String(format: "%.2f s, %d bytes written, peak RSS %.0f -> %.0f MB (+%.0f MB)%@", toFile.wall, size, before, afterFile,
-                  afterFile - before, toFile.error == nil ? "" : " (\(describe(toFile.error)))"))
+    report(
+        "curl", "download \(options.downloadMB) MB to a file",
+        String(
+            format: "%.2f s, %d bytes written, peak RSS %.0f -> %.0f MB (+%.0f MB)%@", toFile.wall, size, before, afterFile,
+            afterFile - before, toFile.error == nil ? "" : " (\(describe(toFile.error)))"))
     try? FileManager.default.removeItem(at: file)
     let inMemory = await measure {
         let r = try await curl.send(HTTPRequest(method: "GET", url: url))
         guard r.body.count == bytes else { throw ConnectorError("bench.size", "got \(r.body.count) bytes") }
     }
     let afterMemory = peakRSSMB()
-    report("curl", "download \(options.downloadMB) MB into memory (send)",
-           String(format: "%.2f s, peak RSS %.0f -> %.0f MB (+%.0f MB)%@", inMemory.wall, afterFile, afterMemory, afterMemory - afterFile,
-                  inMemory.error == nil ? "" : " (\(describe(inMemory.error)))"))
+    report(
+        "curl", "download \(options.downloadMB) MB into memory (send)",
+        String(
+            format: "%.2f s, peak RSS %.0f -> %.0f MB (+%.0f MB)%@", inMemory.wall, afterFile, afterMemory, afterMemory - afterFile,
+            inMemory.error == nil ? "" : " (\(describe(inMemory.error)))"))
 }

@@ -1,9 +1,10 @@
-@testable import ConnectorCore
 import Dynamics365
 import Expensify
 import Foundation
 import PropertyBased
 import XCTest
+
+@testable import ConnectorCore
 
 /// The bad-input corpus, generated: export elements as the shipped template writes them, with wrong types, huge
 /// strings, zero, negative and out-of-range amounts, unknown currencies, missing and duplicate IDs, then truncated or
@@ -45,21 +46,24 @@ final class BadInputPropertyTests: XCTestCase {
         continueAfterFailure = false  // the first failing element is the one to look at
         let seed = Self.seed
         var rng = Self.rng(seed)
-        let mapper = ReportMapper(config: try ReportMapperTests.config(), catalog: PolicyCatalog(), reference: ReportMapperTests.reference,
-                                  dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
+        let mapper = ReportMapper(
+            config: try ReportMapperTests.config(), catalog: PolicyCatalog(), reference: ReportMapperTests.reference,
+            dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
         var tally: [String: Int] = [:]
         for n in 0..<Self.count {
             let text = ExportElementGen.element(&rng)
             let context = "seed \(seed) (ML_PROPERTY_SEED=\(seed)), element \(n): \(text.prefix(600))"
             let record = ExpensifyExportDecoder.record(Data(text.utf8), index: n)
             for issue in record.issues {
-                XCTAssertFalse(issue.record.isEmpty || issue.field.isEmpty || issue.reason.isEmpty, "an issue without record or field: \(issue) — \(context)")
+                XCTAssertFalse(
+                    issue.record.isEmpty || issue.field.isEmpty || issue.reason.isEmpty, "an issue without record or field: \(issue) — \(context)")
             }
             guard let report = record.report else {
                 tally["unreadable", default: 0] += 1
                 XCTAssertFalse(record.issues.isEmpty, "an unreadable element without a reason — \(context)")
-                XCTAssertTrue(record.issues.allSatisfy { $0.record == "export[\(n)]" || $0.record.hasPrefix("export[\(n)]/") },
-                              "named by its place in the export — \(context)")
+                XCTAssertTrue(
+                    record.issues.allSatisfy { $0.record == "export[\(n)]" || $0.record.hasPrefix("export[\(n)]/") },
+                    "named by its place in the export — \(context)")
                 continue
             }
             XCTAssertFalse(report.reportID.isEmpty, context)
@@ -71,8 +75,9 @@ final class BadInputPropertyTests: XCTestCase {
                 XCTAssertFalse(outcome.issues.isEmpty, "held without an issue — \(context)")
                 for issue in outcome.issues {
                     XCTAssertFalse(issue.field.isEmpty, "\(issue) — \(context)")
-                    XCTAssertTrue(issue.record == report.reportID || issue.record.hasPrefix(report.reportID + "/"),
-                                  "the issue names this report or one of its expenses: \(issue) — \(context)")
+                    XCTAssertTrue(
+                        issue.record == report.reportID || issue.record.hasPrefix(report.reportID + "/"),
+                        "the issue names this report or one of its expenses: \(issue) — \(context)")
                 }
             case .ready:
                 XCTAssertTrue(record.issues.isEmpty, "a report with decode issues is never ready — \(context)")
@@ -118,12 +123,14 @@ final class BadInputPropertyTests: XCTestCase {
         for code in ["USD", "eur", "JPY", "BHD", "CLF", "XOF", "VED", "ZWG"] {
             XCTAssertNotNil(Currency(code: code), code)
         }
-        let mapper = ReportMapper(config: try ReportMapperTests.config(), catalog: PolicyCatalog(), reference: ReportMapperTests.reference,
-                                  dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
+        let mapper = ReportMapper(
+            config: try ReportMapperTests.config(), catalog: PolicyCatalog(), reference: ReportMapperTests.reference,
+            dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
         let report = ReportMapperTests.report("77", currency: "XYZ", [ReportMapperTests.expense("a", 1000, currency: "XYZ")])
         let out = mapper.map(report)
         XCTAssertEqual(out.status, .held)
-        XCTAssertTrue(out.issues.contains { $0.record == "77" && $0.field == "currency" && $0.reason.contains("'XYZ' is not an ISO 4217") }, "\(out.issues)")
+        XCTAssertTrue(
+            out.issues.contains { $0.record == "77" && $0.field == "currency" && $0.reason.contains("'XYZ' is not an ISO 4217") }, "\(out.issues)")
         XCTAssertTrue(out.issues.contains { $0.record == "77/a" && $0.field == "currency" }, "\(out.issues)")
     }
 }
@@ -171,7 +178,9 @@ enum ExportElementGen {
     static func text(_ rng: inout Xoshiro) -> String {
         switch Gen.int(in: 0..<10).run(using: &rng) {
         case 0: return String(repeating: Gen.letterOrNumber.string(of: 1...8).run(using: &rng), count: Gen.int(in: 1_000...12_000).run(using: &rng))
-        case 1: return pick(["Müller", "寿司 🍣", "=HYPERLINK(\"x\")", "-2+3+cmd|' /C calc'!A0", "a\u{0}b", "\u{202E}evil", "tab\there", "line\nbreak"], &rng)
+        case 1:
+            return pick(
+                ["Müller", "寿司 🍣", "=HYPERLINK(\"x\")", "-2+3+cmd|' /C calc'!A0", "a\u{0}b", "\u{202E}evil", "tab\there", "line\nbreak"], &rng)
         case 2: return ""
         default: return Gen.letterOrNumber.string(of: 1...24).run(using: &rng)
         }
@@ -194,7 +203,9 @@ enum ExportElementGen {
         switch Gen.int(in: 0..<24).run(using: &rng) {
         case 0: return .raw("0")
         case 1: return .raw(String(-Gen.int(in: 1...500_000).run(using: &rng)))
-        case 2: return .raw(pick(["9223372036854775807", "-9223372036854775808", "99999999999999999999", "4611686018427387904", "100000000000000"], &rng))
+        case 2:
+            return .raw(
+                pick(["9223372036854775807", "-9223372036854775808", "99999999999999999999", "4611686018427387904", "100000000000000"], &rng))
         case 3: return .raw(pick(["12.5", "1e3", "-0", "0.0"], &rng))
         case 4: return .str(pick(["1250", " 1250 ", "12,50", "abc", ""], &rng))
         case 5: return .raw("null")
@@ -216,36 +227,40 @@ enum ExportElementGen {
 
     static func expense(_ index: Int, currency: J, _ rng: inout Xoshiro) -> J {
         let gl = chance(90, &rng) ? J.str(pick(["6010", "6012", "6010"], &rng)) : textField(&rng)
-        let tag: [(String, J)] = chance(85, &rng)
+        let tag: [(String, J)] =
+            chance(85, &rng)
             ? [("ntag1", .str("Sales")), ("ntag1GlCode", .str("010")), ("ntag2", .str("Core")), ("ntag2GlCode", .str("PL-01"))]
             : [("ntag1", textField(&rng)), ("ntag1GlCode", textField(&rng))]
         let amountValue = chance(80, &rng) ? J.raw(String(Gen.int(in: 1...900_000).run(using: &rng))) : amount(&rng)
-        var pairs: [(String, J)] = [
-            ("transactionID", chance(95, &rng) ? .str("T\(index)") : textField(&rng)),
-            ("amount", amountValue),
-            ("currency", chance(90, &rng) ? currency : self.currency(&rng)),
-            ("convertedAmount", chance(70, &rng) ? amountValue : amount(&rng)),
-            ("currencyConversionRate", .raw("1")),
-            ("modifiedAmount", chance(85, &rng) ? .raw("0") : amount(&rng)),
-            ("merchant", chance(80, &rng) ? .str("Merchant \(index)") : textField(&rng)),
-            ("modifiedMerchant", .raw("null")),
-            ("created", date(&rng)),
-            ("modifiedCreated", chance(90, &rng) ? .raw("null") : date(&rng)),
-            ("category", .str("Cat")),
-            ("categoryGlCode", gl),
-        ] + tag + [
-            ("comment", chance(90, &rng) ? .str("") : textField(&rng)),
-            ("reimbursable", chance(90, &rng) ? .raw("true") : pick([J.raw("false"), .raw("null"), .str("yes"), .raw("1")], &rng)),
-            ("billable", .raw("false")),
-            ("receiptURL", .raw("null")),
-        ]
+        var pairs: [(String, J)] =
+            [
+                ("transactionID", chance(95, &rng) ? .str("T\(index)") : textField(&rng)),
+                ("amount", amountValue),
+                ("currency", chance(90, &rng) ? currency : self.currency(&rng)),
+                ("convertedAmount", chance(70, &rng) ? amountValue : amount(&rng)),
+                ("currencyConversionRate", .raw("1")),
+                ("modifiedAmount", chance(85, &rng) ? .raw("0") : amount(&rng)),
+                ("merchant", chance(80, &rng) ? .str("Merchant \(index)") : textField(&rng)),
+                ("modifiedMerchant", .raw("null")),
+                ("created", date(&rng)),
+                ("modifiedCreated", chance(90, &rng) ? .raw("null") : date(&rng)),
+                ("category", .str("Cat")),
+                ("categoryGlCode", gl),
+            ] + tag + [
+                ("comment", chance(90, &rng) ? .str("") : textField(&rng)),
+                ("reimbursable", chance(90, &rng) ? .raw("true") : pick([J.raw("false"), .raw("null"), .str("yes"), .raw("1")], &rng)),
+                ("billable", .raw("false")),
+                ("receiptURL", .raw("null")),
+            ]
         if chance(5, &rng) { pairs.removeAll { $0.0 == pick(["amount", "reimbursable", "transactionID", "currency"], &rng) } }
         return .obj(pairs)
     }
 
     /// One element: a well-formed report most of the time, with damaged fields, then sometimes damaged bytes.
     static func element(_ rng: inout Xoshiro, mutate: Bool = true) -> String {
-        let id: J = chance(93, &rng) ? .str(String(Gen.int(in: 10_000_000...99_999_999).run(using: &rng))) : pick([J.str(""), .raw("null"), .raw("90000001"), .arr([])], &rng)
+        let id: J =
+            chance(93, &rng)
+            ? .str(String(Gen.int(in: 10_000_000...99_999_999).run(using: &rng))) : pick([J.str(""), .raw("null"), .raw("90000001"), .arr([])], &rng)
         let currency = currency(&rng)
         let expenses = (0..<Gen.int(in: 0...5).run(using: &rng)).map { expense($0, currency: currency, &rng) }
         var list: J = .arr(expenses)

@@ -1,7 +1,8 @@
-@testable import ConnectorCore
-@testable import Dynamics365
 import Foundation
 import XCTest
+
+@testable import ConnectorCore
+@testable import Dynamics365
 
 /// `check`'s clock findings from the evidence the sandbox cannot fake: a `Date` header far from this machine's clock
 /// (the in-process server always sends the real time), and the token claims on both sides of the tolerance.

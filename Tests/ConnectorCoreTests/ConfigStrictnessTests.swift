@@ -1,7 +1,8 @@
-@testable import ConnectorCore
 import Foundation
-@testable import Pipeline
 import XCTest
+
+@testable import ConnectorCore
+@testable import Pipeline
 
 /// Typos, unsafe endpoints and unpostable states are refused with their JSON path, all at once.
 final class ConfigStrictnessTests: XCTestCase {
@@ -89,9 +90,11 @@ final class ConfigStrictnessTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("c.json")
         try edited { c in c["concurrency"] = 3 }.write(to: file)
-        let report = ConfigurationCheck.run(configPath: file.path, environment: [
-            "EXPENSIFY_PARTNER_USER_ID": "id", "EXPENSIFY_PARTNER_USER_SECRET": "   ",
-        ])
+        let report = ConfigurationCheck.run(
+            configPath: file.path,
+            environment: [
+                "EXPENSIFY_PARTNER_USER_ID": "id", "EXPENSIFY_PARTNER_USER_SECRET": "   ",
+            ])
         XCTAssertFalse(report.ok)
         XCTAssertTrue(report.problems.contains("concurrency: unknown key"), "\(report.problems)")
         XCTAssertTrue(report.problems.contains { $0.contains("EXPENSIFY_PARTNER_USER_SECRET") }, "blank is missing: \(report.problems)")

@@ -1,8 +1,9 @@
 import ConnectorCore
-@testable import ConnectorSecrets
 import Crypto
 import Foundation
 import XCTest
+
+@testable import ConnectorSecrets
 
 final class CredentialStoreTests: XCTestCase {
     var dir: URL!
@@ -74,8 +75,9 @@ final class CredentialStoreTests: XCTestCase {
         try store.save()
         let secrets = StoredSecrets(environment: ["D365_CLIENT_SECRET": "from-env"], store: store)
         XCTAssertEqual(try secrets.secret("D365_CLIENT_SECRET").reveal(), "from-env", "environment variables override the store")
-        XCTAssertEqual(try StoredSecrets(environment: ["D365_CLIENT_SECRET": "  "], store: store).secret("D365_CLIENT_SECRET").reveal(), "from-store",
-                       "a blank variable does not hide the stored value")
+        XCTAssertEqual(
+            try StoredSecrets(environment: ["D365_CLIENT_SECRET": "  "], store: store).secret("D365_CLIENT_SECRET").reveal(), "from-store",
+            "a blank variable does not hide the stored value")
         XCTAssertThrowsError(try StoredSecrets(environment: [:], store: nil).secret("X")) {
             XCTAssertEqual(($0 as? ConnectorError)?.code, "config.secret_missing")
         }

@@ -1,17 +1,21 @@
 import ConnectorCore
-@testable import ConnectorHTTP
 import Foundation
 import XCTest
+
+@testable import ConnectorHTTP
 
 /// `CurlTransport` over real loopback sockets against `LoopbackServer` (a raw POSIX HTTP/1.1 server that counts
 /// connections and requests and can close a connection without answering).
 final class CurlTransportTests: XCTestCase {
     private let transport = CurlTransport()
 
-    private func request(_ method: String, _ server: LoopbackServer, _ path: String, headers: [String: String] = [:],
-                         body: Data? = nil, timeout: TimeInterval = 10, idempotent: Bool? = nil) -> HTTPRequest {
-        HTTPRequest(method: method, url: URL(string: server.url.absoluteString + path)!, headers: headers, body: body,
-                    timeout: timeout, isIdempotent: idempotent)
+    private func request(
+        _ method: String, _ server: LoopbackServer, _ path: String, headers: [String: String] = [:],
+        body: Data? = nil, timeout: TimeInterval = 10, idempotent: Bool? = nil
+    ) -> HTTPRequest {
+        HTTPRequest(
+            method: method, url: URL(string: server.url.absoluteString + path)!, headers: headers, body: body,
+            timeout: timeout, isIdempotent: idempotent)
     }
 
     /// Bytes that differ at every position of a repeating cycle, so a shifted or truncated copy cannot compare equal.
@@ -21,9 +25,13 @@ final class CurlTransportTests: XCTestCase {
 
     func testGetAndPostRoundTripSendHeadersAndBodyAsGiven() async throws {
         let server = try LoopbackServer { r in
-            .respond(r.method == "GET" ? 200 : 201, headers: [("X-Custom-Header", "v1"), ("Content-Type", "text/plain"),
-                                                              ("Set-Thing", "a"), ("Set-Thing", "b")],
-                     body: Data("\(r.method) \(r.target) \(r.body.count)".utf8))
+            .respond(
+                r.method == "GET" ? 200 : 201,
+                headers: [
+                    ("X-Custom-Header", "v1"), ("Content-Type", "text/plain"),
+                    ("Set-Thing", "a"), ("Set-Thing", "b"),
+                ],
+                body: Data("\(r.method) \(r.target) \(r.body.count)".utf8))
         }
         defer { server.stop() }
 
@@ -205,7 +213,8 @@ final class CurlTransportTests: XCTestCase {
     func testDownloadStreamsAMultiMegabyteBodyToAFile() async throws {
         let payload = pattern(12 * 1024 * 1024 + 7)
         let server = try LoopbackServer { r in
-            r.target == "/missing" ? .respond(404, body: Data("{\"error\":\"gone\"}".utf8))
+            r.target == "/missing"
+                ? .respond(404, body: Data("{\"error\":\"gone\"}".utf8))
                 : .respond(200, headers: [("Content-Type", "application/json")], body: payload)
         }
         defer { server.stop() }
@@ -235,7 +244,8 @@ final class CurlTransportTests: XCTestCase {
     func testHTTPClientDownloadRetriesUnderTheSameRulesAndKeepsOnlyTheFinalBody() async throws {
         let counter = Counter()
         let server = try LoopbackServer { _ in
-            counter.next() == 0 ? .respond(503, headers: [("Retry-After", "0")], body: Data("try later".utf8))
+            counter.next() == 0
+                ? .respond(503, headers: [("Retry-After", "0")], body: Data("try later".utf8))
                 : .respond(200, body: Data("[1,2,3]".utf8))
         }
         defer { server.stop() }
@@ -281,8 +291,10 @@ final class CurlTransportTests: XCTestCase {
 
     func testARefusedConnectionIsATransientNetworkError() async throws {
         do {
-            _ = try await transport.send(HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:1/x?secret=s3cr3t")!,
-                                                     body: Data("a=1".utf8), timeout: 5))
+            _ = try await transport.send(
+                HTTPRequest(
+                    method: "POST", url: URL(string: "http://127.0.0.1:1/x?secret=s3cr3t")!,
+                    body: Data("a=1".utf8), timeout: 5))
             XCTFail("expected a network error")
         } catch let error as ConnectorError {
             XCTAssertEqual(error.code, "http.network")
@@ -293,29 +305,29 @@ final class CurlTransportTests: XCTestCase {
     }
 
     #if os(Linux)
-    /// Event-loop threads alive in this process (each named `curl-event-loop`).
-    private func loopThreads() -> Int {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.filter { id in
-            let name = (try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8)) ?? ""
-            return name.hasPrefix("curl-event-loop")
-        }.count
-    }
-
-    func testReleasingATransportEndsItsEventLoopThread() async throws {
-        let server = try LoopbackServer { _ in .respond(200) }
-        defer { server.stop() }
-        let before = loopThreads()
-        XCTAssertGreaterThanOrEqual(before, 1, "this test case's own transport runs one")
-        for _ in 0..<10 {
-            let transport = CurlTransport()
-            let r = try await transport.send(request("GET", server, "/"))
-            XCTAssertEqual(r.status, 200)
+        /// Event-loop threads alive in this process (each named `curl-event-loop`).
+        private func loopThreads() -> Int {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.filter { id in
+                let name = (try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8)) ?? ""
+                return name.hasPrefix("curl-event-loop")
+            }.count
         }
-        let deadline = Date().addingTimeInterval(5)
-        while loopThreads() > before, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
-        XCTAssertLessThanOrEqual(loopThreads(), before, "each released transport stopped its thread")
-    }
+
+        func testReleasingATransportEndsItsEventLoopThread() async throws {
+            let server = try LoopbackServer { _ in .respond(200) }
+            defer { server.stop() }
+            let before = loopThreads()
+            XCTAssertGreaterThanOrEqual(before, 1, "this test case's own transport runs one")
+            for _ in 0..<10 {
+                let transport = CurlTransport()
+                let r = try await transport.send(request("GET", server, "/"))
+                XCTAssertEqual(r.status, 200)
+            }
+            let deadline = Date().addingTimeInterval(5)
+            while loopThreads() > before, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+            XCTAssertLessThanOrEqual(loopThreads(), before, "each released transport stopped its thread")
+        }
     #endif
 
     func testHeaderInjectionIsRefusedBeforeAnythingIsSent() async throws {
@@ -361,5 +373,10 @@ private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
 
-    func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
+    func next() -> Int {
+        lock.withLock {
+            defer { value += 1 }
+            return value
+        }
+    }
 }

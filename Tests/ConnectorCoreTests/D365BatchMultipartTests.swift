@@ -1,22 +1,25 @@
 import ConnectorCore
 import ConnectorHTTP
-@testable import Dynamics365
-import OData
 import Foundation
 import Logging
+import OData
 import XCTest
+
+@testable import Dynamics365
 
 /// Building `$batch` request bodies and reading multipart answers (no network).
 final class D365BatchMultipartTests: XCTestCase {
     private func document(_ key: String, amounts: [String]) -> InvoiceDocument {
         let lines = amounts.enumerated().map { i, amount in
-            InvoiceLine(lineNumber: i + 1, transactionID: "T\(i + 1)", description: "Line \(i + 1)", amount: amount, mainAccount: "600120",
-                        dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m", expenseDate: "2026-11-02")
+            InvoiceLine(
+                lineNumber: i + 1, transactionID: "T\(i + 1)", description: "Line \(i + 1)", amount: amount, mainAccount: "600120",
+                dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m", expenseDate: "2026-11-02")
         }
-        return InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "USMF",
-                               vendorAccount: "EMP-0001", employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12",
-                               postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
-                               total: "0.00", lines: lines)
+        return InvoiceDocument(
+            key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "USMF",
+            vendorAccount: "EMP-0001", employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12",
+            postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
+            total: "0.00", lines: lines)
     }
 
     private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
@@ -35,10 +38,12 @@ final class D365BatchMultipartTests: XCTestCase {
         let (a, b) = (jobA.prepared, jobB.prepared)
         let plan = request([.withReferences(jobA), .withReferences(jobB)])
         XCTAssertEqual(plan.changesets.map { $0.operations.map(\.contentID) }, [["1", "2", "3"], ["4", "5"]])
-        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.url) }, [
-            ["https://erp.example/data/VendorInvoiceHeaders", "$1/VendorInvoiceLine", "$1/VendorInvoiceLine"],
-            ["https://erp.example/data/VendorInvoiceHeaders", "$4/VendorInvoiceLine"],
-        ])
+        XCTAssertEqual(
+            plan.changesets.map { $0.operations.map(\.url) },
+            [
+                ["https://erp.example/data/VendorInvoiceHeaders", "$1/VendorInvoiceLine", "$1/VendorInvoiceLine"],
+                ["https://erp.example/data/VendorInvoiceHeaders", "$4/VendorInvoiceLine"],
+            ])
 
         let body = ODataBatch.requestBody(plan.changesets, boundary: "batch_B", changesetBoundary: { "changeset_\($0)" })
         let headerJSON = text(JSONValue.object(a.header).serialized())
@@ -50,7 +55,8 @@ final class D365BatchMultipartTests: XCTestCase {
             "--\(cs)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: \(id)\r\n\r\n"
                 + "POST \(url) HTTP/1.1\r\nContent-Type: application/json;odata.metadata=minimal\r\n\r\n\(json)\r\n"
         }
-        let expected = "--batch_B\r\nContent-Type: multipart/mixed; boundary=changeset_0\r\n\r\n"
+        let expected =
+            "--batch_B\r\nContent-Type: multipart/mixed; boundary=changeset_0\r\n\r\n"
             + op("changeset_0", "1", "https://erp.example/data/VendorInvoiceHeaders", headerJSON)
             + op("changeset_0", "2", "$1/VendorInvoiceLine", line1)
             + op("changeset_0", "3", "$1/VendorInvoiceLine", line2)
@@ -73,31 +79,39 @@ final class D365BatchMultipartTests: XCTestCase {
         let jobC = try newJob("EXP-C", amounts: ["3.00"])
         let doc = document("EXP-L", amounts: ["1.00", "2.00", "3.00"])
         let lines = D365LinesJob(document: doc, reference: "00000042", lines: Array(doc.lines.dropFirst()), status: .completed, headerIsEmpty: false)
-        let remove = D365RemoveJob(document: document("EXP-R", amounts: ["1.00"]), reference: "0000'7", cause: ConnectorError("d365.validation", "no"))
+        let remove = D365RemoveJob(
+            document: document("EXP-R", amounts: ["1.00"]), reference: "0000'7", cause: ConnectorError("d365.validation", "no"))
         let plan = request([.header(jobA), .lines(lines, bodies: try lines.bodies()), .withClientKey(jobC, reference: "EXP-C"), .remove(remove)])
         XCTAssertEqual(plan.changesets.map { $0.operations.map(\.contentID) }, [["1"], ["2", "3"], ["4", "5"], ["6"]])
         XCTAssertEqual(plan.changesets.map { $0.operations.map(\.method) }, [["POST"], ["POST", "POST"], ["POST", "POST"], ["DELETE"]])
-        XCTAssertEqual(plan.changesets.map { $0.operations.map(\.url) }, [
-            ["https://erp.example/data/VendorInvoiceHeaders"],
-            ["https://erp.example/data/VendorInvoiceLines", "https://erp.example/data/VendorInvoiceLines"],
-            ["https://erp.example/data/VendorInvoiceHeaders", "https://erp.example/data/VendorInvoiceLines"],
-            ["https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27)"],
-        ])
+        XCTAssertEqual(
+            plan.changesets.map { $0.operations.map(\.url) },
+            [
+                ["https://erp.example/data/VendorInvoiceHeaders"],
+                ["https://erp.example/data/VendorInvoiceLines", "https://erp.example/data/VendorInvoiceLines"],
+                ["https://erp.example/data/VendorInvoiceHeaders", "https://erp.example/data/VendorInvoiceLines"],
+                ["https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27)"],
+            ])
         let ops = plan.changesets.flatMap(\.operations)
         XCTAssertNil(ops[0].body["HeaderReference"], "a server-keyed header carries no reference")
         XCTAssertEqual(ops[1].body["HeaderReference"], .string("00000042"))
-        XCTAssertEqual([ops[1].body["InvoiceLineNumber"], ops[2].body["InvoiceLineNumber"]], [.number("2"), .number("3")], "only the missing lines, in order")
+        XCTAssertEqual(
+            [ops[1].body["InvoiceLineNumber"], ops[2].body["InvoiceLineNumber"]], [.number("2"), .number("3")], "only the missing lines, in order")
         XCTAssertEqual(ops[3].body["HeaderReference"], .string("EXP-C"))
         XCTAssertEqual(ops[4].body["HeaderReference"], .string("EXP-C"))
 
         let body = text(ODataBatch.requestBody(plan.changesets, boundary: "b", changesetBoundary: { "c\($0)" }))
-        XCTAssertTrue(body.contains("DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27) HTTP/1.1\r\nAccept: application/json;odata.metadata=minimal\r\n\r\n--c3--"), body)
+        XCTAssertTrue(
+            body.contains(
+                "DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%270000%27%277%27) HTTP/1.1\r\nAccept: application/json;odata.metadata=minimal\r\n\r\n--c3--"
+            ), body)
     }
 
     func testReadsTravelAsSinglePartsWithoutBodies() {
         let get = ODataBatchOperation(contentID: "1", method: "get", url: "https://erp.example/data/VendorInvoiceHeaders?$filter=x", body: [:])
         let body = text(ODataBatch.requestBody(items: [.single(get), .single(get)], boundary: "b"))
-        let part = "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+        let part =
+            "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
             + "GET https://erp.example/data/VendorInvoiceHeaders?$filter=x HTTP/1.1\r\nAccept: application/json;odata.metadata=minimal\r\n\r\n"
         XCTAssertEqual(body, part + part + "--b--\r\n")
     }
@@ -118,8 +132,12 @@ final class D365BatchMultipartTests: XCTestCase {
             ODataBatchPart(contentID: "1", status: 201, headers: location.map { ["Location": $0] } ?? [:], body: Data(body.utf8))
         }
         XCTAssertEqual(D365BatchRequest.headerReference(in: part(#"{"HeaderReference":"00000009"}"#)), "00000009")
-        XCTAssertEqual(D365BatchRequest.headerReference(in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00''12')")), "00'12")
-        XCTAssertEqual(D365BatchRequest.headerReference(in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27A7%27)")), "A7")
+        XCTAssertEqual(
+            D365BatchRequest.headerReference(
+                in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00''12')")), "00'12")
+        XCTAssertEqual(
+            D365BatchRequest.headerReference(
+                in: part("", location: "https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27A7%27)")), "A7")
         XCTAssertNil(D365BatchRequest.headerReference(in: part("{}")))
     }
 
@@ -136,15 +154,22 @@ final class D365BatchMultipartTests: XCTestCase {
 
     func testSettingsDefaultToTwoPhaseBatchesOfFiftyWithServerKeys() {
         let url = URL(string: "https://erp.example")!
-        let plain = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"), scope: nil,
-                                 lookupChunkSize: 5)
+        let plain = D365Settings(
+            environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"), scope: nil,
+            lookupChunkSize: 5)
         XCTAssertEqual(plain.batchSize, 50)
         XCTAssertEqual(plain.keyAssignment, .server)
         XCTAssertEqual(plain.batchStrategy, .twoPhase)
-        XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
-                                    batchSize: 0).batchSize, 0)
-        XCTAssertEqual(D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
-                                    batchSize: -3).batchSize, 0)
+        XCTAssertEqual(
+            D365Settings(
+                environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+                batchSize: 0
+            ).batchSize, 0)
+        XCTAssertEqual(
+            D365Settings(
+                environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+                batchSize: -3
+            ).batchSize, 0)
     }
 
     func testQueuedWorkIsPackedLinesFirstThenNewHeadersUpToTheBatchSize() throws {
@@ -195,8 +220,10 @@ final class D365BatchMultipartTests: XCTestCase {
     // MARK: - Response parsing
 
     /// A `$batch` answer shaped like OData v4 services write it.
-    private func answer(_ items: [String], boundary: String = "batchresponse_9f1", eol: String = "\r\n",
-                        preamble: String = "", epilogue: String = "") -> Data {
+    private func answer(
+        _ items: [String], boundary: String = "batchresponse_9f1", eol: String = "\r\n",
+        preamble: String = "", epilogue: String = ""
+    ) -> Data {
         var s = preamble
         for item in items { s += "--\(boundary)\(eol)" + item.replacingOccurrences(of: "\r\n", with: eol) }
         s += "--\(boundary)--\(eol)" + epilogue
@@ -218,15 +245,24 @@ final class D365BatchMultipartTests: XCTestCase {
             + parts.map { "--\(boundary)\r\n" + $0 }.joined() + "--\(boundary)--\r\n"
     }
 
-    private let odataError = #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.; Warning: validateWrite failed on data source 'VendInvoiceInfoLine (VendInvoiceInfoLine)'.","type":"Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException","stacktrace":""}}}"#
+    private let odataError =
+        #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.; Warning: validateWrite failed on data source 'VendInvoiceInfoLine (VendInvoiceInfoLine)'.","type":"Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException","stacktrace":""}}}"#
 
     func testParsesASuccessfulChangesetResponseExactly() throws {
         let header = #"{"@odata.etag":"W/\"JzEn\"","dataAreaId":"usmf","HeaderReference":"00000007","InvoiceNumber":"EXP-A"}"#
-        let data = answer([changeset("changesetresponse_c1", [
-            part("201 Created", id: "1", headers: ["Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00000007')",
-                                                    "Content-Type: application/json; odata.metadata=minimal", "ETag: W/\"JzEn\""], body: header),
-            part("201 Created", id: "2", headers: ["Content-Type: application/json"], body: #"{"InvoiceLineNumber":1}"#),
-        ])])
+        let data = answer([
+            changeset(
+                "changesetresponse_c1",
+                [
+                    part(
+                        "201 Created", id: "1",
+                        headers: [
+                            "Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='00000007')",
+                            "Content-Type: application/json; odata.metadata=minimal", "ETag: W/\"JzEn\"",
+                        ], body: header),
+                    part("201 Created", id: "2", headers: ["Content-Type: application/json"], body: #"{"InvoiceLineNumber":1}"#),
+                ])
+        ])
         let items = try ODataBatch.parseResponse(data, contentType: "multipart/mixed; boundary=batchresponse_9f1")
         XCTAssertEqual(items.count, 1)
         guard case .changeset(let parts) = items[0] else { return XCTFail("expected a changeset response") }
@@ -253,8 +289,12 @@ final class D365BatchMultipartTests: XCTestCase {
         let data = answer([
             changeset("changesetresponse_a", [part("201 Created", id: "1", body: #"{"HeaderReference":"1"}"#)]),
             part("400 Bad Request", id: nil, body: odataError),
-            changeset("changesetresponse_c", [part("201 Created", id: "3", body: #"{"HeaderReference":"2"}"#),
-                                             part("204 No Content", id: "4", body: nil)]),
+            changeset(
+                "changesetresponse_c",
+                [
+                    part("201 Created", id: "3", body: #"{"HeaderReference":"2"}"#),
+                    part("204 No Content", id: "4", body: nil),
+                ]),
         ])
         let items = try ODataBatch.parseResponse(data, contentType: "multipart/mixed; boundary=batchresponse_9f1")
         XCTAssertEqual(items.map { $0.parts.map(\.status) }, [[201], [400], [201, 204]])
@@ -319,7 +359,8 @@ final class D365BatchMultipartTests: XCTestCase {
     private func describe(_ outcomes: [D365ChangesetOutcome]?) -> [String] {
         (outcomes ?? []).map {
             switch $0 {
-            case .succeeded(let parts): return "ok " + parts.map { D365BatchRequest.headerReference(in: $0) ?? $0.contentID ?? "-" }.joined(separator: ",")
+            case .succeeded(let parts):
+                return "ok " + parts.map { D365BatchRequest.headerReference(in: $0) ?? $0.contentID ?? "-" }.joined(separator: ",")
             case .failed(let p, let op): return "failed \(p.status) op \(op.map(String.init) ?? "?")"
             case .uncertain: return "uncertain"
             case .notProcessed: return "not processed"
@@ -328,12 +369,12 @@ final class D365BatchMultipartTests: XCTestCase {
     }
 
     func testAnswersAreMatchedByContentIDThenByOrder() throws {
-        let p = try plan([2, 1, 0, 1])   // Content-IDs: 1-3, 4-5, 6, 7-8
+        let p = try plan([2, 1, 0, 1])  // Content-IDs: 1-3, 4-5, 6, 7-8
         let outcomes = p.interpret([
-            .changeset([ok("3"), ok("1", reference: "A"), ok("2")]),   // parts put back in operation order
-            .single(failure("5", 400)),                        // doc 1's line
-            .single(failure(nil, 400)),                        // no Content-ID: third item → doc 2
-            .changeset([ok(nil, reference: "D"), ok(nil)]),    // by order → doc 3
+            .changeset([ok("3"), ok("1", reference: "A"), ok("2")]),  // parts put back in operation order
+            .single(failure("5", 400)),  // doc 1's line
+            .single(failure(nil, 400)),  // no Content-ID: third item → doc 2
+            .changeset([ok(nil, reference: "D"), ok(nil)]),  // by order → doc 3
         ])
         XCTAssertEqual(describe(outcomes), ["ok A,2,3", "failed 400 op 1", "failed 400 op ?", "ok D,-"])
 
@@ -344,10 +385,12 @@ final class D365BatchMultipartTests: XCTestCase {
 
     func testUnclearAnswersAreUncertainOrRefused() throws {
         let p = try plan([1, 1])
-        XCTAssertEqual(describe(p.interpret([
-            .changeset([ok("1")]),                                      // a part missing
-            .changeset([ok("3", reference: "B"), failure("4", 400)]),   // success beside an error
-        ])), ["uncertain", "uncertain"])
+        XCTAssertEqual(
+            describe(
+                p.interpret([
+                    .changeset([ok("1")]),  // a part missing
+                    .changeset([ok("3", reference: "B"), failure("4", 400)]),  // success beside an error
+                ])), ["uncertain", "uncertain"])
         XCTAssertNil(p.interpret([.single(failure("1", 400)), .single(failure("2", 400))]), "one document answered twice")
         XCTAssertNil(p.interpret([.changeset([ok("1", reference: "A"), ok("4")])]), "one item naming two documents")
         XCTAssertNil(p.interpret([.single(failure(nil, 400)), .single(failure(nil, 400)), .single(failure(nil, 400))]), "more items than changesets")
@@ -371,22 +414,29 @@ final class D365BatchPolicyTests: XCTestCase {
         func add(_ r: DocumentLoadResult) { all.append(r) }
     }
 
-    private func target(_ transport: ScriptedTransport, batchSize: Int, strategy: D365BatchStrategy = .twoPhase,
-                        capture: LogCapture = LogCapture()) -> D365Target {
+    private func target(
+        _ transport: ScriptedTransport, batchSize: Int, strategy: D365BatchStrategy = .twoPhase,
+        capture: LogCapture = LogCapture()
+    ) -> D365Target {
         let url = URL(string: "https://erp.example")!
-        let settings = D365Settings(environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
-                                    batchSize: batchSize, batchStrategy: strategy)
+        let settings = D365Settings(
+            environmentURL: url, authorityURL: url, tenant: "t", clientID: "c", clientSecret: Secret("s"),
+            batchSize: batchSize, batchStrategy: strategy)
         let http = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "d365")
         return D365Target(settings: settings, http: http, tokens: FixedTokens(), logger: capture.logger)
     }
 
     private func document(_ key: String, lines: Int = 1) -> InvoiceDocument {
-        InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "usmf", vendorAccount: "EMP-0001",
-                        employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12", postingDate: "2026-11-13",
-                        description: key, dimensionDisplayValue: "", total: "1.00",
-                        lines: (1...lines).map { InvoiceLine(lineNumber: $0, transactionID: "T", description: "d", amount: "1.00",
-                                                             mainAccount: "600120", dimensionDisplayValue: "", category: "c",
-                                                             merchant: "m", expenseDate: "2026-11-02") })
+        InvoiceDocument(
+            key: key, kind: .employee, reportID: key, reportName: "r", policyID: "P", company: "usmf", vendorAccount: "EMP-0001",
+            employeeEmail: "e@x.example", currency: "USD", invoiceDate: "2026-11-12", postingDate: "2026-11-13",
+            description: key, dimensionDisplayValue: "", total: "1.00",
+            lines: (1...lines).map {
+                InvoiceLine(
+                    lineNumber: $0, transactionID: "T", description: "d", amount: "1.00",
+                    mainAccount: "600120", dimensionDisplayValue: "", category: "c",
+                    merchant: "m", expenseDate: "2026-11-02")
+            })
     }
 
     private func multipart(_ body: String, boundary: String = "batchresponse_1") -> HTTPResponse {
@@ -414,16 +464,22 @@ final class D365BatchPolicyTests: XCTestCase {
         XCTAssertEqual(results["EXP1"]?.linesWritten, 1)
         XCTAssertTrue(results["EXP1"]?.isConfirmed ?? false)
         let methods = transport.requests.map { "\($0.method) \($0.url.path)" }
-        XCTAssertEqual(methods, ["POST /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceLines",
-                                 "POST /data/VendorInvoiceLines"], "exactly one header POST")
+        XCTAssertEqual(
+            methods,
+            [
+                "POST /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceHeaders", "GET /data/VendorInvoiceLines",
+                "POST /data/VendorInvoiceLines",
+            ], "exactly one header POST")
     }
 
-    private func changesetAnswer(_ boundary: String, _ changesets: [[(id: String, status: String, headers: [String], body: String)]]) -> HTTPResponse {
+    private func changesetAnswer(_ boundary: String, _ changesets: [[(id: String, status: String, headers: [String], body: String)]]) -> HTTPResponse
+    {
         var s = ""
         for (i, parts) in changesets.enumerated() {
             s += "--\(boundary)\r\nContent-Type: multipart/mixed; boundary=cs\(i)\r\n\r\n"
             for part in parts {
-                s += "--cs\(i)\r\nContent-Type: application/http\r\nContent-ID: \(part.id)\r\n\r\nHTTP/1.1 \(part.status)\r\n"
+                s +=
+                    "--cs\(i)\r\nContent-Type: application/http\r\nContent-ID: \(part.id)\r\n\r\nHTTP/1.1 \(part.status)\r\n"
                     + part.headers.map { $0 + "\r\n" }.joined() + "\r\n" + part.body + "\r\n"
             }
             s += "--cs\(i)--\r\n"
@@ -434,16 +490,27 @@ final class D365BatchPolicyTests: XCTestCase {
     func testTwoPhaseSendsHeadersThenLinesWithTheReturnedReferencesAndMixesThePhases() async throws {
         let transport = ScriptedTransport([
             // Headers A and B; B's reference only in its Location.
-            .respond(changesetAnswer("r1", [
-                [("1", "201 Created", [], #"{"HeaderReference":"HA"}"#)],
-                [("2", "201 Created", ["Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='HB')"], "")],
-            ])),
+            .respond(
+                changesetAnswer(
+                    "r1",
+                    [
+                        [("1", "201 Created", [], #"{"HeaderReference":"HA"}"#)],
+                        [
+                            (
+                                "2", "201 Created",
+                                ["Location: https://erp.example/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='HB')"], ""
+                            )
+                        ],
+                    ])),
             // A's line, B's two lines, C's header.
-            .respond(changesetAnswer("r2", [
-                [("1", "201 Created", [], "{}")],
-                [("2", "201 Created", [], "{}"), ("3", "201 Created", [], "{}")],
-                [("4", "201 Created", [], #"{"HeaderReference":"HC"}"#)],
-            ])),
+            .respond(
+                changesetAnswer(
+                    "r2",
+                    [
+                        [("1", "201 Created", [], "{}")],
+                        [("2", "201 Created", [], "{}"), ("3", "201 Created", [], "{}")],
+                        [("4", "201 Created", [], #"{"HeaderReference":"HC"}"#)],
+                    ])),
             // C's line.
             .respond(changesetAnswer("r3", [[("1", "201 Created", [], "{}")]])),
         ])
@@ -464,11 +531,14 @@ final class D365BatchPolicyTests: XCTestCase {
     }
 
     func testRefusedLinesDeleteTheHeaderAgainAndTheDocumentFailsWithTheServersMessage() async throws {
-        let refusal = #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.","type":"x","stacktrace":""}}}"#
+        let refusal =
+            #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.","type":"x","stacktrace":""}}}"#
         let transport = ScriptedTransport([
             .respond(changesetAnswer("r1", [[("1", "201 Created", [], #"{"HeaderReference":"HA"}"#)]])),
-            .respond(multipart("--r2\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 400 Bad Request\r\n\r\n\(refusal)\r\n--r2--\r\n",
-                               boundary: "r2")),
+            .respond(
+                multipart(
+                    "--r2\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 400 Bad Request\r\n\r\n\(refusal)\r\n--r2--\r\n",
+                    boundary: "r2")),
             .respond(changesetAnswer("r3", [[("1", "204 No Content", [], "")]])),
         ])
         let results = await run(target(transport, batchSize: 5), [document("A", lines: 2)])
@@ -479,7 +549,8 @@ final class D365BatchPolicyTests: XCTestCase {
         XCTAssertTrue(a.errorMessage?.contains("deleted again") ?? false, a.errorMessage ?? "")
         XCTAssertNil(a.erpReference, "no header is left to point at")
         let third = String(decoding: transport.requests[2].body ?? Data(), as: UTF8.self)
-        XCTAssertTrue(third.contains("DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27HA%27) HTTP/1.1"), third)
+        XCTAssertTrue(
+            third.contains("DELETE https://erp.example/data/VendorInvoiceHeaders(dataAreaId=%27usmf%27,HeaderReference=%27HA%27) HTTP/1.1"), third)
         XCTAssertEqual(transport.requests.count, 3)
     }
 
@@ -492,7 +563,8 @@ final class D365BatchPolicyTests: XCTestCase {
         let header = #"{"value":[{"dataAreaId":"usmf","HeaderReference":"H1","InvoiceNumber":"A"}]}"#
         let lines = #"{"value":[{"HeaderReference":"H1","InvoiceLineNumber":1}]}"#
         // Companies in order: gbsi's read is part 1, usmf's part 2 (answered out of order).
-        let reads = "--r\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\(header)\r\n"
+        let reads =
+            "--r\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\(header)\r\n"
             + "--r\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{\"value\":[]}\r\n--r--\r\n"
         let batched = ScriptedTransport([.respond(multipart(reads, boundary: "r")), .respond(.json(200, lines))])
         let d365 = target(batched, batchSize: 50)
@@ -500,8 +572,9 @@ final class D365BatchPolicyTests: XCTestCase {
         XCTAssertEqual(found["A"]?.erpReference, "H1")
         XCTAssertEqual(found["A"]?.lineNumbers, [1])
         XCTAssertNil(found["B"])
-        XCTAssertEqual(batched.requests.map { "\($0.method) \($0.url.lastPathComponent)" }, ["POST $batch", "GET VendorInvoiceLines"],
-                       "two companies' header reads in one $batch; one read alone goes plain")
+        XCTAssertEqual(
+            batched.requests.map { "\($0.method) \($0.url.lastPathComponent)" }, ["POST $batch", "GET VendorInvoiceLines"],
+            "two companies' header reads in one $batch; one read alone goes plain")
         let body = String(decoding: batched.requests[0].body ?? Data(), as: UTF8.self)
         XCTAssertEqual(body.components(separatedBy: "GET https://erp.example/data/VendorInvoiceHeaders?cross-company=true").count - 1, 2)
 
@@ -512,22 +585,25 @@ final class D365BatchPolicyTests: XCTestCase {
         let plain = target(absent, batchSize: 50)
         let none = try await plain.findExisting([doc("A", "usmf"), doc("B", "gbsi")])
         XCTAssertTrue(none.isEmpty)
-        XCTAssertEqual(absent.requests.map { "\($0.method) \($0.url.lastPathComponent)" },
-                       ["POST $batch", "GET VendorInvoiceHeaders", "GET VendorInvoiceHeaders"])
+        XCTAssertEqual(
+            absent.requests.map { "\($0.method) \($0.url.lastPathComponent)" },
+            ["POST $batch", "GET VendorInvoiceHeaders", "GET VendorInvoiceHeaders"])
         let learned = await plain.learnedCapabilities()
         XCTAssertEqual(learned, [D365Capability.batch: D365Capability.unsupported])
     }
 
     func testChangesetsLeftUnprocessedAfterAFailureGoInTheNextBatch() async throws {
         // The server ignores odata.continue-on-error: it stops after document B's failed changeset.
-        let first = "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
+        let first =
+            "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=cs1\r\n\r\n"
             + "--cs1\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\n\r\n{\"HeaderReference\":\"H1\"}\r\n"
             + "--cs1\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 201 Created\r\n\r\n{}\r\n--cs1--\r\n"
             + "--batchresponse_1\r\nContent-Type: application/http\r\nContent-ID: 4\r\n\r\nHTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
             + #"{"error":{"code":"","message":"An error has occurred.","innererror":{"message":"Write failed for table row of type 'VendorInvoiceLineEntity'. Infolog: Error: Main account '699999' does not exist.","type":"x","stacktrace":""}}}"#
             + "\r\n--batchresponse_1--\r\n"
         // LF-only second answer, the error nested inside a changeset response this time.
-        let second = "--batchresponse_2\nContent-Type: multipart/mixed; boundary=cs2\n\n"
+        let second =
+            "--batchresponse_2\nContent-Type: multipart/mixed; boundary=cs2\n\n"
             + "--cs2\nContent-Type: application/http\nContent-ID: 1\n\nHTTP/1.1 201 Created\n\n{\"HeaderReference\":\"H3\"}\n"
             + "--cs2\nContent-Type: application/http\nContent-ID: 2\n\nHTTP/1.1 201 Created\n\n{}\n--cs2--\n"
             + "--batchresponse_2\nContent-Type: multipart/mixed; boundary=cs3\n\n"
@@ -576,9 +652,10 @@ final class D365BatchPolicyTests: XCTestCase {
         XCTAssertEqual(results["A"]?.status, .created)
         XCTAssertEqual(results["B"]?.status, .created)
         XCTAssertEqual(results["B"]?.linesWritten, 2)
-        XCTAssertEqual(transport.requests.map(\.url.lastPathComponent),
-                       ["$batch", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceLines"],
-                       "the second batch is never tried")
+        XCTAssertEqual(
+            transport.requests.map(\.url.lastPathComponent),
+            ["$batch", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorInvoiceLines"],
+            "the second batch is never tried")
         let warnings = capture.entries.filter { $0.level == .warning }
         XCTAssertEqual(warnings.count, 1)
         XCTAssertEqual(warnings.first?.metadata["http.status"], "405")
@@ -588,7 +665,8 @@ final class D365BatchPolicyTests: XCTestCase {
 
     func testA401OnBatchRefreshesTheTokenOnceAndTokensStayOutOfTheLogs() async throws {
         let capture = LogCapture()
-        let ok = "--r\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n"
+        let ok =
+            "--r\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n"
             + "HTTP/1.1 201 Created\r\n\r\n{\"HeaderReference\":\"H9\"}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\n"
             + "HTTP/1.1 201 Created\r\n\r\n{}\r\n--c--\r\n--r--\r\n"
         let transport = ScriptedTransport([.respond(.json(401, "")), .respond(multipart(ok, boundary: "r"))])

@@ -42,26 +42,32 @@ final class D365BatchSandboxTests: XCTestCase {
 
         func send(_ request: HTTPRequest) async throws -> HTTPResponse {
             let body = String(decoding: request.body ?? Data(), as: UTF8.self)
-            let drop = request.url.path.hasSuffix("/$batch") && body.contains("POST ") && lock.withLock {
-                guard remaining > 0, matches(body) else { return false }
-                remaining -= 1
-                lost.append(body)
-                return true
-            }
+            let drop =
+                request.url.path.hasSuffix("/$batch") && body.contains("POST ")
+                && lock.withLock {
+                    guard remaining > 0, matches(body) else { return false }
+                    remaining -= 1
+                    lost.append(body)
+                    return true
+                }
             guard drop else { return try await inner.send(request) }
             if forward { _ = try await inner.send(request) }
             throw ConnectorError("http.network", "The connection closed before an answer came.", isTransient: true)
         }
     }
 
-    private func target(batchSize: Int = 10, keys: D365KeyAssignment = .server, strategy: D365BatchStrategy = .twoPhase,
-                        capture: LogCapture = LogCapture(), transport: any HTTPTransport = CurlTransport()) -> (D365Target, HTTPClient) {
-        let http = HTTPClient(transport: transport, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                              logger: capture.logger, system: "d365")
-        let settings = D365Settings(environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
-                                    clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
-                                    clientSecret: Secret("sandbox-only-client-secret-7Qk2"), batchSize: batchSize,
-                                    keyAssignment: keys, batchStrategy: strategy)
+    private func target(
+        batchSize: Int = 10, keys: D365KeyAssignment = .server, strategy: D365BatchStrategy = .twoPhase,
+        capture: LogCapture = LogCapture(), transport: any HTTPTransport = CurlTransport()
+    ) -> (D365Target, HTTPClient) {
+        let http = HTTPClient(
+            transport: transport, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+            logger: capture.logger, system: "d365")
+        let settings = D365Settings(
+            environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
+            clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
+            clientSecret: Secret("sandbox-only-client-secret-7Qk2"), batchSize: batchSize,
+            keyAssignment: keys, batchStrategy: strategy)
         return (D365Target(settings: settings, http: http, logger: capture.logger), http)
     }
 
@@ -70,19 +76,23 @@ final class D365BatchSandboxTests: XCTestCase {
         XCTAssertEqual(status, 200)
     }
 
-    private func document(_ key: String, company: String = "usmf", vendor: String = "EMP-0001", currency: String = "USD",
-                          lines: [(amount: String, account: String)]) -> InvoiceDocument {
+    private func document(
+        _ key: String, company: String = "usmf", vendor: String = "EMP-0001", currency: String = "USD",
+        lines: [(amount: String, account: String)]
+    ) -> InvoiceDocument {
         let invoiceLines = lines.enumerated().map { i, l in
-            InvoiceLine(lineNumber: i + 1, transactionID: "T\(i + 1)", description: "\(key) line \(i + 1): O'Brien & \"Söhne\"",
-                        amount: l.amount, mainAccount: l.account, dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m",
-                        expenseDate: "2026-11-02")
+            InvoiceLine(
+                lineNumber: i + 1, transactionID: "T\(i + 1)", description: "\(key) line \(i + 1): O'Brien & \"Söhne\"",
+                amount: l.amount, mainAccount: l.account, dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m",
+                expenseDate: "2026-11-02")
         }
         var total = Decimal(0)
         for l in lines { total += DecimalText.parse(l.amount) ?? 0 }
-        return InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "A1B2C3D4E5F60001", company: company,
-                               vendorAccount: vendor, employeeEmail: "e@northwind.example", currency: currency, invoiceDate: "2026-11-12",
-                               postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
-                               total: DecimalText.plain(total), lines: invoiceLines)
+        return InvoiceDocument(
+            key: key, kind: .employee, reportID: key, reportName: "r", policyID: "A1B2C3D4E5F60001", company: company,
+            vendorAccount: vendor, employeeEmail: "e@northwind.example", currency: currency, invoiceDate: "2026-11-12",
+            postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
+            total: DecimalText.plain(total), lines: invoiceLines)
     }
 
     /// `count` documents with 1…5 lines and varied exact amounts; every fourth one in yen for jpmf.
@@ -100,8 +110,10 @@ final class D365BatchSandboxTests: XCTestCase {
         }
     }
 
-    private func load(_ d365: D365Target, _ docs: [InvoiceDocument], existing: [String: ExistingDocument] = [:],
-                      concurrency: Int = 2) async -> [String: DocumentLoadResult] {
+    private func load(
+        _ d365: D365Target, _ docs: [InvoiceDocument], existing: [String: ExistingDocument] = [:],
+        concurrency: Int = 2
+    ) async -> [String: DocumentLoadResult] {
         let results = Results()
         await d365.loadAll(docs, existing: existing, concurrency: concurrency) { await results.add($0) }
         let all = await results.all
@@ -151,8 +163,9 @@ final class D365BatchSandboxTests: XCTestCase {
         XCTAssertEqual(invoice["ImportedAmount"]?.decimalValue, DecimalText.parse(doc.total), doc.key, file: file, line: line)
         let lines = invoice["lines"]?.arrayValue ?? []
         XCTAssertEqual(lines.compactMap { $0["InvoiceLineNumber"]?.decimalValue }, doc.lines.map { Decimal($0.lineNumber) }, file: file, line: line)
-        XCTAssertEqual(lines.compactMap { $0["NetAmount"]?.decimalValue }, doc.lines.compactMap { DecimalText.parse($0.amount) },
-                       doc.key, file: file, line: line)
+        XCTAssertEqual(
+            lines.compactMap { $0["NetAmount"]?.decimalValue }, doc.lines.compactMap { DecimalText.parse($0.amount) },
+            doc.key, file: file, line: line)
         XCTAssertEqual(lines.compactMap { $0["LineDescription"]?.stringValue }, doc.lines.map(\.description), file: file, line: line)
         XCTAssertEqual(lines.compactMap { $0["MainAccountDisplayValue"]?.stringValue }, doc.lines.map(\.mainAccount), file: file, line: line)
         XCTAssertTrue(lines.allSatisfy { $0["HeaderReference"] == invoice["HeaderReference"] }, file: file, line: line)
@@ -213,8 +226,9 @@ final class D365BatchSandboxTests: XCTestCase {
         XCTAssertEqual(paged.count, 20)
         XCTAssertTrue(docs.allSatisfy { paged[$0.key]?.lineNumbers == $0.lines.map(\.lineNumber) })
         let pagedLookups = try await requestLog()
-        XCTAssertTrue(pagedLookups.allSatisfy { url($0) == "/data/$batch" && parts($0).allSatisfy { method($0) == "GET" } },
-                      "\(pagedLookups.map { url($0) })")
+        XCTAssertTrue(
+            pagedLookups.allSatisfy { url($0) == "/data/$batch" && parts($0).allSatisfy { method($0) == "GET" } },
+            "\(pagedLookups.map { url($0) })")
         XCTAssertTrue(pagedLookups.flatMap(parts).contains { url($0).contains("skiptoken") }, "next pages are read inside a $batch too")
         // ... and with F&O's page size, one $batch of reads for the headers and one for their lines.
         try await settings(#"{"pageSize":10000}"#)
@@ -255,7 +269,8 @@ final class D365BatchSandboxTests: XCTestCase {
         let (d365, _) = target(batchSize: 10, strategy: .references, capture: capture)
         let docs = documents("EXP-X", count: 6)
         let results = await load(d365, docs, concurrency: 1)
-        XCTAssertTrue(docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
+        XCTAssertTrue(
+            docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
         let invoices = try await invoicesByNumber()
         XCTAssertEqual(invoices.count, 6)
         for doc in docs { assertHolds(invoices[doc.key], doc) }
@@ -317,7 +332,8 @@ final class D365BatchSandboxTests: XCTestCase {
         let (d365, _) = target(batchSize: 10, keys: .client, capture: capture)
         let docs = documents("EXP-S", count: 5)
         let results = await load(d365, docs, concurrency: 1)
-        XCTAssertTrue(docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
+        XCTAssertTrue(
+            docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
         let invoices = try await invoicesByNumber()
         for doc in docs {
             assertHolds(invoices[doc.key], doc)
@@ -339,8 +355,9 @@ final class D365BatchSandboxTests: XCTestCase {
         let docs = documents("EXP-LH", count: 7)
         let results = await load(d365, docs, concurrency: 1)
         XCTAssertEqual(losing.lost.count, 1)
-        XCTAssertTrue(docs.allSatisfy { results[$0.key]?.status == .created && results[$0.key]?.linesWritten == $0.lines.count },
-                      "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
+        XCTAssertTrue(
+            docs.allSatisfy { results[$0.key]?.status == .created && results[$0.key]?.linesWritten == $0.lines.count },
+            "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
 
         let invoices = try await invoicesByNumber()
         XCTAssertEqual(invoices.count, docs.count)
@@ -365,7 +382,8 @@ final class D365BatchSandboxTests: XCTestCase {
         let docs = documents("EXP-LL", count: 7)
         let results = await load(d365, docs, concurrency: 1)
         XCTAssertEqual(losing.lost.count, 1)
-        XCTAssertTrue(docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
+        XCTAssertTrue(
+            docs.allSatisfy { results[$0.key]?.status == .created }, "\(results.values.map { "\($0.key) \($0.status) \($0.errorMessage ?? "")" })")
 
         let invoices = try await invoicesByNumber()
         XCTAssertEqual(invoices.count, docs.count)
@@ -491,8 +509,9 @@ final class D365BatchSandboxTests: XCTestCase {
         for doc in fresh { assertHolds(invoices[doc.key], doc) }
         let log = try await requestLog()
         XCTAssertFalse(log.contains { url($0).hasPrefix("/data/VendorInvoice") && $0["method"]?.stringValue == "POST" }, "no per-document writes")
-        XCTAssertEqual(creates(log, "VendorInvoiceLines").count,
-                       2 + 1 + fresh.reduce(0) { $0 + $1.lines.count }, "the missing lines once each, and the new invoices' lines")
+        XCTAssertEqual(
+            creates(log, "VendorInvoiceLines").count,
+            2 + 1 + fresh.reduce(0) { $0 + $1.lines.count }, "the missing lines once each, and the new invoices' lines")
         XCTAssertFalse(writeBatches(log).flatMap(parts).contains { method($0) == "DELETE" })
     }
 

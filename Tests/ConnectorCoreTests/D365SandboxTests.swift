@@ -19,27 +19,33 @@ final class D365SandboxTests: XCTestCase {
     }
 
     private func target(capture: LogCapture = LogCapture(), chunk: Int = 20) -> (D365Target, HTTPClient) {
-        let http = HTTPClient(transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                              logger: capture.logger, system: "d365")
-        let settings = D365Settings(environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
-                                    clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
-                                    clientSecret: Secret("sandbox-only-client-secret-7Qk2"), lookupChunkSize: chunk, batchSize: 0)
+        let http = HTTPClient(
+            transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+            logger: capture.logger, system: "d365")
+        let settings = D365Settings(
+            environmentURL: sandbox.url, authorityURL: sandbox.url, tenant: "northwind.onmicrosoft.com",
+            clientID: "3f1c9a52-7d4e-4b8a-9c61-2e5f8d0b7a14",
+            clientSecret: Secret("sandbox-only-client-secret-7Qk2"), lookupChunkSize: chunk, batchSize: 0)
         return (D365Target(settings: settings, http: http, logger: capture.logger), http)
     }
 
-    private func document(_ key: String, company: String = "usmf", vendor: String = "EMP-0001", currency: String = "USD",
-                          lines: [(amount: String, account: String)]) -> InvoiceDocument {
+    private func document(
+        _ key: String, company: String = "usmf", vendor: String = "EMP-0001", currency: String = "USD",
+        lines: [(amount: String, account: String)]
+    ) -> InvoiceDocument {
         let invoiceLines = lines.enumerated().map { i, l in
-            InvoiceLine(lineNumber: i + 1, transactionID: "T\(i + 1)", description: "Line \(i + 1): O'Brien & \"Söhne\"", amount: l.amount,
-                        mainAccount: l.account, dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m",
-                        expenseDate: "2026-11-02")
+            InvoiceLine(
+                lineNumber: i + 1, transactionID: "T\(i + 1)", description: "Line \(i + 1): O'Brien & \"Söhne\"", amount: l.amount,
+                mainAccount: l.account, dimensionDisplayValue: "010-W01-", category: "Meals", merchant: "m",
+                expenseDate: "2026-11-02")
         }
         var total = Decimal(0)
         for l in lines { total += DecimalText.parse(l.amount) ?? 0 }
-        return InvoiceDocument(key: key, kind: .employee, reportID: key, reportName: "r", policyID: "A1B2C3D4E5F60001", company: company,
-                               vendorAccount: vendor, employeeEmail: "e@northwind.example", currency: currency, invoiceDate: "2026-11-12",
-                               postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
-                               total: DecimalText.plain(total), lines: invoiceLines)
+        return InvoiceDocument(
+            key: key, kind: .employee, reportID: key, reportName: "r", policyID: "A1B2C3D4E5F60001", company: company,
+            vendorAccount: vendor, employeeEmail: "e@northwind.example", currency: currency, invoiceDate: "2026-11-12",
+            postingDate: "2026-11-13", description: "Expensify \(key)", dimensionDisplayValue: "010-W01-",
+            total: DecimalText.plain(total), lines: invoiceLines)
     }
 
     /// Invoices the simulator holds for `company`, pending and posted.
@@ -91,8 +97,9 @@ final class D365SandboxTests: XCTestCase {
         let (d365, _) = target(chunk: 2)
         let us = document("EXP-T-0001", lines: [("452.30", "600100"), ("217.34", "600110"), ("-12.50", "600130")])
         let quote = document("EXP-T-0'2", lines: [("99.99", "600120")])
-        let yen = document("EXP-T-0003", company: "jpmf", vendor: "EMP-2001", currency: "JPY",
-                           lines: [("1500", "600130"), ("19800", "600110")])
+        let yen = document(
+            "EXP-T-0003", company: "jpmf", vendor: "EMP-2001", currency: "JPY",
+            lines: [("1500", "600130"), ("19800", "600110")])
         let none = try await d365.findExisting([us, quote, yen])
         XCTAssertTrue(none.isEmpty)
 
@@ -110,8 +117,9 @@ final class D365SandboxTests: XCTestCase {
         let usInvoices = try await invoices("usmf")
         let usInvoice = try XCTUnwrap(usInvoices.first { $0["InvoiceNumber"]?.stringValue == "EXP-T-0001" })
         XCTAssertEqual(usInvoice["ImportedAmount"]?.decimalValue, DecimalText.parse("657.14"))
-        XCTAssertEqual(usInvoice["lines"]?.arrayValue?.compactMap { $0["NetAmount"]?.decimalValue },
-                       [DecimalText.parse("452.30"), DecimalText.parse("217.34"), DecimalText.parse("-12.50")].compactMap { $0 })
+        XCTAssertEqual(
+            usInvoice["lines"]?.arrayValue?.compactMap { $0["NetAmount"]?.decimalValue },
+            [DecimalText.parse("452.30"), DecimalText.parse("217.34"), DecimalText.parse("-12.50")].compactMap { $0 })
         XCTAssertEqual(usInvoice["lines"]?.arrayValue?.last?["LineDescription"]?.stringValue, "Line 3: O'Brien & \"Söhne\"")
 
         let found = try await d365.findExisting([us, quote, yen, document("EXP-T-NONE", lines: [("1.00", "600120")])])
@@ -180,7 +188,8 @@ final class D365SandboxTests: XCTestCase {
         let nothing = try await d365.findExisting([doc])
         XCTAssertTrue(nothing.isEmpty)
 
-        try await sandbox.control("POST", "/_sandbox/d365/faults", #"{"count":1,"status":429,"retryAfter":0,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
+        try await sandbox.control(
+            "POST", "/_sandbox/d365/faults", #"{"count":1,"status":429,"retryAfter":0,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
         try await sandbox.control("POST", "/_sandbox/d365/faults", #"{"count":1,"status":401,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
         let before = await http.requestCount
         let ok = await d365.load(doc, existing: nil)

@@ -20,8 +20,9 @@ final class ExpensifyClientSandboxTests: XCTestCase {
     }
 
     private func client(secret: String? = nil, capture: LogCapture = LogCapture()) -> (ExpensifyClient, HTTPClient) {
-        let http = HTTPClient(transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                              logger: capture.logger, system: "expensify")
+        let http = HTTPClient(
+            transport: CurlTransport(), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+            logger: capture.logger, system: "expensify")
         let endpoint = sandbox.url.appendingPathComponent("Integration-Server/ExpensifyIntegrations")
         let credentials = ExpensifyCredentials(partnerUserID: "aa_finance_northwind_example", partnerUserSecret: Secret(secret ?? partnerSecret))
         return (ExpensifyClient(endpoint: endpoint, credentials: credentials, http: http, logger: capture.logger), http)

@@ -1,32 +1,37 @@
 import ConnectorCore
 import ConnectorHTTP
-@testable import Expensify
 import Foundation
 import Logging
 import XCTest
+
+@testable import Expensify
 
 final class ExpensifyClientJobTests: XCTestCase {
     private let credentials = ExpensifyCredentials(partnerUserID: "aa_finance_northwind_example", partnerUserSecret: Secret("s3cr3t+/=&"))
 
     func testExportJobHasEveryFilterAndNoOnFinish() throws {
-        let filter = ExportFilter(reportStates: ["APPROVED", "REIMBURSED"], approvedAfter: "2026-10-31", markedAsExported: "ml-connector",
-                                  policyIDs: ["A1B2C3D4E5F60001", "A1B2C3D4E5F60002"], reportIDs: ["90000001", "90000002"], limit: 250)
+        let filter = ExportFilter(
+            reportStates: ["APPROVED", "REIMBURSED"], approvedAfter: "2026-10-31", markedAsExported: "ml-connector",
+            policyIDs: ["A1B2C3D4E5F60001", "A1B2C3D4E5F60002"], reportIDs: ["90000001", "90000002"], limit: 250)
         let job = ExpensifyJobs.export(filter, fileBasename: "mlc-batch-7", credentials: credentials)
-        XCTAssertEqual(job.serializedString(), """
-        {"credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"s3cr3t+/=&"},\
-        "inputSettings":{"filters":{"approvedAfter":"2026-10-31","markedAsExported":"ml-connector",\
-        "policyIDList":"A1B2C3D4E5F60001,A1B2C3D4E5F60002","reportIDList":"90000001,90000002"},\
-        "limit":"250","reportState":"APPROVED,REIMBURSED","type":"combinedReportData"},\
-        "onReceive":{"immediateResponse":["returnRandomFileName"]},\
-        "outputSettings":{"fileBasename":"mlc-batch-7","fileExtension":"json"},"type":"file"}
-        """)
+        XCTAssertEqual(
+            job.serializedString(),
+            """
+            {"credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"s3cr3t+/=&"},\
+            "inputSettings":{"filters":{"approvedAfter":"2026-10-31","markedAsExported":"ml-connector",\
+            "policyIDList":"A1B2C3D4E5F60001,A1B2C3D4E5F60002","reportIDList":"90000001,90000002"},\
+            "limit":"250","reportState":"APPROVED,REIMBURSED","type":"combinedReportData"},\
+            "onReceive":{"immediateResponse":["returnRandomFileName"]},\
+            "outputSettings":{"fileBasename":"mlc-batch-7","fileExtension":"json"},"type":"file"}
+            """)
         XCTAssertNil(job["onFinish"])
         XCTAssertNil(job["test"])
     }
 
     func testExportJobLeavesOutUnsetFilters() {
-        let job = ExpensifyJobs.export(ExportFilter(reportStates: ["APPROVED"], approvedAfter: "2026-11-01"), fileBasename: "x",
-                                       credentials: credentials)
+        let job = ExpensifyJobs.export(
+            ExportFilter(reportStates: ["APPROVED"], approvedAfter: "2026-11-01"), fileBasename: "x",
+            credentials: credentials)
         XCTAssertEqual(job["inputSettings"]?["filters"], .object(["approvedAfter": .string("2026-11-01")]))
         XCTAssertNil(job["inputSettings"]?["limit"])
         XCTAssertEqual(job["inputSettings"]?["reportState"], .string("APPROVED"))
@@ -35,11 +40,13 @@ final class ExpensifyClientJobTests: XCTestCase {
     func testPolicyGetterUsesJSONArrays() {
         let job = ExpensifyJobs.policies(["A1B2C3D4E5F60001", "A1B2C3D4E5F60004"], credentials: credentials)
         XCTAssertEqual(job["type"], .string("get"))
-        XCTAssertEqual(job["inputSettings"], .object([
-            "type": .string("policy"),
-            "fields": .array([.string("categories"), .string("tags"), .string("reportFields")]),
-            "policyIDList": .array([.string("A1B2C3D4E5F60001"), .string("A1B2C3D4E5F60004")]),
-        ]))
+        XCTAssertEqual(
+            job["inputSettings"],
+            .object([
+                "type": .string("policy"),
+                "fields": .array([.string("categories"), .string("tags"), .string("reportFields")]),
+                "policyIDList": .array([.string("A1B2C3D4E5F60001"), .string("A1B2C3D4E5F60004")]),
+            ]))
     }
 
     func testDownloadJob() {
@@ -123,7 +130,8 @@ final class ExpensifyClientResponseTests: XCTestCase {
     }
 
     func testSecretIsScrubbedFromMessages() throws {
-        let error = try XCTUnwrap(classify(.json(200, #"{"responseCode":500,"responseMessage":"Bad secret 0123456789abcdef0123456789abcdef01234567"}"#)))
+        let error = try XCTUnwrap(
+            classify(.json(200, #"{"responseCode":500,"responseMessage":"Bad secret 0123456789abcdef0123456789abcdef01234567"}"#)))
         XCTAssertEqual(error.message, "Bad secret <redacted>")
     }
 
@@ -262,7 +270,9 @@ final class ExpensifyClientRetryTests: XCTestCase {
     }
 
     func testAuthErrorIsNotRetriedAndCarriesNoSecret() async throws {
-        let transport = ScriptedTransport([.respond(.json(200, #"{"responseCode":401,"responseMessage":"Invalid credentials for top-secret-value"}"#))])
+        let transport = ScriptedTransport([
+            .respond(.json(200, #"{"responseCode":401,"responseMessage":"Invalid credentials for top-secret-value"}"#))
+        ])
         let (expensify, _) = client(transport, capture: LogCapture())
         do {
             _ = try await expensify.download(fileName: "x.json")

@@ -46,7 +46,8 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
     static let templateURL = repoRoot.appendingPathComponent("Sources/Expensify/Resources/export-template.json.ftl")
     static let rendererURL = repoRoot.appendingPathComponent("scripts/freemarker/RenderTemplate.java")
     static let nastyModelURL = repoRoot.appendingPathComponent("samples/template-fixtures/nasty-model.json")
-    static let installHint = "Install the test dependencies with `sudo scripts/install-test-deps.sh` "
+    static let installHint =
+        "Install the test dependencies with `sudo scripts/install-test-deps.sh` "
         + "(Debian packages libfreemarker-java and default-jre-headless; CI runs it)."
 
     // MARK: Tests
@@ -73,8 +74,9 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
         let fReports = try XCTUnwrap(foundation as? [Any], "output root must be a JSON array")
         XCTAssertEqual(outReports.count, modelReports.count, "one object per report")
         XCTAssertEqual(fReports.count, modelReports.count)
-        XCTAssertEqual(outReports.map { $0["reportID"]?.stringValue ?? "?" },
-                       modelReports.map { $0["reportID"]?.stringValue ?? "?" }, "report order is preserved")
+        XCTAssertEqual(
+            outReports.map { $0["reportID"]?.stringValue ?? "?" },
+            modelReports.map { $0["reportID"]?.stringValue ?? "?" }, "report order is preserved")
 
         for (r, (modelReport, outReport)) in zip(modelReports, outReports).enumerated() {
             let at = "report[\(r)] \(modelReport["reportID"]?.stringValue ?? "?")"
@@ -84,8 +86,9 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
             for key in Self.reportStringKeys {
                 assertString(outReport[key], fReport[key], expected: modelString(modelReport[key]), "\(at).\(key)")
             }
-            assertString(outReport["submitterFullName"], fReport["submitterFullName"],
-                         expected: modelString(modelReport["submitter"]?["fullName"]), "\(at).submitterFullName")
+            assertString(
+                outReport["submitterFullName"], fReport["submitterFullName"],
+                expected: modelString(modelReport["submitter"]?["fullName"]), "\(at).submitterFullName")
             assertAmount(outReport["total"], fReport["total"], expected: modelReport["total"], "\(at).total")
 
             let modelExpenses = modelReport["transactionList"]?.arrayValue ?? []
@@ -93,8 +96,9 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
             let fExpenses = try XCTUnwrap(fReport["transactionList"] as? [Any], "\(at): transactionList must be an array")
             XCTAssertEqual(outExpenses.count, modelExpenses.count, "\(at): one object per expense")
             XCTAssertEqual(fExpenses.count, modelExpenses.count)
-            XCTAssertEqual(outExpenses.map { $0["transactionID"]?.stringValue ?? "?" },
-                           modelExpenses.map { $0["transactionID"]?.stringValue ?? "?" }, "\(at): expense order is preserved")
+            XCTAssertEqual(
+                outExpenses.map { $0["transactionID"]?.stringValue ?? "?" },
+                modelExpenses.map { $0["transactionID"]?.stringValue ?? "?" }, "\(at): expense order is preserved")
 
             for (e, (modelExpense, outExpense)) in zip(modelExpenses, outExpenses).enumerated() {
                 let eat = "\(at) expense[\(e)] \(modelExpense["transactionID"]?.stringValue ?? "?")"
@@ -103,8 +107,9 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
                 for key in Self.expenseStringKeys {
                     assertString(outExpense[key], fExpense[key], expected: modelString(modelExpense[key]), "\(eat).\(key)")
                 }
-                assertString(outExpense["receiptURL"], fExpense["receiptURL"],
-                             expected: modelString(modelExpense["receiptObject"]?["url"]), "\(eat).receiptURL")
+                assertString(
+                    outExpense["receiptURL"], fExpense["receiptURL"],
+                    expected: modelString(modelExpense["receiptObject"]?["url"]), "\(eat).receiptURL")
                 for key in Self.expenseAmountKeys {
                     assertAmount(outExpense[key], fExpense[key], expected: modelExpense[key], "\(eat).\(key)")
                 }
@@ -156,17 +161,22 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
             text.removeSubrange(start.lowerBound..<end.upperBound)
         }
         let directives = Set(matches(#"</?#([A-Za-z_]+)"#, in: text))
-        XCTAssert(directives.isSubset(of: ["list", "if", "elseif", "else", "assign", "t", "lt", "rt", "function", "return"]),
-                  "unsupported directives: \(directives.sorted())")
+        XCTAssert(
+            directives.isSubset(of: ["list", "if", "elseif", "else", "assign", "t", "lt", "rt", "function", "return"]),
+            "unsupported directives: \(directives.sorted())")
         let builtIns = Set(matches(#"\?([A-Za-z_]+)"#, in: text))
-        XCTAssert(builtIns.isSubset(of: ["c", "json_string", "has_next", "has_content", "string", "replace", "size",
-                                         "is_string", "is_number", "is_boolean", "is_hash", "is_enumerable"]),
-                  "unsupported built-ins: \(builtIns.sorted())")
+        XCTAssert(
+            builtIns.isSubset(of: [
+                "c", "json_string", "has_next", "has_content", "string", "replace", "size",
+                "is_string", "is_number", "is_boolean", "is_hash", "is_enumerable",
+            ]),
+            "unsupported built-ins: \(builtIns.sorted())")
         XCTAssertFalse(text.contains("/100"), "the template must not divide amounts")
         // Numbers and booleans only through ?c: no interpolation prints a raw value.
         for interpolation in matches(#"\$\{([^}]*)\}"#, in: text) {
-            XCTAssert(interpolation.hasPrefix("txt(") || interpolation.hasPrefix("amt(") || interpolation.hasPrefix("flag("),
-                      "every value goes through txt, amt or flag: ${\(interpolation)}")
+            XCTAssert(
+                interpolation.hasPrefix("txt(") || interpolation.hasPrefix("amt(") || interpolation.hasPrefix("flag("),
+                "every value goes through txt, amt or flag: ${\(interpolation)}")
         }
     }
 
@@ -244,8 +254,10 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
         return nil
     }
 
-    func assertString(_ exact: JSONValue?, _ foundation: Any?, expected: String?, _ what: String,
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertString(
+        _ exact: JSONValue?, _ foundation: Any?, expected: String?, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let expected else {
             XCTAssertEqual(exact, .null, "\(what): no value must be null", file: file, line: line)
             XCTAssert(foundation is NSNull, "\(what): JSONSerialization should see null", file: file, line: line)
@@ -257,8 +269,10 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
 
     /// Present amount: the same integer literal as in the model (so no grouping, decimals or exponent).
     /// Absent amount: JSON null.
-    func assertAmount(_ exact: JSONValue?, _ foundation: Any?, expected: JSONValue?, _ what: String,
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertAmount(
+        _ exact: JSONValue?, _ foundation: Any?, expected: JSONValue?, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let expected, !expected.isNull else {
             XCTAssertEqual(exact, .null, "\(what): a missing amount must be null", file: file, line: line)
             XCTAssert(foundation is NSNull, "\(what): JSONSerialization should see null", file: file, line: line)
@@ -274,8 +288,10 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
     }
 
     /// Present boolean: a JSON boolean with the model's value. Absent: JSON null.
-    func assertBool(_ exact: JSONValue?, expected: JSONValue?, _ what: String,
-                    file: StaticString = #filePath, line: UInt = #line) {
+    func assertBool(
+        _ exact: JSONValue?, expected: JSONValue?, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         switch expected {
         case .bool(let b)?: XCTAssertEqual(exact, .bool(b), "\(what): must be the JSON boolean \(b)", file: file, line: line)
         case nil, .null?: XCTAssertEqual(exact, .null, "\(what): a missing boolean must be null", file: file, line: line)
@@ -312,13 +328,16 @@ final class ExportTemplateFreeMarkerTests: XCTestCase {
         XCTAssert(reports.contains { $0["transactionList"] == .array([]) }, "fixture lacks an empty transactionList")
         XCTAssert(reports.contains { $0["transactionList"] == nil }, "fixture lacks a report without transactionList")
         let expenses = reports.flatMap { $0["transactionList"]?.arrayValue ?? [] }
-        for key in ["modifiedAmount", "modifiedMerchant", "modifiedCreated", "tag", "comment", "categoryGlCode",
-                    "convertedAmount", "reimbursable", "billable"] {
+        for key in [
+            "modifiedAmount", "modifiedMerchant", "modifiedCreated", "tag", "comment", "categoryGlCode",
+            "convertedAmount", "reimbursable", "billable",
+        ] {
             XCTAssert(expenses.contains { $0[key] == nil }, "fixture lacks an expense without \(key)")
         }
         XCTAssert(expenses.contains { $0["currency"] == .string("JPY") }, "fixture lacks a JPY expense")
-        XCTAssert(expenses.contains { $0["reimbursable"] == .bool(true) } && expenses.contains { $0["reimbursable"] == .bool(false) },
-                  "fixture needs both boolean values")
+        XCTAssert(
+            expenses.contains { $0["reimbursable"] == .bool(true) } && expenses.contains { $0["reimbursable"] == .bool(false) },
+            "fixture needs both boolean values")
     }
 
     func matches(_ pattern: String, in text: String) -> [String] {

@@ -62,59 +62,82 @@ extension ExportTemplateFreeMarkerTests {
 
     static var fieldCases: [FieldCase] {
         [
-            FieldCase(path: "expense.modifiedAmount", unset: { $0.expenses[0].modifiedAmount = nil }, zero: .unset,
-                      number: .int(2500), numberMeans: .set { $0.expenses[0].modifiedAmount = 2500 }),
-            FieldCase(path: "expense.modifiedMerchant", unset: { $0.expenses[0].modifiedMerchant = "" }, zero: .unset,
-                      number: .int(7), numberMeans: .set { $0.expenses[0].modifiedMerchant = "7" }),
-            FieldCase(path: "expense.modifiedCreated", unset: { $0.expenses[0].modifiedCreated = "" }, zero: .unset,
-                      number: .int(20261101), numberMeans: .set { $0.expenses[0].modifiedCreated = "20261101" }),
-            FieldCase(path: "expense.convertedAmount", unset: { $0.expenses[0].convertedAmount = nil },
-                      zero: .set { $0.expenses[0].convertedAmount = 0 },
-                      number: .int(123456789), numberMeans: .set { $0.expenses[0].convertedAmount = 123_456_789 }),
-            FieldCase(path: "expense.currencyConversionRate", unset: { $0.expenses[0].currencyConversionRate = nil }, zero: .unset,
-                      number: .number("0.00668"), numberMeans: .set { $0.expenses[0].currencyConversionRate = "0.00668" }),
-            FieldCase(path: "expense.amount", unset: { $0.expenses[0].amount = nil }, zero: .set { $0.expenses[0].amount = 0 },
-                      number: .int(-1250), numberMeans: .set { $0.expenses[0].amount = -1250 }),
-            FieldCase(path: "expense.receiptObject", unset: { $0.expenses[0].receiptURL = "" }, zero: .unset,
-                      number: .int(5), numberMeans: .unset),
-            FieldCase(path: "expense.receiptObject.url", unset: { $0.expenses[0].receiptURL = "" },
-                      zero: .set { $0.expenses[0].receiptURL = "0" },
-                      number: .int(12345), numberMeans: .set { $0.expenses[0].receiptURL = "12345" }),
-            FieldCase(path: "expense.categoryGlCode", unset: { $0.expenses[0].categoryGlCode = "" },
-                      zero: .set { $0.expenses[0].categoryGlCode = "0" },
-                      number: .int(6010), numberMeans: .set { $0.expenses[0].categoryGlCode = "6010" }),
-            FieldCase(path: "expense.tagGlCode", unset: { $0.expenses[0].tagGlCode = "" }, zero: .set { $0.expenses[0].tagGlCode = "0" },
-                      number: .int(1234567), numberMeans: .set { $0.expenses[0].tagGlCode = "1234567" }),
-            FieldCase(path: "expense.ntag1GlCode", unset: { $0.expenses[0].tagLevels[0].glCode = "" },
-                      zero: .set { $0.expenses[0].tagLevels[0].glCode = "0" },
-                      number: .int(10), numberMeans: .set { $0.expenses[0].tagLevels[0].glCode = "10" }),
-            FieldCase(path: "expense.ntag2GlCode", unset: { $0.expenses[0].tagLevels[1].glCode = "" },
-                      zero: .set { $0.expenses[0].tagLevels[1].glCode = "0" },
-                      number: .int(1001), numberMeans: .set { $0.expenses[0].tagLevels[1].glCode = "1001" }),
-            FieldCase(path: "expense.tag", unset: { $0.expenses[0].tag = "" }, zero: .set { $0.expenses[0].tag = "0" },
-                      number: .int(5), numberMeans: .set { $0.expenses[0].tag = "5" }),
-            FieldCase(path: "expense.comment", unset: { $0.expenses[0].comment = "" }, zero: .set { $0.expenses[0].comment = "0" },
-                      number: .int(42), numberMeans: .set { $0.expenses[0].comment = "42" }),
-            FieldCase(path: "expense.billable", unset: { $0.expenses[0].billable = false }, zero: .unset,
-                      number: .int(1), numberMeans: .set { $0.expenses[0].billable = true }),
-            FieldCase(path: "expense.reimbursable", unset: { $0.expenses[0].reimbursable = false },
-                      zero: .set { $0.expenses[0].reimbursable = false },
-                      number: .int(1), numberMeans: .set { _ in }, issues: (["reimbursable"], [], [])),
-            FieldCase(path: "report.total", unset: { $0.total = nil }, zero: .set { $0.total = 0 },
-                      number: .int(123456789), numberMeans: .set { $0.total = 123_456_789 }),
-            FieldCase(path: "report.submitted", unset: { $0.submitted = "" }, zero: .set { $0.submitted = "0" },
-                      number: .int(20261103), numberMeans: .set { $0.submitted = "20261103" }),
-            FieldCase(path: "report.approved", unset: { $0.approved = "" }, zero: .set { $0.approved = "0" },
-                      number: .int(20261105), numberMeans: .set { $0.approved = "20261105" }),
-            FieldCase(path: "report.managerEmail", unset: { $0.managerEmail = "" }, zero: .set { $0.managerEmail = "0" },
-                      number: .int(7), numberMeans: .set { $0.managerEmail = "7" }),
-            FieldCase(path: "report.submitter", unset: { $0.submitterFullName = "" }, zero: .unset,
-                      number: .int(7), numberMeans: .unset),
-            FieldCase(path: "report.submitter.fullName", unset: { $0.submitterFullName = "" },
-                      zero: .set { $0.submitterFullName = "0" },
-                      number: .int(7), numberMeans: .set { $0.submitterFullName = "7" }),
-            FieldCase(path: "report.transactionList", unset: { $0.expenses = [] }, zero: .unset,
-                      number: .int(3), numberMeans: .unset, issues: ([], ["transactionList"], ["transactionList"])),
+            FieldCase(
+                path: "expense.modifiedAmount", unset: { $0.expenses[0].modifiedAmount = nil }, zero: .unset,
+                number: .int(2500), numberMeans: .set { $0.expenses[0].modifiedAmount = 2500 }),
+            FieldCase(
+                path: "expense.modifiedMerchant", unset: { $0.expenses[0].modifiedMerchant = "" }, zero: .unset,
+                number: .int(7), numberMeans: .set { $0.expenses[0].modifiedMerchant = "7" }),
+            FieldCase(
+                path: "expense.modifiedCreated", unset: { $0.expenses[0].modifiedCreated = "" }, zero: .unset,
+                number: .int(20_261_101), numberMeans: .set { $0.expenses[0].modifiedCreated = "20261101" }),
+            FieldCase(
+                path: "expense.convertedAmount", unset: { $0.expenses[0].convertedAmount = nil },
+                zero: .set { $0.expenses[0].convertedAmount = 0 },
+                number: .int(123_456_789), numberMeans: .set { $0.expenses[0].convertedAmount = 123_456_789 }),
+            FieldCase(
+                path: "expense.currencyConversionRate", unset: { $0.expenses[0].currencyConversionRate = nil }, zero: .unset,
+                number: .number("0.00668"), numberMeans: .set { $0.expenses[0].currencyConversionRate = "0.00668" }),
+            FieldCase(
+                path: "expense.amount", unset: { $0.expenses[0].amount = nil }, zero: .set { $0.expenses[0].amount = 0 },
+                number: .int(-1250), numberMeans: .set { $0.expenses[0].amount = -1250 }),
+            FieldCase(
+                path: "expense.receiptObject", unset: { $0.expenses[0].receiptURL = "" }, zero: .unset,
+                number: .int(5), numberMeans: .unset),
+            FieldCase(
+                path: "expense.receiptObject.url", unset: { $0.expenses[0].receiptURL = "" },
+                zero: .set { $0.expenses[0].receiptURL = "0" },
+                number: .int(12345), numberMeans: .set { $0.expenses[0].receiptURL = "12345" }),
+            FieldCase(
+                path: "expense.categoryGlCode", unset: { $0.expenses[0].categoryGlCode = "" },
+                zero: .set { $0.expenses[0].categoryGlCode = "0" },
+                number: .int(6010), numberMeans: .set { $0.expenses[0].categoryGlCode = "6010" }),
+            FieldCase(
+                path: "expense.tagGlCode", unset: { $0.expenses[0].tagGlCode = "" }, zero: .set { $0.expenses[0].tagGlCode = "0" },
+                number: .int(1_234_567), numberMeans: .set { $0.expenses[0].tagGlCode = "1234567" }),
+            FieldCase(
+                path: "expense.ntag1GlCode", unset: { $0.expenses[0].tagLevels[0].glCode = "" },
+                zero: .set { $0.expenses[0].tagLevels[0].glCode = "0" },
+                number: .int(10), numberMeans: .set { $0.expenses[0].tagLevels[0].glCode = "10" }),
+            FieldCase(
+                path: "expense.ntag2GlCode", unset: { $0.expenses[0].tagLevels[1].glCode = "" },
+                zero: .set { $0.expenses[0].tagLevels[1].glCode = "0" },
+                number: .int(1001), numberMeans: .set { $0.expenses[0].tagLevels[1].glCode = "1001" }),
+            FieldCase(
+                path: "expense.tag", unset: { $0.expenses[0].tag = "" }, zero: .set { $0.expenses[0].tag = "0" },
+                number: .int(5), numberMeans: .set { $0.expenses[0].tag = "5" }),
+            FieldCase(
+                path: "expense.comment", unset: { $0.expenses[0].comment = "" }, zero: .set { $0.expenses[0].comment = "0" },
+                number: .int(42), numberMeans: .set { $0.expenses[0].comment = "42" }),
+            FieldCase(
+                path: "expense.billable", unset: { $0.expenses[0].billable = false }, zero: .unset,
+                number: .int(1), numberMeans: .set { $0.expenses[0].billable = true }),
+            FieldCase(
+                path: "expense.reimbursable", unset: { $0.expenses[0].reimbursable = false },
+                zero: .set { $0.expenses[0].reimbursable = false },
+                number: .int(1), numberMeans: .set { _ in }, issues: (["reimbursable"], [], [])),
+            FieldCase(
+                path: "report.total", unset: { $0.total = nil }, zero: .set { $0.total = 0 },
+                number: .int(123_456_789), numberMeans: .set { $0.total = 123_456_789 }),
+            FieldCase(
+                path: "report.submitted", unset: { $0.submitted = "" }, zero: .set { $0.submitted = "0" },
+                number: .int(20_261_103), numberMeans: .set { $0.submitted = "20261103" }),
+            FieldCase(
+                path: "report.approved", unset: { $0.approved = "" }, zero: .set { $0.approved = "0" },
+                number: .int(20_261_105), numberMeans: .set { $0.approved = "20261105" }),
+            FieldCase(
+                path: "report.managerEmail", unset: { $0.managerEmail = "" }, zero: .set { $0.managerEmail = "0" },
+                number: .int(7), numberMeans: .set { $0.managerEmail = "7" }),
+            FieldCase(
+                path: "report.submitter", unset: { $0.submitterFullName = "" }, zero: .unset,
+                number: .int(7), numberMeans: .unset),
+            FieldCase(
+                path: "report.submitter.fullName", unset: { $0.submitterFullName = "" },
+                zero: .set { $0.submitterFullName = "0" },
+                number: .int(7), numberMeans: .set { $0.submitterFullName = "7" }),
+            FieldCase(
+                path: "report.transactionList", unset: { $0.expenses = [] }, zero: .unset,
+                number: .int(3), numberMeans: .unset, issues: ([], ["transactionList"], ["transactionList"])),
         ]
     }
 
@@ -155,18 +178,21 @@ extension ExportTemplateFreeMarkerTests {
         var reports: [JSONValue] = [Self.baseline]
         for (i, c) in cases.enumerated() {
             for (s, shape) in Shape.allCases.enumerated() {
-                let value: JSONValue? = switch shape {
-                case .absent: nil
-                case .empty: .string("")
-                case .zero: .int(0)
-                case .number: c.number
-                }
+                let value: JSONValue? =
+                    switch shape {
+                    case .absent: nil
+                    case .empty: .string("")
+                    case .zero: .int(0)
+                    case .number: c.number
+                    }
                 reports.append(Self.withID(Self.shaped(c.path, value), String(91_000_000 + (i + 1) * 10 + s)))
             }
         }
         // Every field at once: all absent, and all "" (the two shapes a server may use for "unset").
-        let optional = ["modifiedAmount", "modifiedMerchant", "modifiedCreated", "convertedAmount", "currencyConversionRate",
-                        "receiptObject", "tagGlCode", "ntag1GlCode", "ntag2GlCode", "comment", "billable"]
+        let optional = [
+            "modifiedAmount", "modifiedMerchant", "modifiedCreated", "convertedAmount", "currencyConversionRate",
+            "receiptObject", "tagGlCode", "ntag1GlCode", "ntag2GlCode", "comment", "billable",
+        ]
         func everything(_ value: JSONValue?) -> JSONValue {
             var r = Self.baseline
             for key in optional {
@@ -218,7 +244,9 @@ extension ExportTemplateFreeMarkerTests {
             XCTAssertEqual(Self.describe(empty.report), Self.describe(absent.report), "\(c.path) \"\" must decode as absent")
             XCTAssertEqual(absent.issues.map(\.field), c.issues.unset, "\(c.path) absent: \(absent.issues)")
             XCTAssertEqual(empty.issues.map(\.field), c.issues.unset, "\(c.path) \"\": \(empty.issues)")
-            for (what, result, expect, issues) in [("0", zero, c.zero, c.issues.zero), ("number \(c.number.serializedString())", number, c.numberMeans, c.issues.number)] {
+            for (what, result, expect, issues) in [
+                ("0", zero, c.zero, c.issues.zero), ("number \(c.number.serializedString())", number, c.numberMeans, c.issues.number),
+            ] {
                 switch expect {
                 case .unset:
                     XCTAssertEqual(Self.describe(result.report), Self.describe(unset), "\(c.path) \(what) must decode as absent")
@@ -235,7 +263,8 @@ extension ExportTemplateFreeMarkerTests {
             }
         }
 
-        let absentAll = decoded[decoded.count - 2], emptyAll = decoded[decoded.count - 1]
+        let absentAll = decoded[decoded.count - 2]
+        let emptyAll = decoded[decoded.count - 1]
         XCTAssertEqual(Self.describe(emptyAll.report), Self.describe(absentAll.report), "every optional field \"\" decodes as every one absent")
         XCTAssertEqual(emptyAll.issues, [])
         XCTAssertNil(absentAll.report?.expenses[0].modifiedAmount)

@@ -1,8 +1,9 @@
 import ConnectorCore
-@testable import ConnectorHTTP
 import Foundation
 import Logging
 import XCTest
+
+@testable import ConnectorHTTP
 
 final class HTTPClientTests: XCTestCase {
     private let url = URL(string: "https://erp.example/data/VendorsV2?$filter=x")!
@@ -83,8 +84,9 @@ final class HTTPClientTests: XCTestCase {
         let capture = LogCapture()
         let transport = ScriptedTransport([.respond(.json(429, "{\"token\":\"s3cr3t-body\"}")), .respond(.json(200, "{}"))])
         let client = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "d365")
-        let request = HTTPRequest(method: "POST", url: URL(string: "https://erp.example/data/X?secretquery=s3cr3t-query")!,
-                                  headers: ["Authorization": "Bearer s3cr3t-token"], body: Data("client_secret=s3cr3t-body".utf8))
+        let request = HTTPRequest(
+            method: "POST", url: URL(string: "https://erp.example/data/X?secretquery=s3cr3t-query")!,
+            headers: ["Authorization": "Bearer s3cr3t-token"], body: Data("client_secret=s3cr3t-body".utf8))
         _ = try await client.send(request, idempotent: true)
         let text = capture.allText
         XCTAssertFalse(text.contains("s3cr3t"), text)
@@ -103,7 +105,7 @@ final class HTTPClientTests: XCTestCase {
 }
 
 final class HTTPRetryAfterTests: XCTestCase {
-    private let now = Date(timeIntervalSince1970: 784_111_777) // Sun, 06 Nov 1994 08:49:37 GMT
+    private let now = Date(timeIntervalSince1970: 784_111_777)  // Sun, 06 Nov 1994 08:49:37 GMT
 
     func testDelaySeconds() {
         XCTAssertEqual(RetryAfter.seconds("120", now: now), 120)

@@ -1,8 +1,9 @@
 import ConnectorCore
-@testable import ConnectorHTTP
 import Foundation
 import Logging
 import XCTest
+
+@testable import ConnectorHTTP
 
 final class HTTPEntraTokenProviderTests: XCTestCase {
     private let authority = URL(string: "https://login.example")!
@@ -17,8 +18,9 @@ final class HTTPEntraTokenProviderTests: XCTestCase {
 
     private func provider(_ transport: ScriptedTransport, clock: Clock = Clock(), capture: LogCapture = LogCapture()) -> EntraTokenProvider {
         let http = HTTPClient(transport: transport, retry: noRetryDelays, logger: capture.logger, system: "entra")
-        return EntraTokenProvider(authorityURL: authority, tenant: "contoso.example", clientID: "app-id", clientSecret: secret,
-                                  scope: "https://erp.example/.default", http: http, now: { clock.now })
+        return EntraTokenProvider(
+            authorityURL: authority, tenant: "contoso.example", clientID: "app-id", clientSecret: secret,
+            scope: "https://erp.example/.default", http: http, now: { clock.now })
     }
 
     private func tokenResponse(_ token: String, expiresIn: String = "3599") -> ScriptedTransport.Step {
@@ -33,10 +35,12 @@ final class HTTPEntraTokenProviderTests: XCTestCase {
         XCTAssertEqual(request.method, "POST")
         XCTAssertEqual(request.url.absoluteString, "https://login.example/contoso.example/oauth2/v2.0/token")
         XCTAssertEqual(request.headers["Content-Type"], "application/x-www-form-urlencoded")
-        XCTAssertEqual(decodeForm(request.body), [
-            "grant_type": "client_credentials", "client_id": "app-id", "client_secret": "cl!ent+secret&=",
-            "scope": "https://erp.example/.default",
-        ])
+        XCTAssertEqual(
+            decodeForm(request.body),
+            [
+                "grant_type": "client_credentials", "client_id": "app-id", "client_secret": "cl!ent+secret&=",
+                "scope": "https://erp.example/.default",
+            ])
     }
 
     func testCachesUntilFiveMinutesBeforeExpiry() async throws {
@@ -93,8 +97,8 @@ final class HTTPEntraTokenProviderTests: XCTestCase {
 
     func testEntraErrorBecomesACodedErrorWithoutTraceNoiseOrSecret() async throws {
         let body = """
-        {"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value, not cl!ent+secret&=.\\r\\nTrace ID: 255d1aef-8c98-452f-ac51-23d051240864\\r\\nCorrelation ID: fb3d2015-bc17-4bb9-bb85-30c5cf1aaaa7\\r\\nTimestamp: 2016-01-09 02:02:12Z","error_codes":[7000215],"timestamp":"2016-01-09 02:02:12Z","trace_id":"255d1aef","correlation_id":"fb3d2015"}
-        """
+            {"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value, not cl!ent+secret&=.\\r\\nTrace ID: 255d1aef-8c98-452f-ac51-23d051240864\\r\\nCorrelation ID: fb3d2015-bc17-4bb9-bb85-30c5cf1aaaa7\\r\\nTimestamp: 2016-01-09 02:02:12Z","error_codes":[7000215],"timestamp":"2016-01-09 02:02:12Z","trace_id":"255d1aef","correlation_id":"fb3d2015"}
+            """
         let capture = LogCapture()
         let transport = ScriptedTransport([.respond(.json(401, body))])
         do {
@@ -102,7 +106,9 @@ final class HTTPEntraTokenProviderTests: XCTestCase {
             XCTFail("expected an Entra error")
         } catch let error as ConnectorError {
             XCTAssertEqual(error.code, "entra.invalid_client")
-            XCTAssertEqual(error.message, "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value, not <redacted>.")
+            XCTAssertEqual(
+                error.message,
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value, not <redacted>.")
             XCTAssertEqual(error.context["entra.error_codes"], "7000215")
             XCTAssertFalse(error.description.contains("cl!ent+secret"))
             XCTAssertFalse(error.message.contains("Trace ID"))
@@ -122,8 +128,9 @@ final class HTTPEntraTokenProviderTests: XCTestCase {
     }
 
     func testCleanDescription() {
-        XCTAssertEqual(EntraTokenProvider.cleanDescription("AADSTS90002: Tenant 'x' not found.\r\nTrace ID: a\r\nCorrelation ID: b\r\nTimestamp: c"),
-                       "AADSTS90002: Tenant 'x' not found.")
+        XCTAssertEqual(
+            EntraTokenProvider.cleanDescription("AADSTS90002: Tenant 'x' not found.\r\nTrace ID: a\r\nCorrelation ID: b\r\nTimestamp: c"),
+            "AADSTS90002: Tenant 'x' not found.")
         XCTAssertEqual(EntraTokenProvider.cleanDescription("plain"), "plain")
     }
 }

@@ -3,8 +3,9 @@ import ConnectorHTTP
 import Foundation
 import Logging
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Shared helpers for the HTTP, Expensify and D365 unit tests (no test cases here).
@@ -151,15 +152,18 @@ final class SandboxProcess: @unchecked Sendable {
         let ready = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-sandbox-\(UUID().uuidString).url")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--port", String(try freeLoopbackPort()), "--seeds", repo.appendingPathComponent("samples/sandbox").path,
-                             "--ready-file", ready.path]
+        process.arguments = [
+            "--port", String(try freeLoopbackPort()), "--seeds", repo.appendingPathComponent("samples/sandbox").path,
+            "--ready-file", ready.path,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let data = FileManager.default.contents(atPath: ready.path), let text = String(data: data, encoding: .utf8),
-               let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil {
+                let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil
+            {
                 try? FileManager.default.removeItem(at: ready)
                 return SandboxProcess(url: url, process: process)
             }
@@ -180,18 +184,19 @@ final class SandboxProcess: @unchecked Sendable {
     @discardableResult
     func control(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, JSONValue?) {
         guard let target = URL(string: url.absoluteString + path) else { throw ConnectorError("test.url", path) }
-        let response = try await CurlTransport().send(HTTPRequest(
-            method: method, url: target, headers: body == nil ? [:] : ["Content-Type": "application/json"],
-            body: body.map { Data($0.utf8) }, timeout: 10))
+        let response = try await CurlTransport().send(
+            HTTPRequest(
+                method: method, url: target, headers: body == nil ? [:] : ["Content-Type": "application/json"],
+                body: body.map { Data($0.utf8) }, timeout: 10))
         return (response.status, try? JSONValue.parse(response.body))
     }
 
     /// A port nobody listens on right now (bound to 0, read back, released).
     private static func freeLoopbackPort() throws -> Int {
         #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw ConnectorError("test.port", "socket() failed") }
         defer { close(fd) }

@@ -1,8 +1,9 @@
 import ConnectorCore
-@testable import ConnectorLedger
 import Foundation
 import GRDB
 import XCTest
+
+@testable import ConnectorLedger
 
 /// The v3 migrations keep what an older ledger holds: stage runs (ids, outcomes, hashes) and batches.
 final class LedgerMigrationTests: XCTestCase {
@@ -20,12 +21,16 @@ final class LedgerMigrationTests: XCTestCase {
             let old = try DatabaseQueue(path: path)
             try Ledger.migrator.migrate(old, upTo: "v2-target-capabilities")
             try old.write { db in
-                try db.execute(sql: "INSERT INTO batch (id, created_at, target, approved_after, export_label) VALUES ('20261101-000000', '2026-11-01T00:00:00Z', 'd365fo', '2026-10-31', 'ml-connector')")
-                try db.execute(sql: """
-                    INSERT INTO stage_run (id, batch_id, stage, started_at, finished_at, outcome, counts, files, error) VALUES
-                    (7, '20261101-000000', 'extract', '2026-11-01T00:00:01Z', '2026-11-01T00:00:02Z', 'succeeded', '{"reports":3}', '{"export.json":"abc"}', NULL),
-                    (8, '20261101-000000', 'transform', '2026-11-01T00:00:03Z', NULL, 'running', '{}', '{}', NULL)
-                    """)
+                try db.execute(
+                    sql:
+                        "INSERT INTO batch (id, created_at, target, approved_after, export_label) VALUES ('20261101-000000', '2026-11-01T00:00:00Z', 'd365fo', '2026-10-31', 'ml-connector')"
+                )
+                try db.execute(
+                    sql: """
+                        INSERT INTO stage_run (id, batch_id, stage, started_at, finished_at, outcome, counts, files, error) VALUES
+                        (7, '20261101-000000', 'extract', '2026-11-01T00:00:01Z', '2026-11-01T00:00:02Z', 'succeeded', '{"reports":3}', '{"export.json":"abc"}', NULL),
+                        (8, '20261101-000000', 'transform', '2026-11-01T00:00:03Z', NULL, 'running', '{}', '{}', NULL)
+                        """)
                 XCTAssertThrowsError(try db.execute(sql: "UPDATE stage_run SET outcome = 'interrupted' WHERE id = 8"), "v2 refuses the new outcome")
             }
         }
@@ -51,7 +56,8 @@ final class LedgerMigrationTests: XCTestCase {
         XCTAssertTrue(try ledger.closeAbandonedStageRuns(reason: "again", audit: audit).isEmpty)
 
         // A replay batch names its source.
-        try ledger.createBatch(id: "20261102-000000", target: "d365fo", approvedAfter: nil, exportLabel: "ml-connector", replayOf: "20261101-000000", audit: audit)
+        try ledger.createBatch(
+            id: "20261102-000000", target: "d365fo", approvedAfter: nil, exportLabel: "ml-connector", replayOf: "20261101-000000", audit: audit)
         XCTAssertEqual(try ledger.batch("20261102-000000")?.replayOf, "20261101-000000")
         XCTAssertEqual(try ledger.replays(of: "20261101-000000").map(\.id), ["20261102-000000"])
     }

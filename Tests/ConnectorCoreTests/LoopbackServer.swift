@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A raw HTTP/1.1 server on a loopback port for transport tests: plain POSIX sockets, one thread per connection,
@@ -46,9 +47,9 @@ final class LoopbackServer: @unchecked Sendable {
     init(_ handler: @escaping @Sendable (Request) -> Action) throws {
         self.handler = handler
         #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -174,9 +175,9 @@ final class LoopbackServer: @unchecked Sendable {
             var offset = 0
             while offset < raw.count {
                 #if os(Linux)
-                let n = send(fd, base + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    let n = send(fd, base + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 #else
-                let n = send(fd, base + offset, raw.count - offset, 0)
+                    let n = send(fd, base + offset, raw.count - offset, 0)
                 #endif
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return false }
@@ -208,8 +209,9 @@ final class LoopbackServer: @unchecked Sendable {
         }
         let body = Data(buffer.prefix(length))
         buffer = Data(buffer.dropFirst(length))
-        return Request(method: String(requestLine[0]), target: String(requestLine[1]), headers: headers, body: body,
-                       connection: connection, indexOnConnection: index)
+        return Request(
+            method: String(requestLine[0]), target: String(requestLine[1]), headers: headers, body: body,
+            connection: connection, indexOnConnection: index)
     }
 
     private func readMore(_ fd: Int32, into buffer: inout Data) -> Bool {

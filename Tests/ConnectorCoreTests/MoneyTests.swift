@@ -3,7 +3,9 @@ import XCTest
 
 final class MoneyTests: XCTestCase {
     func testExpensifyHundredthsFollowTheCurrencyExponent() throws {
-        let usd = try XCTUnwrap(Currency(code: "USD")), jpy = try XCTUnwrap(Currency(code: "jpy")), bhd = try XCTUnwrap(Currency(code: "BHD"))
+        let usd = try XCTUnwrap(Currency(code: "USD"))
+        let jpy = try XCTUnwrap(Currency(code: "jpy"))
+        let bhd = try XCTUnwrap(Currency(code: "BHD"))
         XCTAssertEqual(Money.fromExpensifyHundredths(45230, currency: usd).money.amountText, "452.30")
         XCTAssertEqual(Money.fromExpensifyHundredths(-1250, currency: usd).money.amountText, "-12.50")
         XCTAssertEqual(Money.fromExpensifyHundredths(5, currency: usd).money.amountText, "0.05")
@@ -21,7 +23,8 @@ final class MoneyTests: XCTestCase {
     }
 
     func testParseAcceptsOnlyTheCurrencyDigits() throws {
-        let usd = try XCTUnwrap(Currency(code: "USD")), jpy = try XCTUnwrap(Currency(code: "JPY"))
+        let usd = try XCTUnwrap(Currency(code: "USD"))
+        let jpy = try XCTUnwrap(Currency(code: "JPY"))
         XCTAssertEqual(Money.parse("12.5", currency: usd)?.minorUnits, 1250)
         XCTAssertEqual(Money.parse("-0.01", currency: usd)?.minorUnits, -1)
         XCTAssertNil(Money.parse("12.345", currency: usd))

@@ -1,19 +1,20 @@
-@testable import ConnectorCore
 import Dynamics365
 import Expensify
 import Foundation
 import XCTest
 
+@testable import ConnectorCore
+
 final class ReportMapperTests: XCTestCase {
     static let configJSON = """
-    {"expensify":{"endpoint":"https://integrations.expensify.com/Integration-Server/ExpensifyIntegrations","exportLabel":"L","startDate":"2026-11-01"},
-     "target":{"type":"d365fo","environmentURL":"https://x.operations.dynamics.com","authorityURL":"https://login.microsoftonline.com","tenant":"t","clientID":"c"},
-     "companies":{"P1":"usmf","PJ":"jpmf"},
-     "vendors":{"employeeVendorGroup":"EMP","byEmail":{"Ivan@X.example":"V-IVAN"}},
-     "companyCards":{"mode":"omit","issuerVendors":{"usmf":"AMEX"}},
-     "accounts":{"6010":"600100","6012":"600120"},
-     "dimensions":{"format":["Department","CostCenter","BusinessUnit"],"delimiter":"-","tagLevels":[{"level":1,"dimension":"Department"},{"level":2,"dimension":"CostCenter"}]}}
-    """
+        {"expensify":{"endpoint":"https://integrations.expensify.com/Integration-Server/ExpensifyIntegrations","exportLabel":"L","startDate":"2026-11-01"},
+         "target":{"type":"d365fo","environmentURL":"https://x.operations.dynamics.com","authorityURL":"https://login.microsoftonline.com","tenant":"t","clientID":"c"},
+         "companies":{"P1":"usmf","PJ":"jpmf"},
+         "vendors":{"employeeVendorGroup":"EMP","byEmail":{"Ivan@X.example":"V-IVAN"}},
+         "companyCards":{"mode":"omit","issuerVendors":{"usmf":"AMEX"}},
+         "accounts":{"6010":"600100","6012":"600120"},
+         "dimensions":{"format":["Department","CostCenter","BusinessUnit"],"delimiter":"-","tagLevels":[{"level":1,"dimension":"Department"},{"level":2,"dimension":"CostCenter"}]}}
+        """
 
     func config(_ edit: (inout ConnectorConfig) -> Void = { _ in }) throws -> ConnectorConfig {
         try Self.config(edit)
@@ -30,56 +31,78 @@ final class ReportMapperTests: XCTestCase {
     static let reference = ReferenceData(
         target: "d365fo",
         companies: [
-            CompanyReference(id: "usmf", currency: "USD", vendors: [
-                VendorReference(account: "EMP-1", name: "Ann", group: "EMP", email: "Ann@X.example", onHold: "No", currency: "USD"),
-                VendorReference(account: "EMP-2", name: "Bo", group: "EMP", email: "bo@x.example", onHold: "Invoice", currency: "USD"),
-                VendorReference(account: "EMP-3", name: "Cy", group: "EMP", email: "cy@x.example", onHold: "No", currency: "USD"),
-                VendorReference(account: "EMP-4", name: "Cy2", group: "EMP", email: "CY@x.example", onHold: "No", currency: "USD"),
-                VendorReference(account: "V-IVAN", name: "Ivan", group: "CONS", email: "ivan@other.example", onHold: "No", currency: "USD"),
-                VendorReference(account: "AMEX", name: "Amex", group: "CARD", email: "", onHold: "No", currency: "USD"),
-            ], dimensionValues: [
-                DimensionValueReference(dimension: "Department", value: "010", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: nil),
-                DimensionValueReference(dimension: "CostCenter", value: "PL-01", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: nil),
-                DimensionValueReference(dimension: "CostCenter", value: "OLD", isSuspended: true, isBlocked: false, activeFrom: nil, activeTo: nil),
-            ]),
-            CompanyReference(id: "jpmf", currency: "JPY", vendors: [
-                VendorReference(account: "EMP-J", name: "Hana", group: "EMP", email: "hana@x.example", onHold: "No", currency: "JPY"),
-            ], dimensionValues: [
-                DimensionValueReference(dimension: "Department", value: "010", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: "2026-12-31"),
-            ]),
+            CompanyReference(
+                id: "usmf", currency: "USD",
+                vendors: [
+                    VendorReference(account: "EMP-1", name: "Ann", group: "EMP", email: "Ann@X.example", onHold: "No", currency: "USD"),
+                    VendorReference(account: "EMP-2", name: "Bo", group: "EMP", email: "bo@x.example", onHold: "Invoice", currency: "USD"),
+                    VendorReference(account: "EMP-3", name: "Cy", group: "EMP", email: "cy@x.example", onHold: "No", currency: "USD"),
+                    VendorReference(account: "EMP-4", name: "Cy2", group: "EMP", email: "CY@x.example", onHold: "No", currency: "USD"),
+                    VendorReference(account: "V-IVAN", name: "Ivan", group: "CONS", email: "ivan@other.example", onHold: "No", currency: "USD"),
+                    VendorReference(account: "AMEX", name: "Amex", group: "CARD", email: "", onHold: "No", currency: "USD"),
+                ],
+                dimensionValues: [
+                    DimensionValueReference(
+                        dimension: "Department", value: "010", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: nil),
+                    DimensionValueReference(
+                        dimension: "CostCenter", value: "PL-01", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: nil),
+                    DimensionValueReference(
+                        dimension: "CostCenter", value: "OLD", isSuspended: true, isBlocked: false, activeFrom: nil, activeTo: nil),
+                ]),
+            CompanyReference(
+                id: "jpmf", currency: "JPY",
+                vendors: [
+                    VendorReference(account: "EMP-J", name: "Hana", group: "EMP", email: "hana@x.example", onHold: "No", currency: "JPY")
+                ],
+                dimensionValues: [
+                    DimensionValueReference(
+                        dimension: "Department", value: "010", isSuspended: false, isBlocked: false, activeFrom: nil, activeTo: "2026-12-31")
+                ]),
         ],
         mainAccounts: [
             MainAccountReference(id: "600100", name: "Air", isSuspended: false, doNotAllowManualEntry: false, activeFrom: nil, activeTo: nil),
-            MainAccountReference(id: "600120", name: "Meals", isSuspended: false, doNotAllowManualEntry: false, activeFrom: nil, activeTo: "2026-01-31"),
+            MainAccountReference(
+                id: "600120", name: "Meals", isSuspended: false, doNotAllowManualEntry: false, activeFrom: nil, activeTo: "2026-01-31"),
         ],
         dimensionFormat: ["Department", "CostCenter", "BusinessUnit"], dimensionDelimiter: "-")
 
-    func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
-                 tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> Expense {
+    func expense(
+        _ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
+        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true
+    ) -> Expense {
         Self.expense(id, amount, currency: currency, converted: converted, gl: gl, tag: tag, reimbursable: reimbursable)
     }
 
-    static func expense(_ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
-                        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true) -> Expense {
-        Expense(transactionID: id, amount: amount, currency: currency, convertedAmount: converted, modifiedAmount: nil,
-                        merchant: "M \(id)", modifiedMerchant: "", created: "2026-11-01", modifiedCreated: "", category: "Cat",
-                        categoryGlCode: gl, tag: tag.map(\.0).joined(separator: ":"), tagGlCode: tag.last?.1 ?? "",
-                        tagLevels: tag.map { ExpenseTag(name: $0.0, glCode: $0.1) }, comment: "", reimbursable: reimbursable, billable: false, receiptURL: "")
+    static func expense(
+        _ id: String, _ amount: Int64, currency: String = "USD", converted: Int64? = nil, gl: String = "6010",
+        tag: [(String, String)] = [("Sales", "010"), ("Core", "PL-01")], reimbursable: Bool = true
+    ) -> Expense {
+        Expense(
+            transactionID: id, amount: amount, currency: currency, convertedAmount: converted, modifiedAmount: nil,
+            merchant: "M \(id)", modifiedMerchant: "", created: "2026-11-01", modifiedCreated: "", category: "Cat",
+            categoryGlCode: gl, tag: tag.map(\.0).joined(separator: ":"), tagGlCode: tag.last?.1 ?? "",
+            tagLevels: tag.map { ExpenseTag(name: $0.0, glCode: $0.1) }, comment: "", reimbursable: reimbursable, billable: false, receiptURL: "")
     }
 
-    func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense]) -> ExpenseReport {
+    func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense])
+        -> ExpenseReport
+    {
         Self.report(id, policy: policy, currency: currency, email: email, expenses)
     }
 
-    static func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense]) -> ExpenseReport {
-        ExpenseReport(reportID: id, reportName: "Trip", policyID: policy, policyName: "", status: "Approved", currency: currency, total: nil,
-                       created: "2026-11-01", submitted: "2026-11-02 10:00:00", approved: "2026-11-03 09:00:00", accountEmail: email,
-                       managerEmail: "", submitterFullName: "", expenses: expenses)
+    static func report(_ id: String, policy: String = "P1", currency: String = "USD", email: String = "ann@x.example", _ expenses: [Expense])
+        -> ExpenseReport
+    {
+        ExpenseReport(
+            reportID: id, reportName: "Trip", policyID: policy, policyName: "", status: "Approved", currency: currency, total: nil,
+            created: "2026-11-01", submitted: "2026-11-02 10:00:00", approved: "2026-11-03 09:00:00", accountEmail: email,
+            managerEmail: "", submitterFullName: "", expenses: expenses)
     }
 
     func mapper(_ c: ConnectorConfig? = nil) throws -> ReportMapper {
-        ReportMapper(config: try c ?? config(), catalog: PolicyCatalog(), reference: reference,
-                     dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
+        ReportMapper(
+            config: try c ?? config(), catalog: PolicyCatalog(), reference: reference,
+            dimensionFormatter: D365DimensionDisplayValue(delimiter: "-"))
     }
 
     func testReadyReportBuildsOneInvoiceWithEscapedDimensionsAndExactTotal() throws {
@@ -97,8 +120,10 @@ final class ReportMapperTests: XCTestCase {
     }
 
     func testJapaneseYenUsesNoDecimals() throws {
-        let out = try mapper().map(report("2", policy: "PJ", currency: "JPY", email: "hana@x.example",
-                                          [expense("a", 150000, currency: "JPY", tag: [("Sales", "010")]), expense("b", 1980000, currency: "JPY", tag: [("Sales", "010")])]))
+        let out = try mapper().map(
+            report(
+                "2", policy: "PJ", currency: "JPY", email: "hana@x.example",
+                [expense("a", 150000, currency: "JPY", tag: [("Sales", "010")]), expense("b", 1_980_000, currency: "JPY", tag: [("Sales", "010")])]))
         XCTAssertEqual(out.status, .ready, "\(out.issues)")
         XCTAssertEqual(out.documents.first?.total, "21300")
         XCTAssertEqual(out.documents.first?.lines.map(\.amount), ["1500", "19800"])
@@ -163,9 +188,11 @@ final class ReportMapperTests: XCTestCase {
         XCTAssertTrue(unmapped.issues.contains { $0.field == "policyID" && $0.reason.contains("P9") })
         let refundOnly = try mapper().map(report("18", [expense("a", -500)]))
         XCTAssertTrue(refundOnly.issues.contains { $0.field == "total" })
-        let broken = ExpensifyExportDecoder.decode(try JSONValue.parse(#"{"reportID":"19","transactionList":[{"transactionID":"t","amount":"12x","reimbursable":true}]}"#), index: 0)
+        let broken = ExpensifyExportDecoder.decode(
+            try JSONValue.parse(#"{"reportID":"19","transactionList":[{"transactionID":"t","amount":"12x","reimbursable":true}]}"#), index: 0)
         XCTAssertTrue(broken.issues.contains { $0.record == "19/t" && $0.field == "amount" && $0.reason.contains("12x") })
-        let noFlag = ExpensifyExportDecoder.decode(try JSONValue.parse(#"{"reportID":"20","transactionList":[{"transactionID":"t","amount":100,"reimbursable":null}]}"#), index: 0)
+        let noFlag = ExpensifyExportDecoder.decode(
+            try JSONValue.parse(#"{"reportID":"20","transactionList":[{"transactionID":"t","amount":100,"reimbursable":null}]}"#), index: 0)
         XCTAssertTrue(noFlag.issues.contains { $0.field == "reimbursable" })
     }
 

@@ -1,9 +1,10 @@
 import ConnectorCore
 import ConnectorLedger
-@testable import Expensify
 import Foundation
 import Pipeline
 import XCTest
+
+@testable import Expensify
 
 /// Export windows of under a year, the ledger's nightly retry list and operator drops (real SQLite file).
 final class RetryWindowsAndDropTests: XCTestCase {
@@ -18,17 +19,22 @@ final class RetryWindowsAndDropTests: XCTestCase {
     typealias W = ExportWindows.Window
 
     func testARangeThatFitsIsOneWindowWithoutEndDate() {
-        XCTAssertEqual(ExportWindows.split(approvedAfter: "2026-10-31", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2026-10-31", endDate: nil)])
-        XCTAssertEqual(ExportWindows.split(approvedAfter: "2025-12-05", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2025-12-05", endDate: nil)],
-                       "exactly 364 days still fits")
-        XCTAssertEqual(ExportWindows.split(approvedAfter: "2026-12-06", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2026-12-06", endDate: nil)],
-                       "a watermark after today (clock skew) is one window")
+        XCTAssertEqual(
+            ExportWindows.split(approvedAfter: "2026-10-31", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2026-10-31", endDate: nil)])
+        XCTAssertEqual(
+            ExportWindows.split(approvedAfter: "2025-12-05", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2025-12-05", endDate: nil)],
+            "exactly 364 days still fits")
+        XCTAssertEqual(
+            ExportWindows.split(approvedAfter: "2026-12-06", until: "2026-12-04", maxDays: 364), [W(approvedAfter: "2026-12-06", endDate: nil)],
+            "a watermark after today (clock skew) is one window")
     }
 
     func testALongerRangeIsConsecutiveWindowsOfAtMostMaxDaysEndingToday() {
-        XCTAssertEqual(ExportWindows.split(approvedAfter: "2025-12-04", until: "2026-12-04", maxDays: 364), [
-            W(approvedAfter: "2025-12-04", endDate: "2026-12-03"), W(approvedAfter: "2026-12-03", endDate: "2026-12-04"),
-        ], "365 days: two windows")
+        XCTAssertEqual(
+            ExportWindows.split(approvedAfter: "2025-12-04", until: "2026-12-04", maxDays: 364),
+            [
+                W(approvedAfter: "2025-12-04", endDate: "2026-12-03"), W(approvedAfter: "2026-12-03", endDate: "2026-12-04"),
+            ], "365 days: two windows")
         let windows = ExportWindows.split(approvedAfter: "2023-02-27", until: "2026-12-04", maxDays: 364)
         XCTAssertEqual(windows.count, 4)
         XCTAssertEqual(windows.first?.approvedAfter, "2023-02-27")
@@ -39,7 +45,8 @@ final class RetryWindowsAndDropTests: XCTestCase {
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd"
         for w in windows {
-            let days = Calendar(identifier: .gregorian).dateComponents([.day], from: f.date(from: w.approvedAfter)!, to: f.date(from: w.endDate!)!).day!
+            let days = Calendar(identifier: .gregorian).dateComponents([.day], from: f.date(from: w.approvedAfter)!, to: f.date(from: w.endDate!)!)
+                .day!
             XCTAssertTrue((1...364).contains(days), "\(w): \(days) days")
         }
         XCTAssertEqual(ExportWindows.split(approvedAfter: "2026-11-01", until: "2026-12-04", maxDays: 10).count, 4)
@@ -51,7 +58,8 @@ final class RetryWindowsAndDropTests: XCTestCase {
         XCTAssertEqual(with["inputSettings"]?["filters"]?["endDate"], .string("2026-05-30"))
         let without = ExpensifyJobs.export(ExportFilter(approvedAfter: "2026-11-19"), fileBasename: "x", credentials: credentials)
         XCTAssertNil(without["inputSettings"]?["filters"]?["endDate"])
-        let byID = ExpensifyJobs.export(ExportFilter(markedAsExported: "L", reportIDs: ["90000003", "90000061"]), fileBasename: "x", credentials: credentials)
+        let byID = ExpensifyJobs.export(
+            ExportFilter(markedAsExported: "L", reportIDs: ["90000003", "90000061"]), fileBasename: "x", credentials: credentials)
         XCTAssertEqual(byID["inputSettings"]?["filters"]?["reportIDList"], .string("90000003,90000061"))
         XCTAssertNil(byID["inputSettings"]?["filters"]?["approvedAfter"])
     }
@@ -71,8 +79,12 @@ final class RetryWindowsAndDropTests: XCTestCase {
         XCTAssertEqual(try ledger.reportsToRefetch(), ["101", "102", "104"], "every report not committed, by ID")
 
         let op = AuditContext(actor: "ml-connector/drop by finance", batchID: nil, stage: nil)
-        XCTAssertThrowsError(try ledger.dropReport("101", reason: " \n", audit: op)) { XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.reason_missing") }
-        XCTAssertThrowsError(try ledger.dropReport("999", reason: "x", audit: op)) { XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.unknown_report") }
+        XCTAssertThrowsError(try ledger.dropReport("101", reason: " \n", audit: op)) {
+            XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.reason_missing")
+        }
+        XCTAssertThrowsError(try ledger.dropReport("999", reason: "x", audit: op)) {
+            XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.unknown_report")
+        }
         XCTAssertThrowsError(try ledger.dropReport("103", reason: "x", audit: op)) { XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.not_open") }
         XCTAssertThrowsError(try ledger.dropReport("104", reason: "x", audit: op)) { XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.not_open") }
 
@@ -80,7 +92,9 @@ final class RetryWindowsAndDropTests: XCTestCase {
         XCTAssertEqual(d.stateAtDrop, "held")
         XCTAssertEqual(d.reasonAtDrop, "no vendor for a@b")
         XCTAssertEqual(d.actor, "ml-connector/drop by finance")
-        XCTAssertThrowsError(try ledger.dropReport("101", reason: "again", audit: op)) { XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.already_dropped") }
+        XCTAssertThrowsError(try ledger.dropReport("101", reason: "again", audit: op)) {
+            XCTAssertEqual(($0 as? ConnectorError)?.code, "drop.already_dropped")
+        }
         XCTAssertEqual(try ledger.reportsToRefetch(), ["102", "104"])
         XCTAssertEqual(try ledger.openReportCount(), 2)
         XCTAssertEqual(try ledger.droppedIDs(), ["101"])

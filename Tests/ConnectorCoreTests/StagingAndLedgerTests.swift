@@ -16,7 +16,8 @@ final class StagingTests: XCTestCase {
         let url = dir.appendingPathComponent("a.json")
         // Element 1 has a syntax error inside a balanced object; strings hold brackets and commas.
         let big = String(repeating: "x", count: 200_000)
-        try Data("[ {\"id\":\"1\",\"m\":\"a],{b\\\"\"} , {\"id\":\"2\",\"amount\": 12x}, {\"id\":\"3\",\"big\":\"\(big)\"}, [1,2] ]".utf8).write(to: url)
+        try Data("[ {\"id\":\"1\",\"m\":\"a],{b\\\"\"} , {\"id\":\"2\",\"amount\": 12x}, {\"id\":\"3\",\"big\":\"\(big)\"}, [1,2] ]".utf8).write(
+            to: url)
         var r = try JSONArrayReader(url: url)
         var parsed: [JSONValue?] = []
         while let e = try r.next() { parsed.append(try? JSONValue.parse(e)) }
@@ -81,9 +82,10 @@ final class LedgerTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: path) }
 
     func doc(_ key: String) -> InvoiceDocument {
-        InvoiceDocument(key: key, kind: .employee, reportID: "42", reportName: "Trip", policyID: "P", company: "usmf", vendorAccount: "V1",
-                        employeeEmail: "a@b", currency: "USD", invoiceDate: "2026-11-02", postingDate: "2026-11-02", description: "d",
-                        dimensionDisplayValue: "", total: "1.00", lines: [])
+        InvoiceDocument(
+            key: key, kind: .employee, reportID: "42", reportName: "Trip", policyID: "P", company: "usmf", vendorAccount: "V1",
+            employeeEmail: "a@b", currency: "USD", invoiceDate: "2026-11-02", postingDate: "2026-11-02", description: "d",
+            dimensionDisplayValue: "", total: "1.00", lines: [])
     }
 
     func testLoadedDocumentsAreFinalAndAuditIsAppendOnly() throws {
@@ -112,21 +114,25 @@ final class LedgerTests: XCTestCase {
         do {
             let ledger = try Ledger(path: path)
             XCTAssertEqual(try ledger.targetCapabilities("d365fo https://a.example"), [:])
-            try ledger.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
-                                                batchID: nil, audit: a)
-            try ledger.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
-                                                batchID: nil, audit: a)
+            try ledger.rememberTargetCapability(
+                "d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
+                batchID: nil, audit: a)
+            try ledger.rememberTargetCapability(
+                "d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "unsupported",
+                batchID: nil, audit: a)
             try ledger.rememberTargetCapability("d365fo https://b.example", name: "odata.batch", value: "unsupported", batchID: nil, audit: a)
         }
         // A fresh connection (the next run) reads what was remembered.
         let again = try Ledger(path: path)
         XCTAssertEqual(try again.targetCapabilities("d365fo https://a.example"), ["odata.batch.contentIdReferences": "unsupported"])
         XCTAssertEqual(try again.targetCapabilities("d365fo https://b.example"), ["odata.batch": "unsupported"])
-        try again.rememberTargetCapability("d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "supported",
-                                           batchID: nil, audit: a)
+        try again.rememberTargetCapability(
+            "d365fo https://a.example", name: "odata.batch.contentIdReferences", value: "supported",
+            batchID: nil, audit: a)
         XCTAssertEqual(try again.targetCapabilities("d365fo https://a.example"), ["odata.batch.contentIdReferences": "supported"])
-        XCTAssertEqual(try again.auditEvents(entityID: "d365fo https://a.example").map(\.detail),
-                       ["odata.batch.contentIdReferences: - -> unsupported", "odata.batch.contentIdReferences: unsupported -> supported"])
+        XCTAssertEqual(
+            try again.auditEvents(entityID: "d365fo https://a.example").map(\.detail),
+            ["odata.batch.contentIdReferences: - -> unsupported", "odata.batch.contentIdReferences: unsupported -> supported"])
     }
 
     func testWatermarkOnlyMovesForward() throws {

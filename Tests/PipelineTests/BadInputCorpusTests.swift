@@ -8,7 +8,9 @@ import XCTest
 /// `BadInputPropertyTests` in ConnectorCoreTests.)
 final class BadInputCorpusTests: XCTestCase {
     static func template() throws -> [String: Any] {
-        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        let seed =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json")))
+            as! [String: Any]
         var r = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
         r["labels"] = [String]()
         r["approved"] = "2026-11-21 08:00:00"
@@ -33,10 +35,14 @@ final class BadInputCorpusTests: XCTestCase {
         let h = try await Harness()
         defer { h.stop() }
         let huge = String(repeating: "Ünïcødé ", count: 40_000)  // 320,000 characters
-        var zero = try Self.report("73000001") { e, _ in e["amount"] = 0; e["convertedAmount"] = 0 }
+        var zero = try Self.report("73000001") { e, _ in
+            e["amount"] = 0
+            e["convertedAmount"] = 0
+        }
         zero["reportName"] = "all zero"
         let negative = try Self.report("73000002") { e, _ in
-            e["amount"] = -((e["amount"] as? Int) ?? 100); e["convertedAmount"] = -((e["convertedAmount"] as? Int) ?? 100)
+            e["amount"] = -((e["amount"] as? Int) ?? 100)
+            e["convertedAmount"] = -((e["convertedAmount"] as? Int) ?? 100)
         }
         var unknownCurrency = try Self.report("73000003") { e, _ in e["currency"] = "XYZ" }
         unknownCurrency["currency"] = "XYZ"
@@ -53,11 +59,18 @@ final class BadInputCorpusTests: XCTestCase {
         let good = try Self.report("73000006")
         let duplicated = try Self.report("73000007")
         let corrupt = try Self.report("73000008")
-        let outOfRange = try Self.report("73000009") { e, i in if i == 0 { e["amount"] = 9_000_000_000_000_000; e["convertedAmount"] = 9_000_000_000_000_000 } }
-        _ = try await h.control("POST", "/_sandbox/expensify/reports",
-                                body: [zero, negative, unknownCurrency, hugeStrings, wrongTypes, good, duplicated, corrupt, outOfRange])
-        _ = try await h.control("POST", "/_sandbox/expensify/settings",
-                                body: ["corruptReportIDs": ["73000008"], "duplicateReportIDs": ["73000007"]])
+        let outOfRange = try Self.report("73000009") { e, i in
+            if i == 0 {
+                e["amount"] = 9_000_000_000_000_000
+                e["convertedAmount"] = 9_000_000_000_000_000
+            }
+        }
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/reports",
+            body: [zero, negative, unknownCurrency, hugeStrings, wrongTypes, good, duplicated, corrupt, outOfRange])
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/settings",
+            body: ["corruptReportIDs": ["73000008"], "duplicateReportIDs": ["73000007"]])
 
         let run = try h.cli(["run", "--json"])
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
@@ -69,8 +82,9 @@ final class BadInputCorpusTests: XCTestCase {
         }
         func assertHeld(_ id: String, field: String, reason: String, file: StaticString = #filePath, line: UInt = #line) {
             let found = issues(id)
-            XCTAssertTrue(found.contains { $0["field"] == field && ($0["reason"] ?? "").contains(reason) },
-                          "\(id): expected \(field) '\(reason)' in \(found)", file: file, line: line)
+            XCTAssertTrue(
+                found.contains { $0["field"] == field && ($0["reason"] ?? "").contains(reason) },
+                "\(id): expected \(field) '\(reason)' in \(found)", file: file, line: line)
         }
         assertHeld("73000001", field: "amount", reason: "is zero")
         assertHeld("73000002", field: "total", reason: "zero or negative invoice")
@@ -115,7 +129,10 @@ final class BadInputCorpusTests: XCTestCase {
         let batch = try h.latestBatch()
         let records = batch.appendingPathComponent("extract/records.jsonl")
         let original = try Data(contentsOf: records)
-        for nonsense in ["{\"index\":0,\"report\":{\"reportID\":", "not json at all\n\u{0}\u{1}", String(decoding: original.prefix(original.count / 2), as: UTF8.self)] {
+        for nonsense in [
+            "{\"index\":0,\"report\":{\"reportID\":", "not json at all\n\u{0}\u{1}",
+            String(decoding: original.prefix(original.count / 2), as: UTF8.self),
+        ] {
             try Data(nonsense.utf8).write(to: records)
             let r = try h.cli(["transform"], expect: 1)
             XCTAssertTrue(r.stderr.contains("staging.tampered") && r.stderr.contains("extract/records.jsonl"), r.stderr)

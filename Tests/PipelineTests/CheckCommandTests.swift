@@ -4,7 +4,12 @@ import XCTest
 /// `ml-connector check` through the real binary over loopback HTTP: every failure the sandbox can play is explained
 /// with its stable problem word, and the exit code is 0 only when everything passed.
 final class CheckCommandTests: XCTestCase {
-    struct Row { var system, item: String; var ok: Bool; var problem: String?; var detail: String }
+    struct Row {
+        var system, item: String
+        var ok: Bool
+        var problem: String?
+        var detail: String
+    }
 
     /// Runs `check --json` and returns the report's rows (and fails the test on another exit code than `expect`).
     func check(_ h: Harness, expect: Int32, env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> [Row] {
@@ -15,24 +20,28 @@ final class CheckCommandTests: XCTestCase {
             XCTAssertFalse(r.stdout.contains(secret) || r.stderr.contains(secret), "a secret leaked", file: file, line: line)
         }
         return (json["checks"] as? [[String: Any]] ?? []).map {
-            Row(system: $0["system"] as? String ?? "", item: $0["item"] as? String ?? "", ok: $0["ok"] as? Bool ?? false,
+            Row(
+                system: $0["system"] as? String ?? "", item: $0["item"] as? String ?? "", ok: $0["ok"] as? Bool ?? false,
                 problem: $0["problem"] as? String, detail: $0["detail"] as? String ?? "")
         }
     }
 
     func row(_ rows: [Row], _ system: String, _ item: String, file: StaticString = #filePath, line: UInt = #line) throws -> Row {
-        try XCTUnwrap(rows.first { $0.system == system && $0.item == item }, "\(system) \(item) in \(rows.map { "\($0.system)/\($0.item)" })",
-                      file: file, line: line)
+        try XCTUnwrap(
+            rows.first { $0.system == system && $0.item == item }, "\(system) \(item) in \(rows.map { "\($0.system)/\($0.item)" })",
+            file: file, line: line)
     }
 
     func testEverythingConfiguredAnswersAndTheTableSaysSo() async throws {
         let h = try await Harness()
         defer { h.stop() }
         let rows = try check(h, expect: 0)
-        XCTAssertEqual(Set(rows.map { "\($0.system) \($0.item)" }), [
-            "expensify policy A1B2C3D4E5F60001", "expensify policy A1B2C3D4E5F60002", "expensify policy A1B2C3D4E5F60003",
-            "expensify policy A1B2C3D4E5F60004", "entra token", "d365 company usmf", "d365 company gbsi", "d365 company jpmf", "clock time",
-        ])
+        XCTAssertEqual(
+            Set(rows.map { "\($0.system) \($0.item)" }),
+            [
+                "expensify policy A1B2C3D4E5F60001", "expensify policy A1B2C3D4E5F60002", "expensify policy A1B2C3D4E5F60003",
+                "expensify policy A1B2C3D4E5F60004", "entra token", "d365 company usmf", "d365 company gbsi", "d365 company jpmf", "clock time",
+            ])
         XCTAssertTrue(rows.allSatisfy(\.ok))
         let text = try h.cli(["check"])
         XCTAssertTrue(text.stdout.contains("SYSTEM") && text.stdout.contains("All 9 checks passed."), text.stdout)
@@ -57,7 +66,7 @@ final class CheckCommandTests: XCTestCase {
     func testATokenThatD365RefusesMeansTheAppIsNotRegistered() async throws {
         let h = try await Harness { c in
             var t = c["target"] as! [String: Any]
-            t["clientID"] = "9d2e6b13-5a7c-4f08-8e21-c4b7a9f0d356"   // in Entra, not in F&O's Entra ID applications
+            t["clientID"] = "9d2e6b13-5a7c-4f08-8e21-c4b7a9f0d356"  // in Entra, not in F&O's Entra ID applications
             c["target"] = t
         }
         defer { h.stop() }
@@ -97,7 +106,7 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(clock.detail.contains("behind") && clock.detail.contains("NTP"), clock.detail)
         XCTAssertTrue(try row(rows, "d365", "company usmf").ok, "the servers agree with each other, so reads work")
 
-        _ = try await h.control("POST", "/_sandbox/d365/clock?advanceSeconds=-10800")   // now two hours behind this machine
+        _ = try await h.control("POST", "/_sandbox/d365/clock?advanceSeconds=-10800")  // now two hours behind this machine
         let ahead = try row(try check(h, expect: 1), "clock", "time")
         XCTAssertTrue(ahead.problem == "clockSkew" && ahead.detail.contains("ahead"), ahead.detail)
     }

@@ -12,14 +12,17 @@ final class CredentialStoreEndToEndTests: XCTestCase {
         for k in Harness.secrets.keys { environment.removeValue(forKey: k) }
         for (k, v) in env { environment[k] = v }
         p.environment = environment
-        let input = Pipe(), out = Pipe(), err = Pipe()
+        let input = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardInput = input
         p.standardOutput = out
         p.standardError = err
         try p.run()
         if let stdin { input.fileHandleForWriting.write(Data((stdin + "\n").utf8)) }
         try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let r = Harness.CLIResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
         XCTAssertEqual(r.code, expect, "\(args) → \(r.stdout)\n\(r.stderr)")

@@ -37,8 +37,9 @@ final class DroppedConnectionPipelineTests: XCTestCase {
 
         let h = try await Harness(configEdit: perRequest)
         defer { h.stop() }
-        _ = try await h.control("POST", "/_sandbox/d365/faults",
-                                body: ["count": 1, "drop": true, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
+        _ = try await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: ["count": 1, "drop": true, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
         let start = Date()
         let run = try h.cli(["run", "--json"])
         let elapsed = Date().timeIntervalSince(start)
@@ -66,8 +67,9 @@ final class DroppedConnectionPipelineTests: XCTestCase {
         let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
         let batch = try XCTUnwrap(try ledger.latestBatch())
         let events = try ledger.auditEvents(batchID: batch.id)
-        XCTAssertEqual(events.filter { $0.event == "http.no_answer" && $0.detail.contains("VendorInvoiceHeaders") }.count, 1,
-                       "\(events.map(\.detail))")
+        XCTAssertEqual(
+            events.filter { $0.event == "http.no_answer" && $0.detail.contains("VendorInvoiceHeaders") }.count, 1,
+            "\(events.map(\.detail))")
 
         // The export was streamed to export.json; the ledger holds its SHA-256 as computed by sha256sum.
         let export = try h.latestBatch().appendingPathComponent("extract/export.json")

@@ -39,7 +39,9 @@ enum FaultSuite {
     /// earlier batch's watermark and unlabelled; returns their IDs.
     @discardableResult
     static func addReports(_ h: Harness, count: Int, firstID: Int) async throws -> [String] {
-        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        let seed =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json")))
+            as! [String: Any]
         let template = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
         var reports: [[String: Any]] = []
         var ids: [String] = []
@@ -61,7 +63,13 @@ enum FaultSuite {
 
     /// Every invoice the sandbox D365 holds: InvoiceNumber → how many headers carry it, their lines and line total,
     /// company and currency.
-    struct Stored { var headers = 0; var lines = 0; var total = Decimal(0); var company = ""; var currency = "" }
+    struct Stored {
+        var headers = 0
+        var lines = 0
+        var total = Decimal(0)
+        var company = ""
+        var currency = ""
+    }
 
     static func stored(_ h: Harness) async throws -> [String: Stored] {
         let any = try await h.control("GET", "/_sandbox/d365/invoices")
@@ -96,7 +104,8 @@ enum FaultSuite {
         for batch in batches {
             let folder = h.stagingRoot.appendingPathComponent(batch).appendingPathComponent("transform")
             guard let totals = try? Data(contentsOf: folder.appendingPathComponent("control-totals.csv")),
-                  let reports = try? Data(contentsOf: folder.appendingPathComponent("reports.csv")) else { continue }
+                let reports = try? Data(contentsOf: folder.appendingPathComponent("reports.csv"))
+            else { continue }
             for row in CSVRows.parse(totals) where row["main_account"] == "(all)" {
                 controlTotals["\(row["company"] ?? "") \(row["currency"] ?? "")", default: 0] += dec(row["amount"] ?? "")
             }
@@ -116,14 +125,17 @@ enum FaultSuite {
         guard readyIn.values.allSatisfy({ $0 == 1 }) else { return }
         var actual: [String: Decimal] = [:]
         for s in stored.values { actual["\(s.company) \(s.currency)", default: 0] += s.total }
-        XCTAssertEqual(actual, controlTotals, "stored totals per company and currency vs the control totals of \(batches.count) batches — \(context)",
-                       file: file, line: line)
+        XCTAssertEqual(
+            actual, controlTotals, "stored totals per company and currency vs the control totals of \(batches.count) batches — \(context)",
+            file: file, line: line)
     }
 
     /// Asserts that nothing is left half-done in the ledger: every document `loaded`, every report committed, held
     /// or with nothing to post; returns the documents.
     @discardableResult
-    static func assertNothingPending(_ h: Harness, context: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: DocumentRecord] {
+    static func assertNothingPending(_ h: Harness, context: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String:
+        DocumentRecord]
+    {
         let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
         var documents: [String: DocumentRecord] = [:]
         var reports: [String: ReportRecord] = [:]

@@ -8,9 +8,11 @@ import XCTest
 final class GoldenStagingTests: XCTestCase {
     static let goldenDir = Harness.repo.appendingPathComponent("Tests/PipelineTests/Golden/sample-firm")
     /// The files transform writes (all of them), and what extract stages for it: normalised records, catalog, master data.
-    static let pinned = ["transform/invoices.json", "transform/invoice-lines.csv", "transform/exceptions.csv",
-                         "transform/control-totals.csv", "transform/reports.csv", "extract/reference.json",
-                         "extract/records.jsonl", "extract/catalog.json"]
+    static let pinned = [
+        "transform/invoices.json", "transform/invoice-lines.csv", "transform/exceptions.csv",
+        "transform/control-totals.csv", "transform/reports.csv", "extract/reference.json",
+        "extract/records.jsonl", "extract/catalog.json",
+    ]
 
     func testSampleFirmStagedFilesAreByteIdenticalToTheGoldenCopies() async throws {
         let h = try await Harness()
@@ -33,7 +35,8 @@ final class GoldenStagingTests: XCTestCase {
                 let p = String(decoding: produced, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 let e = String(decoding: expected, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 let first = zip(p, e).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(p.count, e.count)
-                XCTFail("""
+                XCTFail(
+                    """
                     \(name) differs from its golden copy at line \(first + 1) (\(p.count) vs \(e.count) lines):
                       produced: \(first < p.count ? String(p[first]) : "<end>")
                       golden:   \(first < e.count ? String(e[first]) : "<end>")

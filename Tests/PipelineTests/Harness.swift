@@ -1,8 +1,9 @@
 import Foundation
 import Sandbox
 import XCTest
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A running sandbox (in this process, on a free loopback port) plus a scratch folder with a config
@@ -29,7 +30,8 @@ final class Harness: @unchecked Sendable {
         baseURL = url
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/config.json"))) as! [String: Any]
         var ex = config["expensify"] as! [String: Any]
         ex["endpoint"] = url.absoluteString + "/Integration-Server/ExpensifyIntegrations"
         config["expensify"] = ex
@@ -58,11 +60,17 @@ final class Harness: @unchecked Sendable {
         return stagingRoot.appendingPathComponent(last)
     }
 
-    struct CLIResult { var code: Int32; var stdout: String; var stderr: String }
+    struct CLIResult {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+    }
 
     /// Runs the real `ml-connector` binary with the harness config and the sandbox's secrets.
     @discardableResult
-    func cli(_ args: [String], expect: Int32? = 0, env extra: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+    func cli(_ args: [String], expect: Int32? = 0, env extra: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws
+        -> CLIResult
+    {
         let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
         let bin = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
         let p = Process()
@@ -72,7 +80,8 @@ final class Harness: @unchecked Sendable {
         for (k, v) in Harness.secrets { env[k] = v }
         for (k, v) in extra { env[k] = v }
         p.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
@@ -81,7 +90,9 @@ final class Harness: @unchecked Sendable {
         p.waitUntilExit()
         let r = CLIResult(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
         if let expect, r.code != expect {
-            XCTFail("ml-connector \(args.joined(separator: " ")) exited \(r.code), expected \(expect)\nstdout:\n\(r.stdout)\nstderr:\n\(r.stderr)", file: file, line: line)
+            XCTFail(
+                "ml-connector \(args.joined(separator: " ")) exited \(r.code), expected \(expect)\nstdout:\n\(r.stdout)\nstderr:\n\(r.stderr)",
+                file: file, line: line)
         }
         return r
     }
@@ -97,7 +108,9 @@ final class Harness: @unchecked Sendable {
         let (data, resp) = try await URLSession.shared.data(for: req)
         let status = (resp as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
-            throw NSError(domain: "harness", code: status, userInfo: [NSLocalizedDescriptionKey: "\(method) \(path) → \(status): \(String(decoding: data, as: UTF8.self))"])
+            throw NSError(
+                domain: "harness", code: status,
+                userInfo: [NSLocalizedDescriptionKey: "\(method) \(path) → \(status): \(String(decoding: data, as: UTF8.self))"])
         }
         if data.isEmpty { return [:] }
         return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -112,15 +125,37 @@ final class Harness: @unchecked Sendable {
 /// Minimal RFC 4180 reader for assertions (independent of the product's own).
 enum CSVRows {
     static func parse(_ data: Data) -> [[String: String]] {
-        var records: [[String]] = [], field = "", record: [String] = [], quoted = false
+        var records: [[String]] = []
+        var field = ""
+        var record: [String] = []
+        var quoted = false
         var chars = Array(String(decoding: data, as: UTF8.self))[...]
         if chars.first == "\u{FEFF}" { chars.removeFirst() }  // the byte order mark for Excel
         while let c = chars.popFirst() {
             if quoted {
-                if c == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { record.append(field); field = "" } else if c == "\n" {
-                record.append(field); records.append(record); record = []; field = ""
-            } else { field.append(c) }
+                if c == "\"" {
+                    if chars.first == "\"" {
+                        field.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                record.append(field)
+                field = ""
+            } else if c == "\n" {
+                record.append(field)
+                records.append(record)
+                record = []
+                field = ""
+            } else {
+                field.append(c)
+            }
         }
         guard let header = records.first else { return [] }
         return records.dropFirst().map { r in Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0 < r.count ? r[$0] : "") }) }

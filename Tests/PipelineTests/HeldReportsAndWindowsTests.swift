@@ -2,8 +2,9 @@ import ConnectorCore
 import ConnectorLedger
 import Foundation
 import XCTest
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The nightly job never locks itself out: held and failed reports are re-fetched by ID while the watermark
@@ -14,7 +15,7 @@ final class HeldReportsAndWindowsTests: XCTestCase {
     var harnesses: [Harness] = []
 
     override func tearDown() async throws {
-        harnesses.forEach { $0.stop() }
+        for h in harnesses { h.stop() }
     }
 
     func harness(_ edit: @escaping (inout [String: Any]) -> Void = { _ in }) async throws -> Harness {
@@ -74,16 +75,20 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         jobs.filter { $0["type"] as? String == "file" && $0["onFinish"] == nil }
     }
 
-    func seedReport(_ id: String, email: String, approved: String, created: String, submitted: String, policy: String = "A1B2C3D4E5F60001",
-                    amount: Int = 4200, transactionID: String) -> [String: Any] {
+    func seedReport(
+        _ id: String, email: String, approved: String, created: String, submitted: String, policy: String = "A1B2C3D4E5F60001",
+        amount: Int = 4200, transactionID: String
+    ) -> [String: Any] {
         [
             "reportID": id, "policyID": policy, "state": "APPROVED", "labels": [String](), "reportName": "Report \(id)",
             "accountEmail": email, "created": created, "submitted": submitted, "approved": approved,
-            "transactionList": [[
-                "transactionID": transactionID, "amount": amount, "currency": "USD", "convertedAmount": amount, "currencyConversionRate": 1,
-                "merchant": "Diner", "created": String(created.prefix(10)), "category": "Meals", "tag": "Sales:West",
-                "comment": "team dinner", "reimbursable": true, "billable": false, "receiptObject": [String: Any](), "type": "cash",
-            ]],
+            "transactionList": [
+                [
+                    "transactionID": transactionID, "amount": amount, "currency": "USD", "convertedAmount": amount, "currencyConversionRate": 1,
+                    "merchant": "Diner", "created": String(created.prefix(10)), "category": "Meals", "tag": "Sales:West",
+                    "comment": "team dinner", "reimbursable": true, "billable": false, "receiptObject": [String: Any](), "type": "cash",
+                ]
+            ],
         ]
     }
 
@@ -123,10 +128,13 @@ final class HeldReportsAndWindowsTests: XCTestCase {
     func testAReportHeldThirteenMonthsIsRefetchedByIDWhileNewReportsKeepComingAndPostsOnceItsVendorExists() async throws {
         let h = try await harness()
         // Zoe has no vendor in D365: her report is held.
-        _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [
-            seedReport("90000061", email: "zoe.king@northwind.example", approved: "2026-11-20 16:00:00", created: "2026-11-17 09:00:00",
-                       submitted: "2026-11-18 10:00:00", transactionID: "6721006100000001"),
-        ])
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/reports",
+            body: [
+                seedReport(
+                    "90000061", email: "zoe.king@northwind.example", approved: "2026-11-20 16:00:00", created: "2026-11-17 09:00:00",
+                    submitted: "2026-11-18 10:00:00", transactionID: "6721006100000001")
+            ])
         var env = try await setToday(h, "2026-11-21")
         try h.cli(["run"], env: env)
         let l = try ledger(h)
@@ -139,10 +147,13 @@ final class HeldReportsAndWindowsTests: XCTestCase {
 
         // Thirteen months later (no run in between): a new report, and Zoe still has no vendor.
         env = try await setToday(h, "2027-12-22")
-        _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [
-            seedReport("90000071", email: "alice.nguyen@northwind.example", approved: "2027-12-20 11:00:00", created: "2027-12-14 09:00:00",
-                       submitted: "2027-12-15 10:00:00", amount: 5150, transactionID: "6721007100000001"),
-        ])
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/reports",
+            body: [
+                seedReport(
+                    "90000071", email: "alice.nguyen@northwind.example", approved: "2027-12-20 11:00:00", created: "2027-12-14 09:00:00",
+                    submitted: "2027-12-15 10:00:00", amount: 5150, transactionID: "6721007100000001")
+            ])
         _ = try await h.control("DELETE", "/_sandbox/expensify/jobs")
         let second = try h.cli(["run", "--json"], env: env)
         let v = try JSONValue.parse(second.stdout)
@@ -175,10 +186,12 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         XCTAssertEqual(try l.watermark(), "2027-12-19", "the watermark follows the new report, not the held ones")
 
         // Zoe gets her vendor; the next night posts her report (asked for by ID), once.
-        _ = try await h.control("POST", "/_sandbox/d365/vendors", body: [
-            "dataAreaId": "usmf", "VendorAccountNumber": "EMP-0061", "VendorOrganizationName": "Zoe King", "VendorGroupId": "EMP",
-            "CurrencyCode": "USD", "OnHoldStatus": "No", "PrimaryEmailAddress": "zoe.king@northwind.example",
-        ])
+        _ = try await h.control(
+            "POST", "/_sandbox/d365/vendors",
+            body: [
+                "dataAreaId": "usmf", "VendorAccountNumber": "EMP-0061", "VendorOrganizationName": "Zoe King", "VendorGroupId": "EMP",
+                "CurrencyCode": "USD", "OnHoldStatus": "No", "PrimaryEmailAddress": "zoe.king@northwind.example",
+            ])
         env = try await setToday(h, "2027-12-23")
         let third = try h.cli(["run", "--json"], env: env)
         let t = try JSONValue.parse(third.stdout)
@@ -189,7 +202,8 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         XCTAssertEqual(Self.total(posted["EXP90000061"]), dec("42.00"))
         XCTAssertEqual(try l.report("90000061")?.state, .committed)
         XCTAssertFalse(try l.reportsToRefetch().contains("90000061"), "posted and labelled: no longer asked for")
-        let labels = (try await h.control("GET", "/_sandbox/expensify/reports") as? [[String: Any]] ?? [])
+        let labels =
+            (try await h.control("GET", "/_sandbox/expensify/reports") as? [[String: Any]] ?? [])
             .first { $0["reportID"] as? String == "90000061" }?["labels"] as? [String]
         XCTAssertEqual(labels, ["ml-connector"])
         let fourth = try JSONValue.parse(try h.cli(["run", "--json"], env: env).stdout)
@@ -219,7 +233,9 @@ final class HeldReportsAndWindowsTests: XCTestCase {
 
         // The vendor is released and the report re-approved in Expensify: still never asked for, never posted.
         _ = try await h.control("PATCH", "/_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003", body: ["OnHoldStatus": "No"])
-        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        let seed =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json")))
+            as! [String: Any]
         var report = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000003" }!
         report["approved"] = "2026-11-21 08:00:00"
         _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [report])
@@ -259,12 +275,16 @@ final class HeldReportsAndWindowsTests: XCTestCase {
         }
         // One report from last year, and one submitted in the first window but approved in the second: it is in
         // both windows' answers (endDate filters on submission, approvedAfter on approval).
-        _ = try await h.control("POST", "/_sandbox/expensify/reports", body: [
-            seedReport("90000081", email: "alice.nguyen@northwind.example", approved: "2025-12-15 10:00:00", created: "2025-12-01 09:00:00",
-                       submitted: "2025-12-02 09:00:00", amount: 1234, transactionID: "6721008100000001"),
-            seedReport("90000082", email: "alice.nguyen@northwind.example", approved: "2026-06-10 10:00:00", created: "2026-05-01 09:00:00",
-                       submitted: "2026-05-02 09:00:00", amount: 2345, transactionID: "6721008200000001"),
-        ])
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/reports",
+            body: [
+                seedReport(
+                    "90000081", email: "alice.nguyen@northwind.example", approved: "2025-12-15 10:00:00", created: "2025-12-01 09:00:00",
+                    submitted: "2025-12-02 09:00:00", amount: 1234, transactionID: "6721008100000001"),
+                seedReport(
+                    "90000082", email: "alice.nguyen@northwind.example", approved: "2026-06-10 10:00:00", created: "2026-05-01 09:00:00",
+                    submitted: "2026-05-02 09:00:00", amount: 2345, transactionID: "6721008200000001"),
+            ])
         let env = try await setToday(h, "2026-11-21")
         try h.cli(["extract"], env: env)
         let batch = try h.latestBatch()

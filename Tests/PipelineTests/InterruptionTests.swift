@@ -2,8 +2,9 @@ import ConnectorCore
 import ConnectorLedger
 import Foundation
 import XCTest
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// SIGTERM and SIGINT while a stage works (the real binary, real HTTP to the sandbox, a real ledger): the stage is
@@ -27,7 +28,8 @@ final class InterruptionTests: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in Harness.secrets { env[k] = v }
         p.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
@@ -75,7 +77,9 @@ final class InterruptionTests: XCTestCase {
 
     /// The documents `transform` staged for the batch: key → (line count, total).
     func staged(_ batch: URL) throws -> [String: (lines: Int, total: Decimal)] {
-        let docs = try JSONSerialization.jsonObject(with: Data(contentsOf: batch.appendingPathComponent("transform/invoices.json"))) as? [[String: Any]] ?? []
+        let docs =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: batch.appendingPathComponent("transform/invoices.json"))) as? [[String: Any]]
+            ?? []
         var out: [String: (lines: Int, total: Decimal)] = [:]
         for d in docs {
             out[d["key"] as? String ?? ""] = (((d["lines"] as? [Any]) ?? []).count, dec(d["total"]))
@@ -116,7 +120,9 @@ final class InterruptionTests: XCTestCase {
 
     /// What the interrupted load left in the ledger: the run `interrupted`, no lock, nothing recorded as failed, and every
     /// document recorded loaded really in D365 with all its lines.
-    func assertCleanlyInterrupted(_ batch: URL, staged: [String: (lines: Int, total: Decimal)], file: StaticString = #filePath, line: UInt = #line) async throws {
+    func assertCleanlyInterrupted(_ batch: URL, staged: [String: (lines: Int, total: Decimal)], file: StaticString = #filePath, line: UInt = #line)
+        async throws
+    {
         let ledger = try Ledger(path: ledgerPath)
         let runs = try ledger.stageRuns(batchID: batch.lastPathComponent)
         XCTAssertEqual(runs.last?.stage, .load, file: file, line: line)
@@ -124,8 +130,9 @@ final class InterruptionTests: XCTestCase {
         XCTAssertNotNil(runs.last?.finishedAt, file: file, line: line)
         XCTAssertNil(LedgerLock.currentHolder(ledgerPath: ledgerPath), "the lock is released", file: file, line: line)
         let documents = try ledger.documents(batchID: batch.lastPathComponent)
-        XCTAssertFalse(documents.contains { $0.state == .failed }, "a cancelled request is not a failure: \(documents.map { "\($0.key) \($0.state)" })",
-                       file: file, line: line)
+        XCTAssertFalse(
+            documents.contains { $0.state == .failed }, "a cancelled request is not a failure: \(documents.map { "\($0.key) \($0.state)" })",
+            file: file, line: line)
         let invoices = try await d365Invoices()
         for d in documents where d.state == .loaded {
             XCTAssertEqual(invoices[d.key]?.count, 1, "\(d.key) loaded once", file: file, line: line)
@@ -136,7 +143,9 @@ final class InterruptionTests: XCTestCase {
         }
         XCTAssertTrue(try ledger.auditEvents(batchID: batch.lastPathComponent).contains { $0.event == "stage.interrupted" }, file: file, line: line)
         // status says so, and no run holds the ledger.
-        let status = try JSONSerialization.jsonObject(with: Data(try h.cli(["status", "--json", "--batch", batch.lastPathComponent]).stdout.utf8)) as? [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(try h.cli(["status", "--json", "--batch", batch.lastPathComponent]).stdout.utf8))
+            as? [String: Any]
         XCTAssertEqual(status?["ledgerHeld"] as? Bool, false, file: file, line: line)
         let statusRuns = ((status?["batch"] as? [String: Any])?["stageRuns"] as? [[String: Any]]) ?? []
         XCTAssertEqual(statusRuns.last?["status"] as? String, "interrupted", file: file, line: line)
@@ -176,8 +185,9 @@ final class InterruptionTests: XCTestCase {
         let expected = try staged(batch)
         try await assertCleanlyInterrupted(batch, staged: expected)
         let partial = try await d365Invoices()
-        XCTAssertLessThan(partial.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.lines } }, expected.values.reduce(0) { $0 + $1.lines },
-                          "interrupted before every line was written")
+        XCTAssertLessThan(
+            partial.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.lines } }, expected.values.reduce(0) { $0 + $1.lines },
+            "interrupted before every line was written")
 
         // The same load again, for the same batch: what was in flight is looked up, the rest is written once.
         try h.cli(["load", "--batch", batch.lastPathComponent])
@@ -185,7 +195,8 @@ final class InterruptionTests: XCTestCase {
         try await assertPostedOnceEach(expected)
         let ledger = try Ledger(path: ledgerPath)
         XCTAssertEqual(try ledger.report("90000001")?.state, .committed)
-        XCTAssertEqual(try ledger.stageRuns(batchID: batch.lastPathComponent).map(\.outcome), [.succeeded, .succeeded, .interrupted, .succeeded, .succeeded])
+        XCTAssertEqual(
+            try ledger.stageRuns(batchID: batch.lastPathComponent).map(\.outcome), [.succeeded, .succeeded, .interrupted, .succeeded, .succeeded])
     }
 
     func testStatusShowsRunningOnlyWhileTheProcessLivesAndASecondSignalExitsAtOnce() async throws {

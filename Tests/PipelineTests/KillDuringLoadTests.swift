@@ -1,8 +1,9 @@
 import ConnectorLedger
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The fault suite's crash test: the real `ml-connector load` is killed with SIGKILL at a random moment while it
@@ -70,9 +71,13 @@ final class KillDuringLoadTests: XCTestCase {
             process.waitUntilExit()
             let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
             if killed { interrupted += 1 }
-            trail.append("\(round): kill after \(String(format: "%.3f", delay)) s \(killed ? "interrupted the load" : "came after it ended (exit \(process.terminationStatus))")")
+            trail.append(
+                "\(round): kill after \(String(format: "%.3f", delay)) s \(killed ? "interrupted the load" : "came after it ended (exit \(process.terminationStatus))")"
+            )
             if !killed && process.terminationStatus != 0 {
-                XCTFail("the load before the kill failed on its own: \(String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)) — \(context())")
+                XCTFail(
+                    "the load before the kill failed on its own: \(String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)) — \(context())"
+                )
             }
             // Requests the dead process had sent are still answered by the server after its delay: let them land
             // (an operator reruns long after a crash), then rerun load on the same batch and commit it.

@@ -2,8 +2,9 @@ import ConnectorCore
 import ConnectorLedger
 import Foundation
 import XCTest
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// End to end through the real CLI binary, over real HTTP to the sandbox, with a real SQLite ledger.
@@ -63,15 +64,18 @@ final class NightlyPipelineTests: XCTestCase {
         // Each ready report lands in its company, in its report currency, with the vendor it resolves to.
         let expected: [(String, String, String, String, String)] = [
             ("EXP90000001", "usmf", "USD", "EMP-0001", "657.14"),
-            ("EXP90000002", "usmf", "USD", "EMP-0002", "45.01"),     // vendor e-mail differs only in case
-            ("EXP90000005", "usmf", "USD", "EMP-0002", "42.75"),     // card expense left out
-            ("EXP90000006", "usmf", "USD", "V-IVAN-01", "89.99"),    // e-mail → vendor override
+            ("EXP90000002", "usmf", "USD", "EMP-0002", "45.01"),  // vendor e-mail differs only in case
+            ("EXP90000005", "usmf", "USD", "EMP-0002", "42.75"),  // card expense left out
+            ("EXP90000006", "usmf", "USD", "V-IVAN-01", "89.99"),  // e-mail → vendor override
             ("EXP90000021", "gbsi", "GBP", "EMP-1001", "467.45"),
-            ("EXP90000031", "gbsi", "EUR", "EMP-1003", "401.36"),    // EUR report in a GBP company
-            ("EXP90000041", "jpmf", "JPY", "EMP-2001", "21300"),     // ¥: Expensify hundredths / 100, no decimals
+            ("EXP90000031", "gbsi", "EUR", "EMP-1003", "401.36"),  // EUR report in a GBP company
+            ("EXP90000041", "jpmf", "JPY", "EMP-2001", "21300"),  // ¥: Expensify hundredths / 100, no decimals
         ]
         for (key, company, currency, vendor, total) in expected {
-            guard let inv = invoices[key] else { XCTFail("\(key) was not created; have \(invoices.keys.sorted())"); continue }
+            guard let inv = invoices[key] else {
+                XCTFail("\(key) was not created; have \(invoices.keys.sorted())")
+                continue
+            }
             let head = Self.header(inv)
             XCTAssertEqual(head["dataAreaId"]?.stringValue, company, key)
             XCTAssertEqual(head["Currency"]?.stringValue, currency, key)
@@ -80,8 +84,10 @@ final class NightlyPipelineTests: XCTestCase {
             XCTAssertEqual(sum, dec(total), "\(key) line total")
         }
         // Held, empty and unmapped reports create nothing.
-        for key in ["EXP90000003", "EXP90000004", "EXP90000007", "EXP90000008", "EXP90000009", "EXP90000010",
-                    "EXP90000011", "EXP90000012", "EXP90000013", "EXP90000022", "EXP90000051", "EXP90000004-CC"] {
+        for key in [
+            "EXP90000003", "EXP90000004", "EXP90000007", "EXP90000008", "EXP90000009", "EXP90000010",
+            "EXP90000011", "EXP90000012", "EXP90000013", "EXP90000022", "EXP90000051", "EXP90000004-CC",
+        ] {
             XCTAssertNil(invoices[key], "\(key) must not be posted")
         }
 
@@ -164,7 +170,9 @@ final class NightlyPipelineTests: XCTestCase {
     func testReportChangedAfterPostingIsFlaggedNeverReposted() async throws {
         try h.cli(["run"])
         // Someone edits report 90000001 in Expensify after it was posted, it is re-approved and loses the label.
-        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        let seed =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json")))
+            as! [String: Any]
         var report = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
         var expenses = report["transactionList"] as! [[String: Any]]
         expenses[0]["amount"] = 55230
@@ -220,7 +228,8 @@ final class NightlyPipelineTests: XCTestCase {
             t["batchSize"] = 0
             c["target"] = t
         }
-        _ = try await h.control("POST", "/_sandbox/d365/faults", body: ["count": 2, "status": 500, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
+        _ = try await h.control(
+            "POST", "/_sandbox/d365/faults", body: ["count": 2, "status": 500, "method": "POST", "entitySet": "VendorInvoiceHeaders"])
         let first = try h.cli(["run"], expect: 3)
         XCTAssertTrue(first.stdout.contains("FAILED: 2"), first.stdout)
         let results = try h.csv("load/results.csv")
@@ -231,7 +240,8 @@ final class NightlyPipelineTests: XCTestCase {
         // Every HTTP error is in the audit trail, with the document failures.
         let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
         let events = try ledger.auditEvents(batchID: try XCTUnwrap(try ledger.latestBatch()).id)
-        XCTAssertEqual(events.filter { $0.event == "http.error" && $0.detail.contains("VendorInvoiceHeaders → 500") }.count, 2, "\(events.map(\.detail))")
+        XCTAssertEqual(
+            events.filter { $0.event == "http.error" && $0.detail.contains("VendorInvoiceHeaders → 500") }.count, 2, "\(events.map(\.detail))")
         XCTAssertEqual(events.filter { $0.event == "document.failed" }.count, 2)
 
         let second = try h.cli(["run", "--json"])
@@ -268,7 +278,9 @@ final class NightlyPipelineTests: XCTestCase {
         try h.cli(["transform"])
         try h.cli(["load"])
         let exceptions = try h.csv("transform/exceptions.csv")
-        XCTAssertTrue(exceptions.contains { $0["report_id"] == "90000021" && $0["field"] == "reimbursable" && ($0["reason"] ?? "").contains("card") }, "\(exceptions)")
+        XCTAssertTrue(
+            exceptions.contains { $0["report_id"] == "90000021" && $0["field"] == "reimbursable" && ($0["reason"] ?? "").contains("card") },
+            "\(exceptions)")
         // The broken element is named by its place in the export, never by a guess at its ID.
         let broken = exceptions.filter { $0["field"] == "(json)" }
         XCTAssertEqual(broken.count, 1, "\(exceptions)")
@@ -409,7 +421,9 @@ final class BatchLoadPipelineTests: XCTestCase {
 
     /// Report 90000001 of the seed as a new report (another ID, approved later, unlabelled).
     static func addReport(_ h: Harness, id: String) async throws {
-        let seed = try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json"))) as! [String: Any]
+        let seed =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/sandbox/expensify.json")))
+            as! [String: Any]
         var report = (seed["reports"] as! [[String: Any]]).first { $0["reportID"] as? String == "90000001" }!
         report["reportID"] = id
         report["labels"] = [String]()
@@ -493,8 +507,9 @@ final class BatchLoadPipelineTests: XCTestCase {
         let h = try await Self.harness()
         defer { h.stop() }
         let message = "Main account '600100' is blocked for manual entry."
-        _ = try await h.control("POST", "/_sandbox/d365/faults",
-                                body: ["count": 1, "status": 400, "method": "POST", "entitySet": "VendorInvoiceLines", "message": message])
+        _ = try await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: ["count": 1, "status": 400, "method": "POST", "entitySet": "VendorInvoiceLines", "message": message])
         let first = try h.cli(["run", "--json"], expect: 3)
         let v = try JSONValue.parse(first.stdout)
         XCTAssertEqual(v["load"]?["created"]?.int64Value, 6)
@@ -569,12 +584,15 @@ final class BatchLoadPipelineTests: XCTestCase {
         for entry in log where !Self.url(entry).contains("skiptoken") {
             let path = Self.url(entry)
             let entity = String(path.dropFirst("/data/".count).prefix { $0 != "?" })
-            let company = path.range(of: "dataAreaId eq '").map { String(path[$0.upperBound...].prefix { $0 != "'" }) }
+            let company =
+                path.range(of: "dataAreaId eq '").map { String(path[$0.upperBound...].prefix { $0 != "'" }) }
                 ?? path.range(of: "LegalEntityId eq '").map { String(path[$0.upperBound...].prefix { $0 != "'" }) } ?? "*"
             reads[entity + " " + company, default: 0] += 1
         }
         XCTAssertFalse(reads.isEmpty)
         XCTAssertTrue(reads.values.allSatisfy { $0 == 1 }, "\(reads.sorted { $0.key < $1.key })")
-        print("Nothing new: Expensify \(requests["expensify"] ?? 0) calls, D365 \(requests["d365"] ?? 0) requests (\(reads.count) reads), Entra \(requests["entra"] ?? 0)")
+        print(
+            "Nothing new: Expensify \(requests["expensify"] ?? 0) calls, D365 \(requests["d365"] ?? 0) requests (\(reads.count) reads), Entra \(requests["entra"] ?? 0)"
+        )
     }
 }

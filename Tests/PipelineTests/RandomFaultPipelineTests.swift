@@ -56,8 +56,9 @@ final class RandomFaultPipelineTests: XCTestCase {
         _ = try await h.control("POST", "/_sandbox/d365/settings", body: ["duplicateInvoiceCheck": false])
         // Expensify's own rate limit is not the subject here (fast retries would meet it): lifted.
         _ = try await h.control("POST", "/_sandbox/expensify/rate-limits", body: ["windows": [["limit": 100_000, "seconds": 1]]])
-        _ = try await h.control("POST", "/_sandbox/d365/faults",
-                                body: ["probability": 0.3, "statuses": [429, 500, 503], "drop": true, "seed": seed, "retryAfter": 0])
+        _ = try await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: ["probability": 0.3, "statuses": [429, 500, 503], "drop": true, "seed": seed, "retryAfter": 0])
         _ = try await h.control("POST", "/_sandbox/expensify/faults", body: ["probability": 0.3, "httpStatuses": [500, 503], "seed": seed + 1])
 
         var nights: [String] = []
@@ -103,20 +104,24 @@ final class RandomFaultPipelineTests: XCTestCase {
         let refused = d365.filter { ($0["status"] as? Int ?? 0) >= 400 && $0["dropped"] as? Bool != true }
         let dropped = d365.filter { $0["dropped"] as? Bool == true }
         let droppedWrites = dropped.filter { entry in
-            (entry["method"] as? String) != "GET" && ((entry["parts"] as? [[String: Any]]).map { $0.contains { ($0["method"] as? String) != "GET" } } ?? true)
+            (entry["method"] as? String) != "GET"
+                && ((entry["parts"] as? [[String: Any]]).map { $0.contains { ($0["method"] as? String) != "GET" } } ?? true)
         }
         let jobs = try await h.control("GET", "/_sandbox/expensify/jobs") as? [[String: Any]] ?? []
         let failedJobs = jobs.filter { $0["fault"] as? Bool == true }
         let noAnswer = audit.filter { $0.entityID == "d365" && $0.event == "http.no_answer" }
         XCTAssertGreaterThan(refused.count + dropped.count, 0, "the storm hit D365 — \(trail())")
-        XCTAssertEqual(audit.filter { $0.entityID == "d365" && $0.event == "http.error" }.count, refused.count,
-                       "each refused D365 request is audited: \(audit.map(\.detail)) — \(trail())")
+        XCTAssertEqual(
+            audit.filter { $0.entityID == "d365" && $0.event == "http.error" }.count, refused.count,
+            "each refused D365 request is audited: \(audit.map(\.detail)) — \(trail())")
         XCTAssertGreaterThanOrEqual(noAnswer.count, droppedWrites.count, "each dropped write is audited as no answer — \(trail())")
         XCTAssertLessThanOrEqual(noAnswer.count, dropped.count, trail())
         XCTAssertEqual(audit.filter { $0.entityID == "expensify" }.count, failedJobs.count, "\(audit.map(\.detail)) — \(trail())")
         XCTAssertTrue(audit.allSatisfy { $0.detail.contains("→") && !$0.detail.contains("?") }, "method, path and status, no query — \(trail())")
         XCTAssertTrue(audit.contains { $0.detail.contains("retrying") }, "retries are recorded as such — \(trail())")
-        nights.append("\(refused.count) D365 requests refused, \(dropped.count) dropped (\(droppedWrites.count) writes; \(noAnswer.count) heard as no answer), \(failedJobs.count) Expensify jobs failed")
+        nights.append(
+            "\(refused.count) D365 requests refused, \(dropped.count) dropped (\(droppedWrites.count) writes; \(noAnswer.count) heard as no answer), \(failedJobs.count) Expensify jobs failed"
+        )
         print("RandomFaultPipelineTests \(mode): \(audit.count) failed attempts audited (\(trail()))")
     }
 }

@@ -2,8 +2,9 @@ import ConnectorCore
 import ConnectorLedger
 import Foundation
 import XCTest
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `status --json`, `status --report`, `replay` and `audit` through the real binary against the sandbox.
@@ -133,7 +134,8 @@ final class ReplayAuditStatusTests: XCTestCase {
         XCTAssertTrue(status.contains("\(replayBatch)  replay of \(first)"), status)
         XCTAssertTrue(status.contains("replayed by \(replayBatch)"), status)
         let statusJSON = try json(try h.cli(["status", "--json"]))
-        XCTAssertTrue((statusJSON["batches"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == replayBatch && $0["replayOf"] as? String == first })
+        XCTAssertTrue(
+            (statusJSON["batches"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == replayBatch && $0["replayOf"] as? String == first })
 
         // Posted now: not replayed again, by name or with the whole batch; the next night creates nothing for it.
         let refused = try h.cli(["replay", "--batch", first, "--report", "90000003"], expect: 1)

@@ -12,7 +12,8 @@ final class RunLockTests: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in Harness.secrets { env[k] = v }
         p.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()

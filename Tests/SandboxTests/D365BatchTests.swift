@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class D365BatchTests: XCTestCase {
     private struct Op {
@@ -42,11 +43,19 @@ final class D365BatchTests: XCTestCase {
     func testChangesetCreatesHeaderAndLinesThroughContentIdReferences() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let body = batch([changeset("changeset_1", [
-            Op(id: "1", url: "\(D365Harness.base)/data/VendorInvoiceHeaders", body: header("EXP-90000021")),
-            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"LineDescription":"Airfare","NetAmount":234.50,"MainAccountDisplayValue":"600100"}"#),
-            Op(id: "3", url: "$1/VendorInvoiceLine", body: #"{"LineDescription":"Lodging","NetAmount":189.00,"MainAccountDisplayValue":"600110"}"#),
-        ])])
+        let body = batch([
+            changeset(
+                "changeset_1",
+                [
+                    Op(id: "1", url: "\(D365Harness.base)/data/VendorInvoiceHeaders", body: header("EXP-90000021")),
+                    Op(
+                        id: "2", url: "$1/VendorInvoiceLine",
+                        body: #"{"LineDescription":"Airfare","NetAmount":234.50,"MainAccountDisplayValue":"600100"}"#),
+                    Op(
+                        id: "3", url: "$1/VendorInvoiceLine",
+                        body: #"{"LineDescription":"Lodging","NetAmount":189.00,"MainAccountDisplayValue":"600110"}"#),
+                ])
+        ])
         let (r, text) = await send(h, body, token: token)
         XCTAssertEqual(r.status, 200)
         let contentType = try XCTUnwrap(h.header(r, "Content-Type"))
@@ -54,7 +63,8 @@ final class D365BatchTests: XCTestCase {
         XCTAssertTrue(text.contains("Content-Type: multipart/mixed; boundary=changesetresponse_"))
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 201 Created", "HTTP/1.1 201 Created", "HTTP/1.1 201 Created"])
         XCTAssertTrue(text.contains("Content-ID: 2"))
-        XCTAssertTrue(text.contains("Location: \(D365Harness.base)/data/VendorInvoiceLines(dataAreaId='gbsi',HeaderReference='00000001',InvoiceLineNumber=2)"))
+        XCTAssertTrue(
+            text.contains("Location: \(D365Harness.base)/data/VendorInvoiceLines(dataAreaId='gbsi',HeaderReference='00000001',InvoiceLineNumber=2)"))
         let invoices = try h.exact(await h.control("GET", "/_sandbox/d365/invoices", query: [("dataAreaId", "gbsi")]))
         let invoice = try XCTUnwrap(invoices["invoices"]?.arrayValue?.first)
         XCTAssertEqual(invoice["lines"]?.arrayValue?.compactMap { $0["HeaderReference"]?.stringValue }, ["00000001", "00000001"])
@@ -66,20 +76,25 @@ final class D365BatchTests: XCTestCase {
         let h = try D365Harness()
         let token = try await h.token()
         let body = batch([
-            changeset("cs_a", [
-                Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-A")),
-                Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":10}"#),
-            ]),
-            changeset("cs_b", [
-                Op(id: "1", url: "/data/VendorInvoiceHeaders", body: header("EXP-B", vendor: "EMP-1002")),
-                Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":45,"DimensionDisplayValue":"020-OLD1-"}"#),
-            ]),
+            changeset(
+                "cs_a",
+                [
+                    Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-A")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":10}"#),
+                ]),
+            changeset(
+                "cs_b",
+                [
+                    Op(id: "1", url: "/data/VendorInvoiceHeaders", body: header("EXP-B", vendor: "EMP-1002")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":45,"DimensionDisplayValue":"020-OLD1-"}"#),
+                ]),
         ])
         let (r, text) = await send(h, body, token: token)
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 201 Created", "HTTP/1.1 201 Created", "HTTP/1.1 400 Bad Request"])
         XCTAssertTrue(text.contains("Value 'OLD1' for dimension 'CostCenter' is suspended"))
-        XCTAssertEqual(text.components(separatedBy: "boundary=changesetresponse_").count - 1, 1, "only the successful changeset is a changeset response")
+        XCTAssertEqual(
+            text.components(separatedBy: "boundary=changesetresponse_").count - 1, 1, "only the successful changeset is a changeset response")
         let invoices = try h.exact(await h.control("GET", "/_sandbox/d365/invoices"))
         XCTAssertEqual(invoices["invoices"]?.arrayValue?.compactMap { $0["InvoiceNumber"]?.stringValue }, ["EXP-A"], "no trace of EXP-B")
         // The rolled-back header did not consume a number.
@@ -103,7 +118,8 @@ final class D365BatchTests: XCTestCase {
     func testReadsOutsideChangesetsAndGetInsideChangesetRejected() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let get = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET \(D365Harness.base)/data/Currencies?$filter=CurrencyCode%20eq%20'JPY' HTTP/1.1\r\nAccept: application/json\r\n\r\n"
+        let get =
+            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET \(D365Harness.base)/data/Currencies?$filter=CurrencyCode%20eq%20'JPY' HTTP/1.1\r\nAccept: application/json\r\n\r\n"
         let (r, text) = await send(h, batch([get]), token: token)
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 200 OK"])
@@ -128,11 +144,15 @@ final class D365BatchTests: XCTestCase {
         let h = try D365Harness()
         let token = try await h.token()
         _ = await h.control("POST", "/_sandbox/d365/settings", body: #"{"requestsPerWindow":2,"windowSeconds":60}"#)
-        let body = batch([changeset("cs", [
-            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-1")),
-            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
-            Op(id: "3", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":2}"#),
-        ])])
+        let body = batch([
+            changeset(
+                "cs",
+                [
+                    Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-1")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+                    Op(id: "3", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":2}"#),
+                ])
+        ])
         let (first, _) = await send(h, body, token: token)
         XCTAssertEqual(first.status, 200)
         let second = await h.send("GET", "/data/Currencies", token: token)
@@ -150,10 +170,14 @@ final class D365BatchTests: XCTestCase {
         let h = try D365Harness()
         let token = try await h.token()
         _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"status":500,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
-        let body = batch([changeset("cs", [
-            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-F")),
-            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
-        ])])
+        let body = batch([
+            changeset(
+                "cs",
+                [
+                    Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-F")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+                ])
+        ])
         let (r, text) = await send(h, body, token: token)
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 500 Internal Server Error"])
@@ -178,10 +202,14 @@ final class D365BatchTests: XCTestCase {
         let settings = await h.control("POST", "/_sandbox/d365/settings", body: #"{"contentIdReferences":false}"#)
         XCTAssertEqual(settings.status, 200)
         XCTAssertEqual(try h.exact(settings)["contentIdReferences"], .bool(false))
-        let body = batch([changeset("cs", [
-            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-R1")),
-            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
-        ])])
+        let body = batch([
+            changeset(
+                "cs",
+                [
+                    Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-R1")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+                ])
+        ])
         let (r, text) = await send(h, body, token: token, prefer: "odata.continue-on-error")
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 400 Bad Request"])
@@ -222,12 +250,17 @@ final class D365BatchTests: XCTestCase {
     func testDeletingAHeaderInsideABatchTakesItsLinesWithIt() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let body = batch([changeset("cs", [
-            Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-D1")),
-            Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
-        ])])
+        let body = batch([
+            changeset(
+                "cs",
+                [
+                    Op(id: "1", url: "VendorInvoiceHeaders", body: header("EXP-D1")),
+                    Op(id: "2", url: "$1/VendorInvoiceLine", body: #"{"NetAmount":1}"#),
+                ])
+        ])
         _ = await send(h, body, token: token)
-        let delete = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+        let delete =
+            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
             + "DELETE \(D365Harness.base)/data/VendorInvoiceHeaders(dataAreaId=%27gbsi%27,HeaderReference=%2700000001%27) HTTP/1.1\r\n\r\n"
         let (_, text) = await send(h, batch(["Content-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\n" + delete + "--cs--\r\n"]), token: token)
         XCTAssertEqual(statusLines(text), ["HTTP/1.1 204 No Content"])

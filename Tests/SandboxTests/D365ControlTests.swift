@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class D365ControlTests: XCTestCase {
     func testVendorEditLiftsAHold() async throws {
@@ -9,30 +10,35 @@ final class D365ControlTests: XCTestCase {
         let body = D365Harness.headerBody.replacingOccurrences(of: "EMP-0001", with: "EMP-0003")
         let held = await h.send("POST", "/data/VendorInvoiceHeaders", body: body, token: token)
         XCTAssertEqual(held.status, 400)
-        let patch = await h.control("PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-0003")],
-                                    body: #"{"OnHoldStatus":"No","PrimaryEmailAddress":"carol.diaz@northwind.example"}"#)
+        let patch = await h.control(
+            "PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-0003")],
+            body: #"{"OnHoldStatus":"No","PrimaryEmailAddress":"carol.diaz@northwind.example"}"#)
         XCTAssertEqual(patch.status, 200)
         XCTAssertEqual(h.json(patch)["OnHoldStatus"] as? String, "No")
         let read = await h.send("GET", "/data/VendorsV2(dataAreaId='usmf',VendorAccountNumber='EMP-0003')", token: token)
         XCTAssertEqual(h.json(read)["OnHoldStatus"] as? String, "No")
         let ok = await h.send("POST", "/data/VendorInvoiceHeaders", body: body, token: token)
         XCTAssertEqual(ok.status, 201)
-        let badField = await h.control("PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-0003")],
-                                       body: #"{"OnHoldStatus":"Sometimes"}"#)
+        let badField = await h.control(
+            "PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-0003")],
+            body: #"{"OnHoldStatus":"Sometimes"}"#)
         XCTAssertEqual(badField.status, 400)
-        let missing = await h.control("PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-9999")],
-                                      body: #"{"OnHoldStatus":"All"}"#)
+        let missing = await h.control(
+            "PATCH", "/_sandbox/d365/vendors", query: [("dataAreaId", "usmf"), ("VendorAccountNumber", "EMP-9999")],
+            body: #"{"OnHoldStatus":"All"}"#)
         XCTAssertEqual(missing.status, 404)
     }
 
     func testVendorCreateRoute() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let created = await h.control("POST", "/_sandbox/d365/vendors",
-                                      body: #"{"dataAreaId":"jpmf","VendorAccountNumber":"EMP-2002","VendorGroupId":"EMP","CurrencyCode":"JPY"}"#)
+        let created = await h.control(
+            "POST", "/_sandbox/d365/vendors",
+            body: #"{"dataAreaId":"jpmf","VendorAccountNumber":"EMP-2002","VendorGroupId":"EMP","CurrencyCode":"JPY"}"#)
         XCTAssertEqual(created.status, 201)
-        let r = await h.send("GET", "/data/VendorsV2", query: [("cross-company", "true"), ("$filter", "dataAreaId eq 'jpmf' and VendorGroupId eq 'EMP'")],
-                             token: token)
+        let r = await h.send(
+            "GET", "/data/VendorsV2", query: [("cross-company", "true"), ("$filter", "dataAreaId eq 'jpmf' and VendorGroupId eq 'EMP'")],
+            token: token)
         XCTAssertEqual(h.values(r).compactMap { $0["VendorAccountNumber"] as? String }, ["EMP-2001", "EMP-2002"])
     }
 

@@ -1,8 +1,10 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `drop` fault: the sandbox plays a server that processes a request and then closes the TCP connection
@@ -11,8 +13,9 @@ final class D365DropFaultTests: XCTestCase {
     func testDropAppliesTheWriteThenMarksTheAnswerToBeDropped() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let added = await h.control("POST", "/_sandbox/d365/faults",
-                                    body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
+        let added = await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
         XCTAssertEqual(added.status, 200)
         let listed = h.json(added)["faults"] as? [[String: Any]]
         XCTAssertEqual(listed?.first?["drop"] as? Bool, true)
@@ -25,8 +28,9 @@ final class D365DropFaultTests: XCTestCase {
         let invoices = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [[String: Any]]
         XCTAssertEqual(invoices?.map { $0["InvoiceNumber"] as? String }, ["EXP-90000001"], "the write was applied")
 
-        let next = await h.send("POST", "/data/VendorInvoiceHeaders",
-                                body: D365Harness.headerBody.replacingOccurrences(of: "EXP-90000001", with: "EXP-90000002"), token: token)
+        let next = await h.send(
+            "POST", "/data/VendorInvoiceHeaders",
+            body: D365Harness.headerBody.replacingOccurrences(of: "EXP-90000001", with: "EXP-90000002"), token: token)
         XCTAssertEqual(next.status, 201)
         XCTAssertFalse(next.dropConnection, "count 1: only the first matching request is dropped")
 
@@ -45,8 +49,10 @@ final class D365DropFaultTests: XCTestCase {
 
         let token = try await h.token()
         _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"drop":true,"entitySet":"VendorInvoiceHeaders"}"#)
-        let header = #"{"dataAreaId":"usmf","InvoiceNumber":"EXP-B1","InvoiceAccount":"EMP-0001","VendorAccount":"EMP-0001","Currency":"USD","InvoiceDate":"2026-11-05T12:00:00Z","DimensionDisplayValue":"010-W01-"}"#
-        let body = "--batch_b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        let header =
+            #"{"dataAreaId":"usmf","InvoiceNumber":"EXP-B1","InvoiceAccount":"EMP-0001","VendorAccount":"EMP-0001","Currency":"USD","InvoiceDate":"2026-11-05T12:00:00Z","DimensionDisplayValue":"010-W01-"}"#
+        let body =
+            "--batch_b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
             + "POST VendorInvoiceHeaders HTTP/1.1\r\nContent-Type: application/json\r\n\r\n\(header)\r\n--batch_b--\r\n"
         let batch = await h.send("POST", "/data/$batch", body: body, headers: ["content-type": "multipart/mixed; boundary=batch_b"], token: token)
         XCTAssertEqual(batch.status, 200)
@@ -56,8 +62,9 @@ final class D365DropFaultTests: XCTestCase {
 
         _ = await h.control("DELETE", "/_sandbox/d365/faults")
         _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"drop":true,"entitySet":"$batch"}"#)
-        let whole = await h.send("POST", "/data/$batch", body: body.replacingOccurrences(of: "EXP-B1", with: "EXP-B2"),
-                                 headers: ["content-type": "multipart/mixed; boundary=batch_b"], token: token)
+        let whole = await h.send(
+            "POST", "/data/$batch", body: body.replacingOccurrences(of: "EXP-B1", with: "EXP-B2"),
+            headers: ["content-type": "multipart/mixed; boundary=batch_b"], token: token)
         XCTAssertTrue(whole.dropConnection, "a whole $batch can be dropped after it was applied")
         let invoices = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [[String: Any]]
         XCTAssertEqual(invoices?.compactMap { $0["InvoiceNumber"] as? String }.sorted(), ["EXP-B1", "EXP-B2"])
@@ -69,8 +76,9 @@ final class D365DropFaultTests: XCTestCase {
         let negative = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"drop":true,"after":-1}"#)
         XCTAssertEqual(negative.status, 400)
         let token = try await h.token()
-        let added = await h.control("POST", "/_sandbox/d365/faults",
-                                    body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders","after":2}"#)
+        let added = await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders","after":2}"#)
         XCTAssertEqual((h.json(added)["faults"] as? [[String: Any]])?.first?["after"] as? Int, 2)
 
         var outcomes: [String] = []
@@ -83,8 +91,9 @@ final class D365DropFaultTests: XCTestCase {
         }
         XCTAssertEqual(outcomes, ["201", "201", "dropped", "201"])
         let invoices = h.json(await h.control("GET", "/_sandbox/d365/invoices"))["invoices"] as? [[String: Any]]
-        XCTAssertEqual(invoices?.compactMap { $0["InvoiceNumber"] as? String }.sorted(),
-                       ["EXP-90000001", "EXP-90000002", "EXP-90000003", "EXP-90000004"], "the dropped request was applied too")
+        XCTAssertEqual(
+            invoices?.compactMap { $0["InvoiceNumber"] as? String }.sorted(),
+            ["EXP-90000001", "EXP-90000002", "EXP-90000003", "EXP-90000004"], "the dropped request was applied too")
         let rules = h.json(await h.control("GET", "/_sandbox/d365/faults"))["faults"] as? [Any]
         XCTAssertEqual(rules?.count, 0, "count 1: used up")
     }
@@ -101,26 +110,31 @@ final class D365DropFaultTests: XCTestCase {
         let url = await iterator.next()
         let port = try XCTUnwrap(url?.port)
 
-        let form = "grant_type=client_credentials&client_id=\(D365Harness.clientId)&client_secret=\(D365Harness.secret)"
+        let form =
+            "grant_type=client_credentials&client_id=\(D365Harness.clientId)&client_secret=\(D365Harness.secret)"
             + "&scope=\(D365Harness.encode("http://127.0.0.1:\(port)/.default"))"
-        let tokenAnswer = try RawHTTP.exchange(port: port, "POST", "/\(D365Harness.tenant)/oauth2/v2.0/token",
-                                               contentType: "application/x-www-form-urlencoded", body: form)
+        let tokenAnswer = try RawHTTP.exchange(
+            port: port, "POST", "/\(D365Harness.tenant)/oauth2/v2.0/token",
+            contentType: "application/x-www-form-urlencoded", body: form)
         let tokenJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: RawHTTP.body(tokenAnswer.bytes)) as? [String: Any])
         let token = try XCTUnwrap(tokenJSON["access_token"] as? String)
-        _ = try RawHTTP.exchange(port: port, "POST", "/_sandbox/d365/faults", contentType: "application/json",
-                                 body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
+        _ = try RawHTTP.exchange(
+            port: port, "POST", "/_sandbox/d365/faults", contentType: "application/json",
+            body: #"{"count":1,"drop":true,"method":"POST","entitySet":"VendorInvoiceHeaders"}"#)
 
         let start = Date()
-        let dropped = try RawHTTP.exchange(port: port, "POST", "/data/VendorInvoiceHeaders", contentType: "application/json",
-                                           body: D365Harness.headerBody, headers: ["Authorization": "Bearer \(token)"])
+        let dropped = try RawHTTP.exchange(
+            port: port, "POST", "/data/VendorInvoiceHeaders", contentType: "application/json",
+            body: D365Harness.headerBody, headers: ["Authorization": "Bearer \(token)"])
         XCTAssertEqual(dropped.bytes.count, 0, "not one byte of an answer: \(String(decoding: dropped.bytes, as: UTF8.self))")
         XCTAssertTrue(dropped.closedByServer)
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
 
         let invoices = try RawHTTP.exchange(port: port, "GET", "/_sandbox/d365/invoices")
         XCTAssertTrue(String(decoding: invoices.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
-        XCTAssertTrue(String(decoding: RawHTTP.body(invoices.bytes), as: UTF8.self).contains("\"InvoiceNumber\":\"EXP-90000001\""),
-                      "the dropped POST was applied")
+        XCTAssertTrue(
+            String(decoding: RawHTTP.body(invoices.bytes), as: UTF8.self).contains("\"InvoiceNumber\":\"EXP-90000001\""),
+            "the dropped POST was applied")
     }
 }
 
@@ -131,12 +145,14 @@ enum RawHTTP {
         var closedByServer: Bool
     }
 
-    static func exchange(port: Int, _ method: String, _ path: String, contentType: String? = nil, body: String = "",
-                         headers: [String: String] = [:]) throws -> Answer {
+    static func exchange(
+        port: Int, _ method: String, _ path: String, contentType: String? = nil, body: String = "",
+        headers: [String: String] = [:]
+    ) throws -> Answer {
         #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }
@@ -160,7 +176,10 @@ enum RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 { received.append(contentsOf: buffer[0..<n]); continue }
+            if n > 0 {
+                received.append(contentsOf: buffer[0..<n])
+                continue
+            }
             if n == 0 { return Answer(bytes: received, closedByServer: true) }
             if errno == EINTR { continue }
             if errno == ECONNRESET { return Answer(bytes: received, closedByServer: true) }

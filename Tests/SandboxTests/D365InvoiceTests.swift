@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class D365InvoiceTests: XCTestCase {
     private let headerPrefix = "Write failed for table row of type 'VendorInvoiceHeaderEntity'. Infolog: Error: "
@@ -16,14 +17,17 @@ final class D365InvoiceTests: XCTestCase {
 
     /// Asserts the F&O write-failure envelope and returns the Infolog reason(s).
     @discardableResult
-    private func assertWriteFailed(_ h: D365Harness, _ r: SimResponse, line: Bool = false, contains reason: String,
-                                   file: StaticString = #filePath, lineNo: UInt = #line) -> String {
+    private func assertWriteFailed(
+        _ h: D365Harness, _ r: SimResponse, line: Bool = false, contains reason: String,
+        file: StaticString = #filePath, lineNo: UInt = #line
+    ) -> String {
         XCTAssertEqual(r.status, 400, String(decoding: r.body, as: UTF8.self), file: file, line: lineNo)
         let error = h.json(r)["error"] as? [String: Any] ?? [:]
         XCTAssertEqual(error["code"] as? String, "", file: file, line: lineNo)
         XCTAssertEqual(error["message"] as? String, "An error has occurred.", file: file, line: lineNo)
         let inner = error["innererror"] as? [String: Any] ?? [:]
-        XCTAssertEqual(inner["type"] as? String, "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException", file: file, line: lineNo)
+        XCTAssertEqual(
+            inner["type"] as? String, "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException", file: file, line: lineNo)
         let message = inner["message"] as? String ?? ""
         XCTAssertTrue(message.hasPrefix(line ? linePrefix : headerPrefix), message, file: file, line: lineNo)
         XCTAssertTrue(message.hasSuffix(line ? lineSuffix : headerSuffix), message, file: file, line: lineNo)
@@ -54,8 +58,9 @@ final class D365InvoiceTests: XCTestCase {
     func testHeaderDefaultsCompanyAccountAndCurrencyAndNormalisesDates() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let r = await h.send("POST", "/data/VendorInvoiceHeaders",
-                             body: #"{"InvoiceNumber":"EXP-1","VendorAccount":"emp-0001","InvoiceDate":"2026-11-05T00:00:00Z"}"#, token: token)
+        let r = await h.send(
+            "POST", "/data/VendorInvoiceHeaders",
+            body: #"{"InvoiceNumber":"EXP-1","VendorAccount":"emp-0001","InvoiceDate":"2026-11-05T00:00:00Z"}"#, token: token)
         XCTAssertEqual(r.status, 201)
         let j = h.json(r)
         XCTAssertEqual(j["dataAreaId"] as? String, "usmf")
@@ -68,11 +73,15 @@ final class D365InvoiceTests: XCTestCase {
     func testSuppliedHeaderReferenceIsKeptAndDuplicatesRejected() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let ref = try await h.createHeader(header(["\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"EXP-REF-1\""]), token: token)
+        let ref = try await h.createHeader(
+            header(["\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"EXP-REF-1\""]), token: token)
         XCTAssertEqual(ref, "EXP-REF-1")
-        let dup = await h.send("POST", "/data/VendorInvoiceHeaders",
-                               body: header(["\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"exp-ref-1\"",
-                                             "EXP-90000001": "EXP-OTHER"]), token: token)
+        let dup = await h.send(
+            "POST", "/data/VendorInvoiceHeaders",
+            body: header([
+                "\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"exp-ref-1\"",
+                "EXP-90000001": "EXP-OTHER",
+            ]), token: token)
         assertWriteFailed(h, dup, contains: "The record already exists")
     }
 
@@ -80,12 +89,14 @@ final class D365InvoiceTests: XCTestCase {
         let h = try D365Harness()
         let token = try await h.token()
         let ref = try await h.createHeader(token: token)
-        let a = await h.send("POST", "/data/VendorInvoiceLines",
-                             body: h.lineBody(ref, #""InvoiceLineNumber":1,"LineDescription":"Taxi","ReceiveNow":1,"UnitPrice":0.1,"NetAmount":0.1"#),
-                             token: token)
+        let a = await h.send(
+            "POST", "/data/VendorInvoiceLines",
+            body: h.lineBody(ref, #""InvoiceLineNumber":1,"LineDescription":"Taxi","ReceiveNow":1,"UnitPrice":0.1,"NetAmount":0.1"#),
+            token: token)
         XCTAssertEqual(a.status, 201, String(decoding: a.body, as: UTF8.self))
-        XCTAssertEqual(h.header(a, "Location"),
-                       "\(D365Harness.base)/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='\(ref)',InvoiceLineNumber=1)")
+        XCTAssertEqual(
+            h.header(a, "Location"),
+            "\(D365Harness.base)/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='\(ref)',InvoiceLineNumber=1)")
         let b = await h.send("POST", "/data/VendorInvoiceLines", body: h.lineBody(ref, #""LineDescription":"Bus","NetAmount":0.2"#), token: token)
         XCTAssertEqual(b.status, 201)
         XCTAssertEqual(try h.exact(b)["InvoiceLineNumber"], .number("2"))
@@ -108,17 +119,21 @@ final class D365InvoiceTests: XCTestCase {
         let ref = try await h.createHeader(header(["657.14": "12345678901234567890.12"]), token: token)
         let r = await h.send("GET", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')", token: token)
         XCTAssertEqual(try h.exact(r)["ImportedAmount"], .number("12345678901234567890.12"))
-        let ieee = await h.send("GET", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')",
-                                headers: ["accept": "application/json;IEEE754Compatible=true"], token: token)
+        let ieee = await h.send(
+            "GET", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')",
+            headers: ["accept": "application/json;IEEE754Compatible=true"], token: token)
         XCTAssertEqual(try h.exact(ieee)["ImportedAmount"], .string("12345678901234567890.12"))
     }
 
     func testUnknownPropertyAndWrongTypesAre400() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let unknown = await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["\"Currency\"": "\"ImportSource\":\"x\",\"Currency\""]), token: token)
+        let unknown = await h.send(
+            "POST", "/data/VendorInvoiceHeaders", body: header(["\"Currency\"": "\"ImportSource\":\"x\",\"Currency\""]), token: token)
         XCTAssertEqual(unknown.status, 400)
-        XCTAssertTrue(h.innerMessage(unknown).contains("The property 'ImportSource' does not exist on type 'Microsoft.Dynamics.DataEntities.VendorInvoiceHeader'"))
+        XCTAssertTrue(
+            h.innerMessage(unknown).contains(
+                "The property 'ImportSource' does not exist on type 'Microsoft.Dynamics.DataEntities.VendorInvoiceHeader'"))
         let wrongCase = await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["\"Currency\"": "\"currency\""]), token: token)
         XCTAssertEqual(wrongCase.status, 400)
         let cases = [
@@ -134,8 +149,9 @@ final class D365InvoiceTests: XCTestCase {
             XCTAssertEqual(r.status, 400, body)
             XCTAssertEqual((h.json(r)["error"] as? [String: Any])?["code"] as? String, "", body)
         }
-        let ieee = await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["657.14": "\"657.14\""]),
-                                headers: ["content-type": "application/json;IEEE754Compatible=true"], token: token)
+        let ieee = await h.send(
+            "POST", "/data/VendorInvoiceHeaders", body: header(["657.14": "\"657.14\""]),
+            headers: ["content-type": "application/json;IEEE754Compatible=true"], token: token)
         XCTAssertEqual(ieee.status, 201, "IEEE754Compatible=true allows decimals as strings")
     }
 
@@ -145,19 +161,23 @@ final class D365InvoiceTests: XCTestCase {
         func post(_ changes: [String: String]) async -> SimResponse {
             await h.send("POST", "/data/VendorInvoiceHeaders", body: header(changes), token: token)
         }
-        assertWriteFailed(h, await post(["EMP-0001": "EMP-9999"]),
-                          contains: "The value 'EMP-9999' in field 'Vendor account' is not found in the relating table 'Vendors'")
+        assertWriteFailed(
+            h, await post(["EMP-0001": "EMP-9999"]),
+            contains: "The value 'EMP-9999' in field 'Vendor account' is not found in the relating table 'Vendors'")
         assertWriteFailed(h, await post(["EMP-0001": "EMP-0003"]), contains: "Vendor 'EMP-0003' is on hold (Invoice) and cannot be invoiced")
-        assertWriteFailed(h, await post(["\"USD\"": "\"XYZ\""]),
-                          contains: "The value 'XYZ' in field 'Currency' is not found in the relating table 'Currencies'")
+        assertWriteFailed(
+            h, await post(["\"USD\"": "\"XYZ\""]),
+            contains: "The value 'XYZ' in field 'Currency' is not found in the relating table 'Currencies'")
         assertWriteFailed(h, await post(["\"InvoiceNumber\":\"EXP-90000001\",": ""]), contains: "Field 'Invoice number' must be filled in")
-        assertWriteFailed(h, await post(["\"usmf\"": "\"gbsi\""]),
-                          contains: "The value 'EMP-0001' in field 'Vendor account' is not found in the relating table 'Vendors'")
+        assertWriteFailed(
+            h, await post(["\"usmf\"": "\"gbsi\""]),
+            contains: "The value 'EMP-0001' in field 'Vendor account' is not found in the relating table 'Vendors'")
         assertWriteFailed(h, await post(["\"usmf\"": "\"zzzz\""]), contains: "Company 'zzzz' does not exist")
         // Duplicate invoice number for the same vendor in the company (case-insensitive).
         _ = try await h.createHeader(token: token)
-        assertWriteFailed(h, await post(["EXP-90000001": "exp-90000001"]),
-                          contains: "Invoice number 'exp-90000001' is already used for vendor account 'EMP-0001'")
+        assertWriteFailed(
+            h, await post(["EXP-90000001": "exp-90000001"]),
+            contains: "Invoice number 'exp-90000001' is already used for vendor account 'EMP-0001'")
         let otherVendor = await post(["EMP-0001": "EMP-0002"])
         XCTAssertEqual(otherVendor.status, 201, "the same number for another vendor is fine")
         // Several problems are all reported.
@@ -182,32 +202,38 @@ final class D365InvoiceTests: XCTestCase {
             root["users"] = users
         }
         let token = try await h.token()
-        let r = await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["\"usmf\"": "\"gbsi\"", "EMP-0001": "EMP-1001", "USD": "GBP"]),
-                             token: token)
+        let r = await h.send(
+            "POST", "/data/VendorInvoiceHeaders", body: header(["\"usmf\"": "\"gbsi\"", "EMP-0001": "EMP-1001", "USD": "GBP"]),
+            token: token)
         assertWriteFailed(h, r, contains: "User 'svc-expensify' is not authorized to access company 'gbsi'")
     }
 
     func testDimensionDisplayValuesAreParsedValidatedAndNormalised() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let cases: [(String, String)] = [("010-W01", "010-W01-"), ("020-PL\\\\-01-", "020-PL\\-01-"), ("030--", "030--"),
-                                         ("-LG1-001", "-LG1-001"), ("--", ""), ("", ""), ("010-w01-", "010-W01-")]
+        let cases: [(String, String)] = [
+            ("010-W01", "010-W01-"), ("020-PL\\\\-01-", "020-PL\\-01-"), ("030--", "030--"),
+            ("-LG1-001", "-LG1-001"), ("--", ""), ("", ""), ("010-w01-", "010-W01-"),
+        ]
         for (n, (input, expected)) in cases.enumerated() {
-            let r = await h.send("POST", "/data/VendorInvoiceHeaders",
-                                 body: header(["\"010-W01-\"": "\"\(input)\"", "EXP-90000001": "EXP-D\(n)"]), token: token)
+            let r = await h.send(
+                "POST", "/data/VendorInvoiceHeaders",
+                body: header(["\"010-W01-\"": "\"\(input)\"", "EXP-90000001": "EXP-D\(n)"]), token: token)
             XCTAssertEqual(r.status, 201, input)
             XCTAssertEqual(h.json(r)["DimensionDisplayValue"] as? String, expected, input)
         }
         func post(_ dims: String) async -> SimResponse {
-            await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["\"010-W01-\"": "\"\(dims)\"", "EXP-90000001": "EXP-BAD"]), token: token)
+            await h.send(
+                "POST", "/data/VendorInvoiceHeaders", body: header(["\"010-W01-\"": "\"\(dims)\"", "EXP-90000001": "EXP-BAD"]), token: token)
         }
         assertWriteFailed(h, await post("020-OLD1-"), contains: "Value 'OLD1' for dimension 'CostCenter' is suspended")
         assertWriteFailed(h, await post("099--"), contains: "Value '099' for dimension 'Department' was not found")
         assertWriteFailed(h, await post("020-PL-01-"), contains: "has 4 segments but the active default dimension format")
         assertWriteFailed(h, await post("010-W01-001-X"), contains: "has 4 segments")
         // Dimension values are active from 2020-01-01 in the seed.
-        let early = await h.send("POST", "/data/VendorInvoiceHeaders",
-                                 body: header(["2026-11-05T12:00:00Z": "2019-06-01T12:00:00Z", "EXP-90000001": "EXP-EARLY"]), token: token)
+        let early = await h.send(
+            "POST", "/data/VendorInvoiceHeaders",
+            body: header(["2026-11-05T12:00:00Z": "2019-06-01T12:00:00Z", "EXP-90000001": "EXP-EARLY"]), token: token)
         assertWriteFailed(h, early, contains: "Value '010' for dimension 'Department' is not active on 2019-06-01")
     }
 
@@ -224,8 +250,10 @@ final class D365InvoiceTests: XCTestCase {
             var entities = root["entities"] as? [String: Any] ?? [:]
             var values = entities["FinancialDimensionValues"] as? [[String: Any]] ?? []
             values.append(["FinancialDimension": "CostCenter", "LegalEntityId": "usmf", "DimensionValue": "BLK1", "IsBlockedForManualEntry": "Yes"])
-            values.append(["FinancialDimension": "CostCenter", "LegalEntityId": "usmf", "DimensionValue": "EXP1",
-                           "ActiveTo": "2025-12-31T12:00:00Z"])
+            values.append([
+                "FinancialDimension": "CostCenter", "LegalEntityId": "usmf", "DimensionValue": "EXP1",
+                "ActiveTo": "2025-12-31T12:00:00Z",
+            ])
             entities["FinancialDimensionValues"] = values
             entities["DimensionParameters"] = [["Key": 0, "DimensionSegmentDelimiter": "Period"]]
             var formats = entities["DimensionIntegrationFormats"] as? [[String: Any]] ?? []
@@ -238,7 +266,8 @@ final class D365InvoiceTests: XCTestCase {
         }
         let token = try await h.token()
         func post(_ dims: String, _ n: Int) async -> SimResponse {
-            await h.send("POST", "/data/VendorInvoiceHeaders", body: header(["\"010-W01-\"": "\"\(dims)\"", "EXP-90000001": "EXP-\(n)"]), token: token)
+            await h.send(
+                "POST", "/data/VendorInvoiceHeaders", body: header(["\"010-W01-\"": "\"\(dims)\"", "EXP-90000001": "EXP-\(n)"]), token: token)
         }
         assertWriteFailed(h, await post("010.BLK1", 1), contains: "Value 'BLK1' for dimension 'CostCenter' is blocked for manual entry")
         assertWriteFailed(h, await post("010.EXP1", 2), contains: "Value 'EXP1' for dimension 'CostCenter' is not active on 2026-11-05")
@@ -251,22 +280,30 @@ final class D365InvoiceTests: XCTestCase {
         let token = try await h.token()
         let ref = try await h.createHeader(token: token)
         func post(_ body: String) async -> SimResponse { await h.send("POST", "/data/VendorInvoiceLines", body: body, token: token) }
-        assertWriteFailed(h, await post(h.lineBody("99999999", #""NetAmount":1"#)), line: true,
-                          contains: "The value '99999999' in field 'Header reference' is not found in the relating table 'Pending vendor invoices'")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "600199")), line: true,
-                          contains: "Main account '600199' is suspended")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "999999")), line: true,
-                          contains: "Main account '999999' does not exist in chart of accounts 'Shared'")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "200100")), line: true,
-                          contains: "Main account '200100' does not allow manual entry")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1,"DimensionDisplayValue":"020-OLD1-""#)), line: true,
-                          contains: "Value 'OLD1' for dimension 'CostCenter' is suspended")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "\"USD\"", with: "\"EUR\"")), line: true,
-                          contains: "Currency 'EUR' on the line must be the same as the invoice currency 'USD'")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""ReceiveNow":2,"UnitPrice":4,"NetAmount":10"#)), line: true,
-                          contains: "Net amount 10 does not equal quantity 2 multiplied by unit price 4")
-        assertWriteFailed(h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "\"usmf\"", with: "\"gbsi\"")), line: true,
-                          contains: "in field 'Header reference' is not found")
+        assertWriteFailed(
+            h, await post(h.lineBody("99999999", #""NetAmount":1"#)), line: true,
+            contains: "The value '99999999' in field 'Header reference' is not found in the relating table 'Pending vendor invoices'")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "600199")), line: true,
+            contains: "Main account '600199' is suspended")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "999999")), line: true,
+            contains: "Main account '999999' does not exist in chart of accounts 'Shared'")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "600120", with: "200100")), line: true,
+            contains: "Main account '200100' does not allow manual entry")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1,"DimensionDisplayValue":"020-OLD1-""#)), line: true,
+            contains: "Value 'OLD1' for dimension 'CostCenter' is suspended")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "\"USD\"", with: "\"EUR\"")), line: true,
+            contains: "Currency 'EUR' on the line must be the same as the invoice currency 'USD'")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""ReceiveNow":2,"UnitPrice":4,"NetAmount":10"#)), line: true,
+            contains: "Net amount 10 does not equal quantity 2 multiplied by unit price 4")
+        assertWriteFailed(
+            h, await post(h.lineBody(ref, #""NetAmount":1"#).replacingOccurrences(of: "\"usmf\"", with: "\"gbsi\"")), line: true,
+            contains: "in field 'Header reference' is not found")
         let ok = await post(h.lineBody(ref, #""ReceiveNow":2,"UnitPrice":4,"NetAmount":8.00,"MainAccountDisplayValue":"600120-010-W01""#))
         XCTAssertEqual(ok.status, 201)
         XCTAssertEqual(h.json(ok)["MainAccountDisplayValue"] as? String, "600120-010-W01-")
@@ -322,22 +359,33 @@ final class D365InvoiceTests: XCTestCase {
         let lines = await h.send("GET", "/data/VendorInvoiceLines", token: token)
         XCTAssertEqual(h.values(lines).count, 0)
         let key = "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')"
-        for r in [await h.send("PATCH", key, body: #"{"InvoiceDescription":"x"}"#, token: token),
-                  await h.send("DELETE", key, token: token),
-                  await h.send("POST", "/data/VendorInvoiceHeaders",
-                               body: header(["\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"\(ref)\"",
-                                             "EXP-90000001": "EXP-NEW"]), token: token)] {
+        for r in [
+            await h.send("PATCH", key, body: #"{"InvoiceDescription":"x"}"#, token: token),
+            await h.send("DELETE", key, token: token),
+            await h.send(
+                "POST", "/data/VendorInvoiceHeaders",
+                body: header([
+                    "\"dataAreaId\":\"usmf\"": "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"\(ref)\"",
+                    "EXP-90000001": "EXP-NEW",
+                ]), token: token),
+        ] {
             assertWriteFailed(h, r, contains: "has been posted (voucher APIN000001) and cannot be changed")
         }
-        assertWriteFailed(h, await h.send("POST", "/data/VendorInvoiceLines", body: h.lineBody(ref, #""NetAmount":1"#), token: token),
-                          line: true, contains: "has been posted")
-        assertWriteFailed(h, await h.send("POST", "\(key)/VendorInvoiceLine", body: #"{"NetAmount":1}"#, token: token),
-                          line: true, contains: "cannot be changed")
-        assertWriteFailed(h, await h.send("DELETE", "/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='\(ref)',InvoiceLineNumber=1)",
-                                          token: token), line: true, contains: "has been posted")
+        assertWriteFailed(
+            h, await h.send("POST", "/data/VendorInvoiceLines", body: h.lineBody(ref, #""NetAmount":1"#), token: token),
+            line: true, contains: "has been posted")
+        assertWriteFailed(
+            h, await h.send("POST", "\(key)/VendorInvoiceLine", body: #"{"NetAmount":1}"#, token: token),
+            line: true, contains: "cannot be changed")
+        assertWriteFailed(
+            h,
+            await h.send(
+                "DELETE", "/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='\(ref)',InvoiceLineNumber=1)",
+                token: token), line: true, contains: "has been posted")
         // The posted invoice still counts for the duplicate check, and its number is never reused.
-        assertWriteFailed(h, await h.send("POST", "/data/VendorInvoiceHeaders", body: D365Harness.headerBody, token: token),
-                          contains: "is already used")
+        assertWriteFailed(
+            h, await h.send("POST", "/data/VendorInvoiceHeaders", body: D365Harness.headerBody, token: token),
+            contains: "is already used")
         let next = try await h.createHeader(header(["EXP-90000001": "EXP-NEXT"]), token: token)
         XCTAssertEqual(next, "00000002")
         let all = try h.exact(await h.control("GET", "/_sandbox/d365/invoices"))

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class D365RoutingTests: XCTestCase {
     func testDataRequiresAValidBearerToken() async throws {
@@ -27,10 +28,12 @@ final class D365RoutingTests: XCTestCase {
     func testUnknownSetWrongCaseAndMalformedKeyAreRouting404s() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        for path in ["/data/Vendors", "/data/vendorsV2", "/data/VendorsV2(dataAreaId='usmf')",
-                     "/data/VendorsV2(dataAreaId='usmf',VendorAccountNumber=1)", "/data/VendorsV2(dataareaid='usmf',VendorAccountNumber='EMP-0001')",
-                     "/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='1',InvoiceLineNumber='1')",
-                     "/data/VendorsV2(dataAreaId='usmf',VendorAccountNumber='EMP-0001')/Nope"] {
+        for path in [
+            "/data/Vendors", "/data/vendorsV2", "/data/VendorsV2(dataAreaId='usmf')",
+            "/data/VendorsV2(dataAreaId='usmf',VendorAccountNumber=1)", "/data/VendorsV2(dataareaid='usmf',VendorAccountNumber='EMP-0001')",
+            "/data/VendorInvoiceLines(dataAreaId='usmf',HeaderReference='1',InvoiceLineNumber='1')",
+            "/data/VendorsV2(dataAreaId='usmf',VendorAccountNumber='EMP-0001')/Nope",
+        ] {
             let r = await h.send("GET", path, token: token)
             XCTAssertEqual(r.status, 404, path)
             let message = h.json(r)["Message"] as? String ?? ""
@@ -41,9 +44,11 @@ final class D365RoutingTests: XCTestCase {
     func testSlashInKeyNeedsDoubleEncoding() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        let ref = try await h.createHeader(D365Harness.headerBody.replacingOccurrences(of: "\"dataAreaId\":\"usmf\"",
-                                                                                     with: "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"EXP/1\""),
-                                           token: token)
+        let ref = try await h.createHeader(
+            D365Harness.headerBody.replacingOccurrences(
+                of: "\"dataAreaId\":\"usmf\"",
+                with: "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"EXP/1\""),
+            token: token)
         XCTAssertEqual(ref, "EXP/1")
         let single = await h.send("GET", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='EXP%2F1')", token: token)
         XCTAssertEqual(single.status, 404)
@@ -59,18 +64,26 @@ final class D365RoutingTests: XCTestCase {
         let root = await h.send("GET", "/data/", token: token)
         XCTAssertEqual(root.status, 200)
         let names = h.values(root).compactMap { $0["name"] as? String }
-        for set in ["VendorInvoiceHeaders", "VendorInvoiceLines", "VendorsV2", "MainAccounts", "Ledgers", "FinancialDimensionValues",
-                    "DimensionAttributes", "DimensionIntegrationFormats", "DimensionParameters", "Currencies"] {
+        for set in [
+            "VendorInvoiceHeaders", "VendorInvoiceLines", "VendorsV2", "MainAccounts", "Ledgers", "FinancialDimensionValues",
+            "DimensionAttributes", "DimensionIntegrationFormats", "DimensionParameters", "Currencies",
+        ] {
             XCTAssertTrue(names.contains(set), set)
         }
         let md = await h.send("GET", "/data/$metadata", token: token)
         XCTAssertEqual(md.status, 200)
         let xml = String(decoding: md.body, as: UTF8.self)
-        XCTAssertTrue(xml.contains("<EntityType Name=\"VendorInvoiceLine\">\n<Key>\n<PropertyRef Name=\"dataAreaId\" />\n<PropertyRef Name=\"HeaderReference\" />\n<PropertyRef Name=\"InvoiceLineNumber\" />"))
+        XCTAssertTrue(
+            xml.contains(
+                "<EntityType Name=\"VendorInvoiceLine\">\n<Key>\n<PropertyRef Name=\"dataAreaId\" />\n<PropertyRef Name=\"HeaderReference\" />\n<PropertyRef Name=\"InvoiceLineNumber\" />"
+            ))
         XCTAssertTrue(xml.contains("<Property Name=\"InvoiceLineNumber\" Type=\"Edm.Decimal\""))
-        XCTAssertTrue(xml.contains("<NavigationProperty Name=\"VendorInvoiceLine\" Type=\"Collection(Microsoft.Dynamics.DataEntities.VendorInvoiceLine)\""))
-        for e in ["NoYes", "VendInvoiceRequestStatus", "PurchInvoiceLineType", "LedgerJournalACType", "DimensionLedgerAccountType",
-                  "CustVendorBlocked", "HcmWorkerStatus", "DimensionSegmentDelimiter"] {
+        XCTAssertTrue(
+            xml.contains("<NavigationProperty Name=\"VendorInvoiceLine\" Type=\"Collection(Microsoft.Dynamics.DataEntities.VendorInvoiceLine)\""))
+        for e in [
+            "NoYes", "VendInvoiceRequestStatus", "PurchInvoiceLineType", "LedgerJournalACType", "DimensionLedgerAccountType",
+            "CustVendorBlocked", "HcmWorkerStatus", "DimensionSegmentDelimiter",
+        ] {
             XCTAssertTrue(xml.contains("<EnumType Name=\"\(e)\">"), e)
         }
         XCTAssertTrue(xml.contains("<EntitySet Name=\"VendorsV2\" EntityType=\"Microsoft.Dynamics.DataEntities.VendorV2\">"))
@@ -79,9 +92,11 @@ final class D365RoutingTests: XCTestCase {
     func testKeyReadWithQuoteEscapes() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        _ = try await h.createHeader(D365Harness.headerBody.replacingOccurrences(of: "\"dataAreaId\":\"usmf\"",
-                                                                               with: "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"O'NEIL-1\""),
-                                     token: token)
+        _ = try await h.createHeader(
+            D365Harness.headerBody.replacingOccurrences(
+                of: "\"dataAreaId\":\"usmf\"",
+                with: "\"dataAreaId\":\"usmf\",\"HeaderReference\":\"O'NEIL-1\""),
+            token: token)
         let r = await h.send("GET", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='O''NEIL-1')", token: token)
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(h.json(r)["HeaderReference"] as? String, "O'NEIL-1")

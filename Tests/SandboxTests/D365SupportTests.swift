@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 /// Drives a `D365Simulator` directly with `SimRequest` values, as a real client would over HTTP.
 struct D365Harness {
@@ -39,8 +40,10 @@ struct D365Harness {
     }
 
     /// `query` pairs are percent-encoded like a client would.
-    func send(_ method: String, _ path: String, query: [(String, String)] = [], rawQuery: String? = nil,
-              body: String? = nil, headers: [String: String] = [:], token: String? = nil) async -> SimResponse {
+    func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], rawQuery: String? = nil,
+        body: String? = nil, headers: [String: String] = [:], token: String? = nil
+    ) async -> SimResponse {
         var h = headers
         if let token { h["authorization"] = "Bearer \(token)" }
         if body != nil, h["content-type"] == nil { h["content-type"] = "application/json;odata.metadata=minimal" }
@@ -70,8 +73,10 @@ struct D365Harness {
     }
 
     func token() async throws -> String {
-        let r = await tokenResponse(form: [("grant_type", "client_credentials"), ("client_id", D365Harness.clientId),
-                                           ("client_secret", D365Harness.secret), ("scope", "\(D365Harness.base)/.default")])
+        let r = await tokenResponse(form: [
+            ("grant_type", "client_credentials"), ("client_id", D365Harness.clientId),
+            ("client_secret", D365Harness.secret), ("scope", "\(D365Harness.base)/.default"),
+        ])
         XCTAssertEqual(r.status, 200)
         return try XCTUnwrap(json(r)["access_token"] as? String)
     }
@@ -100,10 +105,10 @@ struct D365Harness {
     // MARK: Invoice helpers
 
     static let headerBody = """
-    {"dataAreaId":"usmf","InvoiceNumber":"EXP-90000001","InvoiceAccount":"EMP-0001","VendorAccount":"EMP-0001",
-     "InvoiceDate":"2026-11-05T12:00:00Z","Date":"2026-11-05T12:00:00Z","Currency":"USD",
-     "InvoiceDescription":"Expensify report 90000001","DimensionDisplayValue":"010-W01-","ImportedAmount":657.14}
-    """
+        {"dataAreaId":"usmf","InvoiceNumber":"EXP-90000001","InvoiceAccount":"EMP-0001","VendorAccount":"EMP-0001",
+         "InvoiceDate":"2026-11-05T12:00:00Z","Date":"2026-11-05T12:00:00Z","Currency":"USD",
+         "InvoiceDescription":"Expensify report 90000001","DimensionDisplayValue":"010-W01-","ImportedAmount":657.14}
+        """
 
     func createHeader(_ body: String = D365Harness.headerBody, token: String) async throws -> String {
         let r = await send("POST", "/data/VendorInvoiceHeaders", body: body, token: token)
@@ -129,8 +134,9 @@ final class D365SupportTests: XCTestCase {
         XCTAssertEqual(seed.store.vendor(company: "usmf", account: "EMP-0002")?.string("PrimaryEmailAddress"), "Bob.Martin@Northwind.Example")
         XCTAssertEqual(seed.store.vendor(company: "gbsi", account: "EMP-1003")?.string("CurrencyCode"), "EUR")
         XCTAssertEqual(seed.store.vendor(company: "usmf", account: "V-IVAN-01")?.string("VendorGroupId"), "CONS")
-        XCTAssertEqual(seed.store.row(D365Schema.mainAccounts, key: ["ChartOfAccounts": .string("Shared"), "MainAccountId": .string("600199")])?
-            .member("IsSuspended"), "Yes")
+        XCTAssertEqual(
+            seed.store.row(D365Schema.mainAccounts, key: ["ChartOfAccounts": .string("Shared"), "MainAccountId": .string("600199")])?
+                .member("IsSuspended"), "Yes")
         let old = seed.store.rows("FinancialDimensionValues").filter { $0.string("DimensionValue") == "OLD1" }
         XCTAssertEqual(old.count, 3)
         XCTAssertTrue(old.allSatisfy { $0.member("IsSuspended") == "Yes" })
@@ -159,8 +165,10 @@ final class D365SupportTests: XCTestCase {
 
     func testSimulatorIgnoresOtherSystemsRoutes() async throws {
         let h = try D365Harness()
-        let r = await h.sim.handle(SimRequest(method: "POST", path: "/Integration-Server/ExpensifyIntegrations", query: nil,
-                                              headers: [:], body: Data(), baseURL: D365Harness.base))
+        let r = await h.sim.handle(
+            SimRequest(
+                method: "POST", path: "/Integration-Server/ExpensifyIntegrations", query: nil,
+                headers: [:], body: Data(), baseURL: D365Harness.base))
         XCTAssertNil(r)
         let unknown = await h.control("GET", "/_sandbox/d365/nope")
         XCTAssertEqual(unknown.status, 404)

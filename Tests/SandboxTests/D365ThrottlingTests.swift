@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class D365ThrottlingTests: XCTestCase {
     func testSlidingWindowAnswers429WithGrowingRetryAfter() async throws {
@@ -65,8 +66,9 @@ final class D365ThrottlingTests: XCTestCase {
     func testFaultFiltersOnMethodAndEntitySet() async throws {
         let h = try D365Harness()
         let token = try await h.token()
-        _ = await h.control("POST", "/_sandbox/d365/faults",
-                            body: #"{"count":1,"status":500,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
+        _ = await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: #"{"count":1,"status":500,"method":"POST","entitySet":"VendorInvoiceLines"}"#)
         let ref = try await h.createHeader(token: token)
         let read = await h.send("GET", "/data/VendorInvoiceLines", token: token)
         XCTAssertEqual(read.status, 200, "GET does not match the fault")
@@ -78,8 +80,9 @@ final class D365ThrottlingTests: XCTestCase {
         let retried = await h.send("POST", "/data/VendorInvoiceLines", body: h.lineBody(ref, #""NetAmount":1"#), token: token)
         XCTAssertEqual(retried.status, 201)
         _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"count":1,"status":500,"entitySet":"VendorInvoiceLines"}"#)
-        let viaNavigation = await h.send("POST", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')/VendorInvoiceLine",
-                                         body: #"{"NetAmount":2}"#, token: token)
+        let viaNavigation = await h.send(
+            "POST", "/data/VendorInvoiceHeaders(dataAreaId='usmf',HeaderReference='\(ref)')/VendorInvoiceLine",
+            body: #"{"NetAmount":2}"#, token: token)
         XCTAssertEqual(viaNavigation.status, 500, "a navigation POST creates VendorInvoiceLines")
         let listed = h.json(await h.control("GET", "/_sandbox/d365/faults"))["faults"] as? [Any]
         XCTAssertEqual(listed?.count, 0)

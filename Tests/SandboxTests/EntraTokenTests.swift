@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 final class EntraTokenTests: XCTestCase {
     private let okForm: [(String, String)] = [
@@ -12,8 +13,10 @@ final class EntraTokenTests: XCTestCase {
         okForm.compactMap { $0.0 == name ? value.map { v in (name, v) } : $0 }
     }
 
-    private func assertAADError(_ h: D365Harness, _ r: SimResponse, status: Int, error: String, code: Int,
-                                file: StaticString = #filePath, line: UInt = #line) {
+    private func assertAADError(
+        _ h: D365Harness, _ r: SimResponse, status: Int, error: String, code: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(r.status, status, file: file, line: line)
         let j = h.json(r)
         XCTAssertEqual(j["error"] as? String, error, file: file, line: line)
@@ -43,10 +46,12 @@ final class EntraTokenTests: XCTestCase {
 
     func testV1TokenHasStringExpiryAndExtras() async throws {
         let h = try D365Harness()
-        let r = await h.tokenResponse(v1: true, form: [
-            ("grant_type", "client_credentials"), ("client_id", D365Harness.clientId), ("client_secret", D365Harness.secret),
-            ("resource", "https://northwind.operations.dynamics.com"),
-        ])
+        let r = await h.tokenResponse(
+            v1: true,
+            form: [
+                ("grant_type", "client_credentials"), ("client_id", D365Harness.clientId), ("client_secret", D365Harness.secret),
+                ("resource", "https://northwind.operations.dynamics.com"),
+            ])
         XCTAssertEqual(r.status, 200)
         let j = try h.exact(r)
         XCTAssertEqual(j["expires_in"], .string("3599"))
@@ -60,40 +65,50 @@ final class EntraTokenTests: XCTestCase {
 
     func testV1ResourceWithTrailingSlashIsRejected() async throws {
         let h = try D365Harness()
-        let r = await h.tokenResponse(v1: true, form: [
-            ("grant_type", "client_credentials"), ("client_id", D365Harness.clientId), ("client_secret", D365Harness.secret),
-            ("resource", "\(D365Harness.base)/"),
-        ])
+        let r = await h.tokenResponse(
+            v1: true,
+            form: [
+                ("grant_type", "client_credentials"), ("client_id", D365Harness.clientId), ("client_secret", D365Harness.secret),
+                ("resource", "\(D365Harness.base)/"),
+            ])
         assertAADError(h, r, status: 400, error: "invalid_resource", code: 70011)
     }
 
     func testHTTPBasicClientAuthentication() async throws {
         let h = try D365Harness()
         let basic = Data("\(D365Harness.clientId):\(D365Harness.secret)".utf8).base64EncodedString()
-        let r = await h.tokenResponse(form: [("grant_type", "client_credentials"), ("scope", "\(D365Harness.base)/.default")],
-                                      headers: ["authorization": "Basic \(basic)"])
+        let r = await h.tokenResponse(
+            form: [("grant_type", "client_credentials"), ("scope", "\(D365Harness.base)/.default")],
+            headers: ["authorization": "Basic \(basic)"])
         XCTAssertEqual(r.status, 200)
         let wrong = Data("\(D365Harness.clientId):nope".utf8).base64EncodedString()
-        let bad = await h.tokenResponse(form: [("grant_type", "client_credentials"), ("scope", "\(D365Harness.base)/.default")],
-                                        headers: ["authorization": "Basic \(wrong)"])
+        let bad = await h.tokenResponse(
+            form: [("grant_type", "client_credentials"), ("scope", "\(D365Harness.base)/.default")],
+            headers: ["authorization": "Basic \(wrong)"])
         assertAADError(h, bad, status: 401, error: "invalid_client", code: 7_000_215)
     }
 
     func testBadSecretUnknownAppUnknownTenantAndScopeErrors() async throws {
         let h = try D365Harness()
-        assertAADError(h, await h.tokenResponse(form: form(replacing: "client_secret", with: "wrong")),
-                       status: 401, error: "invalid_client", code: 7_000_215)
-        assertAADError(h, await h.tokenResponse(form: form(replacing: "client_id", with: "00000000-0000-0000-0000-000000000000")),
-                       status: 400, error: "unauthorized_client", code: 700_016)
-        assertAADError(h, await h.tokenResponse(form: form(replacing: "scope", with: D365Harness.base)),
-                       status: 400, error: "invalid_scope", code: 1_002_012)
-        assertAADError(h, await h.tokenResponse(form: form(replacing: "scope", with: "https://other.example/.default")),
-                       status: 400, error: "invalid_scope", code: 70011)
-        assertAADError(h, await h.tokenResponse(form: form(replacing: "grant_type", with: nil)),
-                       status: 400, error: "invalid_request", code: 900_144)
-        let tenant = await h.send("POST", "/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                  body: okForm.map { "\($0.0)=\(D365Harness.encode($0.1))" }.joined(separator: "&"),
-                                  headers: ["content-type": "application/x-www-form-urlencoded"])
+        assertAADError(
+            h, await h.tokenResponse(form: form(replacing: "client_secret", with: "wrong")),
+            status: 401, error: "invalid_client", code: 7_000_215)
+        assertAADError(
+            h, await h.tokenResponse(form: form(replacing: "client_id", with: "00000000-0000-0000-0000-000000000000")),
+            status: 400, error: "unauthorized_client", code: 700_016)
+        assertAADError(
+            h, await h.tokenResponse(form: form(replacing: "scope", with: D365Harness.base)),
+            status: 400, error: "invalid_scope", code: 1_002_012)
+        assertAADError(
+            h, await h.tokenResponse(form: form(replacing: "scope", with: "https://other.example/.default")),
+            status: 400, error: "invalid_scope", code: 70011)
+        assertAADError(
+            h, await h.tokenResponse(form: form(replacing: "grant_type", with: nil)),
+            status: 400, error: "invalid_request", code: 900_144)
+        let tenant = await h.send(
+            "POST", "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            body: okForm.map { "\($0.0)=\(D365Harness.encode($0.1))" }.joined(separator: "&"),
+            headers: ["content-type": "application/x-www-form-urlencoded"])
         assertAADError(h, tenant, status: 400, error: "invalid_request", code: 90002)
     }
 
@@ -101,8 +116,9 @@ final class EntraTokenTests: XCTestCase {
         let h = try D365Harness()
         let body = form(replacing: "scope", with: "https://northwind.operations.dynamics.com/.default")
             .map { "\($0.0)=\(D365Harness.encode($0.1))" }.joined(separator: "&")
-        let r = await h.send("POST", "/5f0c2b7e-8d41-4a6f-b3e9-71c2d4a8e905/oauth2/v2.0/token", body: body,
-                             headers: ["content-type": "application/x-www-form-urlencoded"])
+        let r = await h.send(
+            "POST", "/5f0c2b7e-8d41-4a6f-b3e9-71c2d4a8e905/oauth2/v2.0/token", body: body,
+            headers: ["content-type": "application/x-www-form-urlencoded"])
         XCTAssertEqual(r.status, 200)
     }
 

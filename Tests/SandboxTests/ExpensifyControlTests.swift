@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Test-only control routes under /_sandbox/expensify/.
@@ -56,8 +57,9 @@ final class ExpensifyControlTests: XCTestCase {
         XCTAssertEqual(ExpensifyHarness.json(r)["replaced"] as? [String], ["90000012"])
         let ids = try await h.exportIDs(#"{"type":"combinedReportData","filters":{"approvedAfter":"2026-11-20"}}"#)
         XCTAssertEqual(ids, ["90000012", "90000099"])
-        let text = try await h.exportText(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000099"}}"#,
-                                          template: "${reports[0].total?c} ${reports[0].transactionList[0].categoryGlCode}")
+        let text = try await h.exportText(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000099"}}"#,
+            template: "${reports[0].total?c} ${reports[0].transactionList[0].categoryGlCode}")
         XCTAssertEqual(text, "1234 6012")
 
         let bad = await h.control("POST", "/reports", body: #"[{"reportID":"1","policyID":"NOPE","state":"APPROVED"}]"#)
@@ -74,8 +76,10 @@ final class ExpensifyControlTests: XCTestCase {
         XCTAssertEqual(ExpensifyHarness.json(r)["firstReportID"] as? String, "80000001")
         XCTAssertEqual(ExpensifyHarness.json(r)["lastReportID"] as? String, "80000020")
         _ = await b.control("POST", "/generate", query: query)
-        let template = "<#list reports as r>${r.reportID};${r.status};${r.accountEmail};${r.total?c}<#list r.transactionList as e>|${e.transactionID},${e.amount?c},${e.category},${e.categoryGlCode},${e.tag},${e.tagGlCode}</#list>\n</#list>"
-        let settings = #"{"type":"combinedReportData","reportState":"APPROVED","filters":{"policyIDList":"A1B2C3D4E5F60001","startDate":"2026-10-01"}}"#
+        let template =
+            "<#list reports as r>${r.reportID};${r.status};${r.accountEmail};${r.total?c}<#list r.transactionList as e>|${e.transactionID},${e.amount?c},${e.category},${e.categoryGlCode},${e.tag},${e.tagGlCode}</#list>\n</#list>"
+        let settings =
+            #"{"type":"combinedReportData","reportState":"APPROVED","filters":{"policyIDList":"A1B2C3D4E5F60001","startDate":"2026-10-01"}}"#
         let textA = try await a.exportText(inputSettings: settings, template: template)
         let textB = try await b.exportText(inputSettings: settings, template: template)
         XCTAssertEqual(textA, textB, "same parameters, same reports")
@@ -105,8 +109,9 @@ final class ExpensifyControlTests: XCTestCase {
 
     func testResetReloadsTheSeedAndClearsState() async throws {
         let h = try await ExpensifyHarness.make()
-        _ = try await h.exportText(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
-                                   onFinish: #"[{"actionName":"markAsExported","label":"ml-connector"}]"#)
+        _ = try await h.exportText(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
+            onFinish: #"[{"actionName":"markAsExported","label":"ml-connector"}]"#)
         _ = await h.control("POST", "/generate", query: "reports=5&expenses=1")
         _ = await h.control("POST", "/rate-limits", body: #"{"windows":[{"limit":1,"seconds":60}]}"#)
         let r = await h.control("POST", "/reset")
@@ -134,8 +139,9 @@ final class ExpensifyControlTests: XCTestCase {
         let body = String(decoding: try JSONSerialization.data(withJSONObject: [us]), as: UTF8.self)
         let r = await h.control("POST", "/policies", body: body)
         XCTAssertEqual(ExpensifyHarness.json(r)["replaced"] as? [String], ["A1B2C3D4E5F60001"])
-        let text = try await h.exportText(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
-                                          template: "${reports[0].transactionList[0].categoryGlCode}")
+        let text = try await h.exportText(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
+            template: "${reports[0].transactionList[0].categoryGlCode}")
         XCTAssertEqual(text, "9999")
         policies = ExpensifyHarness.array(await h.control("GET", "/policies"))
         XCTAssertEqual(policies.count, 5)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// The downloader (§3.3).
@@ -23,8 +24,9 @@ final class ExpensifyDownloadTests: XCTestCase {
 
     func testDownloadedJSONArrayIsNotAnEnvelope() async throws {
         let h = try await ExpensifyHarness.make()
-        let r = await h.export(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"1"}}"#,
-                               template: "[]", outputSettings: #"{"fileExtension":"json"}"#)
+        let r = await h.export(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"1"}}"#,
+            template: "[]", outputSettings: #"{"fileExtension":"json"}"#)
         let d = await h.download(ExpensifyHarness.text(r))
         XCTAssertEqual(ExpensifyHarness.text(d), "[]")
     }

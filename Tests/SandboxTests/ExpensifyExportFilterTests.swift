@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// The report exporter's filters (§3.1, §11.6) and its request validation.
@@ -152,10 +153,14 @@ final class ExpensifyExportFilterTests: XCTestCase {
     func testTemplateErrorsAre500EnvelopesWithLineAndColumn() async throws {
         let h = try await ExpensifyHarness.make()
         let settings = input(#"{"reportIDList":"90000001"}"#)
-        var e = ExpensifyHarness.envelope(await h.export(inputSettings: settings, template: "<#list reports as r>\n  ${r.transactionList[0].nope}\n</#list>"))
+        var e = ExpensifyHarness.envelope(
+            await h.export(inputSettings: settings, template: "<#list reports as r>\n  ${r.transactionList[0].nope}\n</#list>"))
         XCTAssertEqual(e.http, 200)
         XCTAssertEqual(e.code, 500)
-        XCTAssertTrue(e.message.contains("The following has evaluated to null or missing:\n==> r.transactionList[0].nope  [in template \"template\" at line 2, column 5]"), e.message)
+        XCTAssertTrue(
+            e.message.contains(
+                "The following has evaluated to null or missing:\n==> r.transactionList[0].nope  [in template \"template\" at line 2, column 5]"),
+            e.message)
         e = ExpensifyHarness.envelope(await h.export(inputSettings: settings, template: "<#lisst reports as r></#lisst>"))
         XCTAssertEqual(e.code, 500)
         XCTAssertTrue(e.message.contains("Unknown directive: #lisst"), e.message)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// The job JSON is read like Java's org.json does (reference §1.2).
@@ -68,7 +69,8 @@ final class ExpensifyLenientJSONTests: XCTestCase {
 
     func testTheSimulatorAcceptsALenientJobEndToEnd() async throws {
         let h = try await ExpensifyHarness.make()
-        let job = "{type:'get', credentials:{partnerUserID:'\(ExpensifyHarness.partnerUserID)', partnerUserSecret:'\(ExpensifyHarness.partnerUserSecret)',}, inputSettings:{'type':'policyList', adminOnly:TRUE,},}"
+        let job =
+            "{type:'get', credentials:{partnerUserID:'\(ExpensifyHarness.partnerUserID)', partnerUserSecret:'\(ExpensifyHarness.partnerUserSecret)',}, inputSettings:{'type':'policyList', adminOnly:TRUE,},}"
         let r = await h.job(job)
         XCTAssertEqual(r.status, 200)
         let list = try XCTUnwrap(ExpensifyHarness.json(r)["policyList"] as? [[String: Any]])

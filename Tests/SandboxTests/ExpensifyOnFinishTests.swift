@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// `onFinish` actions and the `test` flag (§3.1, pitfall §10.8).
@@ -8,9 +9,10 @@ final class ExpensifyOnFinishTests: XCTestCase {
     private let mark = #"[{"actionName":"markAsExported","label":"ml-connector"}]"#
 
     private func labels(_ h: ExpensifyHarness) async -> [String: [String]] {
-        Dictionary(uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
-            ($0["reportID"] as? String ?? "", $0["labels"] as? [String] ?? [])
-        })
+        Dictionary(
+            uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
+                ($0["reportID"] as? String ?? "", $0["labels"] as? [String] ?? [])
+            })
     }
 
     func testMarkAsExportedLabelsEveryExportedReportSoTheNextExportSkipsThem() async throws {
@@ -53,8 +55,9 @@ final class ExpensifyOnFinishTests: XCTestCase {
 
     func testEmailActionIsRecordedWithTheFileName() async throws {
         let h = try await ExpensifyHarness.make()
-        let r = await h.export(inputSettings: settings,
-                               onFinish: #"[{"actionName":"email","recipients":"manager@northwind.example,finance@northwind.example","message":"Report is ready."}]"#)
+        let r = await h.export(
+            inputSettings: settings,
+            onFinish: #"[{"actionName":"email","recipients":"manager@northwind.example,finance@northwind.example","message":"Report is ready."}]"#)
         let name = ExpensifyHarness.text(r)
         let emails = ExpensifyHarness.array(await h.control("GET", "/emails"))
         XCTAssertEqual(emails.count, 1)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Policy getter, policy list getter, policy updater and report status updater (§6, §9).
@@ -10,7 +11,8 @@ final class ExpensifyPolicyTests: XCTestCase {
 
     func testPolicyGetterShapes() async throws {
         let h = try await ExpensifyHarness.make()
-        let r = await getPolicy(h, #"{"type":"policy","fields":["categories","tags","reportFields","tax","employees"],"policyIDList":["A1B2C3D4E5F60001"]}"#)
+        let r = await getPolicy(
+            h, #"{"type":"policy","fields":["categories","tags","reportFields","tax","employees"],"policyIDList":["A1B2C3D4E5F60001"]}"#)
         let body = ExpensifyHarness.json(r)
         XCTAssertEqual(body["responseCode"] as? Int, 200)
         let policy = try XCTUnwrap((body["policyInfo"] as? [String: Any])?["A1B2C3D4E5F60001"] as? [String: Any])
@@ -23,7 +25,12 @@ final class ExpensifyPolicyTests: XCTestCase {
         XCTAssertTrue(categories.allSatisfy { $0["enabled"] as? Bool == true })
 
         let tags = try XCTUnwrap(policy["tags"] as? [[String: Any]])
-        XCTAssertEqual(tags.compactMap { $0["name"] as? String }, ["Sales", "Sales:West", "Sales:East", "Engineering", "Engineering:Platform-Core", "Engineering:Legacy", "Operations", "Operations:Logistics"])
+        XCTAssertEqual(
+            tags.compactMap { $0["name"] as? String },
+            [
+                "Sales", "Sales:West", "Sales:East", "Engineering", "Engineering:Platform-Core", "Engineering:Legacy", "Operations",
+                "Operations:Logistics",
+            ])
         XCTAssertEqual(tags.first { $0["name"] as? String == "Engineering:Platform-Core" }?["glCode"] as? String, "PL-01")
 
         XCTAssertEqual((policy["reportFields"] as? [[String: Any]])?.first?["type"] as? String, "formula")
@@ -65,7 +72,9 @@ final class ExpensifyPolicyTests: XCTestCase {
         let h = try await ExpensifyHarness.make()
         let r = await getPolicy(h, #"{"type":"policyList","adminOnly":true}"#)
         let list = try XCTUnwrap(ExpensifyHarness.json(r)["policyList"] as? [[String: Any]])
-        XCTAssertEqual(list.compactMap { $0["id"] as? String }, ["A1B2C3D4E5F60001", "A1B2C3D4E5F60002", "A1B2C3D4E5F60003", "A1B2C3D4E5F60004", "A1B2C3D4E5F60005"])
+        XCTAssertEqual(
+            list.compactMap { $0["id"] as? String },
+            ["A1B2C3D4E5F60001", "A1B2C3D4E5F60002", "A1B2C3D4E5F60003", "A1B2C3D4E5F60004", "A1B2C3D4E5F60005"])
         let uk = try XCTUnwrap(list.first { $0["id"] as? String == "A1B2C3D4E5F60002" })
         XCTAssertEqual(uk["outputCurrency"] as? String, "GBP")
         XCTAssertEqual(uk["name"] as? String, "Northwind UK")
@@ -78,16 +87,21 @@ final class ExpensifyPolicyTests: XCTestCase {
 
     func testPolicyUpdaterReplacesCategoriesAndRejectsUnknownPolicies() async throws {
         let h = try await ExpensifyHarness.make()
-        let replace = #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60005"},"categories":{"action":"replace","data":[{"name":"Meals","enabled":true,"glCode":"6012"}]}}"#
+        let replace =
+            #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60005"},"categories":{"action":"replace","data":[{"name":"Meals","enabled":true,"glCode":"6012"}]}}"#
         let replaced = await h.job(replace)
         XCTAssertEqual(ExpensifyHarness.json(replaced)["responseCode"] as? Int, 200)
         let r = await getPolicy(h, #"{"type":"policy","fields":["categories"],"policyIDList":["A1B2C3D4E5F60005"]}"#)
-        let categories = ((ExpensifyHarness.json(r)["policyInfo"] as? [String: Any])?["A1B2C3D4E5F60005"] as? [String: Any])?["categories"] as? [[String: Any]]
+        let categories =
+            ((ExpensifyHarness.json(r)["policyInfo"] as? [String: Any])?["A1B2C3D4E5F60005"] as? [String: Any])?["categories"] as? [[String: Any]]
         XCTAssertEqual(categories?.compactMap { $0["name"] as? String }, ["Meals"])
 
         var e = ExpensifyHarness.envelope(await h.job(replace.replacingOccurrences(of: "A1B2C3D4E5F60005", with: "FFFF000000000000")))
         XCTAssertEqual(e.code, 404)
-        e = ExpensifyHarness.envelope(await h.job(#"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60005"},"categories":{"data":"oops"}}"#))
+        e = ExpensifyHarness.envelope(
+            await h.job(
+                #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60005"},"categories":{"data":"oops"}}"#
+            ))
         XCTAssertEqual(e.code, 410)
         XCTAssertEqual(e.message, "'categories' object malformed")
     }
@@ -95,24 +109,27 @@ final class ExpensifyPolicyTests: XCTestCase {
     func testReportStatusUpdaterOnlyMovesApprovedToReimbursed() async throws {
         let h = try await ExpensifyHarness.make()
         func update(_ status: String, _ ids: String) async -> SimResponse {
-            await h.job(#"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"reportStatus","status":"\#(status)","filters":{"reportIDList":"\#(ids)"}}}"#)
+            await h.job(
+                #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"reportStatus","status":"\#(status)","filters":{"reportIDList":"\#(ids)"}}}"#
+            )
         }
         var body = ExpensifyHarness.json(await update("REIMBURSED", "90000003"))
         XCTAssertEqual(body["responseCode"] as? Int, 200)
-        XCTAssertEqual(body["reportIDs"] as? [Int], [90000003])
+        XCTAssertEqual(body["reportIDs"] as? [Int], [90_000_003])
         body = ExpensifyHarness.json(await update("REIMBURSED", "90000006,90000012,90000003,12345"))
         XCTAssertEqual(body["responseCode"] as? Int, 207)
-        XCTAssertEqual(body["reportIDs"] as? [Int], [90000006])
+        XCTAssertEqual(body["reportIDs"] as? [Int], [90_000_006])
         let skipped = try XCTUnwrap(body["skippedReports"] as? [[String: Any]])
-        XCTAssertEqual(skipped.compactMap { $0["reportID"] as? Int }, [90000012, 90000003])
+        XCTAssertEqual(skipped.compactMap { $0["reportID"] as? Int }, [90_000_012, 90_000_003])
         XCTAssertEqual(skipped.first?["reason"] as? String, "Report is in status 'Processing'")
         XCTAssertEqual((body["failedReports"] as? [[String: Any]])?.first?["reportID"] as? Int, 12345)
         let e = ExpensifyHarness.envelope(await update("APPROVED", "90000001"))
         XCTAssertEqual(e.code, 410)
         XCTAssertEqual(e.message, "Status 'APPROVED' is not supported")
-        let statuses = Dictionary(uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
-            ($0["reportID"] as? String ?? "", $0["status"] as? String ?? "")
-        })
+        let statuses = Dictionary(
+            uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
+                ($0["reportID"] as? String ?? "", $0["status"] as? String ?? "")
+            })
         XCTAssertEqual(statuses["90000003"], "Reimbursed")
         XCTAssertEqual(statuses["90000012"], "Processing")
     }

@@ -1,11 +1,13 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Sliding-window rate limits per partnerUserID (§1.4): HTTP 429 with the documented message.
 final class ExpensifyRateLimitTests: XCTestCase {
     private let job = #"{"type":"get",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policyList"}}"#
-    private let expectedBody = #"{"responseMessage":"You have been rate-limited. Please try again later or contact help@expensify.com for assistance.","responseCode":429}"#
+    private let expectedBody =
+        #"{"responseMessage":"You have been rate-limited. Please try again later or contact help@expensify.com for assistance.","responseCode":429}"#
 
     func testSeedWindowsAreGenerousButConfigurable() async throws {
         let h = try await ExpensifyHarness.make()
@@ -29,7 +31,8 @@ final class ExpensifyRateLimitTests: XCTestCase {
         XCTAssertEqual(limited.status, 429)
         XCTAssertEqual(ExpensifyHarness.text(limited), expectedBody)
         // Another partnerUserID has its own windows (and here simply fails authentication).
-        let other = await h.job(#"{"type":"get","credentials":{"partnerUserID":"aa_other_example_com","partnerUserSecret":"x"},"inputSettings":{"type":"policyList"}}"#)
+        let other = await h.job(
+            #"{"type":"get","credentials":{"partnerUserID":"aa_other_example_com","partnerUserSecret":"x"},"inputSettings":{"type":"policyList"}}"#)
         XCTAssertEqual(other.status, 200)
         XCTAssertEqual(ExpensifyHarness.envelope(other).code, 401)
         let jobs = ExpensifyHarness.array(await h.control("GET", "/jobs"))

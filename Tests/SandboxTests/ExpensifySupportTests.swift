@@ -1,12 +1,14 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Drives `ExpensifySimulator.handle` directly with `SimRequest` values.
 struct ExpensifyHarness {
     static let partnerUserID = "aa_finance_northwind_example"
     static let partnerUserSecret = "5c1d0a7e9b2f4c6d8e0a1b3c5d7e9f1a2b4c6d8e"
-    static let credentials = #""credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"5c1d0a7e9b2f4c6d8e0a1b3c5d7e9f1a2b4c6d8e"}"#
+    static let credentials =
+        #""credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"5c1d0a7e9b2f4c6d8e0a1b3c5d7e9f1a2b4c6d8e"}"#
     static let onReceive = #"{"immediateResponse":["returnRandomFileName"]}"#
     static let idsTemplate = "<#list reports as r>${r.reportID}<#sep>,</#list>"
 
@@ -32,8 +34,10 @@ struct ExpensifyHarness {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
-    func post(_ fields: [(String, String)], encoding: Encoding = .urlencoded, method: String = "POST",
-              path: String = "/Integration-Server/ExpensifyIntegrations") async -> SimResponse {
+    func post(
+        _ fields: [(String, String)], encoding: Encoding = .urlencoded, method: String = "POST",
+        path: String = "/Integration-Server/ExpensifyIntegrations"
+    ) async -> SimResponse {
         var headers: [String: String] = [:]
         var body = Data()
         var query: String?
@@ -64,8 +68,10 @@ struct ExpensifyHarness {
         return await post(fields, encoding: encoding)
     }
 
-    func exportJob(inputSettings: String, outputSettings: String = #"{"fileExtension":"csv"}"#, onFinish: String? = nil,
-                   test: String? = nil, onReceive: String? = ExpensifyHarness.onReceive) -> String {
+    func exportJob(
+        inputSettings: String, outputSettings: String = #"{"fileExtension":"csv"}"#, onFinish: String? = nil,
+        test: String? = nil, onReceive: String? = ExpensifyHarness.onReceive
+    ) -> String {
         var parts = [#""type":"file""#, Self.credentials, #""inputSettings":\#(inputSettings)"#, #""outputSettings":\#(outputSettings)"#]
         if let onReceive { parts.append(#""onReceive":\#(onReceive)"#) }
         if let onFinish { parts.append(#""onFinish":\#(onFinish)"#) }
@@ -73,15 +79,20 @@ struct ExpensifyHarness {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    func export(inputSettings: String, template: String = ExpensifyHarness.idsTemplate, outputSettings: String = #"{"fileExtension":"csv"}"#,
-                onFinish: String? = nil, test: String? = nil, onReceive: String? = ExpensifyHarness.onReceive) async -> SimResponse {
-        await job(exportJob(inputSettings: inputSettings, outputSettings: outputSettings, onFinish: onFinish, test: test, onReceive: onReceive),
-                  template: template)
+    func export(
+        inputSettings: String, template: String = ExpensifyHarness.idsTemplate, outputSettings: String = #"{"fileExtension":"csv"}"#,
+        onFinish: String? = nil, test: String? = nil, onReceive: String? = ExpensifyHarness.onReceive
+    ) async -> SimResponse {
+        await job(
+            exportJob(inputSettings: inputSettings, outputSettings: outputSettings, onFinish: onFinish, test: test, onReceive: onReceive),
+            template: template)
     }
 
     /// Exports, checks the plain-text file name answer, downloads and returns the file text.
-    func exportText(inputSettings: String, template: String = ExpensifyHarness.idsTemplate, onFinish: String? = nil,
-                    test: String? = nil, file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+    func exportText(
+        inputSettings: String, template: String = ExpensifyHarness.idsTemplate, onFinish: String? = nil,
+        test: String? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) async throws -> String {
         let r = await export(inputSettings: inputSettings, template: template, onFinish: onFinish, test: test)
         let name = Self.text(r)
         XCTAssertEqual(r.status, 200, name, file: file, line: line)
@@ -107,9 +118,10 @@ struct ExpensifyHarness {
     }
 
     func control(_ method: String, _ path: String, query: String? = nil, body: String? = nil) async -> SimResponse {
-        let request = SimRequest(method: method, path: "/_sandbox/expensify" + path, query: query,
-                                 headers: body == nil ? [:] : ["content-type": "application/json"],
-                                 body: Data((body ?? "").utf8), baseURL: "http://127.0.0.1:1")
+        let request = SimRequest(
+            method: method, path: "/_sandbox/expensify" + path, query: query,
+            headers: body == nil ? [:] : ["content-type": "application/json"],
+            body: Data((body ?? "").utf8), baseURL: "http://127.0.0.1:1")
         return await sim.handle(request) ?? SimResponse(status: -1)
     }
 
@@ -139,9 +151,13 @@ final class ExpensifySupportTests: XCTestCase {
         let h = try await ExpensifyHarness.make()
         let reports = ExpensifyHarness.array(await h.control("GET", "/reports"))
         let ids = reports.compactMap { $0["reportID"] as? String }
-        XCTAssertEqual(ids, ["90000001", "90000002", "90000003", "90000004", "90000005", "90000006", "90000007", "90000008",
-                             "90000009", "90000010", "90000011", "90000012", "90000013", "90000021", "90000022", "90000031",
-                             "90000041", "90000051"])
+        XCTAssertEqual(
+            ids,
+            [
+                "90000001", "90000002", "90000003", "90000004", "90000005", "90000006", "90000007", "90000008",
+                "90000009", "90000010", "90000011", "90000012", "90000013", "90000021", "90000022", "90000031",
+                "90000041", "90000051",
+            ])
         let byID = Dictionary(uniqueKeysWithValues: reports.map { ($0["reportID"] as? String ?? "", $0) })
         XCTAssertEqual(byID["90000012"]?["state"] as? String, "SUBMITTED")
         XCTAssertEqual(byID["90000012"]?["status"] as? String, "Processing")
@@ -157,9 +173,10 @@ final class ExpensifySupportTests: XCTestCase {
 
     func testSeedTotalsMatchTheFirmsExpectedAmounts() async throws {
         let h = try await ExpensifyHarness.make()
-        let totals = Dictionary(uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
-            ($0["reportID"] as? String ?? "", $0["total"] as? Int ?? -1)
-        })
+        let totals = Dictionary(
+            uniqueKeysWithValues: ExpensifyHarness.array(await h.control("GET", "/reports")).map {
+                ($0["reportID"] as? String ?? "", $0["total"] as? Int ?? -1)
+            })
         XCTAssertEqual(totals["90000001"], 65714)
         XCTAssertEqual(totals["90000002"], 4501)
         XCTAssertEqual(totals["90000004"], 34550)
@@ -185,13 +202,16 @@ final class ExpensifySupportTests: XCTestCase {
                 XCTAssertTrue(id.allSatisfy(\.isNumber), id)
             }
         }
-        XCTAssertEqual(seed.settings.rateLimitWindows, [
-            ExpensifyRateWindow(limit: 50, milliseconds: 10_000), ExpensifyRateWindow(limit: 300, milliseconds: 60_000),
-        ])
+        XCTAssertEqual(
+            seed.settings.rateLimitWindows,
+            [
+                ExpensifyRateWindow(limit: 50, milliseconds: 10_000), ExpensifyRateWindow(limit: 300, milliseconds: 60_000),
+            ])
     }
 
     func testSeedRejectsMoneyThatIsNotWholeCents() {
-        let json = #"{"policies":[{"id":"P1"}],"reports":[{"reportID":"1","policyID":"P1","state":"APPROVED","transactionList":[{"transactionID":"1","amount":12.5}]}]}"#
+        let json =
+            #"{"policies":[{"id":"P1"}],"reports":[{"reportID":"1","policyID":"P1","state":"APPROVED","transactionList":[{"transactionID":"1","amount":12.5}]}]}"#
         XCTAssertThrowsError(try ExpensifySeed(json: try ExpensifyJSONParser.parseObject(json))) { error in
             XCTAssertTrue("\(error)".contains("whole cents"), "\(error)")
         }

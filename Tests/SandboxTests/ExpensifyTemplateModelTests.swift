@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// The template data model (§4.1–§4.3) as the exporter hands it to FreeMarker.
@@ -9,36 +10,50 @@ final class ExpensifyTemplateModelTests: XCTestCase {
     }
 
     private func renderError(_ h: ExpensifyHarness, ids: String, _ template: String) async -> (code: Int?, message: String) {
-        let e = ExpensifyHarness.envelope(await h.export(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"\#(ids)"}}"#, template: template))
+        let e = ExpensifyHarness.envelope(
+            await h.export(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"\#(ids)"}}"#, template: template))
         return (e.code, e.message)
     }
 
     func testReportFieldsUseTheDocumentedNames() async throws {
         let h = try await ExpensifyHarness.make()
-        let template = "<#list reports as r>${r.reportID}|${r.reportName}|${r.policyID}|${r.policyName}|${r.status}|${r.currency}|${r.total?c}|${r.created}|${r.submitted}|${r.approved}|${r.accountEmail}|${r.accountID?c}|${r.submitter.firstName}|${r.submitter.lastName}|${r.submitter.fullName}|${r.managerEmail}|${r.approvers?size}|${r.approvers[0].email}|${r.approvers[0].date}|${r.transactionList?size}</#list>"
+        let template =
+            "<#list reports as r>${r.reportID}|${r.reportName}|${r.policyID}|${r.policyName}|${r.status}|${r.currency}|${r.total?c}|${r.created}|${r.submitted}|${r.approved}|${r.accountEmail}|${r.accountID?c}|${r.submitter.firstName}|${r.submitter.lastName}|${r.submitter.fullName}|${r.managerEmail}|${r.approvers?size}|${r.approvers[0].email}|${r.approvers[0].date}|${r.transactionList?size}</#list>"
         let text = try await render(h, ids: "90000001", template)
-        XCTAssertEqual(text, "90000001|Berlin client visit|A1B2C3D4E5F60001|Northwind US|Approved|USD|65714|2026-10-28 09:15:00|2026-10-30 17:02:11|2026-11-02 09:14:40|alice.nguyen@northwind.example|10001|Alice|Nguyen|Alice Nguyen|finance@northwind.example|1|finance@northwind.example|2026-11-02 09:14:40|3")
+        XCTAssertEqual(
+            text,
+            "90000001|Berlin client visit|A1B2C3D4E5F60001|Northwind US|Approved|USD|65714|2026-10-28 09:15:00|2026-10-30 17:02:11|2026-11-02 09:14:40|alice.nguyen@northwind.example|10001|Alice|Nguyen|Alice Nguyen|finance@northwind.example|1|finance@northwind.example|2026-11-02 09:14:40|3"
+        )
     }
 
     func testStatusDisplayStringsAndReportCurrencies() async throws {
         let h = try await ExpensifyHarness.make()
         let template = "<#list reports as r>${r.reportID}=${r.status}/${r.currency}<#sep>;</#list>"
-        let text = try await h.exportText(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000005,90000012,90000021,90000031,90000041"}}"#, template: template)
+        let text = try await h.exportText(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000005,90000012,90000021,90000031,90000041"}}"#,
+            template: template)
         XCTAssertEqual(text, "90000005=Reimbursed/USD;90000012=Processing/USD;90000021=Approved/GBP;90000031=Approved/EUR;90000041=Approved/JPY")
     }
 
     func testExpenseFieldsAndGLCodesComeFromThePolicy() async throws {
         let h = try await ExpensifyHarness.make()
-        let template = "<#assign e = reports[0].transactionList[1]>${e.transactionID}|${e.amount?c}|${e.currency}|${e.convertedAmount?c}|${e.currencyConversionRate?c}|${e.merchant}|${e.created}|${e.inserted}|${e.category}|${e.categoryGlCode}|${e.tag}|${e.tagGlCode}|${e.ntag1}|${e.ntag1GlCode}|${e.ntag2}|${e.ntag2GlCode}|${e.reimbursable?c}|${e.billable?c}|${e.receiptObject.url}|${e.reportID}|${e.type}|${(e.modifiedAmount??)?c}"
+        let template =
+            "<#assign e = reports[0].transactionList[1]>${e.transactionID}|${e.amount?c}|${e.currency}|${e.convertedAmount?c}|${e.currencyConversionRate?c}|${e.merchant}|${e.created}|${e.inserted}|${e.category}|${e.categoryGlCode}|${e.tag}|${e.tagGlCode}|${e.ntag1}|${e.ntag1GlCode}|${e.ntag2}|${e.ntag2GlCode}|${e.reimbursable?c}|${e.billable?c}|${e.receiptObject.url}|${e.reportID}|${e.type}|${(e.modifiedAmount??)?c}"
         let text = try await render(h, ids: "90000001", template)
-        XCTAssertEqual(text, "6721000100000002|20000|EUR|21734|1.0867|Hotel \"Adlon\" Kempinski|2026-10-22|2026-10-22 18:12:07|Lodging|6011|Sales:West|W01|Sales|010|West|W01|true|false|https://www.expensify.com/receipts/w_6721000100000002.jpg|90000001|cash|false")
+        XCTAssertEqual(
+            text,
+            "6721000100000002|20000|EUR|21734|1.0867|Hotel \"Adlon\" Kempinski|2026-10-22|2026-10-22 18:12:07|Lodging|6011|Sales:West|W01|Sales|010|West|W01|true|false|https://www.expensify.com/receipts/w_6721000100000002.jpg|90000001|cash|false"
+        )
     }
 
     func testUnknownTagsAndCategoriesWithoutGLCodeGiveEmptyCodes() async throws {
         let h = try await ExpensifyHarness.make()
-        let template = "<#list reports as r><#list r.transactionList as e>${e.category}=[${e.categoryGlCode}] ${e.tag}=[${e.tagGlCode}] ${e.ntag1}=[${e.ntag1GlCode}] ${e.ntag2}=[${e.ntag2GlCode}]\n</#list></#list>"
+        let template =
+            "<#list reports as r><#list r.transactionList as e>${e.category}=[${e.categoryGlCode}] ${e.tag}=[${e.tagGlCode}] ${e.ntag1}=[${e.ntag1GlCode}] ${e.ntag2}=[${e.ntag2GlCode}]\n</#list></#list>"
         let text = try await render(h, ids: "90000007,90000008,90000051", template)
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             Meals=[6012] Sales:West=[W01] Sales=[010] West=[W01]
             Miscellaneous=[] Sales:West=[W01] Sales=[010] West=[W01]
             Meals=[6012] Marketing:Brand=[] Marketing=[] Brand=[]
@@ -51,10 +66,14 @@ final class ExpensifyTemplateModelTests: XCTestCase {
         let h = try await ExpensifyHarness.make()
         let error = await renderError(h, ids: "90000001", "${reports[0].transactionList[0].modifiedAmount}")
         XCTAssertEqual(error.code, 500)
-        XCTAssertTrue(error.message.contains("==> reports[0].transactionList[0].modifiedAmount  [in template \"template\" at line 1, column 3]"), error.message)
-        let template = "<#list reports as r><#list r.transactionList as e>${(e.modifiedAmount!0)?c}/${e.modifiedMerchant!\"-\"}/${e.modifiedCreated!\"-\"}/${(e.convertedAmount!0)?c}/[${e.currency}]\n</#list></#list>"
+        XCTAssertTrue(
+            error.message.contains("==> reports[0].transactionList[0].modifiedAmount  [in template \"template\" at line 1, column 3]"), error.message)
+        let template =
+            "<#list reports as r><#list r.transactionList as e>${(e.modifiedAmount!0)?c}/${e.modifiedMerchant!\"-\"}/${e.modifiedCreated!\"-\"}/${(e.convertedAmount!0)?c}/[${e.currency}]\n</#list></#list>"
         let text = try await render(h, ids: "90000002,90000009,90000031", template)
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             0/-/-/1002/[JPY]
             3499/Staples Inc./-/3499/[USD]
             0/-/-/0/[]
@@ -69,7 +88,10 @@ final class ExpensifyTemplateModelTests: XCTestCase {
         let h = try await ExpensifyHarness.make()
         let template = "<#list reports[0].transactionList as e>${e.receiptObject?has_content?c}:${(e.receiptObject.url)!\"none\"}\n</#list>"
         let text = try await render(h, ids: "90000001", template)
-        XCTAssertEqual(text, "true:https://www.expensify.com/receipts/w_6721000100000001.jpg\ntrue:https://www.expensify.com/receipts/w_6721000100000002.jpg\nfalse:none\n")
+        XCTAssertEqual(
+            text,
+            "true:https://www.expensify.com/receipts/w_6721000100000001.jpg\ntrue:https://www.expensify.com/receipts/w_6721000100000002.jpg\nfalse:none\n"
+        )
         let error = await renderError(h, ids: "90000001", "${reports[0].transactionList[2].receiptObject.url}")
         XCTAssertEqual(error.code, 500)
         XCTAssertTrue(error.message.contains("null or missing"), error.message)
@@ -80,13 +102,17 @@ final class ExpensifyTemplateModelTests: XCTestCase {
         let error = await renderError(h, ids: "90000001", "${reports[0].transactionList[0].reimbursable}")
         XCTAssertEqual(error.code, 500)
         XCTAssertTrue(error.message.hasPrefix("Can't convert boolean to string automatically"), error.message)
-        let text = try await render(h, ids: "90000041", "${reports[0].total}|${reports[0].total?c}|${reports[0].transactionList[1].amount / 100}|${(reports[0].transactionList[2].reimbursable)?string(\"R\",\"C\")}")
+        let text = try await render(
+            h, ids: "90000041",
+            "${reports[0].total}|${reports[0].total?c}|${reports[0].transactionList[1].amount / 100}|${(reports[0].transactionList[2].reimbursable)?string(\"R\",\"C\")}"
+        )
         XCTAssertEqual(text, "2,550,000|2550000|19,800|C")
     }
 
     func testRefundsAreNegativeAndCardExpensesAreNotReimbursable() async throws {
         let h = try await ExpensifyHarness.make()
-        let template = "<#list reports as r><#list r.transactionList as e>${e.amount?c}:${e.reimbursable?string(\"R\",\"C\")}<#sep>,</#list><#sep>;</#list>"
+        let template =
+            "<#list reports as r><#list r.transactionList as e>${e.amount?c}:${e.reimbursable?string(\"R\",\"C\")}<#sep>,</#list><#sep>;</#list>"
         let text = try await render(h, ids: "90000001,90000004,90000005", template)
         XCTAssertEqual(text, "45230:R,20000:R,-1250:R;30000:C,4550:C;2400:R,1875:R,38000:C")
     }
@@ -129,7 +155,8 @@ final class ExpensifyTemplateModelTests: XCTestCase {
         let template = "${reports[0].transactionList[0].categoryGlCode}/${reports[0].transactionList[0].tagGlCode}"
         var text = try await render(h, ids: "90000003", template)
         XCTAssertEqual(text, "6010/LG1")
-        let update = #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60001"},"categories":{"action":"merge","data":[{"name":"Airfare","enabled":true,"glCode":"7010"}]},"tags":{"data":[{"name":"Department","tags":[{"name":"Operations:Logistics","glCode":"LG9"}]}]}}"#
+        let update =
+            #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"A1B2C3D4E5F60001"},"categories":{"action":"merge","data":[{"name":"Airfare","enabled":true,"glCode":"7010"}]},"tags":{"data":[{"name":"Department","tags":[{"name":"Operations:Logistics","glCode":"LG9"}]}]}}"#
         let r = await h.job(update)
         XCTAssertEqual(ExpensifyHarness.json(r)["responseCode"] as? Int, 200)
         text = try await render(h, ids: "90000003", template)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Request reading (urlencoded, multipart, query string) and the HTTP 200 error envelopes (§1).
@@ -19,7 +20,9 @@ final class ExpensifyTransportTests: XCTestCase {
     func testMultipartCarriesTheTemplateField() async throws {
         let h = try await ExpensifyHarness.make()
         let job = h.exportJob(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000003"}}"#)
-        let r = await h.post([("requestJobDescription", job), ("template", "id=${reports[0].reportID}\nmerchant=${reports[0].transactionList[0].merchant}")], encoding: .multipart)
+        let r = await h.post(
+            [("requestJobDescription", job), ("template", "id=${reports[0].reportID}\nmerchant=${reports[0].transactionList[0].merchant}")],
+            encoding: .multipart)
         XCTAssertEqual(r.status, 200)
         let file = ExpensifyHarness.text(await h.download(ExpensifyHarness.text(r)))
         XCTAssertEqual(file, "id=90000003\nmerchant=Delta Air Lines")
@@ -51,7 +54,9 @@ final class ExpensifyTransportTests: XCTestCase {
 
     func testBadCredentialsAre401InAnHTTP200Envelope() async throws {
         let h = try await ExpensifyHarness.make()
-        let r = await h.job(#"{"type":"get","credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"wrong"},"inputSettings":{"type":"policyList"}}"#)
+        let r = await h.job(
+            #"{"type":"get","credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"wrong"},"inputSettings":{"type":"policyList"}}"#
+        )
         let e = ExpensifyHarness.envelope(r)
         XCTAssertEqual(e.http, 200)
         XCTAssertEqual(e.code, 401)
@@ -80,8 +85,9 @@ final class ExpensifyTransportTests: XCTestCase {
     func testJobLogRecordsJobsButNeverTheSecret() async throws {
         let h = try await ExpensifyHarness.make()
         _ = await h.job(policyListJob)
-        _ = await h.export(inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
-                           onFinish: #"[{"actionName":"markAsExported","label":"L"}]"#, test: #""true""#)
+        _ = await h.export(
+            inputSettings: #"{"type":"combinedReportData","filters":{"reportIDList":"90000001"}}"#,
+            onFinish: #"[{"actionName":"markAsExported","label":"L"}]"#, test: #""true""#)
         let r = await h.control("GET", "/jobs")
         let text = ExpensifyHarness.text(r)
         XCTAssertFalse(text.contains(ExpensifyHarness.partnerUserSecret))

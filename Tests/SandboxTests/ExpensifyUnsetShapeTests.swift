@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// The exporter's data model can show a field a report or expense does not have in three shapes
@@ -24,7 +25,9 @@ final class ExpensifyUnsetShapeTests: XCTestCase {
         let settings = ExpensifyHarness.json(await h.control("GET", "/settings"))
         XCTAssertEqual(settings["unsetFields"] as? String, "absent")
         let text = try await probe(h)
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             6721000200000001: modifiedAmount=absent modifiedMerchant=absent receiptObject=hash(5) receiptURL=https://www.expensify.com/receipts/w_6721000200000001.jpg
             6721000200000002: modifiedAmount=3499 modifiedMerchant="Staples Inc." receiptObject=hash(0) receiptURL=absent
             submitted=2026-11-01 12:30:00 reimbursed=absent
@@ -37,7 +40,9 @@ final class ExpensifyUnsetShapeTests: XCTestCase {
         let r = await h.control("POST", "/settings", body: #"{"unsetFields":"empty"}"#)
         XCTAssertEqual(ExpensifyHarness.json(r)["unsetFields"] as? String, "empty")
         let text = try await probe(h)
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             6721000200000001: modifiedAmount="" modifiedMerchant="" receiptObject=hash(5) receiptURL=https://www.expensify.com/receipts/w_6721000200000001.jpg
             6721000200000002: modifiedAmount=3499 modifiedMerchant="Staples Inc." receiptObject="" receiptURL=-
             submitted=2026-11-01 12:30:00 reimbursed=""

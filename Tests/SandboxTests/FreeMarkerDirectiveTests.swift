@@ -1,25 +1,33 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Directives, loop variables, separators and white-space handling.
 final class FreeMarkerDirectiveTests: XCTestCase {
     func testListWithElseAndLoopVariables() throws {
-        XCTAssertEqual(try FMKit.render("<#list names as n>${n?index}${n?counter}${n}${n?has_next?c}${n?is_last?c}<#sep>,</#list>"),
-                       "01atruefalse,12btruefalse,23cfalsetrue")
+        XCTAssertEqual(
+            try FMKit.render("<#list names as n>${n?index}${n?counter}${n}${n?has_next?c}${n?is_last?c}<#sep>,</#list>"),
+            "01atruefalse,12btruefalse,23cfalsetrue")
         XCTAssertEqual(try FMKit.render("<#list empty as n>${n}<#else>nothing</#list>"), "nothing")
         XCTAssertEqual(try FMKit.render("<#list names as n><#if n?is_first>[</#if>${n}<#if n?has_next>, <#else>]</#if></#list>"), "[a, b, c]")
-        XCTAssertEqual(try FMKit.render("<#list names>(<#items as n>${n}<#sep>|</#items>)<#else>-</#list><#list empty>(<#items as n>${n}</#items>)<#else>-</#list>"), "(a|b|c)-")
+        XCTAssertEqual(
+            try FMKit.render(
+                "<#list names>(<#items as n>${n}<#sep>|</#items>)<#else>-</#list><#list empty>(<#items as n>${n}</#items>)<#else>-</#list>"),
+            "(a|b|c)-")
         XCTAssertEqual(try FMKit.render("<#list 1..5 as i><#if i == 3><#break></#if>${i}</#list>"), "12")
         XCTAssertTrue(FMKit.error("${names?index}").contains("must be a loop variable"))
     }
 
     func testNestedListSeparatorsStayValidWithEmptyLists() throws {
-        let template = "[<#list reports as r>{\"id\":\"${r.reportID}\",\"tx\":[<#list r.transactionList as e>${e.amount?c}<#if e?has_next>,</#if></#list>]}<#if r?has_next>,</#if></#list>]"
+        let template =
+            "[<#list reports as r>{\"id\":\"${r.reportID}\",\"tx\":[<#list r.transactionList as e>${e.amount?c}<#if e?has_next>,</#if></#list>]}<#if r?has_next>,</#if></#list>]"
         let text = try FMKit.render(template)
         XCTAssertEqual(text, #"[{"id":"1","tx":[45230,45230]},{"id":"2","tx":[]}]"#)
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(text.utf8)))
-        XCTAssertEqual(try FMKit.render("[<#list empty as x>${x}<#sep>,</#list>]|${empty?join(',')}|${names?join(', ')}|${empty?join(',', 'none')}"), "[]||a, b, c|none")
+        XCTAssertEqual(
+            try FMKit.render("[<#list empty as x>${x}<#sep>,</#list>]|${empty?join(',')}|${names?join(', ')}|${empty?join(',', 'none')}"),
+            "[]||a, b, c|none")
     }
 
     func testIfElseIfElse() throws {
@@ -36,14 +44,18 @@ final class FreeMarkerDirectiveTests: XCTestCase {
     }
 
     func testAssignForms() throws {
-        XCTAssertEqual(try FMKit.render("<#assign a = 1 b = 'x'>${a}${b}<#assign a += 2><#assign a++>${a}<#assign s = 'p'><#assign s += 'q'>${s}"), "1x4pq")
+        XCTAssertEqual(
+            try FMKit.render("<#assign a = 1 b = 'x'>${a}${b}<#assign a += 2><#assign a++>${a}<#assign s = 'p'><#assign s += 'q'>${s}"), "1x4pq")
         XCTAssertEqual(try FMKit.render("<#assign cap>v=${1 + 1}</#assign>${cap}|<#global g = 3>${g}"), "v=2|3")
         XCTAssertEqual(try FMKit.render("<#assign n = 0><#list names as x><#assign n = n + 1></#list>${n}"), "3")
     }
 
     func testFunctionsAndSwitch() throws {
-        XCTAssertEqual(try FMKit.render("<#function money cents><#return (cents / 100)?string('0.00')></#function>${money(45230)} ${money(-1250)}"), "452.30 -12.50")
-        XCTAssertEqual(try FMKit.render("<#list ['a', 'b', 'z'] as k><#switch k><#case 'a'>A<#break><#case 'b'>B<#default>?</#switch></#list>"), "AB??")
+        XCTAssertEqual(
+            try FMKit.render("<#function money cents><#return (cents / 100)?string('0.00')></#function>${money(45230)} ${money(-1250)}"),
+            "452.30 -12.50")
+        XCTAssertEqual(
+            try FMKit.render("<#list ['a', 'b', 'z'] as k><#switch k><#case 'a'>A<#break><#case 'b'>B<#default>?</#switch></#list>"), "AB??")
     }
 
     func testCommentsAndUnknownDirectives() throws {
@@ -94,11 +106,20 @@ final class FreeMarkerDirectiveTests: XCTestCase {
     }
 
     func testExpressions() throws {
-        XCTAssertEqual(try FMKit.render("${'a' + 'b'}|${([1, 2] + [3])?size}|${{'k': 'v'}.k}|${{'k': 'v'}['k']}|${names[1]}|${names[1..2]?join('')}|${'abc'[1]}"), "ab|3|v|v|b|bc|b")
+        XCTAssertEqual(
+            try FMKit.render(
+                "${'a' + 'b'}|${([1, 2] + [3])?size}|${{'k': 'v'}.k}|${{'k': 'v'}['k']}|${names[1]}|${names[1..2]?join('')}|${'abc'[1]}"),
+            "ab|3|v|v|b|bc|b")
         XCTAssertEqual(try FMKit.render("${\"id=${reports[0].reportID}\"}|${r'\\n${x}'}|${'a\\tb'}"), "id=1|\\n${x}|a\tb")
-        XCTAssertEqual(try FMKit.render("${'Staples Inc.'?upper_case}|${'ABC'?lower_case}|${'  x  '?trim}|${'abc'?length}|${'a,b'?replace(',', ';')}|${'abc'?contains('bc')?c}|${'abc'?starts_with('ab')?c}|${'abc'?ends_with('bc')?c}"),
-                       "STAPLES INC.|abc|x|3|a;b|true|true|true")
-        XCTAssertEqual(try FMKit.render("${names?size}|${names?first}|${names?last}|${names?reverse?join('')}|${names?seq_contains('b')?c}|${'a:b:c'?split(':')?size}|${'x'?left_pad(3, '0')}|${'ABC'?left_pad(9, '1234')}|${'ABC'?right_pad(9, '1234')}"), "3|a|c|cba|true|3|00x|123412ABC|ABC412341")
+        XCTAssertEqual(
+            try FMKit.render(
+                "${'Staples Inc.'?upper_case}|${'ABC'?lower_case}|${'  x  '?trim}|${'abc'?length}|${'a,b'?replace(',', ';')}|${'abc'?contains('bc')?c}|${'abc'?starts_with('ab')?c}|${'abc'?ends_with('bc')?c}"
+            ),
+            "STAPLES INC.|abc|x|3|a;b|true|true|true")
+        XCTAssertEqual(
+            try FMKit.render(
+                "${names?size}|${names?first}|${names?last}|${names?reverse?join('')}|${names?seq_contains('b')?c}|${'a:b:c'?split(':')?size}|${'x'?left_pad(3, '0')}|${'ABC'?left_pad(9, '1234')}|${'ABC'?right_pad(9, '1234')}"
+            ), "3|a|c|cba|true|3|00x|123412ABC|ABC412341")
         XCTAssertEqual(try FMKit.render("${(1 + 2) * 3}|${-2 + 5}|${10 - 2 - 3}|${2 * 3 % 4}"), "9|3|5|2")
     }
 }

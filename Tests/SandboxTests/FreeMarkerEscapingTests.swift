@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// `?json_string` and `?js_string` exactly as FreeMarker 2.3.31's StringUtil.jsStringEnc.
@@ -48,8 +49,9 @@ final class FreeMarkerEscapingTests: XCTestCase {
     }
 
     func testBuiltInsApplyTheEscapingInTemplates() throws {
-        XCTAssertEqual(try FMKit.render(#"${"a\"b\\c</d"?json_string}|${'x\'y'?js_string}|${'<a&b>'?html}|${"a b&c"?url}"#),
-                       #"a\"b\\c<\/d|x\'y|&lt;a&amp;b&gt;|a%20b%26c"#)
+        XCTAssertEqual(
+            try FMKit.render(#"${"a\"b\\c</d"?json_string}|${'x\'y'?js_string}|${'<a&b>'?html}|${"a b&c"?url}"#),
+            #"a\"b\\c<\/d|x\'y|&lt;a&amp;b&gt;|a%20b%26c"#)
         // A number is formatted first, so ?json_string on a number shows the grouping.
         XCTAssertEqual(try FMKit.render("${1234?json_string}"), "1,234")
     }

@@ -1,13 +1,17 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Missing values are errors unless defaulted, with FreeMarker's message shape.
 final class FreeMarkerMissingValueTests: XCTestCase {
     func testMissingValueErrorNamesTheExpressionLineAndColumn() {
         let message = FMKit.error("<#list reports as r>\n<#list r.transactionList as expense>\n  x ${expense.foo}\n</#list>\n</#list>")
-        XCTAssertTrue(message.hasPrefix("The following has evaluated to null or missing:\n==> expense.foo  [in template \"template\" at line 3, column 7]"), message)
-        XCTAssertTrue(message.contains("Tip: If the failing expression is known to legally refer to something that's sometimes null or missing"), message)
+        XCTAssertTrue(
+            message.hasPrefix("The following has evaluated to null or missing:\n==> expense.foo  [in template \"template\" at line 3, column 7]"),
+            message)
+        XCTAssertTrue(
+            message.contains("Tip: If the failing expression is known to legally refer to something that's sometimes null or missing"), message)
         XCTAssertTrue(message.contains("Failed at: ${expense.foo}  [in template \"template\" at line 3, column 5]"), message)
     }
 
@@ -23,24 +27,30 @@ final class FreeMarkerMissingValueTests: XCTestCase {
     }
 
     func testParenthesisedDefaultAlsoProtectsMissingParents() throws {
-        XCTAssertEqual(try FMKit.render("${(reports[0].nope.url)!\"none\"}|${(a.b.c)!''}|${((reports[0].transactionList[0].receiptObject.url)!'')}"), "none||")
+        XCTAssertEqual(
+            try FMKit.render("${(reports[0].nope.url)!\"none\"}|${(a.b.c)!''}|${((reports[0].transactionList[0].receiptObject.url)!'')}"), "none||")
         let message = FMKit.error("${reports[0].nope.url!\"none\"}")
         XCTAssertTrue(message.contains("==> reports[0].nope  ["), "without parentheses only the last step is covered: \(message)")
     }
 
     func testExistenceAndHasContent() throws {
         XCTAssertEqual(try FMKit.render("${reports[0].reportID???c}|${reports[0].nope???c}|${(a.b)???c}"), "true|false|false")
-        XCTAssertEqual(try FMKit.render("${empty?has_content?c}|${names?has_content?c}|${''?has_content?c}|${nothing?has_content?c}|${reports[0].transactionList[0].receiptObject?has_content?c}|${0?has_content?c}"),
-                       "false|true|false|false|false|true")
+        XCTAssertEqual(
+            try FMKit.render(
+                "${empty?has_content?c}|${names?has_content?c}|${''?has_content?c}|${nothing?has_content?c}|${reports[0].transactionList[0].receiptObject?has_content?c}|${0?has_content?c}"
+            ),
+            "false|true|false|false|false|true")
         XCTAssertTrue(FMKit.error("${a.b?has_content?c}").contains("==> a  ["), "?has_content only covers the last step")
         XCTAssertEqual(try FMKit.render("<#if reports[0].nope??>yes<#else>no</#if>"), "no")
     }
 
     func testBooleansNeedAnExplicitFormat() throws {
         let message = FMKit.error("${reports[0].transactionList[0].reimbursable}")
-        XCTAssertTrue(message.hasPrefix("Can't convert boolean to string automatically, because the \"boolean_format\" setting was \"true,false\""), message)
+        XCTAssertTrue(
+            message.hasPrefix("Can't convert boolean to string automatically, because the \"boolean_format\" setting was \"true,false\""), message)
         XCTAssertTrue(message.contains("==> reports[0].transactionList[0].reimbursable  [in template \"template\" at line 1, column 3]"), message)
-        XCTAssertEqual(try FMKit.render("${true?c}|${true?string('Y','N')}|${false?string('Y','N')}|${true?string}|${(1 > 2)?then('a','b')}"), "true|Y|N|true|b")
+        XCTAssertEqual(
+            try FMKit.render("${true?c}|${true?string('Y','N')}|${false?string('Y','N')}|${true?string}|${(1 > 2)?then('a','b')}"), "true|Y|N|true|b")
         XCTAssertEqual(try FMKit.render("<#setting boolean_format='yes,no'>${true}"), "yes")
     }
 

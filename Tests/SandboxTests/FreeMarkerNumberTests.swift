@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Number formatting: FreeMarker's default en_US format (the trap) versus `?c` and explicit patterns.
@@ -11,15 +12,21 @@ final class FreeMarkerNumberTests: XCTestCase {
     }
 
     func testCIsTheComputerFormat() throws {
-        XCTAssertEqual(try FMKit.render("${1234?c}|${reports[0].total?c}|${(-1250)?c}|${(45230/100)?c}|${(1/3)?c}"), "1234|123456|-1250|452.3|0.333333333333")
+        XCTAssertEqual(
+            try FMKit.render("${1234?c}|${reports[0].total?c}|${(-1250)?c}|${(45230/100)?c}|${(1/3)?c}"), "1234|123456|-1250|452.3|0.333333333333")
         XCTAssertEqual(try FMKit.render("${true?c}|${(1 == 2)?c}"), "true|false")
         XCTAssertTrue(FMKit.error("${'x'?c}").contains("Expected a number or boolean"))
     }
 
     func testStringWithAPatternFormatsLikeDecimalFormat() throws {
-        XCTAssertEqual(try FMKit.render("${(45230/100)?string('0.00')}|${(-1250/100)?string('0.00')}|${1002?string('0.00')}"), "452.30|-12.50|1002.00")
-        XCTAssertEqual(try FMKit.render("${0.125?string('0.00')}|${0.135?string('0.00')}|${0.125?string('0.00;; roundingMode=halfUp')}"), "0.12|0.14|0.13", "half-even by default")
-        XCTAssertEqual(try FMKit.render("${1234567.5?string('#,##0.0')}|${5?string('000')}|${0.5?string('#.##')}|${0.256?string('0.#%')}"), "1,234,567.5|005|.5|25.6%")
+        XCTAssertEqual(
+            try FMKit.render("${(45230/100)?string('0.00')}|${(-1250/100)?string('0.00')}|${1002?string('0.00')}"), "452.30|-12.50|1002.00")
+        XCTAssertEqual(
+            try FMKit.render("${0.125?string('0.00')}|${0.135?string('0.00')}|${0.125?string('0.00;; roundingMode=halfUp')}"), "0.12|0.14|0.13",
+            "half-even by default")
+        XCTAssertEqual(
+            try FMKit.render("${1234567.5?string('#,##0.0')}|${5?string('000')}|${0.5?string('#.##')}|${0.256?string('0.#%')}"),
+            "1,234,567.5|005|.5|25.6%")
         XCTAssertEqual(try FMKit.render("${1234?string}|${1234?string('computer')}"), "1,234|1234", "?string without a pattern is the default format")
     }
 
@@ -42,7 +49,8 @@ final class FreeMarkerNumberTests: XCTestCase {
     }
 
     func testRoundingBuiltIns() throws {
-        XCTAssertEqual(try FMKit.render("${1.5?round}|${(-1.5)?round}|${2.5?round}|${1.99?floor}|${1.01?ceiling}|${(-1.7)?int}|${(-3)?abs}"), "2|-1|3|1|2|-1|3")
+        XCTAssertEqual(
+            try FMKit.render("${1.5?round}|${(-1.5)?round}|${2.5?round}|${1.99?floor}|${1.01?ceiling}|${(-1.7)?int}|${(-3)?abs}"), "2|-1|3|1|2|-1|3")
         XCTAssertEqual(try FMKit.render("${'12.5'?number * 2}"), "25")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Real Apache FreeMarker 2.3.31 (`scripts/freemarker/RenderTemplate.java`, Debian `libfreemarker-java`), for
@@ -24,13 +25,16 @@ enum RealFreeMarker {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-parity-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let templateURL = dir.appendingPathComponent("template.ftl"), modelURL = dir.appendingPathComponent("model.json")
-        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+        let templateURL = dir.appendingPathComponent("template.ftl")
+        let modelURL = dir.appendingPathComponent("model.json")
+        let outURL = dir.appendingPathComponent("out")
+        let errURL = dir.appendingPathComponent("err")
         try Data(template.utf8).write(to: templateURL)
         try Data(model.utf8).write(to: modelURL)
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: java)
         p.arguments = ["-cp", jar, repo.appendingPathComponent("scripts/freemarker/RenderTemplate.java").path, templateURL.path, modelURL.path]
@@ -42,7 +46,8 @@ enum RealFreeMarker {
         try out.close()
         try err.close()
         guard p.terminationStatus == 0 else {
-            throw Failure(description: "real FreeMarker failed (\(p.terminationStatus)): \(String(decoding: try Data(contentsOf: errURL), as: UTF8.self))")
+            throw Failure(
+                description: "real FreeMarker failed (\(p.terminationStatus)): \(String(decoding: try Data(contentsOf: errURL), as: UTF8.self))")
         }
         return String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
     }
@@ -80,13 +85,18 @@ final class FreeMarkerParityTests: XCTestCase {
     /// true/false, empty and non-empty lists and objects. Real FreeMarker never fails, and the sandbox agrees
     /// byte for byte.
     func testShippedTemplateMatchesRealFreeMarkerForValuesOfEveryType() throws {
-        let template = try String(contentsOf: RealFreeMarker.repo.appendingPathComponent("Sources/Expensify/Resources/export-template.json.ftl"), encoding: .utf8)
-        let expenseKeys = ["transactionID", "amount", "currency", "convertedAmount", "currencyConversionRate", "modifiedAmount", "merchant",
-                           "modifiedMerchant", "created", "modifiedCreated", "category", "categoryGlCode", "tag", "tagGlCode", "ntag1",
-                           "ntag1GlCode", "ntag2", "ntag2GlCode", "ntag3", "ntag3GlCode", "comment", "reimbursable", "billable",
-                           "receiptObject", "type"]
-        let reportKeys = ["reportID", "reportName", "policyID", "policyName", "status", "currency", "total", "created", "submitted",
-                          "approved", "accountEmail", "managerEmail", "submitter", "transactionList"]
+        let template = try String(
+            contentsOf: RealFreeMarker.repo.appendingPathComponent("Sources/Expensify/Resources/export-template.json.ftl"), encoding: .utf8)
+        let expenseKeys = [
+            "transactionID", "amount", "currency", "convertedAmount", "currencyConversionRate", "modifiedAmount", "merchant",
+            "modifiedMerchant", "created", "modifiedCreated", "category", "categoryGlCode", "tag", "tagGlCode", "ntag1",
+            "ntag1GlCode", "ntag2", "ntag2GlCode", "ntag3", "ntag3GlCode", "comment", "reimbursable", "billable",
+            "receiptObject", "type",
+        ]
+        let reportKeys = [
+            "reportID", "reportName", "policyID", "policyName", "status", "currency", "total", "created", "submitted",
+            "approved", "accountEmail", "managerEmail", "submitter", "transactionList",
+        ]
         let shapes = try XCTUnwrap(try ExpensifyJSONParser.parse(Self.values).arrayValue).map { $0.serialized() } + ["null"]
         let expense = #"{"transactionID": "1", "amount": 100, "currency": "USD", "reimbursable": true, "receiptObject": {"url": "u"}}"#
         var reports: [String] = []

@@ -1,22 +1,33 @@
 import Foundation
 import XCTest
+
 @testable import Sandbox
 
 /// Renders templates with the simulator's FreeMarker engine.
 enum FMKit {
-    static var expense: FMHash { FMHash([
-        ("merchant", .string("Hotel \"Adlon\" Kempinski")), ("amount", .int(45230)), ("reimbursable", .boolean(true)),
-        ("comment", .string("two nights\nC:\\path")), ("receiptObject", .hash(FMHash())),
-    ]) }
-    static var model: FMHash { FMHash([
-        ("reports", .sequence([
-            .hash(FMHash([("reportID", .string("1")), ("total", .int(123456)), ("transactionList", .sequence([.hash(expense), .hash(expense)]))])),
-            .hash(FMHash([("reportID", .string("2")), ("total", .int(0)), ("transactionList", .sequence([]))])),
-        ])),
-        ("addHeader", .boolean(true)),
-        ("names", .sequence([.string("a"), .string("b"), .string("c")])),
-        ("empty", .sequence([])),
-    ]) }
+    static var expense: FMHash {
+        FMHash([
+            ("merchant", .string("Hotel \"Adlon\" Kempinski")), ("amount", .int(45230)), ("reimbursable", .boolean(true)),
+            ("comment", .string("two nights\nC:\\path")), ("receiptObject", .hash(FMHash())),
+        ])
+    }
+    static var model: FMHash {
+        FMHash([
+            (
+                "reports",
+                .sequence([
+                    .hash(
+                        FMHash([
+                            ("reportID", .string("1")), ("total", .int(123456)), ("transactionList", .sequence([.hash(expense), .hash(expense)])),
+                        ])),
+                    .hash(FMHash([("reportID", .string("2")), ("total", .int(0)), ("transactionList", .sequence([]))])),
+                ])
+            ),
+            ("addHeader", .boolean(true)),
+            ("names", .sequence([.string("a"), .string("b"), .string("c")])),
+            ("empty", .sequence([])),
+        ])
+    }
 
     static func render(_ template: String, _ data: FMHash = FMKit.model) throws -> String {
         try FMTemplate(template).render(data)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Sandbox
 import XCTest
+
+@testable import Sandbox
 
 /// The random fault modes (`{"probability":…}`) of both simulators: deterministic by seed, about the asked share of
 /// requests, every outcome used, drops applied before the connection closes.
@@ -9,8 +10,9 @@ final class RandomFaultTests: XCTestCase {
     private func outcomes(seed: Int, n: Int) async throws -> [Int] {
         let h = try D365Harness()
         let token = try await h.token()
-        let set = await h.control("POST", "/_sandbox/d365/faults",
-                                  body: #"{"probability":0.3,"statuses":[429,500,503],"drop":true,"seed":\#(seed),"retryAfter":0}"#)
+        let set = await h.control(
+            "POST", "/_sandbox/d365/faults",
+            body: #"{"probability":0.3,"statuses":[429,500,503],"drop":true,"seed":\#(seed),"retryAfter":0}"#)
         XCTAssertEqual(set.status, 200, String(decoding: set.body, as: UTF8.self))
         var out: [Int] = []
         for _ in 0..<n {
@@ -42,8 +44,9 @@ final class RandomFaultTests: XCTestCase {
         XCTAssertTrue(dropped.dropConnection)
         _ = await h.control("DELETE", "/_sandbox/d365/faults")
         _ = await h.control("POST", "/_sandbox/d365/faults", body: #"{"probability":1,"statuses":[500],"seed":1,"method":"POST"}"#)
-        let refused = await h.send("POST", "/data/VendorInvoiceHeaders",
-                                   body: D365Harness.headerBody.replacingOccurrences(of: "EXP-90000001", with: "EXP-90000002"), token: token)
+        let refused = await h.send(
+            "POST", "/data/VendorInvoiceHeaders",
+            body: D365Harness.headerBody.replacingOccurrences(of: "EXP-90000001", with: "EXP-90000002"), token: token)
         XCTAssertEqual(refused.status, 500)
         let read = await h.send("GET", "/data/VendorsV2", token: token)
         XCTAssertEqual(read.status, 200, "method POST: reads pass")
@@ -53,8 +56,10 @@ final class RandomFaultTests: XCTestCase {
 
     func testD365RandomModeIsValidated() async throws {
         let h = try D365Harness()
-        for body in [#"{"probability":1.5,"statuses":[500]}"#, #"{"probability":0.3}"#, #"{"probability":0.3,"statuses":[200]}"#,
-                     #"{"probability":0.3,"statuses":[500],"entitySet":"Nope"}"#, #"{"probability":0.3,"statuses":[500],"seed":-1}"#] {
+        for body in [
+            #"{"probability":1.5,"statuses":[500]}"#, #"{"probability":0.3}"#, #"{"probability":0.3,"statuses":[200]}"#,
+            #"{"probability":0.3,"statuses":[500],"entitySet":"Nope"}"#, #"{"probability":0.3,"statuses":[500],"seed":-1}"#,
+        ] {
             let r = await h.control("POST", "/_sandbox/d365/faults", body: body)
             XCTAssertEqual(r.status, 400, body)
         }
@@ -88,7 +93,8 @@ final class RandomFaultTests: XCTestCase {
         XCTAssertEqual(ExpensifyHarness.json(set)["authFailureCode"] as? Int, 407)
         let ids = try await h.exportIDs(#"{"type":"combinedReportData","filters":{"reportIDList":"90000001,90000002"}}"#)
         XCTAssertEqual(ids.sorted(), ["90000001", "90000002", "90000002"])
-        let wrong = #"{"type":"get","credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"nope"},"inputSettings":{"type":"policyList"}}"#
+        let wrong =
+            #"{"type":"get","credentials":{"partnerUserID":"aa_finance_northwind_example","partnerUserSecret":"nope"},"inputSettings":{"type":"policyList"}}"#
         let refused = await h.job(wrong)
         XCTAssertEqual(ExpensifyHarness.envelope(refused).code, 407)
     }

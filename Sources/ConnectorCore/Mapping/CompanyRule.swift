@@ -23,10 +23,17 @@ public struct CompanyRule: Sendable {
         }
         if company.isEmpty {
             let name = r.policyName.isEmpty ? "" : " (\(r.policyName))"
-            return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration"))
+            return (
+                company,
+                RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration")
+            )
         }
         if !reference.companies.isEmpty && reference.company(company) == nil {
-            return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID) maps to company '\(company)', which the target does not have"))
+            return (
+                company,
+                RecordIssue(
+                    record: rid, field: "policyID", reason: "policy \(r.policyID) maps to company '\(company)', which the target does not have")
+            )
         }
         return (company, nil)
     }

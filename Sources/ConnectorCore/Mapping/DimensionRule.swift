@@ -19,8 +19,10 @@ public struct DimensionRule: Sendable {
     }
 
     /// The values in `dimensions.format` order (blank where the expense sets none), and the issues that stop them.
-    public func segments(for e: Expense, record: String, policyID: String, company: String,
-                         date: String) -> (segments: [String], issues: [RecordIssue]) {
+    public func segments(
+        for e: Expense, record: String, policyID: String, company: String,
+        date: String
+    ) -> (segments: [String], issues: [RecordIssue]) {
         var segments = Array(repeating: "", count: dimensions.format.count)
         var issues: [RecordIssue] = []
         let names = e.tagLevels.isEmpty ? e.tag.split(separator: ":", omittingEmptySubsequences: false).map(String.init) : e.tagLevels.map(\.name)
@@ -36,22 +38,32 @@ public struct DimensionRule: Sendable {
             let idx = level.level - 1
             let name = idx < names.count ? names[idx].trimmingCharacters(in: .whitespaces) : ""
             if name.isEmpty {
-                if level.required ?? false { issues.append(RecordIssue(record: record, field: "tag", reason: "level \(level.level) (\(level.dimension)) is required")) }
+                if level.required ?? false {
+                    issues.append(RecordIssue(record: record, field: "tag", reason: "level \(level.level) (\(level.dimension)) is required"))
+                }
                 continue
             }
             guard var value = Self.value(of: level, name: name, names: names, expense: e) else {
-                issues.append(RecordIssue(record: record, field: "tag", reason: "tag level \(level.level) '\(name)' has no GL code, so no \(level.dimension) value"))
+                issues.append(
+                    RecordIssue(
+                        record: record, field: "tag", reason: "tag level \(level.level) '\(name)' has no GL code, so no \(level.dimension) value"))
                 continue
             }
             value = value.trimmingCharacters(in: .whitespaces)
             if let pos = dimensions.format.firstIndex(of: level.dimension) { segments[pos] = value }
             if let companyRef, !companyRef.dimensionValues.isEmpty {
                 if let dv = companyRef.dimensionValues.first(where: { $0.dimension == level.dimension && $0.value == value }) {
-                    if let why = inactivityReason(suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date) {
-                        issues.append(RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') \(why)"))
+                    if let why = inactivityReason(
+                        suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date)
+                    {
+                        issues.append(
+                            RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') \(why)"))
                     }
                 } else {
-                    issues.append(RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') does not exist in company \(company)"))
+                    issues.append(
+                        RecordIssue(
+                            record: record, field: "tag",
+                            reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') does not exist in company \(company)"))
                 }
             }
         }

@@ -18,8 +18,10 @@ public struct MainAccountRule: Sendable {
     }
 
     /// The main account of an expense ("" when none), and the issues that stop it.
-    public func account(for e: Expense, record: String, policyID: String, company: String,
-                        date: String) -> (account: String, issues: [RecordIssue]) {
+    public func account(
+        for e: Expense, record: String, policyID: String, company: String,
+        date: String
+    ) -> (account: String, issues: [RecordIssue]) {
         if e.category.isEmpty { return ("", [RecordIssue(record: record, field: "category", reason: "is missing")]) }
         if let p = catalog.policies[policyID], !p.categories.isEmpty, p.categories[e.category] == nil {
             return ("", [RecordIssue(record: record, field: "category", reason: "'\(e.category)' is not a category of policy \(policyID)")])
@@ -28,18 +30,38 @@ public struct MainAccountRule: Sendable {
             return ("", [RecordIssue(record: record, field: "categoryGlCode", reason: "category '\(e.category)' has no GL code")])
         }
         guard let account = config.mainAccount(glCode: e.categoryGlCode, company: company) else {
-            return ("", [RecordIssue(record: record, field: "categoryGlCode",
-                                     reason: "GL code '\(e.categoryGlCode)' (category '\(e.category)') is not mapped to a main account")])
+            return (
+                "",
+                [
+                    RecordIssue(
+                        record: record, field: "categoryGlCode",
+                        reason: "GL code '\(e.categoryGlCode)' (category '\(e.category)') is not mapped to a main account")
+                ]
+            )
         }
         guard !reference.mainAccounts.isEmpty else { return (account, []) }
         guard let ma = reference.mainAccounts.first(where: { $0.id == account }) else {
-            return (account, [RecordIssue(record: record, field: "categoryGlCode",
-                                          reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in the target")])
+            return (
+                account,
+                [
+                    RecordIssue(
+                        record: record, field: "categoryGlCode",
+                        reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in the target")
+                ]
+            )
         }
-        if let why = inactivityReason(suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
-                                      activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date) {
-            return (account, [RecordIssue(record: record, field: "categoryGlCode",
-                                          reason: "main account \(account) (GL code \(e.categoryGlCode), category '\(e.category)') \(why)")])
+        if let why = inactivityReason(
+            suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
+            activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date)
+        {
+            return (
+                account,
+                [
+                    RecordIssue(
+                        record: record, field: "categoryGlCode",
+                        reason: "main account \(account) (GL code \(e.categoryGlCode), category '\(e.category)') \(why)")
+                ]
+            )
         }
         return (account, [])
     }

@@ -64,18 +64,26 @@ public struct ReportMapper: Sendable {
         let (currency, currencyIssue) = CurrencyRule.reportCurrency(r)
         let (date, dateIssue) = dateRule.date(of: r)
         issues += [companyIssue, currencyIssue, dateIssue].compactMap { $0 }
-        let facts = ReportFacts(reportID: r.reportID, policyID: r.policyID, company: company,
-                                employee: r.accountEmail.trimmingCharacters(in: .whitespaces), currency: currency, date: date ?? "")
+        let facts = ReportFacts(
+            reportID: r.reportID, policyID: r.policyID, company: company,
+            employee: r.accountEmail.trimmingCharacters(in: .whitespaces), currency: currency, date: date ?? "")
 
         var expenses = r.expenses.enumerated().map { mapExpense($1, index: $0, report: r, facts: facts) }
         for e in expenses where e.posts { issues += e.issues }
-        if let currency, let mismatch = TotalRule.issue(reportID: r.reportID, total: r.total, currency: currency,
-                                                       lines: expenses.map { ($0.money, !$0.card) }) {
+        if let currency,
+            let mismatch = TotalRule.issue(
+                reportID: r.reportID, total: r.total, currency: currency,
+                lines: expenses.map { ($0.money, !$0.card) })
+        {
             issues.append(mismatch)
         }
         let (employeeVendor, cardVendor) = vendors(for: expenses, facts: facts, issues: &issues)
-        var documents = currency.map { assemble(r, expenses: &expenses, currency: $0, facts: facts, employeeVendor: employeeVendor,
-                                                cardVendor: cardVendor, issues: &issues) } ?? []
+        var documents =
+            currency.map {
+                assemble(
+                    r, expenses: &expenses, currency: $0, facts: facts, employeeVendor: employeeVendor,
+                    cardVendor: cardVendor, issues: &issues)
+            } ?? []
 
         let status: ReportOutcome.Status
         if !issues.isEmpty {
@@ -88,13 +96,15 @@ public struct ReportMapper: Sendable {
             status = .ready
             for i in expenses.indices where expenses[i].line.status.isEmpty { expenses[i].line.status = "to post" }
         }
-        let reason = issues.first.map { "\($0.field): \($0.reason)" + (issues.count > 1 ? " (+\(issues.count - 1) more)" : "") }
+        let reason =
+            issues.first.map { "\($0.field): \($0.reason)" + (issues.count > 1 ? " (+\(issues.count - 1) more)" : "") }
             ?? (status == .empty ? (r.expenses.isEmpty ? "no expenses" : "only company card expenses, not posted") : "")
         var exportTotal = ""
         if let t = r.total, let c = currency { exportTotal = Money.fromExpensifyHundredths(t, currency: c).money.amountText }
-        return ReportOutcome(reportID: r.reportID, status: status, documents: documents, lines: expenses.map(\.line), issues: issues,
-                             company: company, employee: facts.employee, policyID: r.policyID, approved: Self.day(r.approved) ?? "",
-                             currency: currency?.code ?? r.currency, expensifyTotal: exportTotal, reason: reason)
+        return ReportOutcome(
+            reportID: r.reportID, status: status, documents: documents, lines: expenses.map(\.line), issues: issues,
+            company: company, employee: facts.employee, policyID: r.policyID, approved: Self.day(r.approved) ?? "",
+            currency: currency?.code ?? r.currency, expensifyTotal: exportTotal, reason: reason)
     }
 
     // MARK: Line rules
@@ -107,12 +117,13 @@ public struct ReportMapper: Sendable {
         let merchant = e.modifiedMerchant.isEmpty ? e.merchant : e.modifiedMerchant
         let created = e.modifiedCreated.isEmpty ? e.created : e.modifiedCreated
         let (expenseCurrency, currencyIssue) = CurrencyRule.expenseCurrency(e, record: record)
-        var line = ReviewLine(company: facts.company, currency: facts.currency?.code ?? r.currency, reportID: r.reportID, invoiceNumber: "",
-                              document: "", vendor: "", employee: facts.employee, line: "", transactionID: e.transactionID,
-                              expenseDate: Self.day(created) ?? created, merchant: merchant, category: e.category,
-                              glCode: e.categoryGlCode, mainAccount: "", dimensions: "", amount: "",
-                              originalAmount: AmountRule.originalAmount(e, expenseCurrency: expenseCurrency),
-                              originalCurrency: e.currency, reimbursable: e.reimbursable, status: "")
+        var line = ReviewLine(
+            company: facts.company, currency: facts.currency?.code ?? r.currency, reportID: r.reportID, invoiceNumber: "",
+            document: "", vendor: "", employee: facts.employee, line: "", transactionID: e.transactionID,
+            expenseDate: Self.day(created) ?? created, merchant: merchant, category: e.category,
+            glCode: e.categoryGlCode, mainAccount: "", dimensions: "", amount: "",
+            originalAmount: AmountRule.originalAmount(e, expenseCurrency: expenseCurrency),
+            originalCurrency: e.currency, reimbursable: e.reimbursable, status: "")
         var issues = [currencyIssue].compactMap { $0 }
 
         var money: Money?
@@ -123,8 +134,10 @@ public struct ReportMapper: Sendable {
             if let amount { line.amount = amount.amountText }
         }
         if Self.day(created) == nil {
-            issues.append(RecordIssue(record: record, field: e.modifiedCreated.isEmpty ? "created" : "modifiedCreated",
-                                      reason: "'\(created)' is not a yyyy-MM-dd date"))
+            issues.append(
+                RecordIssue(
+                    record: record, field: e.modifiedCreated.isEmpty ? "created" : "modifiedCreated",
+                    reason: "'\(created)' is not a yyyy-MM-dd date"))
         }
 
         var segments = Array(repeating: "", count: config.dimensions.format.count)
@@ -150,7 +163,8 @@ public struct ReportMapper: Sendable {
     /// The employee's vendor (when reimbursable lines post) and the card issuer's (when card lines post).
     func vendors(for expenses: [MappedExpense], facts: ReportFacts, issues: inout [RecordIssue]) -> (employee: String, card: String) {
         guard !facts.company.isEmpty else { return ("", "") }
-        var employee = "", card = ""
+        var employee = ""
+        var card = ""
         if expenses.contains(where: { $0.posts && !$0.card }) {
             switch vendorRule.employeeVendor(email: facts.employee, company: facts.company) {
             case .vendor(let v): employee = v
@@ -167,8 +181,10 @@ public struct ReportMapper: Sendable {
 
     /// The documents: one for the employee's lines, one more for card lines posted separately; the stable key
     /// derives from the report ID; the header carries the dimensions common to all its lines.
-    func assemble(_ r: ExpenseReport, expenses: inout [MappedExpense], currency rc: Currency, facts: ReportFacts,
-                  employeeVendor: String, cardVendor: String, issues: inout [RecordIssue]) -> [InvoiceDocument] {
+    func assemble(
+        _ r: ExpenseReport, expenses: inout [MappedExpense], currency rc: Currency, facts: ReportFacts,
+        employeeVendor: String, cardVendor: String, issues: inout [RecordIssue]
+    ) -> [InvoiceDocument] {
         var documents: [InvoiceDocument] = []
         for kind in [DocumentKind.employee, .companyCard] {
             let members = expenses.indices.filter { expenses[$0].card == (kind == .companyCard) && (kind == .employee || cardRule.separate) }
@@ -177,17 +193,23 @@ public struct ReportMapper: Sendable {
             var total = Money.zero(rc)
             for m in members { if let mm = expenses[m].money { total = total + mm } }
             if total.minorUnits <= 0 && !members.contains(where: { expenses[$0].money == nil }) {
-                issues.append(RecordIssue(record: r.reportID, field: "total",
-                                          reason: "the \(kind == .employee ? "reimbursable" : "company card") total is \(total.amountText) \(rc.code); a zero or negative invoice (credit note) is not posted automatically"))
+                issues.append(
+                    RecordIssue(
+                        record: r.reportID, field: "total",
+                        reason:
+                            "the \(kind == .employee ? "reimbursable" : "company card") total is \(total.amountText) \(rc.code); a zero or negative invoice (credit note) is not posted automatically"
+                    ))
             }
             let vendor = kind == .employee ? employeeVendor : cardVendor
             var lines: [InvoiceLine] = []
             for (n, m) in members.enumerated() {
                 let l = expenses[m].line
                 let desc = Self.clip([l.merchant, l.category].filter { !$0.isEmpty }.joined(separator: " - "), 60)
-                lines.append(InvoiceLine(lineNumber: n + 1, transactionID: l.transactionID, description: desc, amount: l.amount,
-                                         mainAccount: l.mainAccount, dimensionDisplayValue: l.dimensions, category: l.category,
-                                         merchant: l.merchant, expenseDate: l.expenseDate))
+                lines.append(
+                    InvoiceLine(
+                        lineNumber: n + 1, transactionID: l.transactionID, description: desc, amount: l.amount,
+                        mainAccount: l.mainAccount, dimensionDisplayValue: l.dimensions, category: l.category,
+                        merchant: l.merchant, expenseDate: l.expenseDate))
                 expenses[m].line.invoiceNumber = key
                 expenses[m].line.document = kind == .employee ? "employee" : "company card"
                 expenses[m].line.vendor = vendor
@@ -198,11 +220,12 @@ public struct ReportMapper: Sendable {
                 return values.count == 1 ? (values.first ?? "") : ""
             }
             let name = r.reportName.isEmpty ? "" : ": " + r.reportName
-            documents.append(InvoiceDocument(
-                key: key, kind: kind, reportID: r.reportID, reportName: r.reportName, policyID: r.policyID, company: facts.company,
-                vendorAccount: vendor, employeeEmail: facts.employee, currency: rc.code, invoiceDate: facts.date, postingDate: facts.date,
-                description: Self.clip("Expensify \(r.reportID)\(kind == .companyCard ? " card" : "")\(name)", 60),
-                dimensionDisplayValue: formatter.text(common), total: total.amountText, lines: lines))
+            documents.append(
+                InvoiceDocument(
+                    key: key, kind: kind, reportID: r.reportID, reportName: r.reportName, policyID: r.policyID, company: facts.company,
+                    vendorAccount: vendor, employeeEmail: facts.employee, currency: rc.code, invoiceDate: facts.date, postingDate: facts.date,
+                    description: Self.clip("Expensify \(r.reportID)\(kind == .companyCard ? " card" : "")\(name)", 60),
+                    dimensionDisplayValue: formatter.text(common), total: total.amountText, lines: lines))
         }
         return documents
     }

@@ -22,7 +22,8 @@ public struct ReportStateRule: Sendable {
         if accepted.contains(where: { $0.caseInsensitiveCompare(status) == .orderedSame }) { return nil }
         let state = Self.statusNames.first { $0.value.contains { $0.caseInsensitiveCompare(status) == .orderedSame } }?.key
         let shown = status.isEmpty ? "has no status" : "is '\(status)'\(state.map { " (\($0))" } ?? "")"
-        return RecordIssue(record: r.reportID, field: "status",
-                           reason: "report \(shown); only \(allowed.joined(separator: ", ")) reports are posted")
+        return RecordIssue(
+            record: r.reportID, field: "status",
+            reason: "report \(shown); only \(allowed.joined(separator: ", ")) reports are posted")
     }
 }

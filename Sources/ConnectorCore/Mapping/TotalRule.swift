@@ -14,7 +14,10 @@ public enum TotalRule {
         let reimbursable = lines.filter(\.reimbursable).reduce(Money.zero(currency)) { $0 + $1.money! }
         if expected == all || expected == reimbursable { return nil }
         let shown = all == reimbursable ? all.amountText : "\(all.amountText) (reimbursable \(reimbursable.amountText))"
-        return RecordIssue(record: reportID, field: "total",
-                           reason: "Expensify's report total \(expected.amountText) \(currency.code) differs from the sum of its expenses \(shown); not posted until they reconcile")
+        return RecordIssue(
+            record: reportID, field: "total",
+            reason:
+                "Expensify's report total \(expected.amountText) \(currency.code) differs from the sum of its expenses \(shown); not posted until they reconcile"
+        )
     }
 }

@@ -39,7 +39,9 @@ public struct VendorRule: Sendable {
             $0.email.trimmingCharacters(in: .whitespaces).lowercased() == key && (group == nil || $0.group == group)
         }
         if candidates.count > 1 {
-            return .problem("\(candidates.count) vendors in company \(company)\(group.map { " group \($0)" } ?? "") have e-mail \(email): \(candidates.map(\.account).sorted().joined(separator: ", "))")
+            return .problem(
+                "\(candidates.count) vendors in company \(company)\(group.map { " group \($0)" } ?? "") have e-mail \(email): \(candidates.map(\.account).sorted().joined(separator: ", "))"
+            )
         }
         if let v = candidates.first {
             if v.blocksInvoices { return .problem("vendor \(v.account) of \(email) is on hold for invoices (OnHoldStatus \(v.onHold))") }

@@ -42,15 +42,30 @@ public struct Expense: Sendable, Hashable, Codable {
     public var receiptURL: String
 
     /// Memberwise, for the source decoder and tests.
-    public init(transactionID: String, amount: Int64?, currency: String, convertedAmount: Int64?, currencyConversionRate: String? = nil,
-                modifiedAmount: Int64?, merchant: String, modifiedMerchant: String, created: String, modifiedCreated: String,
-                category: String, categoryGlCode: String, tag: String, tagGlCode: String, tagLevels: [ExpenseTag], comment: String,
-                reimbursable: Bool, billable: Bool, receiptURL: String) {
-        self.transactionID = transactionID; self.amount = amount; self.currency = currency; self.convertedAmount = convertedAmount
-        self.currencyConversionRate = currencyConversionRate; self.modifiedAmount = modifiedAmount; self.merchant = merchant
-        self.modifiedMerchant = modifiedMerchant; self.created = created; self.modifiedCreated = modifiedCreated
-        self.category = category; self.categoryGlCode = categoryGlCode; self.tag = tag; self.tagGlCode = tagGlCode
-        self.tagLevels = tagLevels; self.comment = comment; self.reimbursable = reimbursable; self.billable = billable
+    public init(
+        transactionID: String, amount: Int64?, currency: String, convertedAmount: Int64?, currencyConversionRate: String? = nil,
+        modifiedAmount: Int64?, merchant: String, modifiedMerchant: String, created: String, modifiedCreated: String,
+        category: String, categoryGlCode: String, tag: String, tagGlCode: String, tagLevels: [ExpenseTag], comment: String,
+        reimbursable: Bool, billable: Bool, receiptURL: String
+    ) {
+        self.transactionID = transactionID
+        self.amount = amount
+        self.currency = currency
+        self.convertedAmount = convertedAmount
+        self.currencyConversionRate = currencyConversionRate
+        self.modifiedAmount = modifiedAmount
+        self.merchant = merchant
+        self.modifiedMerchant = modifiedMerchant
+        self.created = created
+        self.modifiedCreated = modifiedCreated
+        self.category = category
+        self.categoryGlCode = categoryGlCode
+        self.tag = tag
+        self.tagGlCode = tagGlCode
+        self.tagLevels = tagLevels
+        self.comment = comment
+        self.reimbursable = reimbursable
+        self.billable = billable
         self.receiptURL = receiptURL
     }
 }

@@ -34,12 +34,24 @@ public struct ExpenseReport: Sendable, Hashable, Codable {
     public var expenses: [Expense]
 
     /// Memberwise, for the source decoder and tests.
-    public init(reportID: String, reportName: String, policyID: String, policyName: String, status: String, currency: String,
-                total: Int64?, created: String, submitted: String, approved: String, accountEmail: String, managerEmail: String,
-                submitterFullName: String, expenses: [Expense]) {
-        self.reportID = reportID; self.reportName = reportName; self.policyID = policyID; self.policyName = policyName
-        self.status = status; self.currency = currency; self.total = total; self.created = created; self.submitted = submitted
-        self.approved = approved; self.accountEmail = accountEmail; self.managerEmail = managerEmail
-        self.submitterFullName = submitterFullName; self.expenses = expenses
+    public init(
+        reportID: String, reportName: String, policyID: String, policyName: String, status: String, currency: String,
+        total: Int64?, created: String, submitted: String, approved: String, accountEmail: String, managerEmail: String,
+        submitterFullName: String, expenses: [Expense]
+    ) {
+        self.reportID = reportID
+        self.reportName = reportName
+        self.policyID = policyID
+        self.policyName = policyName
+        self.status = status
+        self.currency = currency
+        self.total = total
+        self.created = created
+        self.submitted = submitted
+        self.approved = approved
+        self.accountEmail = accountEmail
+        self.managerEmail = managerEmail
+        self.submitterFullName = submitterFullName
+        self.expenses = expenses
     }
 }

@@ -11,6 +11,8 @@ public struct RecordIssue: Sendable, Hashable, Codable {
 
     /// Memberwise, for every rule and reader that finds a problem.
     public init(record: String, field: String, reason: String) {
-        self.record = record; self.field = field; self.reason = reason
+        self.record = record
+        self.field = field
+        self.reason = reason
     }
 }

@@ -63,7 +63,8 @@ enum D365Batch {
 
         /// Ranges of the body parts of `range` between `--boundary` delimiters (up to `--boundary--`).
         func parts(_ range: Range<Int>, boundary: String) -> [Range<Int>] {
-            let open = "--" + boundary, close = "--" + boundary + "--"
+            let open = "--" + boundary
+            let close = "--" + boundary + "--"
             var parts: [Range<Int>] = []
             var start: Int?
             for i in range where lines[i].hasPrefix("--") {
@@ -111,8 +112,9 @@ enum D365Batch {
         let (headers, bodyStart) = lines.headers((i + 1)..<range.upperBound)
         var body = bodyStart < range.upperBound ? lines.lines[bodyStart..<range.upperBound].joined(separator: "\n") : ""
         while body.hasSuffix("\n") { body.removeLast() }
-        return D365BatchOperation(contentId: mime["content-id"] ?? headers["content-id"], method: words[0].uppercased(),
-                                  url: words[1], headers: headers, body: Data(body.utf8))
+        return D365BatchOperation(
+            contentId: mime["content-id"] ?? headers["content-id"], method: words[0].uppercased(),
+            url: words[1], headers: headers, body: Data(body.utf8))
     }
 
     static func parse(_ data: Data, boundary: String) throws -> [D365BatchItem] {
@@ -182,8 +184,9 @@ enum D365Batch {
             }
         }
         s += "--\(batchBoundary)--\r\n"
-        return SimResponse(status: 200, headers: [("Content-Type", "multipart/mixed; boundary=\(batchBoundary)"), ("OData-Version", "4.0")],
-                           body: Data(s.utf8))
+        return SimResponse(
+            status: 200, headers: [("Content-Type", "multipart/mixed; boundary=\(batchBoundary)"), ("OData-Version", "4.0")],
+            body: Data(s.utf8))
     }
 }
 

@@ -92,13 +92,16 @@ struct D365DataService {
             let sets = D365Schema.all.map { s in
                 D365Responses.obj([("name", .string(s.setName)), ("kind", .string("EntitySet")), ("url", .string(s.setName))])
             }
-            return D365Responses.json(200, D365Responses.obj([
-                ("@odata.context", .string("\(baseURL)/data/$metadata")), ("value", .array(sets)),
-            ]))
+            return D365Responses.json(
+                200,
+                D365Responses.obj([
+                    ("@odata.context", .string("\(baseURL)/data/$metadata")), ("value", .array(sets)),
+                ]))
         case .metadata:
             guard r.method == "GET" else { return D365Responses.methodNotAllowed(r.method) }
-            return SimResponse(status: 200, headers: [("Content-Type", "application/xml"), ("OData-Version", "4.0")],
-                               body: Data(D365Schema.metadataXML().utf8))
+            return SimResponse(
+                status: 200, headers: [("Content-Type", "application/xml"), ("OData-Version", "4.0")],
+                body: Data(D365Schema.metadataXML().utf8))
         case .batch:
             // `$batch` is answered by the simulator (it needs the whole batch); nested batches are invalid.
             return D365Responses.badRequest("A $batch request cannot be nested inside another $batch request.")
@@ -117,8 +120,9 @@ struct D365DataService {
                 let options = try ODataQueryOptions.parse(r.queryItems, schema: schema)
                 var rows = service.scoped(schema, store: store, r: r)
                 if let f = options.filter { rows = rows.filter { ODataFilterEvaluator.matches(f, $0) } }
-                return SimResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8"), ("OData-Version", "4.0")],
-                                   body: Data(String(rows.count).utf8))
+                return SimResponse(
+                    status: 200, headers: [("Content-Type", "text/plain; charset=utf-8"), ("OData-Version", "4.0")],
+                    body: Data(String(rows.count).utf8))
             } catch let e as ODataQueryError {
                 return D365Responses.queryError(e.message)
             } catch {
@@ -141,9 +145,11 @@ struct D365DataService {
         case .navigation(let schema, let key, let nav):
             guard let target = D365Schema.entitySet(nav.targetSet) else { return D365Responses.routingNotFound(baseURL + r.url) }
             guard let parent = store.row(schema, key: key),
-                  !schema.companySpecific || ctx.caller.mayAccess(parent.string("dataAreaId")) else {
+                !schema.companySpecific || ctx.caller.mayAccess(parent.string("dataAreaId"))
+            else {
                 if r.method == "POST", schema.setName == "VendorInvoiceHeaders", let c = key["dataAreaId"]?.string,
-                   let ref = key["HeaderReference"]?.string, let posted = store.postedInvoice(company: c, reference: ref) {
+                    let ref = key["HeaderReference"]?.string, let posted = store.postedInvoice(company: c, reference: ref)
+                {
                     return D365Responses.writeFailed(target, [D365Writes.postedMessage(posted)])
                 }
                 return D365Responses.keyNotFound(schema.setName)
@@ -194,8 +200,10 @@ struct D365DataService {
         return s
     }
 
-    func entityJSON(_ schema: D365EntitySchema, _ row: D365Row, select: [String]?, expand: [ODataExpand], store: D365Store,
-                    ieee754: Bool, context: String? = nil) -> D365JSON {
+    func entityJSON(
+        _ schema: D365EntitySchema, _ row: D365Row, select: [String]?, expand: [ODataExpand], store: D365Store,
+        ieee754: Bool, context: String? = nil
+    ) -> D365JSON {
         var o = D365JSONObject()
         if let context { o["@odata.context"] = .string(context) }
         o["@odata.etag"] = .string(row.etag)
@@ -224,7 +232,8 @@ struct D365DataService {
         var b64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8),
-              text.hasPrefix("sandbox-page:"), let n = Int(text.dropFirst(13)), n >= 0 else { return nil }
+            text.hasPrefix("sandbox-page:"), let n = Int(text.dropFirst(13)), n >= 0
+        else { return nil }
         return n
     }
 
@@ -251,9 +260,10 @@ struct D365DataService {
         var o = D365JSONObject()
         o["@odata.context"] = .string(contextURL(schema.setName, select: options.select))
         if options.count { o["@odata.count"] = .int(total) }
-        o["value"] = .array(page.map {
-            entityJSON(schema, $0, select: options.select, expand: options.expand, store: store, ieee754: ieee754)
-        })
+        o["value"] = .array(
+            page.map {
+                entityJSON(schema, $0, select: options.select, expand: options.expand, store: store, ieee754: ieee754)
+            })
         if offset + page.count < rows.count {
             var items = (r.rawQuery ?? "").split(separator: "&").map(String.init).filter { item in
                 let name = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
@@ -267,7 +277,8 @@ struct D365DataService {
 
     func readEntity(_ schema: D365EntitySchema, key: [String: D365Value], r: ODataRequest, store: D365Store, ieee754: Bool) -> SimResponse {
         guard let row = store.row(schema, key: key),
-              !schema.companySpecific || ctx.caller.mayAccess(row.string("dataAreaId")) else {
+            !schema.companySpecific || ctx.caller.mayAccess(row.string("dataAreaId"))
+        else {
             return D365Responses.keyNotFound(schema.setName)
         }
         let options: ODataQueryOptions
@@ -303,8 +314,10 @@ struct D365DataService {
         (r.headers["prefer"] ?? "").lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == token }
     }
 
-    func create(_ schema: D365EntitySchema, parentKey: [String: D365Value]?, r: ODataRequest, store: inout D365Store,
-                ieee754: Bool) -> SimResponse {
+    func create(
+        _ schema: D365EntitySchema, parentKey: [String: D365Value]?, r: ODataRequest, store: inout D365Store,
+        ieee754: Bool
+    ) -> SimResponse {
         guard schema.writable else { return D365Responses.methodNotAllowed(r.method) }
         let body: D365JSONObject
         switch parseBody(r) {
@@ -320,14 +333,17 @@ struct D365DataService {
             if prefers(r, "return=minimal") {
                 return SimResponse(status: 204, headers: headers + [("OData-Version", "4.0"), ("Preference-Applied", "return=minimal")])
             }
-            let json = entityJSON(schema, row, select: nil, expand: [], store: store, ieee754: ieee754,
-                                  context: "\(baseURL)/data/$metadata#\(schema.setName)/$entity")
+            let json = entityJSON(
+                schema, row, select: nil, expand: [], store: store, ieee754: ieee754,
+                context: "\(baseURL)/data/$metadata#\(schema.setName)/$entity")
             return D365Responses.json(201, json, headers: headers, ieee754: ieee754)
         }
     }
 
-    func update(_ schema: D365EntitySchema, key: [String: D365Value], replace: Bool, r: ODataRequest, store: inout D365Store,
-                ieee754: Bool) -> SimResponse {
+    func update(
+        _ schema: D365EntitySchema, key: [String: D365Value], replace: Bool, r: ODataRequest, store: inout D365Store,
+        ieee754: Bool
+    ) -> SimResponse {
         guard schema.writable else { return D365Responses.methodNotAllowed(r.method) }
         let body: D365JSONObject
         switch parseBody(r) {
@@ -339,10 +355,12 @@ struct D365DataService {
             return f.response
         case .success(let row):
             if prefers(r, "return=representation") {
-                let json = entityJSON(schema, row, select: nil, expand: [], store: store, ieee754: ieee754,
-                                      context: "\(baseURL)/data/$metadata#\(schema.setName)/$entity")
-                return D365Responses.json(200, json, headers: [("ETag", row.etag), ("Preference-Applied", "return=representation")],
-                                          ieee754: ieee754)
+                let json = entityJSON(
+                    schema, row, select: nil, expand: [], store: store, ieee754: ieee754,
+                    context: "\(baseURL)/data/$metadata#\(schema.setName)/$entity")
+                return D365Responses.json(
+                    200, json, headers: [("ETag", row.etag), ("Preference-Applied", "return=representation")],
+                    ieee754: ieee754)
             }
             return SimResponse(status: 204, headers: [("OData-Version", "4.0"), ("ETag", row.etag)])
         }

@@ -33,7 +33,8 @@ struct D365Dimensions {
 
     /// Splits on unescaped delimiters; a backslash makes the next character literal.
     static func split(_ value: String, delimiter: String) -> [String] {
-        let chars = Array(value), delim = Array(delimiter)
+        let chars = Array(value)
+        let delim = Array(delimiter)
         var out: [String] = []
         var current = ""
         var i = 0
@@ -69,12 +70,16 @@ struct D365Dimensions {
 
     /// Splits `display` into one value per segment of `format`: missing trailing segments are blank; extra
     /// segments are dropped or rejected (nil, with the error) as the settings say.
-    private func positionalSegments(_ display: String, format: D365DimensionFormat, kind: String,
-                                    errors: inout [String]) -> [String]? {
+    private func positionalSegments(
+        _ display: String, format: D365DimensionFormat, kind: String,
+        errors: inout [String]
+    ) -> [String]? {
         var values = D365Dimensions.split(display, delimiter: delimiter)
         if values.count > format.segments.count {
             guard settings.extraDimensionSegments == "drop" else {
-                errors.append("The dimension value '\(display)' has \(values.count) segments but the active \(kind) dimension format '\(format.name)' (\(format.segments.joined(separator: delimiter))) has \(format.segments.count)")
+                errors.append(
+                    "The dimension value '\(display)' has \(values.count) segments but the active \(kind) dimension format '\(format.name)' (\(format.segments.joined(separator: delimiter))) has \(format.segments.count)"
+                )
                 return nil
             }
             values = Array(values.prefix(format.segments.count))
@@ -95,7 +100,10 @@ struct D365Dimensions {
         var normalised: [String] = []
         for (dimension, raw) in zip(format.segments, values) {
             let value = raw.trimmingCharacters(in: .whitespaces)
-            if value.isEmpty { normalised.append(""); continue }
+            if value.isEmpty {
+                normalised.append("")
+                continue
+            }
             if dimension == "MainAccount" {
                 errors.append("The main account cannot be part of a default dimension value ('\(display)')")
                 normalised.append(value)
@@ -133,7 +141,10 @@ struct D365Dimensions {
                 }
                 continue
             }
-            if value.isEmpty { normalised.append(""); continue }
+            if value.isEmpty {
+                normalised.append("")
+                continue
+            }
             let (canonical, error) = checkValue(dimension: dimension, value: value, company: company, on: date)
             if let error { errors.append(error) }
             normalised.append(canonical)

@@ -65,8 +65,9 @@ struct D365FaultRule: Sendable {
     }
 
     static func tooMany(_ message: String, retryAfter: Int) -> SimResponse {
-        D365Responses.json(429, D365Responses.obj([("error", D365Responses.obj([("code", .string("")), ("message", .string(message))]))]),
-                           headers: [("Retry-After", String(retryAfter))])
+        D365Responses.json(
+            429, D365Responses.obj([("error", D365Responses.obj([("code", .string("")), ("message", .string(message))]))]),
+            headers: [("Retry-After", String(retryAfter))])
     }
 
     /// The response of a triggered rule (a 401 is empty with `WWW-Authenticate: Bearer`).
@@ -78,13 +79,26 @@ struct D365FaultRule: Sendable {
         case 429:
             return D365FaultRule.tooMany(message ?? D365FaultRule.throttleMessage(settings), retryAfter: retryAfter ?? 1)
         case 503:
-            return D365Responses.json(503, D365Responses.obj([("error", D365Responses.obj([
-                ("code", .string("")),
-                ("message", .string(message ?? "This request could not be processed at this time due to system experiencing high resource utilization.")),
-            ]))]), headers: retryHeader)
+            return D365Responses.json(
+                503,
+                D365Responses.obj([
+                    (
+                        "error",
+                        D365Responses.obj([
+                            ("code", .string("")),
+                            (
+                                "message",
+                                .string(
+                                    message
+                                        ?? "This request could not be processed at this time due to system experiencing high resource utilization.")
+                            ),
+                        ])
+                    )
+                ]), headers: retryHeader)
         default:
-            var r = D365Responses.odataError(status, inner: message ?? "Simulated failure injected by the sandbox (status \(status)).",
-                                             type: "System.Exception")
+            var r = D365Responses.odataError(
+                status, inner: message ?? "Simulated failure injected by the sandbox (status \(status)).",
+                type: "System.Exception")
             r.headers += retryHeader
             return r
         }

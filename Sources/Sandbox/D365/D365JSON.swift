@@ -14,13 +14,31 @@ enum D365JSON: Sendable, Equatable {
     static func decimal(_ d: Decimal) -> D365JSON { .number(D365Decimal.format(d)) }
     static func int(_ i: Int) -> D365JSON { .number(String(i)) }
 
-    var objectValue: D365JSONObject? { if case .object(let o) = self { return o }; return nil }
-    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    var arrayValue: [D365JSON]? { if case .array(let a) = self { return a }; return nil }
-    var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    var objectValue: D365JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+    var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    var arrayValue: [D365JSON]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
     /// Integer value of a number literal without fraction or exponent.
-    var intValue: Int? { if case .number(let n) = self { return Int(n) }; return nil }
-    var decimalValue: Decimal? { if case .number(let n) = self { return Decimal(string: n) }; return nil }
+    var intValue: Int? {
+        if case .number(let n) = self { return Int(n) }
+        return nil
+    }
+    var decimalValue: Decimal? {
+        if case .number(let n) = self { return Decimal(string: n) }
+        return nil
+    }
 
     subscript(key: String) -> D365JSON? { objectValue?[key] }
 }
@@ -67,9 +85,15 @@ struct D365JSONParser {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default: throw error("Unexpected character '\(Character(Unicode.Scalar(bytes[i])))'")
         }
@@ -88,7 +112,10 @@ struct D365JSONParser {
         i += 1
         var obj = D365JSONObject()
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+            i += 1
+            return .object(obj)
+        }
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("Expected a property name") }
@@ -100,8 +127,14 @@ struct D365JSONParser {
             obj[key] = try value()
             skipWhitespace()
             guard i < bytes.count else { throw error("Unterminated object") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(obj)
+            }
             throw error("Expected ',' or '}'")
         }
     }
@@ -113,21 +146,31 @@ struct D365JSONParser {
         i += 1
         var items: [D365JSON] = []
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+            i += 1
+            return .array(items)
+        }
         while true {
             skipWhitespace()
             items.append(try value())
             skipWhitespace()
             guard i < bytes.count else { throw error("Unterminated array") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return .array(items)
+            }
             throw error("Expected ',' or ']'")
         }
     }
 
     private mutating func hex4() throws -> UInt32 {
         guard i + 4 <= bytes.count, let s = String(bytes: bytes[i..<(i + 4)], encoding: .ascii),
-              let v = UInt32(s, radix: 16) else { throw error("Invalid \\u escape") }
+            let v = UInt32(s, radix: 16)
+        else { throw error("Invalid \\u escape") }
         i += 4
         return v
     }
@@ -138,9 +181,16 @@ struct D365JSONParser {
         while true {
             guard i < bytes.count else { throw error("Unterminated string") }
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { i += 1; break }
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                break
+            }
             if c < 0x20 { throw error("Control character in string") }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                i += 1
+                continue
+            }
             i += 1
             guard i < bytes.count else { throw error("Unterminated escape") }
             let e = bytes[i]

@@ -22,7 +22,11 @@ struct D365RandomFaults: Sendable {
     private var random: SandboxRandom
 
     /// What one request draws.
-    enum Draw { case pass, status(Int), drop }
+    enum Draw {
+        case pass
+        case status(Int)
+        case drop
+    }
 
     init(probability: Double, statuses: [Int], drop: Bool, seed: UInt64, method: String?, entitySet: String?, retryAfter: Int?, limit: Int?) {
         self.probability = probability
@@ -49,8 +53,9 @@ struct D365RandomFaults: Sendable {
 
     /// The rule that answers a status draw (same bodies as a count rule).
     func rule(status: Int) -> D365FaultRule {
-        D365FaultRule(remaining: 1, status: status, retryAfter: retryAfter ?? (status == 429 ? 1 : nil), method: method, entitySet: entitySet,
-                      message: nil)
+        D365FaultRule(
+            remaining: 1, status: status, retryAfter: retryAfter ?? (status == 429 ? 1 : nil), method: method, entitySet: entitySet,
+            message: nil)
     }
 
     var json: D365JSON {
@@ -70,12 +75,16 @@ struct D365RandomFaults: Sendable {
 
     /// Reads the control body; an error message when it is not a valid random mode.
     static func parse(_ o: D365JSONObject) -> Result<D365RandomFaults, D365JSONError> {
-        guard case .number(let text)? = o["probability"], let p = Double(text), p >= 0, p <= 1 else { return .failure(D365JSONError(description: "probability must be a number from 0 to 1")) }
+        guard case .number(let text)? = o["probability"], let p = Double(text), p >= 0, p <= 1 else {
+            return .failure(D365JSONError(description: "probability must be a number from 0 to 1"))
+        }
         var statuses: [Int] = []
         if let list = o["statuses"] {
             guard let items = list.arrayValue else { return .failure(D365JSONError(description: "statuses must be an array of HTTP statuses")) }
             for item in items {
-                guard let s = item.intValue, (400...599).contains(s) else { return .failure(D365JSONError(description: "statuses must be HTTP statuses from 400 to 599")) }
+                guard let s = item.intValue, (400...599).contains(s) else {
+                    return .failure(D365JSONError(description: "statuses must be HTTP statuses from 400 to 599"))
+                }
                 statuses.append(s)
             }
         }
@@ -93,8 +102,10 @@ struct D365RandomFaults: Sendable {
             guard let v = l.intValue, v > 0 else { return .failure(D365JSONError(description: "limit must be a positive integer")) }
             limit = v
         }
-        return .success(D365RandomFaults(probability: p, statuses: statuses, drop: drop, seed: seed,
-                                         method: o["method"]?.stringValue?.uppercased(), entitySet: o["entitySet"]?.stringValue,
-                                         retryAfter: o["retryAfter"]?.intValue, limit: limit))
+        return .success(
+            D365RandomFaults(
+                probability: p, statuses: statuses, drop: drop, seed: seed,
+                method: o["method"]?.stringValue?.uppercased(), entitySet: o["entitySet"]?.stringValue,
+                retryAfter: o["retryAfter"]?.intValue, limit: limit))
     }
 }

@@ -13,8 +13,9 @@ enum D365Responses {
 
     static func json(_ status: Int, _ value: D365JSON, headers: [(String, String)] = [], ieee754: Bool = false) -> SimResponse {
         let ct = ieee754 ? odataContentType.replacingOccurrences(of: "IEEE754Compatible=false", with: "IEEE754Compatible=true") : odataContentType
-        return SimResponse(status: status, headers: [("Content-Type", ct), ("OData-Version", "4.0")] + headers,
-                           body: D365JSONWriter.data(value))
+        return SimResponse(
+            status: status, headers: [("Content-Type", ct), ("OData-Version", "4.0")] + headers,
+            body: D365JSONWriter.data(value))
     }
 
     /// Plain JSON for control routes (not OData).
@@ -25,19 +26,29 @@ enum D365Responses {
     static func obj(_ pairs: [(String, D365JSON)]) -> D365JSON { .object(D365JSONObject(pairs)) }
 
     /// The OData error envelope `{"error":{"code":"","message":…,"innererror":{…}}}`.
-    static func odataError(_ status: Int, message: String = "An error has occurred.", inner: String, type: String,
-                           headers: [(String, String)] = []) -> SimResponse {
-        json(status, obj([("error", obj([
-            ("code", .string("")),
-            ("message", .string(message)),
-            ("innererror", obj([("message", .string(inner)), ("type", .string(type)), ("stacktrace", .string(""))])),
-        ]))]), headers: headers)
+    static func odataError(
+        _ status: Int, message: String = "An error has occurred.", inner: String, type: String,
+        headers: [(String, String)] = []
+    ) -> SimResponse {
+        json(
+            status,
+            obj([
+                (
+                    "error",
+                    obj([
+                        ("code", .string("")),
+                        ("message", .string(message)),
+                        ("innererror", obj([("message", .string(inner)), ("type", .string(type)), ("stacktrace", .string(""))])),
+                    ])
+                )
+            ]), headers: headers)
     }
 
     /// 400 from validateWrite: `Write failed for table row of type '…'. Infolog: Error: ….; Warning: validateWrite failed …`.
     static func writeFailed(_ schema: D365EntitySchema, _ errors: [String]) -> SimResponse {
         let infolog = errors.map { "Error: \(trimDot($0))." }.joined(separator: "; ")
-        let inner = "Write failed for table row of type '\(schema.aotName)'. Infolog: \(infolog); Warning: validateWrite failed on data source '\(schema.dataSource)'."
+        let inner =
+            "Write failed for table row of type '\(schema.aotName)'. Infolog: \(infolog); Warning: validateWrite failed on data source '\(schema.dataSource)'."
         return odataError(400, inner: inner, type: writeExceptionType)
     }
 
@@ -53,15 +64,29 @@ enum D365Responses {
 
     /// ASP.NET Web API routing 404 (unknown entity set, malformed key).
     static func routingNotFound(_ url: String) -> SimResponse {
-        SimResponse(status: 404, headers: [("Content-Type", "application/json; charset=utf-8")],
-                    body: D365JSONWriter.data(obj([("Message", .string(
-                        "No HTTP resource was found that matches the request URI '\(url)'."))])))
+        SimResponse(
+            status: 404, headers: [("Content-Type", "application/json; charset=utf-8")],
+            body: D365JSONWriter.data(
+                obj([
+                    (
+                        "Message",
+                        .string(
+                            "No HTTP resource was found that matches the request URI '\(url)'.")
+                    )
+                ])))
     }
 
     static func methodNotAllowed(_ method: String) -> SimResponse {
-        SimResponse(status: 405, headers: [("Content-Type", "application/json; charset=utf-8"), ("Allow", "GET")],
-                    body: D365JSONWriter.data(obj([("Message", .string(
-                        "The requested resource does not support http method '\(method)'."))])))
+        SimResponse(
+            status: 405, headers: [("Content-Type", "application/json; charset=utf-8"), ("Allow", "GET")],
+            body: D365JSONWriter.data(
+                obj([
+                    (
+                        "Message",
+                        .string(
+                            "The requested resource does not support http method '\(method)'.")
+                    )
+                ])))
     }
 
     /// 404 for a well-formed key that matches no row.

@@ -20,7 +20,10 @@ enum D365Kind: Sendable, Equatable {
         }
     }
 
-    var enumType: String? { if case .enumeration(let e) = self { return e }; return nil }
+    var enumType: String? {
+        if case .enumeration(let e) = self { return e }
+        return nil
+    }
 }
 
 struct D365Property: Sendable {
@@ -72,14 +75,29 @@ enum D365Schema {
         ("PurchInvoiceLineType", ["Standard", "Advance", "AdvanceApplication", "ReverseAdvanceApplication"]),
         ("PurchInvoiceType", ["Standard", "VendorAdvance", "InvoicePool"]),
         ("LedgerJournalACType", ["Ledger", "Cust", "Vend", "Project", "FixedAssets", "Bank"]),
-        ("DimensionLedgerAccountType", ["Blank", "ProfitAndLoss", "Revenue", "Expense", "BalanceSheet", "Asset",
-                                        "Liability", "Equity", "Total", "Reporting", "Common_CN"]),
+        (
+            "DimensionLedgerAccountType",
+            [
+                "Blank", "ProfitAndLoss", "Revenue", "Expense", "BalanceSheet", "Asset",
+                "Liability", "Equity", "Total", "Reporting", "Common_CN",
+            ]
+        ),
         ("CustVendorBlocked", ["No", "Invoice", "All", "Payment", "Requisition", "Never", "PurchOrder"]),
         ("HcmWorkerStatus", ["Pending", "Employed", "Terminated"]),
-        ("DimensionSegmentDelimiter", ["Hyphen", "Period", "Underscore", "Bar", "Tilde", "DoubleHyphen",
-                                       "DoublePeriod", "DoubleUnderscore", "DoubleBar", "DoubleTilde"]),
-        ("DimensionHierarchyType", ["DataEntityDefaultDimensionFormat", "DataEntityLedgerDimensionFormat",
-                                    "DataEntityBudgetDimensionFormat", "DataEntityBudgetPlanningDimensionFormat"]),
+        (
+            "DimensionSegmentDelimiter",
+            [
+                "Hyphen", "Period", "Underscore", "Bar", "Tilde", "DoubleHyphen",
+                "DoublePeriod", "DoubleUnderscore", "DoubleBar", "DoubleTilde",
+            ]
+        ),
+        (
+            "DimensionHierarchyType",
+            [
+                "DataEntityDefaultDimensionFormat", "DataEntityLedgerDimensionFormat",
+                "DataEntityBudgetDimensionFormat", "DataEntityBudgetPlanningDimensionFormat",
+            ]
+        ),
     ]
 
     static func members(of enumType: String) -> [String]? { enums.first { $0.0 == enumType }?.1 }
@@ -147,9 +165,10 @@ enum D365Schema {
             dec("ExchangeRate"), dec("CashDiscount"), dec("TotalDiscount"), dec("InvoiceRoundOff"), dec("SalesTaxRounding"),
         ],
         navigations: [
-            D365Navigation(name: "VendorInvoiceLine", targetSet: "VendorInvoiceLines", many: true,
-                           partner: "VendorInvoiceHeader",
-                           constraints: [("dataAreaId", "dataAreaId"), ("HeaderReference", "HeaderReference")]),
+            D365Navigation(
+                name: "VendorInvoiceLine", targetSet: "VendorInvoiceLines", many: true,
+                partner: "VendorInvoiceHeader",
+                constraints: [("dataAreaId", "dataAreaId"), ("HeaderReference", "HeaderReference")])
         ],
         writable: true)
 
@@ -168,9 +187,10 @@ enum D365Schema {
             e("VendorInvoiceLineReviewStatus", "VendInvoiceRequestStatus", "Draft"),
         ],
         navigations: [
-            D365Navigation(name: "VendorInvoiceHeader", targetSet: "VendorInvoiceHeaders", many: false,
-                           partner: "VendorInvoiceLine",
-                           constraints: [("dataAreaId", "dataAreaId"), ("HeaderReference", "HeaderReference")]),
+            D365Navigation(
+                name: "VendorInvoiceHeader", targetSet: "VendorInvoiceHeaders", many: false,
+                partner: "VendorInvoiceLine",
+                constraints: [("dataAreaId", "dataAreaId"), ("HeaderReference", "HeaderReference")])
         ],
         writable: true)
 
@@ -203,8 +223,10 @@ enum D365Schema {
     static let ledgers = D365EntitySchema(
         setName: "Ledgers", typeName: "Ledger", aotName: "LedgerEntity", dataSource: "Ledger (Ledger)",
         keys: ["LegalEntityId"],
-        properties: [key("LegalEntityId"), s("Name"), s("ChartOfAccounts"), s("AccountingCurrency"),
-                     s("ReportingCurrency"), s("AccountStructureName1")],
+        properties: [
+            key("LegalEntityId"), s("Name"), s("ChartOfAccounts"), s("AccountingCurrency"),
+            s("ReportingCurrency"), s("AccountStructureName1"),
+        ],
         navigations: [], writable: false)
 
     static let legalEntities = D365EntitySchema(
@@ -235,8 +257,9 @@ enum D365Schema {
         keys: ["DimensionFormatName", "DimensionFormatType"],
         properties: [
             key("DimensionFormatName"),
-            D365Property(name: "DimensionFormatType", kind: .enumeration("DimensionHierarchyType"), nullable: false,
-                         defaultValue: .enumMember("DataEntityDefaultDimensionFormat")),
+            D365Property(
+                name: "DimensionFormatType", kind: .enumeration("DimensionHierarchyType"), nullable: false,
+                defaultValue: .enumMember("DataEntityDefaultDimensionFormat")),
             s("FinancialDimensionFormat"), noYes("IsActive"),
         ],
         navigations: [], writable: false)
@@ -272,12 +295,12 @@ enum D365Schema {
                 .replacingOccurrences(of: "<", with: "&lt;")
         }
         var x = """
-        <?xml version="1.0" encoding="utf-8"?>
-        <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
-        <edmx:DataServices>
-        <Schema Namespace="\(namespace)" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+            <?xml version="1.0" encoding="utf-8"?>
+            <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+            <edmx:DataServices>
+            <Schema Namespace="\(namespace)" xmlns="http://docs.oasis-open.org/odata/ns/edm">
 
-        """
+            """
         for entity in all {
             x += "<EntityType Name=\"\(entity.typeName)\">\n<Key>\n"
             for k in entity.keys { x += "<PropertyRef Name=\"\(k)\" />\n" }

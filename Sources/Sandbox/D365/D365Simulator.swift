@@ -80,11 +80,13 @@ public actor D365Simulator: SimulatorHandler {
             return data(request)
         }
         if let (tenant, version) = EntraTokenEndpoint.match(path) {
-            let endpoint = EntraTokenEndpoint(tenants: seed.tenants, applications: seed.applications, resources: seed.resources,
-                                              baseURL: request.baseURL, lifetimeSeconds: settings.tokenLifetimeSeconds, now: now)
+            let endpoint = EntraTokenEndpoint(
+                tenants: seed.tenants, applications: seed.applications, resources: seed.resources,
+                baseURL: request.baseURL, lifetimeSeconds: settings.tokenLifetimeSeconds, now: now)
             let (response, issued) = endpoint.handle(request, tenant: tenant, version: version)
             if let (token, info) = issued { tokens[token] = info }
-            log(system: "entra", method: request.method, url: redacted(request), status: response.status,
+            log(
+                system: "entra", method: request.method, url: redacted(request), status: response.status,
                 clientId: issued?.1.clientId, parts: [])
             return response
         }
@@ -107,11 +109,15 @@ public actor D365Simulator: SimulatorHandler {
         return request.path + "?" + items.joined(separator: "&")
     }
 
-    private func log(system: String, method: String, url: String, status: Int, clientId: String?, parts: [D365BatchLogPart],
-                     dropped: Bool = false) {
+    private func log(
+        system: String, method: String, url: String, status: Int, clientId: String?, parts: [D365BatchLogPart],
+        dropped: Bool = false
+    ) {
         logSequence += 1
-        requestLog.append(LogEntry(sequence: logSequence, time: D365Date(seconds: Int64(now)).iso, system: system, method: method,
-                                   url: url, status: status, clientId: clientId, parts: parts, dropped: dropped))
+        requestLog.append(
+            LogEntry(
+                sequence: logSequence, time: D365Date(seconds: Int64(now)).iso, system: system, method: method,
+                url: url, status: status, clientId: clientId, parts: parts, dropped: dropped))
         if requestLog.count > 20_000 { requestLog.removeFirst(requestLog.count - 20_000) }
     }
 
@@ -124,8 +130,9 @@ public actor D365Simulator: SimulatorHandler {
         let token = auth.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let info = tokens[token], info.expiresAt > now else { return (nil, token) }
         guard let registration = seed.registrations.first(where: { $0.clientId.caseInsensitiveCompare(info.clientId) == .orderedSame }),
-              let user = seed.users.first(where: { $0.userId.caseInsensitiveCompare(registration.userId) == .orderedSame }),
-              user.enabled else { return (nil, token) }
+            let user = seed.users.first(where: { $0.userId.caseInsensitiveCompare(registration.userId) == .orderedSame }),
+            user.enabled
+        else { return (nil, token) }
         return (D365Caller(clientId: info.clientId, userId: user.userId, companies: user.companies, defaultCompany: user.defaultCompany), token)
     }
 
@@ -149,7 +156,10 @@ public actor D365Simulator: SimulatorHandler {
     }
 
     /// The triggered fault rule's answer, or `.drop` for a drop rule (process the request, then close the connection).
-    private enum InjectedFault { case respond(SimResponse), drop }
+    private enum InjectedFault {
+        case respond(SimResponse)
+        case drop
+    }
 
     private func injectedFault(_ request: SimRequest, token: String?) -> InjectedFault? {
         let entitySet = D365Route.entitySetName(request.path)
@@ -183,11 +193,13 @@ public actor D365Simulator: SimulatorHandler {
                 response = throttled
             } else {
                 let service = D365DataService(
-                    ctx: D365WriteContext(caller: caller, settings: settings, companies: seed.companies,
-                                          now: D365Date(seconds: Int64(now)), ieee754: false),
+                    ctx: D365WriteContext(
+                        caller: caller, settings: settings, companies: seed.companies,
+                        now: D365Date(seconds: Int64(now)), ieee754: false),
                     baseURL: request.baseURL)
-                let r = ODataRequest(method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers,
-                                     body: request.body)
+                let r = ODataRequest(
+                    method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers,
+                    body: request.body)
                 if case .batch? = D365Route.parse(request.path) {
                     (response, parts) = service.batch(r, store: &store, faults: &faults)
                 } else {
@@ -198,7 +210,8 @@ public actor D365Simulator: SimulatorHandler {
             response = D365Responses.unauthorized()
         }
         if case .drop? = fault { response.dropConnection = true }
-        log(system: "d365", method: request.method, url: redacted(request), status: response.status, clientId: clientId, parts: parts,
+        log(
+            system: "d365", method: request.method, url: redacted(request), status: response.status, clientId: clientId, parts: parts,
             dropped: response.dropConnection)
         return response
     }
@@ -294,9 +307,11 @@ public actor D365Simulator: SimulatorHandler {
     }
 
     private func clockJSON() -> SimResponse {
-        D365Responses.plain(200, D365Responses.obj([
-            ("now", .string(D365Date(seconds: Int64(now)).iso)), ("offsetSeconds", .number(String(Int64(clockOffset)))),
-        ]))
+        D365Responses.plain(
+            200,
+            D365Responses.obj([
+                ("now", .string(D365Date(seconds: Int64(now)).iso)), ("offsetSeconds", .number(String(Int64(clockOffset)))),
+            ]))
     }
 
     private func addFault(_ request: SimRequest) -> SimResponse {
@@ -328,10 +343,13 @@ public actor D365Simulator: SimulatorHandler {
             return controlError(400, "unknown entitySet '\(entitySet)'")
         }
         let after = o["after"]?.intValue ?? 0
-        guard after >= 0, o["after"] == nil || o["after"]?.intValue != nil else { return controlError(400, "after must be a number of requests (0 or more)") }
-        let rule = D365FaultRule(remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
-                             method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
-                             drop: drop, after: after)
+        guard after >= 0, o["after"] == nil || o["after"]?.intValue != nil else {
+            return controlError(400, "after must be a number of requests (0 or more)")
+        }
+        let rule = D365FaultRule(
+            remaining: count, status: status, retryAfter: o["retryAfter"]?.intValue,
+            method: o["method"]?.stringValue?.uppercased(), entitySet: entitySet, message: o["message"]?.stringValue,
+            drop: drop, after: after)
         faults.append(rule)
         return faultsJSON()
     }
@@ -355,14 +373,15 @@ public actor D365Simulator: SimulatorHandler {
             if let c = e.clientId { o["clientId"] = .string(c) }
             if e.dropped { o["dropped"] = .bool(true) }
             if !e.parts.isEmpty {
-                o["parts"] = .array(e.parts.map { p in
-                    var po = D365JSONObject()
-                    if let id = p.contentId { po["contentId"] = .string(id) }
-                    po["method"] = .string(p.method)
-                    po["url"] = .string(p.url)
-                    po["status"] = .int(p.status)
-                    return .object(po)
-                })
+                o["parts"] = .array(
+                    e.parts.map { p in
+                        var po = D365JSONObject()
+                        if let id = p.contentId { po["contentId"] = .string(id) }
+                        po["method"] = .string(p.method)
+                        po["url"] = .string(p.url)
+                        po["status"] = .int(p.status)
+                        return .object(po)
+                    })
             }
             return .object(o)
         }
@@ -401,8 +420,11 @@ public actor D365Simulator: SimulatorHandler {
         }
         if postedFilter != false {
             for p in store.posted.values where company == nil || p.header.string("dataAreaId") == company {
-                items.append((p.header.string("dataAreaId"), p.header.string("HeaderReference"),
-                              invoiceJSON(header: p.header, lines: p.lines, posted: p)))
+                items.append(
+                    (
+                        p.header.string("dataAreaId"), p.header.string("HeaderReference"),
+                        invoiceJSON(header: p.header, lines: p.lines, posted: p)
+                    ))
             }
         }
         items.sort { ($0.0, $0.1) < ($1.0, $1.1) }

@@ -91,8 +91,9 @@ struct D365Store: Sendable {
     }
 
     private static func invoiceNumberKey(_ header: D365Row) -> String {
-        invoiceNumberKey(company: header.string("dataAreaId"), invoiceAccount: header.string("InvoiceAccount"),
-                         invoiceNumber: header.string("InvoiceNumber"))
+        invoiceNumberKey(
+            company: header.string("dataAreaId"), invoiceAccount: header.string("InvoiceAccount"),
+            invoiceNumber: header.string("InvoiceNumber"))
     }
 
     private mutating func index(_ schema: D365EntitySchema, _ row: D365Row, adding: Bool) {
@@ -100,19 +101,25 @@ struct D365Store: Sendable {
         switch schema.setName {
         case "VendorInvoiceHeaders":
             let k = D365Store.invoiceNumberKey(row)
-            if adding { invoiceNumberIndex[k, default: []].insert(key) } else {
+            if adding {
+                invoiceNumberIndex[k, default: []].insert(key)
+            } else {
                 invoiceNumberIndex[k]?.remove(key)
                 if invoiceNumberIndex[k]?.isEmpty == true { invoiceNumberIndex[k] = nil }
             }
         case "VendorInvoiceLines":
             let k = D365Store.postedKey(row.string("dataAreaId"), row.string("HeaderReference"))
-            if adding { linesByHeader[k, default: []].insert(key) } else {
+            if adding {
+                linesByHeader[k, default: []].insert(key)
+            } else {
                 linesByHeader[k]?.remove(key)
                 if linesByHeader[k]?.isEmpty == true { linesByHeader[k] = nil }
             }
         case "FinancialDimensionValues":
             let k = D365Store.postedKey(row.string("FinancialDimension"), row.string("DimensionValue"))
-            if adding { dimensionValueIndex[k, default: []].insert(key) } else {
+            if adding {
+                dimensionValueIndex[k, default: []].insert(key)
+            } else {
                 dimensionValueIndex[k]?.remove(key)
                 if dimensionValueIndex[k]?.isEmpty == true { dimensionValueIndex[k] = nil }
             }
@@ -269,22 +276,37 @@ struct D365Settings: Sendable {
     }
 
     var json: D365JSON {
-        .object(D365JSONObject([
-            ("pageSize", .int(pageSize)), ("tokenLifetimeSeconds", .int(tokenLifetimeSeconds)),
-            ("requestsPerWindow", .int(requestsPerWindow)), ("windowSeconds", .int(windowSeconds)),
-            ("duplicateInvoiceCheck", .bool(duplicateInvoiceCheck)),
-            ("extraDimensionSegments", .string(extraDimensionSegments)),
-            ("headerReferenceDigits", .int(headerReferenceDigits)), ("headerReferenceStart", .int(headerReferenceStart)),
-            ("contentIdReferences", .bool(contentIdReferences)), ("manualHeaderReference", .string(manualHeaderReference)),
-        ]))
+        .object(
+            D365JSONObject([
+                ("pageSize", .int(pageSize)), ("tokenLifetimeSeconds", .int(tokenLifetimeSeconds)),
+                ("requestsPerWindow", .int(requestsPerWindow)), ("windowSeconds", .int(windowSeconds)),
+                ("duplicateInvoiceCheck", .bool(duplicateInvoiceCheck)),
+                ("extraDimensionSegments", .string(extraDimensionSegments)),
+                ("headerReferenceDigits", .int(headerReferenceDigits)), ("headerReferenceStart", .int(headerReferenceStart)),
+                ("contentIdReferences", .bool(contentIdReferences)), ("manualHeaderReference", .string(manualHeaderReference)),
+            ]))
     }
 }
 
-struct EntraTenant: Sendable { var name: String; var id: String }
-struct EntraSecret: Sendable { var value: String; var expiresAt: D365Date? }
-struct EntraApplication: Sendable { var clientId: String; var displayName: String; var secrets: [EntraSecret] }
+struct EntraTenant: Sendable {
+    var name: String
+    var id: String
+}
+struct EntraSecret: Sendable {
+    var value: String
+    var expiresAt: D365Date?
+}
+struct EntraApplication: Sendable {
+    var clientId: String
+    var displayName: String
+    var secrets: [EntraSecret]
+}
 /// A row of F&O's "Microsoft Entra ID applications" page.
-struct D365AppRegistration: Sendable { var clientId: String; var name: String; var userId: String }
+struct D365AppRegistration: Sendable {
+    var clientId: String
+    var name: String
+    var userId: String
+}
 struct D365User: Sendable {
     var userId: String
     var name: String
@@ -292,7 +314,10 @@ struct D365User: Sendable {
     var companies: [String]
     var defaultCompany: String
 }
-struct D365Company: Sendable { var dataAreaId: String; var name: String }
+struct D365Company: Sendable {
+    var dataAreaId: String
+    var name: String
+}
 
 struct D365Seed: Sendable {
     var settings = D365Settings()
@@ -337,21 +362,24 @@ struct D365Seed: Sendable {
                     let exp = so["expiresAt"]?.stringValue.flatMap(D365Date.parse)
                     secrets.append(EntraSecret(value: try str(so, "value"), expiresAt: exp))
                 }
-                seed.applications.append(EntraApplication(
-                    clientId: try str(o, "clientId"), displayName: o["displayName"]?.stringValue ?? "", secrets: secrets))
+                seed.applications.append(
+                    EntraApplication(
+                        clientId: try str(o, "clientId"), displayName: o["displayName"]?.stringValue ?? "", secrets: secrets))
             }
         }
         for r in root["entraApplications"]?.arrayValue ?? [] {
             guard let o = r.objectValue else { continue }
-            seed.registrations.append(D365AppRegistration(
-                clientId: try str(o, "clientId"), name: o["name"]?.stringValue ?? "", userId: try str(o, "userId")))
+            seed.registrations.append(
+                D365AppRegistration(
+                    clientId: try str(o, "clientId"), name: o["name"]?.stringValue ?? "", userId: try str(o, "userId")))
         }
         for u in root["users"]?.arrayValue ?? [] {
             guard let o = u.objectValue else { continue }
             let companies = (o["companies"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.lowercased() }
-            seed.users.append(D365User(
-                userId: try str(o, "userId"), name: o["name"]?.stringValue ?? "", enabled: o["enabled"]?.boolValue ?? true,
-                companies: companies, defaultCompany: (try str(o, "defaultCompany")).lowercased()))
+            seed.users.append(
+                D365User(
+                    userId: try str(o, "userId"), name: o["name"]?.stringValue ?? "", enabled: o["enabled"]?.boolValue ?? true,
+                    companies: companies, defaultCompany: (try str(o, "defaultCompany")).lowercased()))
         }
         for c in root["companies"]?.arrayValue ?? [] {
             guard let o = c.objectValue else { continue }
@@ -414,14 +442,20 @@ enum D365Convert {
         if case .null = json {
             if p.nullable { return .success(p.defaultValue) }
             let t = "\(p.kind.edmName)[Nullable=False]"
-            return .failure(D365ConvertError(message:
-                "A null value was found for the property named '\(p.name)', which has the expected type '\(t)'. The expected type '\(t)' does not allow null values."))
+            return .failure(
+                D365ConvertError(
+                    message:
+                        "A null value was found for the property named '\(p.name)', which has the expected type '\(t)'. The expected type '\(t)' does not allow null values."
+                ))
         }
         switch p.kind {
         case .string:
             guard case .string(let s) = json else {
-                return .failure(D365ConvertError(message:
-                    "Cannot convert a primitive value to the expected type 'Edm.String'. See the inner exception for more details. (property '\(p.name)', value \(shown))"))
+                return .failure(
+                    D365ConvertError(
+                        message:
+                            "Cannot convert a primitive value to the expected type 'Edm.String'. See the inner exception for more details. (property '\(p.name)', value \(shown))"
+                    ))
             }
             return .success(.string(s))
         case .decimal:
@@ -451,8 +485,10 @@ enum D365Convert {
         case .enumeration(let type):
             guard case .string(let s) = json else { return cannot(shown) }
             guard let m = D365Schema.member(s, of: type) else {
-                return .failure(D365ConvertError(message:
-                    "The value '\(s)' is not a valid enumerated type value. Enum type: '\(D365Schema.namespace).\(type)'."))
+                return .failure(
+                    D365ConvertError(
+                        message:
+                            "The value '\(s)' is not a valid enumerated type value. Enum type: '\(D365Schema.namespace).\(type)'."))
             }
             return .success(.enumMember(m))
         }

@@ -129,11 +129,26 @@ enum D365Value: Sendable, Equatable {
     case enumMember(String)
     case bool(Bool)
 
-    var string: String? { if case .string(let s) = self { return s }; return nil }
-    var decimal: Decimal? { if case .decimal(let d) = self { return d }; return nil }
-    var date: D365Date? { if case .date(let d) = self { return d }; return nil }
-    var enumMember: String? { if case .enumMember(let e) = self { return e }; return nil }
-    var int: Int64? { if case .int(let i) = self { return i }; return nil }
+    var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    var decimal: Decimal? {
+        if case .decimal(let d) = self { return d }
+        return nil
+    }
+    var date: D365Date? {
+        if case .date(let d) = self { return d }
+        return nil
+    }
+    var enumMember: String? {
+        if case .enumMember(let e) = self { return e }
+        return nil
+    }
+    var int: Int64? {
+        if case .int(let i) = self { return i }
+        return nil
+    }
 
     /// A non-empty string value, or nil.
     var nonEmpty: String? {
@@ -180,15 +195,24 @@ enum D365Text {
 
     /// `*` wildcard match (F&O's "contains" idiom, `Name eq '*retail*'`), case-insensitive.
     static func wildcardMatch(_ text: String, pattern: String) -> Bool {
-        let t = Array(fold(text)), p = Array(fold(pattern))
-        var ti = 0, pi = 0, star = -1, mark = 0
+        let t = Array(fold(text))
+        let p = Array(fold(pattern))
+        var ti = 0
+        var pi = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
             if pi < p.count, p[pi] != "*", p[pi] == t[ti] {
-                ti += 1; pi += 1
+                ti += 1
+                pi += 1
             } else if pi < p.count, p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
+                star = pi
+                mark = ti
+                pi += 1
             } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
+                pi = star + 1
+                mark += 1
+                ti = mark
             } else {
                 return false
             }

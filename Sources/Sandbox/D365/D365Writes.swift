@@ -33,12 +33,18 @@ enum D365Writes {
         for (k, v) in body.pairs {
             if k.hasPrefix("@") || k.contains("@") { continue }  // annotations such as @odata.type
             if schema.navigation(k) != nil {
-                return .failure(D365Failure(D365Responses.badRequest(
-                    "Deep insert and deep update are not supported: the navigation property '\(k)' cannot be written with '\(schema.setName)'.")))
+                return .failure(
+                    D365Failure(
+                        D365Responses.badRequest(
+                            "Deep insert and deep update are not supported: the navigation property '\(k)' cannot be written with '\(schema.setName)'."
+                        )))
             }
             guard let p = schema.property(k) else {
-                return .failure(D365Failure(D365Responses.badRequest(
-                    "The property '\(k)' does not exist on type '\(schema.qualifiedType)'. Make sure to only use property names that are defined by the type.")))
+                return .failure(
+                    D365Failure(
+                        D365Responses.badRequest(
+                            "The property '\(k)' does not exist on type '\(schema.qualifiedType)'. Make sure to only use property names that are defined by the type."
+                        )))
             }
             switch D365Convert.value(v, for: p, ieee754: ieee754) {
             case .success(var value):
@@ -53,8 +59,10 @@ enum D365Writes {
 
     // MARK: Create
 
-    static func create(_ schema: D365EntitySchema, body: D365JSONObject, parentKey: [String: D365Value]?,
-                       ctx: D365WriteContext, store: inout D365Store) -> Result<D365Row, D365Failure> {
+    static func create(
+        _ schema: D365EntitySchema, body: D365JSONObject, parentKey: [String: D365Value]?,
+        ctx: D365WriteContext, store: inout D365Store
+    ) -> Result<D365Row, D365Failure> {
         guard schema.writable else { return .failure(D365Failure(D365Responses.methodNotAllowed("POST"))) }
         let provided: [String: D365Value]
         switch convert(body, schema: schema, ieee754: ctx.ieee754) {
@@ -67,8 +75,10 @@ enum D365Writes {
         if let parentKey {
             for (k, v) in parentKey {
                 if let given = provided[k], let a = given.string, let b = v.string, !D365Text.equal(a, b) {
-                    return .failure(D365Failure(D365Responses.badRequest(
-                        "The value of '\(k)' in the request body ('\(a)') does not match the parent entity ('\(b)').")))
+                    return .failure(
+                        D365Failure(
+                            D365Responses.badRequest(
+                                "The value of '\(k)' in the request body ('\(a)') does not match the parent entity ('\(b)').")))
                 }
                 values[k] = v
             }
@@ -94,9 +104,12 @@ enum D365Writes {
             return D365Failure(D365Responses.writeFailed(schema, ["Company '\(company)' does not exist"]))
         }
         guard ctx.caller.mayAccess(company) else {
-            return D365Failure(D365Responses.writeFailed(schema, [
-                "User '\(ctx.caller.userId)' is not authorized to access company '\(company)'",
-            ]))
+            return D365Failure(
+                D365Responses.writeFailed(
+                    schema,
+                    [
+                        "User '\(ctx.caller.userId)' is not authorized to access company '\(company)'"
+                    ]))
         }
         return nil
     }
@@ -105,20 +118,26 @@ enum D365Writes {
         "Vendor invoice \(posted.header.string("InvoiceNumber")) (header reference \(posted.header.string("HeaderReference"))) has been posted (voucher \(posted.voucher)) and cannot be changed"
     }
 
-    private static func createHeader(_ input: [String: D365Value], provided: [String: D365Value], ctx: D365WriteContext,
-                                     store: inout D365Store) -> Result<D365Row, D365Failure> {
+    private static func createHeader(
+        _ input: [String: D365Value], provided: [String: D365Value], ctx: D365WriteContext,
+        store: inout D365Store
+    ) -> Result<D365Row, D365Failure> {
         let schema = D365Schema.vendorInvoiceHeaders
         var values = input
         let company = values["dataAreaId"]?.string ?? ctx.caller.defaultCompany
         var errors = validateHeader(&values, selfKey: nil, ctx: ctx, store: store)
         let supplied = values["HeaderReference"]?.nonEmpty
         if let supplied, ctx.settings.manualHeaderReference == "reject" {
-            errors.append("Header reference '\(supplied)' cannot be set: the number sequence for pending vendor invoices does not allow manual numbers; leave the field empty so that the number sequence assigns it")
+            errors.append(
+                "Header reference '\(supplied)' cannot be set: the number sequence for pending vendor invoices does not allow manual numbers; leave the field empty so that the number sequence assigns it"
+            )
         } else if let supplied {
             if let posted = store.postedInvoice(company: company, reference: supplied) {
                 errors.append(postedMessage(posted))
             } else if store.header(company: company, reference: supplied) != nil {
-                errors.append("Cannot create a record in Pending vendor invoices (VendInvoiceInfoTable). Header reference: \(supplied), company: \(company). The record already exists")
+                errors.append(
+                    "Cannot create a record in Pending vendor invoices (VendInvoiceInfoTable). Header reference: \(supplied), company: \(company). The record already exists"
+                )
             }
         }
         if !errors.isEmpty { return .failure(D365Failure(D365Responses.writeFailed(schema, errors))) }
@@ -152,8 +171,10 @@ enum D365Writes {
     }
 
     /// Defaults and validates a whole header row (create and update). Returns the Infolog errors.
-    static func validateHeader(_ values: inout [String: D365Value], selfKey: String?, ctx: D365WriteContext,
-                               store: D365Store) -> [String] {
+    static func validateHeader(
+        _ values: inout [String: D365Value], selfKey: String?, ctx: D365WriteContext,
+        store: D365Store
+    ) -> [String] {
         var errors: [String] = []
         let company = values["dataAreaId"]?.string ?? ctx.caller.defaultCompany
         var vendorAccount = values["VendorAccount"]?.nonEmpty
@@ -174,7 +195,12 @@ enum D365Writes {
                 continue
             }
             let canonical = vendor.string("VendorAccountNumber")
-            if label == "Vendor account" { vendorAccount = canonical } else { invoiceAccount = canonical; invoiceVendor = vendor }
+            if label == "Vendor account" {
+                vendorAccount = canonical
+            } else {
+                invoiceAccount = canonical
+                invoiceVendor = vendor
+            }
             if checked.contains(canonical) { continue }
             checked.append(canonical)
             let hold = vendor.member("OnHoldStatus")
@@ -207,15 +233,18 @@ enum D365Writes {
             }
         }
         let dims = D365Dimensions(store: store, settings: ctx.settings)
-        let (normalised, dimErrors) = dims.validateDefault(values["DimensionDisplayValue"]?.string ?? "", company: company,
-                                                           on: effectiveDate(values, now: ctx.now))
+        let (normalised, dimErrors) = dims.validateDefault(
+            values["DimensionDisplayValue"]?.string ?? "", company: company,
+            on: effectiveDate(values, now: ctx.now))
         values["DimensionDisplayValue"] = .string(normalised)
         errors += dimErrors
         return errors
     }
 
-    private static func createLine(_ input: [String: D365Value], provided: [String: D365Value], ctx: D365WriteContext,
-                                   store: inout D365Store) -> Result<D365Row, D365Failure> {
+    private static func createLine(
+        _ input: [String: D365Value], provided: [String: D365Value], ctx: D365WriteContext,
+        store: inout D365Store
+    ) -> Result<D365Row, D365Failure> {
         let schema = D365Schema.vendorInvoiceLines
         var values = input
         let company = values["dataAreaId"]?.string ?? ctx.caller.defaultCompany
@@ -226,9 +255,13 @@ enum D365Writes {
             return .failure(D365Failure(D365Responses.writeFailed(schema, [postedMessage(posted)])))
         }
         guard let header = store.header(company: company, reference: reference) else {
-            return .failure(D365Failure(D365Responses.writeFailed(schema, [
-                "The value '\(reference)' in field 'Header reference' is not found in the relating table 'Pending vendor invoices' (company '\(company)')",
-            ])))
+            return .failure(
+                D365Failure(
+                    D365Responses.writeFailed(
+                        schema,
+                        [
+                            "The value '\(reference)' in field 'Header reference' is not found in the relating table 'Pending vendor invoices' (company '\(company)')"
+                        ])))
         }
         values["HeaderReference"] = .string(header.string("HeaderReference"))
         if provided["InvoiceLineNumber"] == nil {
@@ -242,21 +275,27 @@ enum D365Writes {
             errors.append("Invoice line number must be greater than zero")
         }
         if store.row(schema, key: values) != nil {
-            errors.append("Cannot create a record in Pending vendor invoice lines (VendInvoiceInfoLine). Header reference: \(reference), line number: \(D365Decimal.format(values["InvoiceLineNumber"]?.decimal ?? 0)). The record already exists")
+            errors.append(
+                "Cannot create a record in Pending vendor invoice lines (VendInvoiceInfoLine). Header reference: \(reference), line number: \(D365Decimal.format(values["InvoiceLineNumber"]?.decimal ?? 0)). The record already exists"
+            )
         }
         if !errors.isEmpty { return .failure(D365Failure(D365Responses.writeFailed(schema, errors))) }
         return .success(store.insert(schema, values))
     }
 
     /// Defaults and validates a whole line row. `provided` names the fields the request set.
-    static func validateLine(_ values: inout [String: D365Value], provided: Set<String>, header: D365Row, isCreate: Bool,
-                             ctx: D365WriteContext, store: D365Store) -> [String] {
+    static func validateLine(
+        _ values: inout [String: D365Value], provided: Set<String>, header: D365Row, isCreate: Bool,
+        ctx: D365WriteContext, store: D365Store
+    ) -> [String] {
         var errors: [String] = []
         let company = header.string("dataAreaId")
         for field in ["InvoiceAccount", "VendorAccount"] {
             let headerValue = header.string(field)
             if let given = values[field]?.nonEmpty, !D365Text.equal(given, headerValue) {
-                errors.append("The \(field == "InvoiceAccount" ? "invoice account" : "vendor account") '\(given)' on the line must be the same as on the invoice header ('\(headerValue)')")
+                errors.append(
+                    "The \(field == "InvoiceAccount" ? "invoice account" : "vendor account") '\(given)' on the line must be the same as on the invoice header ('\(headerValue)')"
+                )
             }
             values[field] = .string(headerValue)
         }
@@ -285,7 +324,9 @@ enum D365Writes {
             let net = values["NetAmount"]?.decimal ?? 0
             if provided.contains("UnitPrice") || (!isCreate && quantityOrPriceGiven) {
                 if computed != net && D365Decimal.round(net, unit: unit) != computed {
-                    errors.append("Net amount \(D365Decimal.format(net)) does not equal quantity \(D365Decimal.format(quantity)) multiplied by unit price \(D365Decimal.format(unitPrice))")
+                    errors.append(
+                        "Net amount \(D365Decimal.format(net)) does not equal quantity \(D365Decimal.format(quantity)) multiplied by unit price \(D365Decimal.format(unitPrice))"
+                    )
                 }
             } else if quantity != 0 {
                 // Only the amount (and possibly the quantity) was given: derive the unit price.
@@ -312,14 +353,17 @@ enum D365Writes {
     // MARK: Update and delete
 
     /// Finds a row for PATCH/PUT/DELETE; posted invoices answer 400, missing rows 404.
-    private static func existing(_ schema: D365EntitySchema, key: [String: D365Value], ctx: D365WriteContext,
-                                 store: D365Store) -> Result<D365Row, D365Failure> {
+    private static func existing(
+        _ schema: D365EntitySchema, key: [String: D365Value], ctx: D365WriteContext,
+        store: D365Store
+    ) -> Result<D365Row, D365Failure> {
         if schema.companySpecific, let company = key["dataAreaId"]?.string, !ctx.caller.mayAccess(company) {
             return .failure(D365Failure(D365Responses.keyNotFound(schema.setName)))
         }
         if schema.setName == "VendorInvoiceHeaders" || schema.setName == "VendorInvoiceLines",
-           let company = key["dataAreaId"]?.string, let ref = key["HeaderReference"]?.string,
-           let posted = store.postedInvoice(company: company, reference: ref) {
+            let company = key["dataAreaId"]?.string, let ref = key["HeaderReference"]?.string,
+            let posted = store.postedInvoice(company: company, reference: ref)
+        {
             return .failure(D365Failure(D365Responses.writeFailed(schema, [postedMessage(posted)])))
         }
         guard let row = store.row(schema, key: key) else { return .failure(D365Failure(D365Responses.keyNotFound(schema.setName))) }
@@ -330,13 +374,18 @@ enum D365Writes {
         guard let ifMatch, ifMatch != "*" else { return nil }
         let tags = ifMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if tags.contains(row.etag) { return nil }
-        return D365Failure(D365Responses.odataError(412, inner:
-            "The ETag value in the If-Match header (\(ifMatch)) does not match the current ETag \(row.etag) of the record.",
-            type: "Microsoft.OData.ODataException"))
+        return D365Failure(
+            D365Responses.odataError(
+                412,
+                inner:
+                    "The ETag value in the If-Match header (\(ifMatch)) does not match the current ETag \(row.etag) of the record.",
+                type: "Microsoft.OData.ODataException"))
     }
 
-    static func update(_ schema: D365EntitySchema, key: [String: D365Value], body: D365JSONObject, replace: Bool,
-                       ifMatch: String?, ctx: D365WriteContext, store: inout D365Store) -> Result<D365Row, D365Failure> {
+    static func update(
+        _ schema: D365EntitySchema, key: [String: D365Value], body: D365JSONObject, replace: Bool,
+        ifMatch: String?, ctx: D365WriteContext, store: inout D365Store
+    ) -> Result<D365Row, D365Failure> {
         guard schema.writable else { return .failure(D365Failure(D365Responses.methodNotAllowed(replace ? "PUT" : "PATCH"))) }
         let row: D365Row
         switch existing(schema, key: key, ctx: ctx, store: store) {
@@ -384,8 +433,10 @@ enum D365Writes {
         return .success(updated)
     }
 
-    static func delete(_ schema: D365EntitySchema, key: [String: D365Value], ifMatch: String?, ctx: D365WriteContext,
-                       store: inout D365Store) -> D365Failure? {
+    static func delete(
+        _ schema: D365EntitySchema, key: [String: D365Value], ifMatch: String?, ctx: D365WriteContext,
+        store: inout D365Store
+    ) -> D365Failure? {
         guard schema.writable else { return D365Failure(D365Responses.methodNotAllowed("DELETE")) }
         let row: D365Row
         switch existing(schema, key: key, ctx: ctx, store: store) {

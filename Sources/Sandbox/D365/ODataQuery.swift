@@ -33,11 +33,29 @@ private struct ODataLexer {
         var out: [ODataToken] = []
         while i < chars.count {
             let c = chars[i]
-            if c == " " || c == "\t" { i += 1; continue }
-            if c == "(" { out.append(.open); i += 1; continue }
-            if c == ")" { out.append(.close); i += 1; continue }
-            if c == "," { out.append(.comma); i += 1; continue }
-            if c == "'" { out.append(.literal(.string(try quoted()))); continue }
+            if c == " " || c == "\t" {
+                i += 1
+                continue
+            }
+            if c == "(" {
+                out.append(.open)
+                i += 1
+                continue
+            }
+            if c == ")" {
+                out.append(.close)
+                i += 1
+                continue
+            }
+            if c == "," {
+                out.append(.comma)
+                i += 1
+                continue
+            }
+            if c == "'" {
+                out.append(.literal(.string(try quoted())))
+                continue
+            }
             if c.isASCII && c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isASCII && chars[i + 1].isNumber) {
                 let start = i
                 i += 1
@@ -93,7 +111,11 @@ private struct ODataLexer {
         var s = ""
         while i < chars.count {
             if chars[i] == "'" {
-                if i + 1 < chars.count, chars[i + 1] == "'" { s.append("'"); i += 2; continue }
+                if i + 1 < chars.count, chars[i + 1] == "'" {
+                    s.append("'")
+                    i += 2
+                    continue
+                }
                 i += 1
                 return s
             }
@@ -177,7 +199,11 @@ private func splitTopLevel(_ text: String, on separator: Character) -> [String] 
         if !inQuote {
             if c == "(" { depth += 1 }
             if c == ")" { depth -= 1 }
-            if c == separator, depth == 0 { parts.append(current); current = ""; continue }
+            if c == separator, depth == 0 {
+                parts.append(current)
+                current = ""
+                continue
+            }
         }
         current.append(c)
     }
@@ -235,26 +261,41 @@ enum ODataFilterParser {
         let text: String
         var i = 0
 
-        func peekWord() -> String? { if i < tokens.count, case .identifier(let w) = tokens[i] { return w }; return nil }
+        func peekWord() -> String? {
+            if i < tokens.count, case .identifier(let w) = tokens[i] { return w }
+            return nil
+        }
 
         mutating func orExpr() throws -> ODataFilter {
             var l = try andExpr()
-            while peekWord() == "or" { i += 1; l = .or(l, try andExpr()) }
+            while peekWord() == "or" {
+                i += 1
+                l = .or(l, try andExpr())
+            }
             return l
         }
         mutating func andExpr() throws -> ODataFilter {
             var l = try notExpr()
-            while peekWord() == "and" { i += 1; l = .and(l, try notExpr()) }
+            while peekWord() == "and" {
+                i += 1
+                l = .and(l, try notExpr())
+            }
             return l
         }
         mutating func notExpr() throws -> ODataFilter {
-            if peekWord() == "not" { i += 1; return .not(try notExpr()) }
+            if peekWord() == "not" {
+                i += 1
+                return .not(try notExpr())
+            }
             return try comparison()
         }
         mutating func comparison() throws -> ODataFilter {
             let l = try additive()
             if let w = peekWord() {
-                if ["eq", "ne", "gt", "ge", "lt", "le"].contains(w) { i += 1; return .compare(w, l, try additive()) }
+                if ["eq", "ne", "gt", "ge", "lt", "le"].contains(w) {
+                    i += 1
+                    return .compare(w, l, try additive())
+                }
                 if w == "in" || w == "has" {
                     throw ODataQueryError(message: "The '\(w)' operator is not supported. Syntax error at position \(i) in '\(text)'.")
                 }
@@ -263,12 +304,18 @@ enum ODataFilterParser {
         }
         mutating func additive() throws -> ODataFilter {
             var l = try multiplicative()
-            while let w = peekWord(), w == "add" || w == "sub" { i += 1; l = .arithmetic(w, l, try multiplicative()) }
+            while let w = peekWord(), w == "add" || w == "sub" {
+                i += 1
+                l = .arithmetic(w, l, try multiplicative())
+            }
             return l
         }
         mutating func multiplicative() throws -> ODataFilter {
             var l = try primary()
-            while let w = peekWord(), ["mul", "div", "divby", "mod"].contains(w) { i += 1; l = .arithmetic(w, l, try primary()) }
+            while let w = peekWord(), ["mul", "div", "divby", "mod"].contains(w) {
+                i += 1
+                l = .arithmetic(w, l, try primary())
+            }
             return l
         }
         mutating func primary() throws -> ODataFilter {
@@ -331,14 +378,18 @@ enum ODataFilterParser {
             }
             return .bool
         case .arithmetic(let op, let a, let b):
-            let ta = try typeCheck(a, schema: schema), tb = try typeCheck(b, schema: schema)
+            let ta = try typeCheck(a, schema: schema)
+            let tb = try typeCheck(b, schema: schema)
             guard ta == .number, tb == .number else {
-                throw ODataQueryError(message:
-                    "A binary operator with incompatible types was detected. Found operand types '\(ta.edm)' and '\(tb.edm)' for operator kind '\(operatorKinds[op] ?? op)'.")
+                throw ODataQueryError(
+                    message:
+                        "A binary operator with incompatible types was detected. Found operand types '\(ta.edm)' and '\(tb.edm)' for operator kind '\(operatorKinds[op] ?? op)'."
+                )
             }
             return .number
         case .compare(let op, let a, let b):
-            let ta = try typeCheck(a, schema: schema), tb = try typeCheck(b, schema: schema)
+            let ta = try typeCheck(a, schema: schema)
+            let tb = try typeCheck(b, schema: schema)
             let kind = operatorKinds[op] ?? op
             if ta == .null || tb == .null {
                 guard op == "eq" || op == "ne" else {
@@ -347,8 +398,10 @@ enum ODataFilterParser {
                 return .bool
             }
             guard ta == tb else {
-                throw ODataQueryError(message:
-                    "A binary operator with incompatible types was detected. Found operand types '\(ta.edm)' and '\(tb.edm)' for operator kind '\(kind)'.")
+                throw ODataQueryError(
+                    message:
+                        "A binary operator with incompatible types was detected. Found operand types '\(ta.edm)' and '\(tb.edm)' for operator kind '\(kind)'."
+                )
             }
             if case .enumeration = ta, op != "eq", op != "ne" {
                 throw ODataQueryError(message: "Only the 'eq' and 'ne' operators are supported on enum values (operator kind '\(kind)').")
@@ -362,7 +415,12 @@ enum ODataFilterParser {
 }
 
 private enum ODataEvalValue {
-    case string(String), number(Decimal), date(D365Date), bool(Bool), enumMember(String), null
+    case string(String)
+    case number(Decimal)
+    case date(D365Date)
+    case bool(Bool)
+    case enumMember(String)
+    case null
 }
 
 enum ODataFilterEvaluator {
@@ -404,12 +462,14 @@ enum ODataFilterEvaluator {
             case "div", "divby": return y == 0 ? .null : .number(x / y)
             default:
                 guard y != 0 else { return .null }
-                var q = x / y, t = Decimal()
+                var q = x / y
+                var t = Decimal()
                 NSDecimalRound(&t, &q, 0, .down)
                 return .number(x - t * y)
             }
         case .compare(let op, let a, let b):
-            let l = eval(a, row), r = eval(b, row)
+            let l = eval(a, row)
+            let r = eval(b, row)
             // Wildcard `*` inside an eq/ne string literal (F&O's "contains").
             if op == "eq" || op == "ne", case .string(let ls) = l, case .string(let rs) = r {
                 var matched: Bool
@@ -476,7 +536,10 @@ struct ODataQueryOptions: Sendable {
                 var names: [String] = []
                 for raw in value.split(separator: ",") {
                     let n = raw.trimmingCharacters(in: .whitespaces)
-                    if n == "*" { names = schema.properties.map(\.name); continue }
+                    if n == "*" {
+                        names = schema.properties.map(\.name)
+                        continue
+                    }
                     guard schema.property(n) != nil else {
                         throw ODataQueryError(message: "Could not find a property named '\(n)' on type '\(schema.qualifiedType)'.")
                     }
@@ -499,7 +562,10 @@ struct ODataQueryOptions: Sendable {
                 }
             case "$top", "$skip":
                 guard let n = Int(value), n >= 0 else {
-                    throw ODataQueryError(message: "Invalid value '\(value)' for \(name) query option found. The \(name) query option requires a non-negative integer value.")
+                    throw ODataQueryError(
+                        message:
+                            "Invalid value '\(value)' for \(name) query option found. The \(name) query option requires a non-negative integer value."
+                    )
                 }
                 if name == "$top" { o.top = n } else { o.skip = n }
             case "$count":

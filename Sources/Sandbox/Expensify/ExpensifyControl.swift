@@ -74,12 +74,16 @@ extension ExpensifySimulator {
                 return Self.json(200, .array([]))
             case ("GET", "/files"):
                 let list = files.sorted { $0.value.createdAt == $1.value.createdAt ? $0.key < $1.key : $0.value.createdAt < $1.value.createdAt }
-                return Self.json(200, .array(list.map { name, file in
-                    .object(ExpensifyJSONObject([
-                        ("fileName", .string(name)), ("bytes", .int(file.data.count)), ("contentType", .string(file.contentType)),
-                        ("createdAt", .string(file.createdAt)), ("reportIDs", .array(file.reportIDs.map { .string($0) })),
-                    ]))
-                }))
+                return Self.json(
+                    200,
+                    .array(
+                        list.map { name, file in
+                            .object(
+                                ExpensifyJSONObject([
+                                    ("fileName", .string(name)), ("bytes", .int(file.data.count)), ("contentType", .string(file.contentType)),
+                                    ("createdAt", .string(file.createdAt)), ("reportIDs", .array(file.reportIDs.map { .string($0) })),
+                                ]))
+                        }))
             case ("GET", "/emails"):
                 return Self.json(200, .array(emails.map { .object($0) }))
             case ("GET", "/settings"):
@@ -94,7 +98,9 @@ extension ExpensifySimulator {
                     settings.unsetFields = shape
                 }
                 if let v = o["corruptReportIDs"] {
-                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else { return Self.failure(400, "corruptReportIDs must be an array of report IDs") }
+                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else {
+                        return Self.failure(400, "corruptReportIDs must be an array of report IDs")
+                    }
                     settings.corruptReportIDs = Set(ids)
                 }
                 if let v = o["authFailureCode"] {
@@ -102,7 +108,9 @@ extension ExpensifySimulator {
                     settings.authFailureCode = code
                 }
                 if let v = o["duplicateReportIDs"] {
-                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else { return Self.failure(400, "duplicateReportIDs must be an array of report IDs") }
+                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else {
+                        return Self.failure(400, "duplicateReportIDs must be an array of report IDs")
+                    }
                     settings.duplicateReportIDs = Set(ids)
                 }
                 for key in ["maxDaysWithoutEndDate", "maxRangeDays"] {
@@ -128,14 +136,15 @@ extension ExpensifySimulator {
     }
 
     func settingsJSON() -> ExpensifyJSON {
-        .object(ExpensifyJSONObject([
-            ("unsetFields", .string(settings.unsetFields.rawValue)), ("today", .string(today)),
-            ("maxDaysWithoutEndDate", settings.maxDaysWithoutEndDate.map { .int($0) } ?? .null),
-            ("maxRangeDays", settings.maxRangeDays.map { .int($0) } ?? .null),
-            ("corruptReportIDs", .array(settings.corruptReportIDs.sorted().map { .string($0) })),
-            ("duplicateReportIDs", .array(settings.duplicateReportIDs.sorted().map { .string($0) })),
-            ("authFailureCode", .int(settings.authFailureCode)),
-        ]))
+        .object(
+            ExpensifyJSONObject([
+                ("unsetFields", .string(settings.unsetFields.rawValue)), ("today", .string(today)),
+                ("maxDaysWithoutEndDate", settings.maxDaysWithoutEndDate.map { .int($0) } ?? .null),
+                ("maxRangeDays", settings.maxRangeDays.map { .int($0) } ?? .null),
+                ("corruptReportIDs", .array(settings.corruptReportIDs.sorted().map { .string($0) })),
+                ("duplicateReportIDs", .array(settings.duplicateReportIDs.sorted().map { .string($0) })),
+                ("authFailureCode", .int(settings.authFailureCode)),
+            ]))
     }
 
     func reportSummary(_ r: ExpensifyReport) -> ExpensifyJSON {
@@ -197,16 +206,20 @@ extension ExpensifySimulator {
     }
 
     private func faultList() -> ExpensifyJSON {
-        .array(faults.map { f in
-            .object(ExpensifyJSONObject([
-                ("count", .int(f.remaining)), ("httpStatus", .int(f.httpStatus)), ("responseCode", .int(f.responseCode)),
-                ("jobType", f.jobType.map { .string($0) } ?? .null), ("responseMessage", f.message.map { .string($0) } ?? .null),
-            ]))
-        } + (randomFaults.map { [$0.json] } ?? []))
+        .array(
+            faults.map { f in
+                .object(
+                    ExpensifyJSONObject([
+                        ("count", .int(f.remaining)), ("httpStatus", .int(f.httpStatus)), ("responseCode", .int(f.responseCode)),
+                        ("jobType", f.jobType.map { .string($0) } ?? .null), ("responseMessage", f.message.map { .string($0) } ?? .null),
+                    ]))
+            } + (randomFaults.map { [$0.json] } ?? []))
     }
 
     private func postFault(_ body: ExpensifyJSON) throws -> SimResponse {
-        guard let o = body.objectValue else { throw ExpensifySeedError("expected {\"count\":N,\"httpStatus\":...,\"responseCode\":...,\"jobType\":...}") }
+        guard let o = body.objectValue else {
+            throw ExpensifySeedError("expected {\"count\":N,\"httpStatus\":...,\"responseCode\":...,\"jobType\":...}")
+        }
         if o["probability"] != nil {
             randomFaults = try ExpensifyRandomFaults.parse(o)
             return Self.json(200, faultList())
@@ -220,7 +233,8 @@ extension ExpensifySimulator {
         guard (200...599).contains(httpStatus) else { throw ExpensifySeedError("httpStatus must be an HTTP status code") }
         let responseCode = o["responseCode"]?.intValue ?? (httpStatus == 200 ? 500 : httpStatus)
         let jobType = o.string("jobType").flatMap { $0.isEmpty ? nil : $0 }
-        faults.append(Fault(remaining: count, httpStatus: httpStatus, responseCode: responseCode, jobType: jobType, message: o.string("responseMessage")))
+        faults.append(
+            Fault(remaining: count, httpStatus: httpStatus, responseCode: responseCode, jobType: jobType, message: o.string("responseMessage")))
         return Self.json(200, faultList())
     }
 
@@ -236,10 +250,12 @@ extension ExpensifySimulator {
         guard let policy = candidate else {
             throw ExpensifySeedError("unknown policyID \(requestedPolicy ?? "")")
         }
-        let email = request.queryValue("email")
+        let email =
+            request.queryValue("email")
             ?? policy.employees.first { $0.string("role") == "user" }?.string("email")
             ?? policy.owner
-        let categories = settings.generatorCategories
+        let categories =
+            settings.generatorCategories
             ?? policy.categories.filter { !($0.string("glCode") ?? "").isEmpty }.compactMap { $0.string("name") }
         let tags = settings.generatorTags ?? policy.tags.compactMap { $0.string("name") }.filter { $0.contains(":") }
         guard !categories.isEmpty else { throw ExpensifySeedError("policy \(policy.id) has no category with a GL code") }
@@ -274,14 +290,16 @@ extension ExpensifySimulator {
                         ("type", .string("jpg")), ("transactionID", .string("7\(pad(id % 10_000_000, 7))\(pad(j, 8))")),
                     ])
                 }
-                expenses.append(.object(ExpensifyJSONObject([
-                    ("transactionID", .string("7\(pad(id % 10_000_000, 7))\(pad(j, 8))")), ("amount", .int(amount)),
-                    ("currency", .string(policy.outputCurrency)), ("convertedAmount", .int(amount)), ("currencyConversionRate", .int(1)),
-                    ("merchant", .string(merchants[random(merchants.count)])), ("created", .string(day)),
-                    ("inserted", .string("\(day) 12:\(pad(random(60), 2)):00")), ("category", .string(categories[random(categories.count)])),
-                    ("tag", .string(tag)), ("comment", .string("Benchmark expense \(j + 1)")), ("reimbursable", .bool(true)),
-                    ("billable", .bool(false)), ("receiptObject", .object(receipt)), ("type", .string("cash")),
-                ])))
+                expenses.append(
+                    .object(
+                        ExpensifyJSONObject([
+                            ("transactionID", .string("7\(pad(id % 10_000_000, 7))\(pad(j, 8))")), ("amount", .int(amount)),
+                            ("currency", .string(policy.outputCurrency)), ("convertedAmount", .int(amount)), ("currencyConversionRate", .int(1)),
+                            ("merchant", .string(merchants[random(merchants.count)])), ("created", .string(day)),
+                            ("inserted", .string("\(day) 12:\(pad(random(60), 2)):00")), ("category", .string(categories[random(categories.count)])),
+                            ("tag", .string(tag)), ("comment", .string("Benchmark expense \(j + 1)")), ("reimbursable", .bool(true)),
+                            ("billable", .bool(false)), ("receiptObject", .object(receipt)), ("type", .string("cash")),
+                        ])))
             }
             let json = ExpensifyJSONObject([
                 ("reportID", .string(String(id))), ("policyID", .string(policy.id)), ("state", .string("APPROVED")), ("labels", .array([])),
@@ -294,9 +312,12 @@ extension ExpensifySimulator {
             let report = try ExpensifyReport(json: json)
             reports[report.reportID] = report
         }
-        return Self.json(200, .object(ExpensifyJSONObject([
-            ("generated", .int(count)), ("firstReportID", .string(String(first))), ("lastReportID", .string(String(first + count - 1))),
-            ("policyID", .string(policy.id)), ("email", .string(email)), ("expensesPerReport", .int(perReport)),
-        ])))
+        return Self.json(
+            200,
+            .object(
+                ExpensifyJSONObject([
+                    ("generated", .int(count)), ("firstReportID", .string(String(first))), ("lastReportID", .string(String(first + count - 1))),
+                    ("policyID", .string(policy.id)), ("email", .string(email)), ("expensesPerReport", .int(perReport)),
+                ])))
     }
 }

@@ -19,8 +19,9 @@ enum ExpensifyDates {
     static func isValidDay(_ s: String) -> Bool {
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1 else { return false }
+            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1
+        else { return false }
         let days = [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         return d <= days[m - 1]
     }
@@ -121,7 +122,8 @@ struct ExpensifyExportFilters: Sendable {
                 let trimmed = name.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty else { continue }
                 guard let state = ExpensifyReportState(rawValue: trimmed.uppercased()) else {
-                    throw ExpensifyJobError(410, "Argument 'reportState' is malformed: unknown state '\(trimmed)' (use OPEN, SUBMITTED, APPROVED, REIMBURSED, ARCHIVED)")
+                    throw ExpensifyJobError(
+                        410, "Argument 'reportState' is malformed: unknown state '\(trimmed)' (use OPEN, SUBMITTED, APPROVED, REIMBURSED, ARCHIVED)")
                 }
                 states.insert(state)
             }

@@ -91,7 +91,10 @@ enum ExpensifyJSON: Sendable, Equatable {
         case .number(let n): out += n.description
         case .string(let s): JSONText.writeString(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "[" + newline
             for (i, item) in items.enumerated() {
                 out += pad
@@ -102,7 +105,10 @@ enum ExpensifyJSON: Sendable, Equatable {
             out += closePad + "]"
         case .object(let o):
             let pairs = o.pairs
-            if pairs.isEmpty { out += "{}"; return }
+            if pairs.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{" + newline
             for (i, (k, v)) in pairs.enumerated() {
                 out += pad
@@ -287,8 +293,9 @@ struct ExpensifyJSONParser {
                 guard var code = UInt32(hex, radix: 16) else { throw syntaxError("Illegal escape.") }
                 // Combine a UTF-16 surrogate pair written as two \u escapes.
                 if (0xD800...0xDBFF).contains(code), index + 5 < chars.count, chars[index] == "\\", chars[index + 1] == "u",
-                   let low = UInt32(String(String.UnicodeScalarView(chars[(index + 2)..<(index + 6)])), radix: 16),
-                   (0xDC00...0xDFFF).contains(low) {
+                    let low = UInt32(String(String.UnicodeScalarView(chars[(index + 2)..<(index + 6)])), radix: 16),
+                    (0xDC00...0xDFFF).contains(low)
+                {
                     for _ in 0..<6 { _ = next() }
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                 }
@@ -346,17 +353,26 @@ struct ExpensifyJSONParser {
         var i = 0
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         var digits = 0
-        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1; digits += 1 }
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            i += 1
+            digits += 1
+        }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1; digits += 1 }
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                i += 1
+                digits += 1
+            }
         }
         guard digits > 0 else { return nil }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
             var exp = 0
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1; exp += 1 }
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                i += 1
+                exp += 1
+            }
             guard exp > 0 else { return nil }
         }
         guard i == bytes.count else { return nil }

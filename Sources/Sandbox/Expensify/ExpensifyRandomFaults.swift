@@ -33,16 +33,18 @@ struct ExpensifyRandomFaults: Sendable {
         guard let index = random.pick(probability: probability, outcomes: httpStatuses.count) else { return nil }
         fired += 1
         let status = httpStatuses[index]
-        return ExpensifySimulator.Fault(remaining: 1, httpStatus: status, responseCode: status == 200 ? 500 : status, jobType: type,
-                                        message: nil)
+        return ExpensifySimulator.Fault(
+            remaining: 1, httpStatus: status, responseCode: status == 200 ? 500 : status, jobType: type,
+            message: nil)
     }
 
     var json: ExpensifyJSON {
-        .object(ExpensifyJSONObject([
-            ("probability", .number(Decimal(string: String(probability)) ?? 0)), ("httpStatuses", .array(httpStatuses.map { .int($0) })),
-            ("seed", .number(Decimal(seed))), ("jobType", jobType.map { .string($0) } ?? .null),
-            ("limit", limit.map { .int($0) } ?? .null), ("seen", .int(seen)), ("fired", .int(fired)),
-        ]))
+        .object(
+            ExpensifyJSONObject([
+                ("probability", .number(Decimal(string: String(probability)) ?? 0)), ("httpStatuses", .array(httpStatuses.map { .int($0) })),
+                ("seed", .number(Decimal(seed))), ("jobType", jobType.map { .string($0) } ?? .null),
+                ("limit", limit.map { .int($0) } ?? .null), ("seen", .int(seen)), ("fired", .int(fired)),
+            ]))
     }
 
     static func parse(_ o: ExpensifyJSONObject) throws -> ExpensifyRandomFaults {
@@ -64,7 +66,8 @@ struct ExpensifyRandomFaults: Sendable {
             limit = v
         }
         let type = o.string("jobType").flatMap { $0.isEmpty ? nil : $0 }
-        return ExpensifyRandomFaults(probability: NSDecimalNumber(decimal: p).doubleValue, httpStatuses: statuses, seed: seed, jobType: type,
-                                     limit: limit)
+        return ExpensifyRandomFaults(
+            probability: NSDecimalNumber(decimal: p).doubleValue, httpStatuses: statuses, seed: seed, jobType: type,
+            limit: limit)
     }
 }

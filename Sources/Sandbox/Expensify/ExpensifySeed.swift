@@ -51,7 +51,8 @@ struct ExpensifyRateWindow: Sendable, Equatable {
 
     init(json: ExpensifyJSON) throws {
         guard let o = json.objectValue, let limit = o["limit"]?.intValue, limit >= 0,
-              let seconds = o["seconds"]?.decimalValue, seconds > 0 else {
+            let seconds = o["seconds"]?.decimalValue, seconds > 0
+        else {
             throw ExpensifySeedError("a rate-limit window needs \"limit\" (whole number) and \"seconds\" (> 0): \(json.serialized())")
         }
         self.limit = limit
@@ -120,7 +121,8 @@ struct ExpensifySettings: Sendable {
         if let v = json["approvedAfterKeepsUnapproved"]?.boolValue { approvedAfterKeepsUnapproved = v }
         if let v = json["unsetFields"] {
             guard let text = v.stringValue, let shape = ExpensifyUnsetShape(rawValue: text) else {
-                throw ExpensifySeedError("settings.unsetFields must be one of \(ExpensifyUnsetShape.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ExpensifySeedError(
+                    "settings.unsetFields must be one of \(ExpensifyUnsetShape.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             unsetFields = shape
         }
@@ -163,9 +165,10 @@ struct ExpensifyPolicy: Sendable {
         type = json.string("type") ?? "corporate"
         categories = try ExpensifyPolicy.objects(json["categories"], "categories", id)
         tags = try ExpensifyPolicy.objects(json["tags"], "tags", id)
-        reportFields = json.array("reportFields") ?? [
-            .object(ExpensifyJSONObject([("values", .array([])), ("name", .string("title")), ("type", .string("formula"))])),
-        ]
+        reportFields =
+            json.array("reportFields") ?? [
+                .object(ExpensifyJSONObject([("values", .array([])), ("name", .string("title")), ("type", .string("formula"))]))
+            ]
         tax = json.object("tax") ?? ExpensifyJSONObject()
         employees = try ExpensifyPolicy.objects(json["employees"], "employees", id)
         for category in categories where category.string("name") == nil {
@@ -252,7 +255,8 @@ struct ExpensifyReport: Sendable {
             }
             for key in ExpensifyReport.moneyFields {
                 if let v = e[key], v.intValue == nil {
-                    throw ExpensifySeedError("report \(id), expense \(e.string("transactionID") ?? "?"): \"\(key)\" must be whole cents, got \(v.serialized())")
+                    throw ExpensifySeedError(
+                        "report \(id), expense \(e.string("transactionID") ?? "?"): \"\(key)\" must be whole cents, got \(v.serialized())")
                 }
             }
         }
@@ -301,7 +305,10 @@ struct ExpensifySeed: Sendable {
     var policies: [ExpensifyPolicy]
     var reports: [ExpensifyReport]
 
-    init(settings: ExpensifySettings = ExpensifySettings(), partners: [ExpensifyPartner] = [], policies: [ExpensifyPolicy] = [], reports: [ExpensifyReport] = []) {
+    init(
+        settings: ExpensifySettings = ExpensifySettings(), partners: [ExpensifyPartner] = [], policies: [ExpensifyPolicy] = [],
+        reports: [ExpensifyReport] = []
+    ) {
         self.settings = settings
         self.partners = partners
         self.policies = policies

@@ -142,8 +142,9 @@ public actor ExpensifySimulator: SimulatorHandler {
         let response = runJob(request, log: &log)
         log["httpStatus"] = .int(response.status)
         if response.headers.contains(where: { $0.0 == "Content-Type" && $0.1.hasPrefix("application/json") }),
-           let body = try? ExpensifyJSONParser.parseObject(String(decoding: response.body, as: UTF8.self)),
-           let code = body["responseCode"] {
+            let body = try? ExpensifyJSONParser.parseObject(String(decoding: response.body, as: UTF8.self)),
+            let code = body["responseCode"]
+        {
             log["responseCode"] = code
             if let message = body["responseMessage"] { log["responseMessage"] = message }
         } else {
@@ -204,8 +205,10 @@ public actor ExpensifySimulator: SimulatorHandler {
 
         guard let credentials else { return ExpensifySimulator.envelope(410, "Required parameter 'credentials' is missing") }
         guard let id = credentials.string("partnerUserID"), let secret = credentials.string("partnerUserSecret"),
-              let partner = partners.first(where: { $0.partnerUserID == id && $0.partnerUserSecret == secret }) else {
-            return ExpensifySimulator.envelope(settings.authFailureCode, "Authentication error: the partnerUserID and partnerUserSecret do not match any credentials")
+            let partner = partners.first(where: { $0.partnerUserID == id && $0.partnerUserSecret == secret })
+        else {
+            return ExpensifySimulator.envelope(
+                settings.authFailureCode, "Authentication error: the partnerUserID and partnerUserSecret do not match any credentials")
         }
 
         do {
@@ -241,10 +244,12 @@ public actor ExpensifySimulator: SimulatorHandler {
         case 429:
             return ExpensifySimulator.envelope(fault.responseCode, fault.message ?? ExpensifySimulator.rateLimitMessage, httpStatus: 429)
         case 502, 503, 504:
-            let text = "<html><head><title>\(fault.httpStatus) Service Unavailable</title></head><body><h1>\(fault.httpStatus) Service Unavailable</h1></body></html>"
+            let text =
+                "<html><head><title>\(fault.httpStatus) Service Unavailable</title></head><body><h1>\(fault.httpStatus) Service Unavailable</h1></body></html>"
             return .text(fault.httpStatus, text, contentType: "text/html; charset=utf-8")
         default:
-            return ExpensifySimulator.envelope(fault.responseCode, fault.message ?? "Simulated failure (sandbox fault injection)", httpStatus: fault.httpStatus)
+            return ExpensifySimulator.envelope(
+                fault.responseCode, fault.message ?? "Simulated failure (sandbox fault injection)", httpStatus: fault.httpStatus)
         }
     }
 
@@ -253,7 +258,8 @@ public actor ExpensifySimulator: SimulatorHandler {
     private func export(_ job: ExpensifyJSONObject, form: ExpensifyForm) throws -> String {
         guard let onReceive = job["onReceive"] else { throw ExpensifyJobError.missing("onReceive") }
         guard let immediate = onReceive.objectValue?.array("immediateResponse"),
-              immediate.contains(.string("returnRandomFileName")) else {
+            immediate.contains(.string("returnRandomFileName"))
+        else {
             throw ExpensifyJobError.malformed("onReceive.immediateResponse")
         }
         guard let input = job.object("inputSettings") else { throw ExpensifyJobError.missing("inputSettings") }
@@ -293,7 +299,9 @@ public actor ExpensifySimulator: SimulatorHandler {
         let basename = output.string("fileBasename").flatMap { $0.isEmpty ? nil : $0 } ?? "export"
         let name = basename + UUID().uuidString.lowercased() + "." + ext
         let ids = selected.map(\.reportID)
-        files[name] = StoredFile(data: Data(rendered.utf8), contentType: ExpensifySimulator.contentType(forExtension: ext), createdAt: ExpensifyDates.now(), reportIDs: ids)
+        files[name] = StoredFile(
+            data: Data(rendered.utf8), contentType: ExpensifySimulator.contentType(forExtension: ext), createdAt: ExpensifyDates.now(), reportIDs: ids
+        )
 
         let isTest = job["test"]?.boolValue ?? false
         if !isTest {
@@ -305,11 +313,12 @@ public actor ExpensifySimulator: SimulatorHandler {
                         reports[id]?.labels.append(label)
                     }
                 case "email":
-                    emails.append(ExpensifyJSONObject([
-                        ("at", .string(ExpensifyDates.now())), ("recipients", action["recipients"] ?? .null),
-                        ("message", action["message"] ?? .null), ("filenames", .array([.string(name)])),
-                        ("reportIDs", .array(ids.map { .string($0) })),
-                    ]))
+                    emails.append(
+                        ExpensifyJSONObject([
+                            ("at", .string(ExpensifyDates.now())), ("recipients", action["recipients"] ?? .null),
+                            ("message", action["message"] ?? .null), ("filenames", .array([.string(name)])),
+                            ("reportIDs", .array(ids.map { .string($0) })),
+                        ]))
                 default:
                     break
                 }
@@ -349,30 +358,33 @@ public actor ExpensifySimulator: SimulatorHandler {
             for field in fields {
                 switch field {
                 case "categories":
-                    p["categories"] = .array(policy.categories.map { c in
-                        var o = c
-                        if o["enabled"] == nil { o["enabled"] = .bool(true) }
-                        return .object(o)
-                    })
+                    p["categories"] = .array(
+                        policy.categories.map { c in
+                            var o = c
+                            if o["enabled"] == nil { o["enabled"] = .bool(true) }
+                            return .object(o)
+                        })
                 case "tags":
-                    p["tags"] = .array(policy.tags.map { t in
-                        var o = ExpensifyJSONObject([("glCode", t["glCode"] ?? .string("")), ("name", t["name"] ?? .string(""))])
-                        o["enabled"] = t["enabled"] ?? .bool(true)
-                        for (k, v) in t.pairs where o[k] == nil { o[k] = v }
-                        return .object(o)
-                    })
+                    p["tags"] = .array(
+                        policy.tags.map { t in
+                            var o = ExpensifyJSONObject([("glCode", t["glCode"] ?? .string("")), ("name", t["name"] ?? .string(""))])
+                            o["enabled"] = t["enabled"] ?? .bool(true)
+                            for (k, v) in t.pairs where o[k] == nil { o[k] = v }
+                            return .object(o)
+                        })
                 case "reportFields":
                     p["reportFields"] = .array(policy.reportFields)
                 case "tax":
                     p["tax"] = .object(policy.tax)
                 case "employees":
-                    p["employees"] = .array(policy.employees.map { e in
-                        var o = ExpensifyJSONObject()
-                        for key in ExpensifySimulator.employeeOutputKeys {
-                            if let v = e[key], v != .null { o[key] = v }
-                        }
-                        return .object(o)
-                    })
+                    p["employees"] = .array(
+                        policy.employees.map { e in
+                            var o = ExpensifyJSONObject()
+                            for key in ExpensifySimulator.employeeOutputKeys {
+                                if let v = e[key], v != .null { o[key] = v }
+                            }
+                            return .object(o)
+                        })
                 default:
                     break
                 }
@@ -395,10 +407,12 @@ public actor ExpensifySimulator: SimulatorHandler {
         for policy in policies {
             guard let role = role(of: email, in: policy) else { continue }
             if adminOnly && role != "admin" { continue }
-            list.append(.object(ExpensifyJSONObject([
-                ("outputCurrency", .string(policy.outputCurrency)), ("owner", .string(policy.owner)), ("role", .string(role)),
-                ("name", .string(policy.name)), ("id", .string(policy.id)), ("type", .string(policy.type)),
-            ])))
+            list.append(
+                .object(
+                    ExpensifyJSONObject([
+                        ("outputCurrency", .string(policy.outputCurrency)), ("owner", .string(policy.owner)), ("role", .string(role)),
+                        ("name", .string(policy.name)), ("id", .string(policy.id)), ("type", .string(policy.type)),
+                    ])))
         }
         return ExpensifySimulator.success([("policyList", .array(list))])
     }
@@ -429,9 +443,10 @@ public actor ExpensifySimulator: SimulatorHandler {
                     guard let tagList = level.objectValue?.array("tags") else { throw ExpensifyJobError(410, "'tags' object malformed") }
                     for tag in tagList {
                         guard let o = tag.objectValue, let name = o.string("name") else { throw ExpensifyJobError(410, "'tags' object malformed") }
-                        flat.append(ExpensifyJSONObject([
-                            ("name", .string(name)), ("enabled", o["enabled"] ?? .bool(true)), ("glCode", o["glCode"] ?? .string("")),
-                        ]))
+                        flat.append(
+                            ExpensifyJSONObject([
+                                ("name", .string(name)), ("enabled", o["enabled"] ?? .bool(true)), ("glCode", o["glCode"] ?? .string("")),
+                            ]))
                     }
                 }
                 policy.tags = flat
@@ -504,7 +519,9 @@ public actor ExpensifySimulator: SimulatorHandler {
         var targets: [String] = []
         var notFound: [String] = []
         if let ids = ExpensifyExportFilters.commaList(filters["reportIDList"]) {
-            let ordered = (filters.string("reportIDList") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { ids.contains($0) }
+            let ordered = (filters.string("reportIDList") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                ids.contains($0)
+            }
             for id in ordered where !targets.contains(id) && !notFound.contains(id) {
                 if reports[id] != nil { targets.append(id) } else { notFound.append(id) }
             }
@@ -530,7 +547,8 @@ public actor ExpensifySimulator: SimulatorHandler {
                 reports[id] = r
                 done.append(numericID(id))
             } else {
-                skipped.append(.object(ExpensifyJSONObject([("reason", .string("Report is in status '\(r.state.display)'")), ("reportID", numericID(id))])))
+                skipped.append(
+                    .object(ExpensifyJSONObject([("reason", .string("Report is in status '\(r.state.display)'")), ("reportID", numericID(id))])))
             }
         }
         let failed: [ExpensifyJSON] = notFound.map {
@@ -552,8 +570,9 @@ public actor ExpensifySimulator: SimulatorHandler {
         for id in reportIDs.sorted() {
             for marker in ["\"reportID\":\"\(id)\"", "\"reportID\": \"\(id)\""] {
                 guard let at = out.range(of: marker),
-                      let name = out.range(of: "\"reportName\"", range: at.upperBound..<out.endIndex),
-                      let colon = out[name.upperBound...].firstIndex(of: ":") else { continue }
+                    let name = out.range(of: "\"reportName\"", range: at.upperBound..<out.endIndex),
+                    let colon = out[name.upperBound...].firstIndex(of: ":")
+                else { continue }
                 out.replaceSubrange(colon...colon, with: " ")
                 break
             }

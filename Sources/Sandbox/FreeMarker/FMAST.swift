@@ -8,9 +8,20 @@ enum FMStringPart {
 
 /// An expression node. Keeps its source range so error messages can quote it like FreeMarker does.
 final class FMExpr {
-    enum BinaryOp: String { case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%" }
+    enum BinaryOp: String {
+        case add = "+"
+        case subtract = "-"
+        case multiply = "*"
+        case divide = "/"
+        case modulo = "%"
+    }
     enum CompareOp: String {
-        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
     }
     enum RangeKind { case inclusive, exclusive, unbounded, length }
 
@@ -58,7 +69,16 @@ final class FMExpr {
 
 /// One assignment of an `<#assign>`, `<#global>` or `<#local>` directive.
 struct FMAssignment {
-    enum Op: String { case set = "=", add = "+=", subtract = "-=", multiply = "*=", divide = "/=", modulo = "%=", increment = "++", decrement = "--" }
+    enum Op: String {
+        case set = "="
+        case add = "+="
+        case subtract = "-="
+        case multiply = "*="
+        case divide = "/="
+        case modulo = "%="
+        case increment = "++"
+        case decrement = "--"
+    }
     let name: String
     let op: Op
     let value: FMExpr?

@@ -75,19 +75,23 @@ final class FMEnvironment {
     // MARK: - Errors
 
     private func missing(_ e: FMExpr) -> FMError {
-        FMError(message: """
-            The following has evaluated to null or missing:
-            ==> \(e.text)  \(e.location)
+        FMError(
+            message: """
+                The following has evaluated to null or missing:
+                ==> \(e.text)  \(e.location)
 
-            ----
-            Tip: If the failing expression is known to legally refer to something that's sometimes null or missing, either specify a default value like myOptionalVar!myDefault, or use <#if myOptionalVar??>when-present<#else>when-missing</#if>. (These only cover the last step of the expression; to cover the whole expression, use parenthesis: (myOptionalVar.foo)!myDefault, (myOptionalVar.foo)??
-            ----
-            """, isInvalidReference: true)
+                ----
+                Tip: If the failing expression is known to legally refer to something that's sometimes null or missing, either specify a default value like myOptionalVar!myDefault, or use <#if myOptionalVar??>when-present<#else>when-missing</#if>. (These only cover the last step of the expression; to cover the whole expression, use parenthesis: (myOptionalVar.foo)!myDefault, (myOptionalVar.foo)??
+                ----
+                """, isInvalidReference: true)
     }
 
     private func typeError(_ e: FMExpr, expected: String, got: FMValue, context: String? = nil) -> FMError {
         let prefix = context.map { "For \($0): " } ?? ""
-        return FMError(message: "\(prefix)Expected \(article(expected)) \(expected), but this has evaluated to \(article(got.typeDescription)) \(got.typeDescription):\n==> \(e.text)  \(e.location)")
+        return FMError(
+            message:
+                "\(prefix)Expected \(article(expected)) \(expected), but this has evaluated to \(article(got.typeDescription)) \(got.typeDescription):\n==> \(e.text)  \(e.location)"
+        )
     }
 
     private func article(_ word: String) -> String {
@@ -100,16 +104,17 @@ final class FMEnvironment {
     }
 
     private func booleanToStringError(_ e: FMExpr) -> FMError {
-        FMError(message: """
-            Can't convert boolean to string automatically, because the "boolean_format" setting was "true,false", which is the legacy deprecated default, and we treat it as if no format was set. This is the default configuration; you should provide the format explicitly for each place where you print a boolean.
-            ==> \(e.text)  \(e.location)
+        FMError(
+            message: """
+                Can't convert boolean to string automatically, because the "boolean_format" setting was "true,false", which is the legacy deprecated default, and we treat it as if no format was set. This is the default configuration; you should provide the format explicitly for each place where you print a boolean.
+                ==> \(e.text)  \(e.location)
 
-            ----
-            Tip: Write something like myBool?string('yes', 'no') to specify boolean formatting in place.
-            ----
-            Tip: If you need the same two values on most places, the programmers can set the "boolean_format" setting to something like "yes,no". However, then it will be easy to unwittingly print booleans in a way that's not correct for computer consumption; you should use ?c for that.
-            ----
-            """)
+                ----
+                Tip: Write something like myBool?string('yes', 'no') to specify boolean formatting in place.
+                ----
+                Tip: If you need the same two values on most places, the programmers can set the "boolean_format" setting to something like "yes,no". However, then it will be easy to unwittingly print booleans in a way that's not correct for computer consumption; you should use ?c for that.
+                ----
+                """)
     }
 
     // MARK: - Elements
@@ -245,7 +250,10 @@ final class FMEnvironment {
         switch value {
         case .sequence(let items):
             if valueName != nil {
-                throw FMError(message: "The #list target is a sequence, so it can't be listed with two loop variables (\"as \(itemName), \(valueName ?? "")\"). \(body.location)")
+                throw FMError(
+                    message:
+                        "The #list target is a sequence, so it can't be listed with two loop variables (\"as \(itemName), \(valueName ?? "")\"). \(body.location)"
+                )
             }
             do {
                 for (i, item) in items.enumerated() {
@@ -321,7 +329,7 @@ final class FMEnvironment {
                 throw error("This FreeMarker subset only formats with the en_US locale; locale \"\(s)\" is not supported.", expr)
             }
         case "url_escaping_charset", "output_encoding", "time_zone", "sql_date_and_time_time_zone", "date_format",
-             "time_format", "datetime_format", "classic_compatible", "c_format":
+            "time_format", "datetime_format", "classic_compatible", "c_format":
             break
         default:
             throw error("Unknown or unsupported setting: \"\(name)\".", expr)
@@ -369,7 +377,9 @@ final class FMEnvironment {
             setVariable(a.name, try eval(valueExpr), scope: scope)
             return
         }
-        let nameExpr = FMExpr(.variable(a.name), source: a.value?.source ?? FMSource("", name: "template"), start: a.nameOffset, end: a.nameOffset + a.name.unicodeScalars.count)
+        let nameExpr = FMExpr(
+            .variable(a.name), source: a.value?.source ?? FMSource("", name: "template"), start: a.nameOffset,
+            end: a.nameOffset + a.name.unicodeScalars.count)
         guard let current = lookup(a.name) else { throw missing(nameExpr) }
         let result: FMValue
         switch a.op {
@@ -438,7 +448,8 @@ final class FMEnvironment {
             if let (t, f) = booleanFormat { return b ? t : f }
             throw booleanToStringError(e)
         default:
-            throw typeError(e, expected: "string or something automatically convertible to string (number, date or boolean)", got: v, context: context)
+            throw typeError(
+                e, expected: "string or something automatically convertible to string (number, date or boolean)", got: v, context: context)
         }
     }
 
@@ -547,9 +558,17 @@ final class FMEnvironment {
             var values: [FMValue] = []
             switch kind {
             case .inclusive:
-                if start <= bound { for i in start...bound { values.append(.int(i)) } } else { for i in stride(from: start, through: bound, by: -1) { values.append(.int(i)) } }
+                if start <= bound {
+                    for i in start...bound { values.append(.int(i)) }
+                } else {
+                    for i in stride(from: start, through: bound, by: -1) { values.append(.int(i)) }
+                }
             case .exclusive:
-                if start <= bound { for i in start..<bound { values.append(.int(i)) } } else { for i in stride(from: start, to: bound, by: -1) { values.append(.int(i)) } }
+                if start <= bound {
+                    for i in start..<bound { values.append(.int(i)) }
+                } else {
+                    for i in stride(from: start, to: bound, by: -1) { values.append(.int(i)) }
+                }
             case .length:
                 for i in 0..<max(0, bound) { values.append(.int(start + i)) }
             case .unbounded:
@@ -559,7 +578,9 @@ final class FMEnvironment {
         }
     }
 
-    private func slice(_ t: FMValue, _ target: FMExpr, _ loExpr: FMExpr, _ hiExpr: FMExpr?, _ kind: FMExpr.RangeKind, _ keyExpr: FMExpr) throws -> FMValue {
+    private func slice(_ t: FMValue, _ target: FMExpr, _ loExpr: FMExpr, _ hiExpr: FMExpr?, _ kind: FMExpr.RangeKind, _ keyExpr: FMExpr) throws
+        -> FMValue
+    {
         let lo = try evalInt(loExpr)
         func bounds(_ count: Int) throws -> Range<Int> {
             var hi: Int
@@ -637,9 +658,12 @@ final class FMEnvironment {
                     if case .emptyDefault = lv { return (r, rv) }
                     return (l, lv)
                 }()
-                throw typeError(bad.0, expected: "string or something automatically convertible to string (number, date or boolean)", got: bad.1, context: "\"+\" operand")
+                throw typeError(
+                    bad.0, expected: "string or something automatically convertible to string (number, date or boolean)", got: bad.1,
+                    context: "\"+\" operand")
             default:
-                return .string(try coerceToString(lv, l, context: "\"+\" left-hand operand") + coerceToString(rv, r, context: "\"+\" right-hand operand"))
+                return .string(
+                    try coerceToString(lv, l, context: "\"+\" left-hand operand") + coerceToString(rv, r, context: "\"+\" right-hand operand"))
             }
         case (.number, _):
             throw typeError(r, expected: "number", got: rv, context: "\"+\" right-hand operand")
@@ -702,12 +726,13 @@ final class FMEnvironment {
                 default: throw error("Can't use operator \"\(opText)\" on string values.", l)
                 }
             }
-            throw FMError(message: """
-                Can't compare values of these types. Allowed comparisons are between two numbers, two strings, two dates, or two booleans.
-                Left hand operand is \(article(lv.typeDescription)) \(lv.typeDescription).
-                Right hand operand is \(article(rv.typeDescription)) \(rv.typeDescription).
-                ==> \(l.text) \(opText) \(r.text)  \(l.location)
-                """)
+            throw FMError(
+                message: """
+                    Can't compare values of these types. Allowed comparisons are between two numbers, two strings, two dates, or two booleans.
+                    Left hand operand is \(article(lv.typeDescription)) \(lv.typeDescription).
+                    Right hand operand is \(article(rv.typeDescription)) \(rv.typeDescription).
+                    ==> \(l.text) \(opText) \(r.text)  \(l.location)
+                    """)
         }
     }
 
@@ -871,13 +896,22 @@ final class FMEnvironment {
             }
         case "is_string":
             // The empty default of `x!` is at once a string, a sequence and a hash, as in FreeMarker.
-            switch v { case .string, .emptyDefault: return .boolean(true); default: return .boolean(false) }
+            switch v {
+            case .string, .emptyDefault: return .boolean(true)
+            default: return .boolean(false)
+            }
         case "is_number": if case .number = v { return .boolean(true) } else { return .boolean(false) }
         case "is_boolean": if case .boolean = v { return .boolean(true) } else { return .boolean(false) }
         case "is_sequence", "is_collection", "is_enumerable":
-            switch v { case .sequence, .emptyDefault: return .boolean(true); default: return .boolean(false) }
+            switch v {
+            case .sequence, .emptyDefault: return .boolean(true)
+            default: return .boolean(false)
+            }
         case "is_hash":
-            switch v { case .hash, .emptyDefault: return .boolean(true); default: return .boolean(false) }
+            switch v {
+            case .hash, .emptyDefault: return .boolean(true)
+            default: return .boolean(false)
+            }
         case "is_method":
             if case .function = v { return .boolean(true) } else { return .boolean(false) }
         case "boolean":
@@ -927,7 +961,7 @@ final class FMEnvironment {
         case "word_list":
             return .sequence(s.split(whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })
         case "contains", "starts_with", "ends_with", "remove_beginning", "remove_ending", "ensure_starts_with",
-             "ensure_ends_with", "keep_before", "keep_after", "keep_before_last", "keep_after_last", "split":
+            "ensure_ends_with", "keep_before", "keep_after", "keep_before_last", "keep_after_last", "split":
             let a = try argCount(args, name, 1...(name == "split" || name.hasPrefix("keep") ? 2 : 1), e)
             let x = try evalString(a[0])
             if a.count > 1, !(try evalString(a[1])).isEmpty {
@@ -1023,7 +1057,10 @@ final class FMEnvironment {
                 throw self.error("Malformed regular expression \"\(from)\" in ?replace.", e)
             }
             let ns = s as NSString
-            let range = firstOnly ? (regex.firstMatch(in: s, range: NSRange(location: 0, length: ns.length))?.range ?? NSRange(location: NSNotFound, length: 0)) : NSRange(location: 0, length: ns.length)
+            let range =
+                firstOnly
+                ? (regex.firstMatch(in: s, range: NSRange(location: 0, length: ns.length))?.range ?? NSRange(location: NSNotFound, length: 0))
+                : NSRange(location: 0, length: ns.length)
             guard range.location != NSNotFound else { return s }
             return regex.stringByReplacingMatches(in: s, range: range, withTemplate: to.replacingOccurrences(of: "\\", with: "\\\\"))
         }
@@ -1061,17 +1098,26 @@ final class FMEnvironment {
         var i = 0
         if chars[i] == UInt8(ascii: "-") || chars[i] == UInt8(ascii: "+") { i += 1 }
         var digits = 0
-        while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 { i += 1; digits += 1 }
+        while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 {
+            i += 1
+            digits += 1
+        }
         if i < chars.count, chars[i] == UInt8(ascii: ".") {
             i += 1
-            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 { i += 1; digits += 1 }
+            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 {
+                i += 1
+                digits += 1
+            }
         }
         guard digits > 0 else { return nil }
         if i < chars.count, chars[i] == UInt8(ascii: "e") || chars[i] == UInt8(ascii: "E") {
             i += 1
             if i < chars.count, chars[i] == UInt8(ascii: "-") || chars[i] == UInt8(ascii: "+") { i += 1 }
             var expDigits = 0
-            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 { i += 1; expDigits += 1 }
+            while i < chars.count, chars[i] >= 0x30, chars[i] <= 0x39 {
+                i += 1
+                expDigits += 1
+            }
             guard expDigits > 0 else { return nil }
         }
         guard i == chars.count else { return nil }

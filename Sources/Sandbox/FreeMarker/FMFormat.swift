@@ -183,9 +183,19 @@ enum FMFormat {
             let special = "0#,.".contains(ch) && !quoted
             switch stage {
             case 0:
-                if special { stage = 1; body.append(ch) } else { prefix.append(ch) }
+                if special {
+                    stage = 1
+                    body.append(ch)
+                } else {
+                    prefix.append(ch)
+                }
             case 1:
-                if special || (ch == "E" && !quoted) { body.append(ch) } else { stage = 2; suffix.append(ch) }
+                if special || (ch == "E" && !quoted) {
+                    body.append(ch)
+                } else {
+                    stage = 2
+                    suffix.append(ch)
+                }
             default:
                 suffix.append(ch)
             }
@@ -270,7 +280,10 @@ enum FMFormat {
         func append(_ text: String) { out.append(contentsOf: text.utf16) }
         for i in 0..<units.count {
             let c = units[i]
-            enum Escape { case none, hexa, backslash, letter(String) }
+            enum Escape {
+                case none, hexa, backslash
+                case letter(String)
+            }
             var escape = Escape.none
             let isCommon = (c > 0x3E && c < 0x7F && c != 0x5C) || c == 0x20 || (c >= 0xA0 && c < 0x2028)
             if !isCommon {
@@ -366,7 +379,8 @@ enum FMFormat {
         for byte in Array(s.utf8) {
             let c = Character(Unicode.Scalar(byte))
             if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || "_-.!~*'()".contains(c) {
+                || "_-.!~*'()".contains(c)
+            {
                 out.append(c)
             } else {
                 out += "%" + hex(UInt16(byte), digits: 2)

@@ -125,7 +125,9 @@ final class FMParser {
         flushText(pos)
         if stack.count > 1 {
             let open = stack.last { !isImplicitlyClosed($0) } ?? stack[stack.count - 1]
-            throw syntaxError("Unclosed \"#\(open.tagName)\". It was started at line \(src.line(of: open.start)), column \(src.column(of: open.start)).", at: s.count > 0 ? s.count - 1 : 0)
+            throw syntaxError(
+                "Unclosed \"#\(open.tagName)\". It was started at line \(src.line(of: open.start)), column \(src.column(of: open.start)).",
+                at: s.count > 0 ? s.count - 1 : 0)
         }
         FMWhitespace.cleanup(root)
         return root
@@ -198,7 +200,9 @@ final class FMParser {
             if FMParser.knownUnsupportedDirectives.contains(name) {
                 throw syntaxError("The directive #\(name) is not supported by this FreeMarker subset (the Expensify simulator).", at: start)
             }
-            throw syntaxError("Unknown directive: #\(name). Help (latest version): https://freemarker.apache.org/docs/ref_directive_alphaidx.html; you're using FreeMarker \(FMParser.version).", at: start)
+            throw syntaxError(
+                "Unknown directive: #\(name). Help (latest version): https://freemarker.apache.org/docs/ref_directive_alphaidx.html; you're using FreeMarker \(FMParser.version).",
+                at: start)
         }
 
         switch name {
@@ -269,9 +273,14 @@ final class FMParser {
             push(make(.items(item, value)))
         case "sep":
             try expectTagEnd(allowEmpty: true, directive: name)
-            guard stack.contains(where: {
-                switch $0.kind { case .listBody, .items: return true; default: return false }
-            }) else {
+            guard
+                stack.contains(where: {
+                    switch $0.kind {
+                    case .listBody, .items: return true
+                    default: return false
+                    }
+                })
+            else {
                 throw syntaxError("#sep must be inside a #list (or #items) block.", at: start)
             }
             let emptyTag = src.text(pos - 2..<pos) == "/>"
@@ -397,7 +406,10 @@ final class FMParser {
                 node.isText && node.text.allSatisfy { FMWhitespace.isTrimmable($0) }
             }
             if top().children.contains(where: { node in
-                switch node.kind { case .switchCase, .comment: return false; default: return true }
+                switch node.kind {
+                case .switchCase, .comment: return false
+                default: return true
+                }
             }) {
                 throw syntaxError("Only white-space and comments are allowed between #switch and its first #case.", at: start)
             }
@@ -457,7 +469,9 @@ final class FMParser {
             if open.isRoot {
                 return syntaxError("Unexpected closing tag </#\(name)>: there is no open #\(name).", at: start)
             }
-            return syntaxError("Unexpected closing tag </#\(name)>; the innermost open directive is #\(open.tagName) (started at line \(src.line(of: open.start)), column \(src.column(of: open.start))).", at: start)
+            return syntaxError(
+                "Unexpected closing tag </#\(name)>; the innermost open directive is #\(open.tagName) (started at line \(src.line(of: open.start)), column \(src.column(of: open.start))).",
+                at: start)
         }
 
         switch name {
@@ -498,7 +512,9 @@ final class FMParser {
             if FMParser.supportedDirectives.contains(name) || FMParser.knownUnsupportedDirectives.contains(name) {
                 throw mismatch()
             }
-            throw syntaxError("Unknown directive: #\(name). Help (latest version): https://freemarker.apache.org/docs/ref_directive_alphaidx.html; you're using FreeMarker \(FMParser.version).", at: start)
+            throw syntaxError(
+                "Unknown directive: #\(name). Help (latest version): https://freemarker.apache.org/docs/ref_directive_alphaidx.html; you're using FreeMarker \(FMParser.version).",
+                at: start)
         }
     }
 
@@ -651,7 +667,8 @@ final class FMParser {
             let n = String(name)
             if n.isEmpty {
                 // \lt, \gt etc.
-                for (word, op) in [("\\lte", "<="), ("\\lt", "<"), ("\\gte", ">="), ("\\gt", ">"), ("\\and", "&&"), ("\\or", "||")] where matches(word, at: i) {
+                for (word, op) in [("\\lte", "<="), ("\\lt", "<"), ("\\gte", ">="), ("\\gt", ">"), ("\\and", "&&"), ("\\or", "||")]
+                where matches(word, at: i) {
                     return Token(kind: .op(op), start: start, end: i + word.unicodeScalars.count)
                 }
                 throw syntaxError("Unexpected character \"\\\".", at: start)
@@ -725,9 +742,11 @@ final class FMParser {
         for (word, op) in [("&lt;=", "<="), ("&lt;", "<"), ("&gt;=", ">="), ("&gt;", ">"), ("&amp;&amp;", "&&")] where matches(word, at: i) {
             return Token(kind: .op(op), start: start, end: i + word.unicodeScalars.count)
         }
-        let ops = ["..<", "..!", "..*", "...", "..", "??", "?", "!=", "!", "==", "=", "<=", "<", ">=", ">", "&&", "&",
-                   "||", "|", "++", "+=", "+", "--", "-=", "-", "*=", "*", "/=", "/", "%=", "%", "(", ")", "[", "]",
-                   "{", "}", ",", ":", ";", "."]
+        let ops = [
+            "..<", "..!", "..*", "...", "..", "??", "?", "!=", "!", "==", "=", "<=", "<", ">=", ">", "&&", "&",
+            "||", "|", "++", "+=", "+", "--", "-=", "-", "*=", "*", "/=", "/", "%=", "%", "(", ")", "[", "]",
+            "{", "}", ",", ":", ";", ".",
+        ]
         for op in ops where matches(op, at: i) {
             if op == "..." { throw syntaxError("Unexpected \"...\".", at: start) }
             return Token(kind: .op(op), start: start, end: i + op.unicodeScalars.count)
@@ -963,9 +982,12 @@ final class FMParser {
                 }
                 guard FMParser.supportedBuiltins.contains(name) else {
                     if FMParser.allFreeMarkerBuiltins.contains(name) {
-                        throw syntaxError("The built-in ?\(name) is not supported by this FreeMarker subset (the Expensify simulator).", at: nameTok.start)
+                        throw syntaxError(
+                            "The built-in ?\(name) is not supported by this FreeMarker subset (the Expensify simulator).", at: nameTok.start)
                     }
-                    throw syntaxError("Unknown built-in: \"\(name)\". Help (latest version): https://freemarker.apache.org/docs/ref_builtins.html; you're using FreeMarker \(FMParser.version).", at: nameTok.start)
+                    throw syntaxError(
+                        "Unknown built-in: \"\(name)\". Help (latest version): https://freemarker.apache.org/docs/ref_builtins.html; you're using FreeMarker \(FMParser.version).",
+                        at: nameTok.start)
                 }
                 if FMParser.loopVariableBuiltins.contains(name) {
                     guard case .variable = expr.kind else {

@@ -11,7 +11,12 @@ extension MLConnector {
 
         func run() async throws {
             let report = ConfigurationCheck.run(configPath: global.configPath, options: global.checkOptions)
-            if global.json { FileHandle.standardOutput.write(encoded(report)); print("") } else { print(report.text, terminator: "") }
+            if global.json {
+                FileHandle.standardOutput.write(encoded(report))
+                print("")
+            } else {
+                print(report.text, terminator: "")
+            }
             if !report.ok { throw ExitCode(Exit.configuration) }
         }
     }

@@ -4,7 +4,8 @@ import Pipeline
 
 extension MLConnector {
     struct Commit: ConnectorCommand {
-        static let configuration = CommandConfiguration(commandName: "commit", abstract: "Label confirmed reports exported in Expensify and advance the watermark.")
+        static let configuration = CommandConfiguration(
+            commandName: "commit", abstract: "Label confirmed reports exported in Expensify and advance the watermark.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var batch: BatchOption
         func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {

@@ -4,7 +4,8 @@ import Pipeline
 
 extension MLConnector {
     struct Drop: ConnectorCommand {
-        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Stop retrying a held or failed report (audited; it stays in the ledger).")
+        static let configuration = CommandConfiguration(
+            commandName: "drop", abstract: "Stop retrying a held or failed report (audited; it stays in the ledger).")
         @OptionGroup var global: GlobalOptions
         @Option(help: "The Expensify report ID to drop.") var report: String
         @Option(help: "Why (goes to the audit trail).") var reason: String

@@ -4,7 +4,8 @@ import Pipeline
 
 extension MLConnector {
     struct Extract: ConnectorCommand {
-        static let configuration = CommandConfiguration(commandName: "extract", abstract: "Pull approved reports, policies and target master data into a new batch (or re-extract --batch).")
+        static let configuration = CommandConfiguration(
+            commandName: "extract", abstract: "Pull approved reports, policies and target master data into a new batch (or re-extract --batch).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var batch: BatchOption
         func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {
