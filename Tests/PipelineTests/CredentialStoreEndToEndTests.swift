@@ -4,14 +4,7 @@ import XCTest
 /// The nightly job with its secrets only in the encrypted store, through the real CLI.
 final class CredentialStoreEndToEndTests: XCTestCase {
     func cli(_ h: Harness, _ args: [String], stdin: String? = nil, env: [String: String], expect: Int32 = 0) throws -> Harness.CLIResult {
-        let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
-        let p = Process()
-        p.executableURL = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
-        p.arguments = args + ["--config", h.configURL.path]
-        var environment = ProcessInfo.processInfo.environment
-        for k in Harness.secrets.keys { environment.removeValue(forKey: k) }
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
+        let p = h.process(args, env: env, secrets: false)
         let input = Pipe()
         let out = Pipe()
         let err = Pipe()

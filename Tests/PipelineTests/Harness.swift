@@ -66,25 +66,44 @@ final class Harness: @unchecked Sendable {
         var stderr: String
     }
 
-    /// Runs the real `ml-connector` binary with the harness config and the sandbox's secrets.
-    @discardableResult
-    func cli(_ args: [String], expect: Int32? = 0, env extra: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws
-        -> CLIResult
-    {
+    /// The real `ml-connector` binary: beside the test bundle, else the debug build.
+    static var binary: URL {
         let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
-        let bin = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
+        return FileManager.default.fileExists(atPath: exe.path) ? exe : repo.appendingPathComponent(".build/debug/ml-connector")
+    }
+
+    /// A process of the real binary with the harness config, the sandbox's secrets (unless `secrets` is false, so
+    /// the credential store is used) and `extra` variables; not started.
+    func process(_ args: [String], env extra: [String: String] = [:], secrets: Bool = true) -> Process {
         let p = Process()
-        p.executableURL = bin
+        p.executableURL = Harness.binary
         p.arguments = args + ["--config", configURL.path]
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in Harness.secrets { env[k] = v }
+        for (k, v) in Harness.secrets {
+            if secrets { env[k] = v } else { env.removeValue(forKey: k) }
+        }
         for (k, v) in extra { env[k] = v }
         p.environment = env
+        return p
+    }
+
+    /// Starts the real binary without waiting for it, its output in pipes.
+    func start(_ args: [String], env extra: [String: String] = [:]) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
+        let p = process(args, env: extra)
         let out = Pipe()
         let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        return (p, out, err)
+    }
+
+    /// Runs the real `ml-connector` binary with the harness config and the sandbox's secrets.
+    @discardableResult
+    func cli(_ args: [String], expect: Int32? = 0, env extra: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws
+        -> CLIResult
+    {
+        let (p, out, err) = try start(args, env: extra)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -20,21 +20,7 @@ final class InterruptionTests: XCTestCase {
     var ledgerPath: String { h.dir.appendingPathComponent("ledger.sqlite").path }
 
     /// Starts the real binary without waiting for it.
-    func start(_ args: [String]) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
-        let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
-        let p = Process()
-        p.executableURL = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
-        p.arguments = args + ["--config", h.configURL.path]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in Harness.secrets { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return (p, out, err)
-    }
+    func start(_ args: [String]) throws -> (process: Process, stdout: Pipe, stderr: Pipe) { try h.start(args) }
 
     /// Waits for the process to end and returns its exit code and standard error.
     func finish(_ started: (process: Process, stdout: Pipe, stderr: Pipe)) -> (code: Int32, stderr: String) {

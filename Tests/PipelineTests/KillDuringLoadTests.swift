@@ -107,13 +107,7 @@ final class KillDuringLoadTests: XCTestCase {
 
     /// Starts the real binary with the harness's configuration and secrets; its output goes to a log file.
     private func start(_ h: Harness, _ args: [String]) throws -> (Process, URL) {
-        let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
-        let p = Process()
-        p.executableURL = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
-        p.arguments = args + ["--config", h.configURL.path]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in Harness.secrets { env[k] = v }
-        p.environment = env
+        let p = h.process(args)
         let log = h.dir.appendingPathComponent("killed-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -4,27 +4,11 @@ import XCTest
 
 /// One run at a time per ledger, across processes.
 final class RunLockTests: XCTestCase {
-    func start(_ h: Harness, _ args: [String]) throws -> (Process, Pipe, Pipe) {
-        let exe = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("ml-connector")
-        let p = Process()
-        p.executableURL = FileManager.default.fileExists(atPath: exe.path) ? exe : Harness.repo.appendingPathComponent(".build/debug/ml-connector")
-        p.arguments = args + ["--config", h.configURL.path]
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in Harness.secrets { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return (p, out, err)
-    }
-
     func testTwoConcurrentRunsExactlyOneProceedsAndNothingIsPostedTwice() async throws {
         let h = try await Harness()
         defer { h.stop() }
         _ = try await h.control("POST", "/_sandbox/latency?ms=150")
-        let first = try start(h, ["run"])
+        let first = try h.start(["run"])
         // The second starts while the first is certainly still working (each request waits 150 ms).
         try await Task.sleep(nanoseconds: 700_000_000)
         let second = try h.cli(["run"], expect: 4)
