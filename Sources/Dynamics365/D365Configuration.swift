@@ -86,6 +86,6 @@ public struct D365DimensionDisplayValue: DimensionFormatter {
 
     public func text(_ segments: [String]) -> String {
         if segments.allSatisfy(\.isEmpty) { return "" }
-        return segments.map { $0.replacingOccurrences(of: delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)
+        return segments.map { $0.replacingASCII(delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)
     }
 }

@@ -5,10 +5,13 @@ import Foundation
 public struct CompanyRule: Sendable {
     public let companies: [String: String]
     public let reference: ReferenceData
+    /// `dataAreaId`s of the target, lower-case (what `reference.company(_:)` finds).
+    private let known: Set<String>
 
     public init(companies: [String: String], reference: ReferenceData) {
         self.companies = companies
         self.reference = reference
+        known = Set(reference.companies.map { $0.id.lowercased() })
     }
 
     /// The report's company (lower-case; empty when it has none), and why it has none.
@@ -22,7 +25,7 @@ public struct CompanyRule: Sendable {
             let name = r.policyName.isEmpty ? "" : " (\(r.policyName))"
             return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration"))
         }
-        if !reference.companies.isEmpty && reference.company(company) == nil {
+        if !reference.companies.isEmpty && !known.contains(company) {
             return (company, RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID) maps to company '\(company)', which the target does not have"))
         }
         return (company, nil)

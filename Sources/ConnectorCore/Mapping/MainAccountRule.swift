@@ -6,11 +6,14 @@ public struct MainAccountRule: Sendable {
     public let config: ConnectorConfig
     public let catalog: PolicyCatalog
     public let reference: ReferenceData
+    /// Main accounts by ID (the first of each).
+    private let accounts: [String: MainAccountReference]
 
     public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData) {
         self.config = config
         self.catalog = catalog
         self.reference = reference
+        accounts = Dictionary(reference.mainAccounts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The main account of an expense ("" when none), and the issues that stop it.
@@ -28,7 +31,7 @@ public struct MainAccountRule: Sendable {
                                      reason: "GL code '\(e.categoryGlCode)' (category '\(e.category)') is not mapped to a main account")])
         }
         guard !reference.mainAccounts.isEmpty else { return (account, []) }
-        guard let ma = reference.mainAccounts.first(where: { $0.id == account }) else {
+        guard let ma = accounts[account] else {
             return (account, [RecordIssue(record: record, field: "categoryGlCode",
                                           reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in the target")])
         }
