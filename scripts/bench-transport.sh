@@ -17,14 +17,14 @@ cd "$(dirname "$0")/.."
 conf="${BENCH_CONFIG:-release}"
 build() { if ! log=$(swift build -c "$conf" --product "$1" 2>&1); then echo "$log" >&2; exit 1; fi; }
 build ml-transport-bench
-echo "$(nproc) cores, $(uname -sr), libcurl $(pkg-config --modversion libcurl 2>/dev/null || echo '?'), $conf build"
-".build/$conf/ml-transport-bench" "$@"
+out="bench-out/transport"
+rm -rf "$out"; mkdir -p "$out"
+echo "$(nproc) cores, $(uname -sr), libcurl $(pkg-config --modversion libcurl 2>/dev/null || echo '?'), $conf build" | tee "$out/transport.txt"
+".build/$conf/ml-transport-bench" "$@" | tee -a "$out/transport.txt"
 
 [ "${BENCH_PIPELINE:-0}" = 1 ] || exit 0
 build ml-connector
 build ml-sandbox
-out="bench-out/transport"
-rm -rf "$out"; mkdir -p "$out"
 ".build/$conf/ml-sandbox" --port 0 --seeds samples/sandbox --latency-ms 5000 --ready-file "$out/sandbox.url" >"$out/sandbox.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
@@ -38,10 +38,11 @@ export D365_CLIENT_SECRET=sandbox-only-client-secret-7Qk2
 /usr/bin/time -f "%e %U %S" -o "$out/time.txt" ".build/$conf/ml-connector" extract --config "$out/config.json" --quiet --json >"$out/summary.json"
 read -r wall user sys < "$out/time.txt"
 requests="$(curl -sf "$url/_sandbox/stats")"
-python3 - "$wall" "$user" "$sys" "$requests" <<'PY'
+python3 - "$wall" "$user" "$sys" "$requests" "$out" <<'PY' | tee -a "$out/transport.txt"
 import json, sys
 wall, user, sys_ = map(float, sys.argv[1:4])
 n = sum(json.loads(sys.argv[4])["requests"].values())
 print(f"ml-connector extract, {n} requests each answered after 5 s: wall {wall:.1f} s, CPU {user + sys_:.2f} s "
       f"= {100 * (user + sys_) / wall:.1f}% of wall")
+json.dump({"requests": n, "wall": wall, "cpu": user + sys_}, open(f"{sys.argv[5]}/extract.json", "w"))
 PY

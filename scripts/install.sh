@@ -5,13 +5,14 @@
 #
 # `swift build -c release --product ml-connector` leaves it at .build/release/ml-connector; this copies it to
 # PREFIX/bin (mode 0755, through a temporary file renamed into place, so a job starting meanwhile never runs a
-# half-copied binary) and prints where it went. The binary links the system's libcurl and libsqlite3 (the runtime
-# packages of libcurl4-openssl-dev and libsqlite3-dev) and the Swift runtime of the toolchain that built it.
+# half-copied binary) and prints where it went. The binary links the system's libcurl and libsqlite3 (Debian:
+# libcurl4, libsqlite3-0) and the Swift runtime libraries of the toolchain that built it, found through its RUNPATH
+# (here /opt/swift/usr/lib/swift/linux): install it where that toolchain is installed at the same path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix="${1:-/usr/local}"
 case "$prefix" in
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 swift build -c release --product ml-connector
 binary="$(swift build -c release --show-bin-path)/ml-connector"

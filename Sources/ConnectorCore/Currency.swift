@@ -22,7 +22,14 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// A currency from its ISO code (any case); nil unless a current ISO 4217 code (`Currency.isoCodes`, ISO4217.swift).
     public init?(code raw: String) {
-        let c = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        // Three ASCII upper-case letters already (the usual case): nothing to trim or change.
+        if raw.utf8.count == 3 && raw.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) {
+            guard Currency.isoCodes.contains(raw) else { return nil }
+            self.code = raw
+            self.exponent = Currency.exponents[raw] ?? 2
+            return
+        }
+        let c = raw.trimmedWhitespace.uppercased()
         guard c.count == 3, c.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }), Currency.isoCodes.contains(c) else { return nil }
         self.code = c
         self.exponent = Currency.exponents[c] ?? 2

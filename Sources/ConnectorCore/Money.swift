@@ -43,12 +43,22 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var amountText: String {
         let e = currency.exponent
         if e == 0 { return String(minorUnits) }
-        let neg = minorUnits < 0
-        let mag = minorUnits.magnitude
-        var s = String(mag)
-        if s.count <= e { s = String(repeating: "0", count: e - s.count + 1) + s }
-        let cut = s.index(s.endIndex, offsetBy: -e)
-        return (neg ? "-" : "") + s[..<cut] + "." + s[cut...]
+        // Digits of the magnitude, at least e + 1 of them, the point before the last e.
+        var digits: [UInt8] = []
+        var mag = minorUnits.magnitude
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(mag % 10))
+            mag /= 10
+        } while mag > 0
+        while digits.count <= e { digits.append(UInt8(ascii: "0")) }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count + 2)
+        if minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        for (n, d) in digits.reversed().enumerated() {
+            if n == digits.count - e { out.append(UInt8(ascii: ".")) }
+            out.append(d)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The amount as an exact `Decimal` (never via `Double`), for callers that compute with decimals.
@@ -56,7 +66,8 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses text written with at most the currency's digits (`12.5`, `12.50`, `-3`); nil otherwise.
     public static func parse(_ text: String, currency: Currency) -> Money? {
-        var t = text.trimmingCharacters(in: .whitespaces)
+        if let plain = parsePlain(text, exponent: currency.exponent) { return plain.map { Money(minorUnits: $0, currency: currency) } }
+        var t = text.trimmedWhitespace
         var neg = false
         if t.hasPrefix("-") {
             neg = true
@@ -74,7 +85,41 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Money(minorUnits: neg ? -v : v, currency: currency)
     }
 
-    /// `12.50 EUR`, for messages.
+    /// `parse` for text of ASCII digits with an optional `-` and `.`, decided on the bytes: .some(nil) when it is not an
+    /// amount, nil when the general path must decide (anything else, or more than 18 digits).
+    private static func parsePlain(_ text: String, exponent: Int) -> Int64?? {
+        var copy = text
+        return copy.withUTF8 { b -> Int64?? in
+            var i = 0
+            let negative = b.first == UInt8(ascii: "-")
+            if negative { i = 1 }
+            var value: Int64 = 0
+            var intDigits = 0
+            var fracDigits = 0
+            var seenPoint = false
+            var total = 0
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: ".") {
+                    if seenPoint { return .some(nil) }
+                    seenPoint = true
+                } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                    total += 1
+                    if total > 18 { return nil }
+                    value = value * 10 + Int64(c - UInt8(ascii: "0"))
+                    if seenPoint { fracDigits += 1 } else { intDigits += 1 }
+                } else {
+                    return nil
+                }
+                i += 1
+            }
+            guard intDigits > 0, fracDigits <= exponent, !(seenPoint && fracDigits == 0) else { return .some(nil) }
+            if intDigits + exponent > 18 { return nil }
+            for _ in fracDigits..<exponent { value *= 10 }
+            return .some(negative ? -value : value)
+        }
+    }
+
     public var description: String { "\(amountText) \(currency.code)" }
 
     /// Orders amounts of one currency; comparing two currencies is a programming error.

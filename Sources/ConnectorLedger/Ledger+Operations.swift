@@ -417,10 +417,13 @@ extension Ledger {
         }
     }
 
-    static func insertAudit(_ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String) throws {
+    static func insertAudit(
+        _ db: Database, _ ctx: AuditContext, entityType: String, entityID: String, event: String, detail: String,
+        at: String? = nil
+    ) throws {
         try db.cachedStatement(
             sql: "INSERT INTO audit_event (at, actor, batch_id, stage, entity_type, entity_id, event, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        .execute(arguments: [now(), ctx.actor, ctx.batchID, ctx.stage?.rawValue, entityType, entityID, event, detail])
+        .execute(arguments: [at ?? now(), ctx.actor, ctx.batchID, ctx.stage?.rawValue, entityType, entityID, event, detail])
     }
 }

@@ -12,9 +12,19 @@ public final class CSVFile {
         file.write(CSVWriter(columns: columns, style: style).data)
     }
 
+    private var scratch: [UInt8] = []
+
     /// Appends a row; values are matched to columns by name, missing ones are blank.
     public func append(_ row: [String: String]) {
-        file.write(CSVWriter.line(columns.map { row[$0] ?? "" }))
+        append(cells: columns.map { row[$0] ?? "" })
+    }
+
+    /// A row given in column order (as many cells as columns).
+    public func append(cells: [String]) {
+        precondition(cells.count == columns.count, "a CSV row needs one cell per column")
+        scratch.removeAll(keepingCapacity: true)
+        CSVWriter.appendLine(cells, to: &scratch)
+        file.write(scratch)
     }
 
     /// Moves the file into place; returns its SHA-256 for the ledger.

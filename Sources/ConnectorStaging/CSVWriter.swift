@@ -27,32 +27,82 @@ public struct CSVWriter {
 
     /// One record's line: cells defused and escaped, `\n` at the end.
     static func line(_ cells: [String]) -> String {
-        cells.map { escape(defuse($0)) }.joined(separator: ",") + "\n"
+        var bytes: [UInt8] = []
+        appendLine(cells, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One record's line as UTF-8, appended to `out`: each cell defused, then quoted when it holds a comma, quote, CR or
+    /// LF byte (quotes doubled), `\n` at the end. Works on bytes, so a CR LF pair or a quote followed by a combining
+    /// mark (one `Character` each) is quoted like any other.
+    public static func appendLine(_ cells: [String], to out: inout [UInt8]) {
+        for (n, cell) in cells.enumerated() {
+            if n > 0 { out.append(0x2C) }
+            var cell = cell
+            cell.withUTF8 { appendCell($0, to: &out) }
+        }
+        out.append(0x0A)
+    }
+
+    private static func appendCell(_ s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let prefix = needsDefusing(s)
+        var quote = false
+        for b in s where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
+            quote = true
+            break
+        }
+        if quote { out.append(0x22) }
+        if prefix { out.append(0x27) }
+        if quote {
+            for b in s {
+                out.append(b)
+                if b == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: s)
+        }
+    }
+
+    /// Whether a cell starts like a formula (`=`, `+`, `@`, tab, CR, or `-` that is not a plain number).
+    private static func needsDefusing(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let f = s.first else { return false }
+        if f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@") || f == 0x09 || f == 0x0D { return true }
+        return f == UInt8(ascii: "-") && !isPlainNumber(s)
     }
 
     static func defuse(_ s: String) -> String {
-        guard let f = s.unicodeScalars.first else { return s }
-        if f == "=" || f == "+" || f == "@" || f == "\t" || f == "\r" { return "'" + s }
-        if f == "-" && !isPlainNumber(s) { return "'" + s }
-        return s
+        var copy = s
+        return copy.withUTF8 { needsDefusing($0) } ? "'" + s : s
     }
 
     /// `-12.50`, `1500`: a number a spreadsheet shows as a number, never a formula.
     static func isPlainNumber(_ s: String) -> Bool {
-        var digits = s.hasPrefix("-") ? Substring(s.dropFirst()) : Substring(s)
-        guard let first = digits.first, first.isASCII, first.isNumber else { return false }
-        if let dot = digits.firstIndex(of: ".") {
-            let fraction = digits[digits.index(after: dot)...]
-            guard !fraction.isEmpty, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-            digits = digits[..<dot]
-        }
-        return digits.allSatisfy { $0.isASCII && $0.isNumber }
+        var copy = s
+        return copy.withUTF8 { isPlainNumber($0) }
+    }
+
+    private static func isPlainNumber(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = s.first == UInt8(ascii: "-") ? 1 : 0
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        guard i < s.count, isDigit(s[i]) else { return false }
+        while i < s.count, isDigit(s[i]) { i += 1 }
+        if i == s.count { return true }
+        guard s[i] == UInt8(ascii: ".") else { return false }
+        i += 1
+        guard i < s.count else { return false }
+        while i < s.count, isDigit(s[i]) { i += 1 }
+        return i == s.count
     }
 
     static func escape(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return s }
+        var bytes: [UInt8] = [0x22]
+        for b in s.utf8 {
+            bytes.append(b)
+            if b == 0x22 { bytes.append(0x22) }
         }
-        return s
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

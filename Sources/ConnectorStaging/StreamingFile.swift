@@ -2,6 +2,14 @@ import ConnectorCore
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+    private let posixWrite = Glibc.write
+#elseif canImport(Darwin)
+    import Darwin
+    private let posixWrite = Darwin.write
+#endif
+
 /// Writes a staged file incrementally (flat memory), hashing as it goes, and moves it into place only
 /// on `finish()`, so a crashed stage never leaves a half-written file under the final name.
 public final class StreamingFile {
@@ -10,7 +18,9 @@ public final class StreamingFile {
     private let temp: URL
     private let handle: FileHandle
     private var hasher = SHA256()
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
+    /// The first failed write (`errno`), thrown by `finish()`.
+    private var failure: Int32?
 
     /// Creates the hidden `.<name>.partial` beside `url` (owner-only) and its folders.
     public init(_ url: URL) throws {
@@ -27,16 +37,28 @@ public final class StreamingFile {
 
     /// Appends bytes; they go to disk in 64 KiB chunks.
     public func write(_ data: Data) {
-        buffer.append(data)
-        if buffer.count >= 1 << 16 { flush() }
+        buffer.append(contentsOf: data)
+        if buffer.count >= 1 << 18 { flush() }
     }
 
-    /// Appends text as UTF-8.
-    public func write(_ text: String) { write(Data(text.utf8)) }
+    public func write(_ text: String) { write(Array(text.utf8)) }
 
+    public func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 18 { flush() }
+    }
+
+    /// Hashes and writes the buffer (write(2) on the descriptor; a failure is kept for `finish()`).
     private func flush() {
-        hasher.update(data: buffer)
-        handle.write(buffer)
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { bytes in
+            hasher.update(bufferPointer: bytes)
+            var offset = 0
+            while offset < bytes.count, failure == nil {
+                let n = posixWrite(handle.fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno != EINTR { failure = errno }
+            }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -44,6 +66,11 @@ public final class StreamingFile {
     @discardableResult
     public func finish() throws -> String {
         flush()
+        if let failure {
+            try? handle.close()
+            throw ConnectorError(
+                "staging.io_failed", "Cannot write \(temp.path): \(String(cString: strerror(failure))).", context: ["file": url.path])
+        }
         do {
             try handle.close()
             if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }

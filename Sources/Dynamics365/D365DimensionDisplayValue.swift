@@ -12,6 +12,6 @@ public struct D365DimensionDisplayValue: DimensionFormatter {
     /// The display value, e.g. `010-PL\\-01-`; empty when the line sets no dimension.
     public func text(_ segments: [String]) -> String {
         if segments.allSatisfy(\.isEmpty) { return "" }
-        return segments.map { $0.replacingOccurrences(of: delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)
+        return segments.map { $0.replacingASCII(delimiter, with: "\\" + delimiter) }.joined(separator: delimiter)
     }
 }

@@ -31,7 +31,8 @@ final class ReviewFiles {
     private let lines: CSVFile
     private let exceptions: CSVFile
     private let reports: CSVFile
-    private let encoder = JSONEncoder()
+    /// One document's JSON before it goes to `invoices.json`.
+    private var scratch: [UInt8] = []
     private var firstDocument = true
     /// "company|currency|account" and "company|currency" → sums.
     private var byAccount: [String: Sum] = [:]
@@ -45,7 +46,6 @@ final class ReviewFiles {
         lines = try CSVFile(layout.linesCSV, columns: Self.lineColumns, style: style)
         exceptions = try CSVFile(layout.exceptionsCSV, columns: Self.exceptionColumns, style: style)
         reports = try CSVFile(layout.reportsCSV, columns: Self.reportColumns, style: style)
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         invoices.write("[")
     }
 
@@ -54,17 +54,14 @@ final class ReviewFiles {
         counts["reports", default: 0] += 1
         counts["held", default: 0] += 1
         counts["exceptions", default: 0] += record.issues.count
-        for i in record.issues { exceptions.append(["record": i.record, "field": i.field, "reason": i.reason]) }
+        for i in record.issues { exceptions.append(cells: [i.record, i.field, i.reason, "", "", ""]) }
     }
 
     /// A second copy of a report already mapped (extract keeps one; this guards a hand-made records file).
     func duplicate(_ reportID: String) {
         counts["reports", default: 0] += 1
         counts["exceptions", default: 0] += 1
-        exceptions.append([
-            "record": reportID, "field": "reportID", "reason": "appears twice in the export; the second copy is ignored",
-            "report_id": reportID,
-        ])
+        exceptions.append(cells: [reportID, "reportID", "appears twice in the export; the second copy is ignored", reportID, "", ""])
     }
 
     /// One mapped report: its exceptions, review lines, report row, documents and their totals.
@@ -72,36 +69,31 @@ final class ReviewFiles {
         counts["reports", default: 0] += 1
         counts[outcome.status.rawValue, default: 0] += 1
         counts["exceptions", default: 0] += outcome.issues.count
+        // Rows in the column order of `exceptionColumns`, `lineColumns` and `reportColumns`.
         for i in outcome.issues {
-            exceptions.append([
-                "record": i.record, "field": i.field, "reason": i.reason, "report_id": outcome.reportID,
-                "company": outcome.company, "employee": outcome.employee,
-            ])
+            exceptions.append(cells: [i.record, i.field, i.reason, outcome.reportID, outcome.company, outcome.employee])
         }
         for l in outcome.lines {
-            lines.append([
-                "company": l.company, "currency": l.currency, "report_id": l.reportID, "invoice_number": l.invoiceNumber,
-                "document": l.document, "vendor": l.vendor, "employee": l.employee, "line": l.line,
-                "transaction_id": l.transactionID, "expense_date": l.expenseDate, "merchant": l.merchant,
-                "category": l.category, "gl_code": l.glCode, "main_account": l.mainAccount, "dimensions": l.dimensions,
-                "amount": l.amount, "original_amount": l.originalAmount, "original_currency": l.originalCurrency,
-                "reimbursable": l.reimbursable ? "yes" : "no", "status": l.status,
+            lines.append(cells: [
+                l.company, l.currency, l.reportID, l.invoiceNumber, l.document, l.vendor, l.employee, l.line,
+                l.transactionID, l.expenseDate, l.merchant, l.category, l.glCode, l.mainAccount, l.dimensions,
+                l.amount, l.originalAmount, l.originalCurrency, l.reimbursable ? "yes" : "no", l.status,
             ])
-            counts["lines", default: 0] += 1
         }
+        counts["lines", default: 0] += outcome.lines.count
         let employee = outcome.documents.first { $0.kind == .employee }
         let card = outcome.documents.first { $0.kind == .companyCard }
-        reports.append([
-            "report_id": outcome.reportID, "policy_id": outcome.policyID, "company": outcome.company,
-            "employee": outcome.employee, "approved": outcome.approved, "currency": outcome.currency,
-            "expensify_total": outcome.expensifyTotal, "employee_invoice": employee?.key ?? "",
-            "employee_total": employee?.total ?? "", "card_invoice": card?.key ?? "", "card_total": card?.total ?? "",
-            "status": outcome.status.rawValue, "reason": outcome.reason,
+        reports.append(cells: [
+            outcome.reportID, outcome.policyID, outcome.company, outcome.employee, outcome.approved, outcome.currency,
+            outcome.expensifyTotal, employee?.key ?? "", employee?.total ?? "", card?.key ?? "", card?.total ?? "",
+            outcome.status.rawValue, outcome.reason,
         ])
         for d in outcome.documents {
-            invoices.write(firstDocument ? "\n" : ",\n")
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: firstDocument ? [0x0A] : [0x2C, 0x0A])
             firstDocument = false
-            invoices.write(try encoder.encode(d))
+            InvoicesJSON.append(d, to: &scratch)
+            invoices.write(scratch)
             counts["documents", default: 0] += 1
             total(d)
         }
@@ -114,8 +106,11 @@ final class ReviewFiles {
         sum.documents += 1
         for l in d.lines {
             guard let m = Money.parse(l.amount, currency: currency) else { continue }
-            byAccount["\(key)|\(l.mainAccount)", default: Sum()].lines += 1
-            byAccount["\(key)|\(l.mainAccount)", default: Sum()].minor += m.minorUnits
+            let accountKey = key + "|" + l.mainAccount
+            var account = byAccount[accountKey] ?? Sum()
+            account.lines += 1
+            account.minor += m.minorUnits
+            byAccount[accountKey] = account
             sum.lines += 1
             sum.minor += m.minorUnits
         }
@@ -150,5 +145,89 @@ final class ReviewFiles {
         files["exceptions.csv"] = try exceptions.finish()
         files["reports.csv"] = try reports.finish()
         return (files, totals)
+    }
+}
+
+/// `invoices.json`'s documents, written byte for byte as `JSONEncoder` with `[.sortedKeys, .prettyPrinted,
+/// .withoutEscapingSlashes]` writes an `InvoiceDocument` (two-space indent, `"key" : value`, keys sorted), without its
+/// cost (most of transform's writing time). `TransformFastPathTests` compares the two on awkward documents, so a field
+/// added to `InvoiceDocument` or `InvoiceLine` and not here fails there.
+enum InvoicesJSON {
+    static func append(_ d: InvoiceDocument, to out: inout [UInt8]) {
+        out.append(contentsOf: "{\n".utf8)
+        field("company", d.company, 2, &out)
+        field("currency", d.currency, 2, &out)
+        field("description", d.description, 2, &out)
+        field("dimensionDisplayValue", d.dimensionDisplayValue, 2, &out)
+        field("employeeEmail", d.employeeEmail, 2, &out)
+        field("invoiceDate", d.invoiceDate, 2, &out)
+        field("key", d.key, 2, &out)
+        field("kind", d.kind.rawValue, 2, &out)
+        out.append(contentsOf: "  \"lines\" : [".utf8)
+        if d.lines.isEmpty {
+            out.append(contentsOf: "\n\n  ]".utf8)
+        } else {
+            for (n, l) in d.lines.enumerated() {
+                out.append(contentsOf: (n == 0 ? "\n    {\n" : ",\n    {\n").utf8)
+                field("amount", l.amount, 6, &out)
+                field("category", l.category, 6, &out)
+                field("description", l.description, 6, &out)
+                field("dimensionDisplayValue", l.dimensionDisplayValue, 6, &out)
+                field("expenseDate", l.expenseDate, 6, &out)
+                out.append(contentsOf: "      \"lineNumber\" : \(l.lineNumber),\n".utf8)
+                field("mainAccount", l.mainAccount, 6, &out)
+                field("merchant", l.merchant, 6, &out)
+                field("transactionID", l.transactionID, 6, &out, last: true)
+                out.append(contentsOf: "    }".utf8)
+            }
+            out.append(contentsOf: "\n  ]".utf8)
+        }
+        out.append(contentsOf: ",\n".utf8)
+        field("policyID", d.policyID, 2, &out)
+        field("postingDate", d.postingDate, 2, &out)
+        field("reportID", d.reportID, 2, &out)
+        field("reportName", d.reportName, 2, &out)
+        field("total", d.total, 2, &out)
+        field("vendorAccount", d.vendorAccount, 2, &out, last: true)
+        out.append(0x7D)
+    }
+
+    private static func field(_ name: StaticString, _ value: String, _ indent: Int, _ out: inout [UInt8], last: Bool = false) {
+        out.append(contentsOf: repeatElement(0x20, count: indent))
+        out.append(0x22)
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: [0x22, 0x20, 0x3A, 0x20])
+        string(value, &out)
+        out.append(contentsOf: last ? [0x0A] : [0x2C, 0x0A])
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A JSON string: `"` and `\\` escaped, control characters as `\b \t \n \f \r` or `\u00xx`, everything else
+    /// (`/` and non-ASCII included) as it is.
+    static func string(_ value: String, _ out: inout [UInt8]) {
+        out.append(0x22)
+        var s = value
+        s.withUTF8 { bytes in
+            var clean = bytes.startIndex
+            for i in bytes.indices {
+                let b = bytes[i]
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[clean..<i]))
+                clean = i + 1
+                switch b {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                default: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[clean...]))
+        }
+        out.append(0x22)
     }
 }

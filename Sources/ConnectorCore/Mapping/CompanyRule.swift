@@ -7,11 +7,14 @@ public struct CompanyRule: Sendable {
     public let companies: [String: String]
     /// The target's master data, to refuse a company it does not have.
     public let reference: ReferenceData
+    /// `dataAreaId`s of the target, lower-case (what `reference.company(_:)` finds).
+    private let known: Set<String>
 
     /// The rule for one configuration and one extract's master data.
     public init(companies: [String: String], reference: ReferenceData) {
         self.companies = companies
         self.reference = reference
+        known = Set(reference.companies.map { $0.id.lowercased() })
     }
 
     /// The report's company (lower-case; empty when it has none), and why it has none.
@@ -28,7 +31,7 @@ public struct CompanyRule: Sendable {
                 RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration")
             )
         }
-        if !reference.companies.isEmpty && reference.company(company) == nil {
+        if !reference.companies.isEmpty && !known.contains(company) {
             return (
                 company,
                 RecordIssue(

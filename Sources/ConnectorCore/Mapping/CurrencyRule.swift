@@ -5,7 +5,7 @@ import Foundation
 public enum CurrencyRule {
     /// The report's currency, or why it cannot be used.
     public static func reportCurrency(_ r: ExpenseReport) -> (currency: Currency?, issue: RecordIssue?) {
-        if r.currency.trimmingCharacters(in: .whitespaces).isEmpty {
+        if r.currency.trimmedWhitespace.isEmpty {
             return (nil, RecordIssue(record: r.reportID, field: "currency", reason: "report currency is missing"))
         }
         guard let c = Currency(code: r.currency) else {
@@ -16,7 +16,7 @@ public enum CurrencyRule {
 
     /// An expense's own currency, or why it cannot be used (`record` names the expense).
     public static func expenseCurrency(_ e: Expense, record: String) -> (currency: Currency?, issue: RecordIssue?) {
-        if e.currency.trimmingCharacters(in: .whitespaces).isEmpty {
+        if e.currency.trimmedWhitespace.isEmpty {
             return (nil, RecordIssue(record: record, field: "currency", reason: "expense currency is missing"))
         }
         guard let c = Currency(code: e.currency) else {

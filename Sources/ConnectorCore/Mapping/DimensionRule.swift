@@ -10,12 +10,28 @@ public struct DimensionRule: Sendable {
     public let catalog: PolicyCatalog
     /// The target's dimension values, to refuse a missing or inactive value.
     public let reference: ReferenceData
+    /// Per company (lower-case, as `reference.company(_:)` finds it): whether it has dimension values, and each value
+    /// by dimension and value (the first of each).
+    private let values: [String: (any: Bool, byKey: [DimensionKey: DimensionValueReference])]
+
+    struct DimensionKey: Hashable {
+        var dimension: String
+        var value: String
+    }
 
     /// The rule for one configuration and one extract's catalog and master data.
     public init(dimensions: ConnectorConfig.DimensionSettings, catalog: PolicyCatalog, reference: ReferenceData) {
         self.dimensions = dimensions
         self.catalog = catalog
         self.reference = reference
+        var values: [String: (any: Bool, byKey: [DimensionKey: DimensionValueReference])] = [:]
+        for c in reference.companies where values[c.id.lowercased()] == nil {
+            let byKey = Dictionary(
+                c.dimensionValues.map { (DimensionKey(dimension: $0.dimension, value: $0.value), $0) },
+                uniquingKeysWith: { first, _ in first })
+            values[c.id.lowercased()] = (!c.dimensionValues.isEmpty, byKey)
+        }
+        self.values = values
     }
 
     /// The values in `dimensions.format` order (blank where the expense sets none), and the issues that stop them.
@@ -33,10 +49,10 @@ public struct DimensionRule: Sendable {
                 return (segments, [RecordIssue(record: record, field: "tag", reason: "'\(fullTag)' is not a tag of policy \(policyID)")])
             }
         }
-        let companyRef = reference.company(company)
+        let companyValues = values[company.lowercased()]
         for level in dimensions.tagLevels {
             let idx = level.level - 1
-            let name = idx < names.count ? names[idx].trimmingCharacters(in: .whitespaces) : ""
+            let name = idx < names.count ? names[idx].trimmedWhitespace : ""
             if name.isEmpty {
                 if level.required ?? false {
                     issues.append(RecordIssue(record: record, field: "tag", reason: "level \(level.level) (\(level.dimension)) is required"))
@@ -49,10 +65,10 @@ public struct DimensionRule: Sendable {
                         record: record, field: "tag", reason: "tag level \(level.level) '\(name)' has no GL code, so no \(level.dimension) value"))
                 continue
             }
-            value = value.trimmingCharacters(in: .whitespaces)
+            value = value.trimmedWhitespace
             if let pos = dimensions.format.firstIndex(of: level.dimension) { segments[pos] = value }
-            if let companyRef, !companyRef.dimensionValues.isEmpty {
-                if let dv = companyRef.dimensionValues.first(where: { $0.dimension == level.dimension && $0.value == value }) {
+            if let companyValues, companyValues.any {
+                if let dv = companyValues.byKey[DimensionKey(dimension: level.dimension, value: value)] {
                     if let why = inactivityReason(
                         suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date)
                     {

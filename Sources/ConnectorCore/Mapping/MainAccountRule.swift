@@ -9,12 +9,15 @@ public struct MainAccountRule: Sendable {
     public let catalog: PolicyCatalog
     /// The target's main accounts, to refuse a missing or inactive account.
     public let reference: ReferenceData
+    /// Main accounts by ID (the first of each).
+    private let accounts: [String: MainAccountReference]
 
     /// The rule for one configuration and one extract's catalog and master data.
     public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData) {
         self.config = config
         self.catalog = catalog
         self.reference = reference
+        accounts = Dictionary(reference.mainAccounts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The main account of an expense ("" when none), and the issues that stop it.
@@ -40,7 +43,7 @@ public struct MainAccountRule: Sendable {
             )
         }
         guard !reference.mainAccounts.isEmpty else { return (account, []) }
-        guard let ma = reference.mainAccounts.first(where: { $0.id == account }) else {
+        guard let ma = accounts[account] else {
             return (
                 account,
                 [

@@ -66,7 +66,7 @@ public struct ReportMapper: Sendable {
         issues += [companyIssue, currencyIssue, dateIssue].compactMap { $0 }
         let facts = ReportFacts(
             reportID: r.reportID, policyID: r.policyID, company: company,
-            employee: r.accountEmail.trimmingCharacters(in: .whitespaces), currency: currency, date: date ?? "")
+            employee: r.accountEmail.trimmedWhitespace, currency: currency, date: date ?? "")
 
         var expenses = r.expenses.enumerated().map { mapExpense($1, index: $0, report: r, facts: facts) }
         for e in expenses where e.posts { issues += e.issues }
@@ -116,11 +116,12 @@ public struct ReportMapper: Sendable {
         let posts = cardRule.posts(e)
         let merchant = e.modifiedMerchant.isEmpty ? e.merchant : e.modifiedMerchant
         let created = e.modifiedCreated.isEmpty ? e.created : e.modifiedCreated
+        let createdDay = Self.day(created)
         let (expenseCurrency, currencyIssue) = CurrencyRule.expenseCurrency(e, record: record)
         var line = ReviewLine(
             company: facts.company, currency: facts.currency?.code ?? r.currency, reportID: r.reportID, invoiceNumber: "",
             document: "", vendor: "", employee: facts.employee, line: "", transactionID: e.transactionID,
-            expenseDate: Self.day(created) ?? created, merchant: merchant, category: e.category,
+            expenseDate: createdDay ?? created, merchant: merchant, category: e.category,
             glCode: e.categoryGlCode, mainAccount: "", dimensions: "", amount: "",
             originalAmount: AmountRule.originalAmount(e, expenseCurrency: expenseCurrency),
             originalCurrency: e.currency, reimbursable: e.reimbursable, status: "")
@@ -133,7 +134,7 @@ public struct ReportMapper: Sendable {
             issues += amountIssues
             if let amount { line.amount = amount.amountText }
         }
-        if Self.day(created) == nil {
+        if createdDay == nil {
             issues.append(
                 RecordIssue(
                     record: record, field: e.modifiedCreated.isEmpty ? "created" : "modifiedCreated",
@@ -234,11 +235,28 @@ public struct ReportMapper: Sendable {
 
     /// `yyyy-MM-dd` from `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`; nil when not a real date.
     public static func day(_ s: String) -> String? {
-        let d = String(s.trimmingCharacters(in: .whitespaces).prefix(10))
+        var t = s.trimmedWhitespace
+        // `yyyy-MM-dd` in ASCII, then a character boundary: decided on the bytes (what the general path below decides too).
+        let fast: String?? = t.withUTF8 { b in
+            guard b.count >= 10, b.count == 10 || b[10] < 0x80, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+            var parts = [0, 0, 0]
+            for (part, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
+                for i in range {
+                    guard b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") else { return nil }
+                    parts[part] = parts[part] * 10 + Int(b[i] - UInt8(ascii: "0"))
+                }
+            }
+            guard parts[0] > 1900, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else { return .some(nil) }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: b[0..<10]), as: UTF8.self))
+        }
+        if let fast { return fast }
+        let d = String(t.prefix(10))
         return ConnectorConfig.isDate(d) ? d : nil
     }
 
     static func clip(_ s: String, _ n: Int) -> String {
+        // Without CR or LF and with at most n bytes (so at most n characters), the text stays as it is.
+        if s.utf8.count <= n && !s.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) { return s }
         let flat = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         return flat.count <= n ? flat : String(flat.prefix(n - 1)) + "…"
     }

@@ -8,11 +8,30 @@ public struct VendorRule: Sendable {
     public let vendors: ConnectorConfig.VendorSettings
     /// The target's vendors, matched by e-mail and checked for holds.
     public let reference: ReferenceData
+    /// Per company (lower-case, as `reference.company(_:)` finds it): its vendors by trimmed lower-case e-mail (in
+    /// reference order) and by account (the first of each).
+    private let companies: [String: (byEmail: [String: [VendorReference]], byAccount: [String: VendorReference])]
+    /// `vendors.byEmail` with lower-case keys (the first of keys differing only in case, in the dictionary's order).
+    private let overrides: [String: String]
 
     /// The rule for one configuration and one extract's master data.
     public init(vendors: ConnectorConfig.VendorSettings, reference: ReferenceData) {
         self.vendors = vendors
         self.reference = reference
+        var companies: [String: (byEmail: [String: [VendorReference]], byAccount: [String: VendorReference])] = [:]
+        for c in reference.companies where companies[c.id.lowercased()] == nil {
+            var byEmail: [String: [VendorReference]] = [:]
+            var byAccount: [String: VendorReference] = [:]
+            for v in c.vendors {
+                byEmail[v.email.trimmedWhitespace.lowercased(), default: []].append(v)
+                if byAccount[v.account] == nil { byAccount[v.account] = v }
+            }
+            companies[c.id.lowercased()] = (byEmail, byAccount)
+        }
+        self.companies = companies
+        var overrides: [String: String] = [:]
+        for (email, account) in vendors.byEmail ?? [:] where overrides[email.lowercased()] == nil { overrides[email.lowercased()] = account }
+        self.overrides = overrides
     }
 
     /// A vendor account, or the sentence that explains why there is none.
@@ -26,18 +45,16 @@ public struct VendorRule: Sendable {
     /// The employee's vendor in `company`.
     public func employeeVendor(email: String, company: String) -> Resolution {
         let key = email.lowercased()
-        if let override = vendors.byEmail?.first(where: { $0.key.lowercased() == key })?.value {
+        if let override = overrides[key] {
             if let why = problem(account: override, company: company) { return .problem("configured vendor for \(email): \(why)") }
             return .vendor(override)
         }
-        guard let companyRef = reference.company(company) else {
+        guard let companyRef = companies[company.lowercased()] else {
             return .problem("company '\(company)' has no vendor data; run extract again")
         }
         if email.isEmpty { return .problem("submitter e-mail is missing") }
         let group = vendors.employeeVendorGroup
-        let candidates = companyRef.vendors.filter {
-            $0.email.trimmingCharacters(in: .whitespaces).lowercased() == key && (group == nil || $0.group == group)
-        }
+        let candidates = (companyRef.byEmail[key] ?? []).filter { group == nil || $0.group == group }
         if candidates.count > 1 {
             return .problem(
                 "\(candidates.count) vendors in company \(company)\(group.map { " group \($0)" } ?? "") have e-mail \(email): \(candidates.map(\.account).sorted().joined(separator: ", "))"
@@ -56,8 +73,8 @@ public struct VendorRule: Sendable {
 
     /// Why a configured vendor account cannot take invoices, or nil.
     public func problem(account: String, company: String) -> String? {
-        guard let companyRef = reference.company(company) else { return nil }
-        guard let v = companyRef.vendors.first(where: { $0.account == account }) else {
+        guard let companyRef = companies[company.lowercased()] else { return nil }
+        guard let v = companyRef.byAccount[account] else {
             return "\(account) does not exist in company \(company)"
         }
         if v.blocksInvoices { return "\(account) is on hold for invoices (OnHoldStatus \(v.onHold))" }
