@@ -10,12 +10,19 @@ public struct CompanyReference: Sendable, Hashable, Codable {
     public var vendors: [VendorReference]
     /// The dimension values the company may post to, checked for every tag before anything is sent.
     public var dimensionValues: [DimensionValueReference]
+    /// The company's own chart of accounts, for targets whose accounts are per company (BC/NAV); nil where the chart
+    /// is shared (`ReferenceData.mainAccounts`).
+    public var mainAccounts: [MainAccountReference]?
 
     /// Memberwise, for targets building master data and for tests.
-    public init(id: String, currency: String?, vendors: [VendorReference], dimensionValues: [DimensionValueReference]) {
+    public init(
+        id: String, currency: String?, vendors: [VendorReference], dimensionValues: [DimensionValueReference],
+        mainAccounts: [MainAccountReference]? = nil
+    ) {
         self.id = id
         self.currency = currency
         self.vendors = vendors
         self.dimensionValues = dimensionValues
+        self.mainAccounts = mainAccounts
     }
 }

@@ -28,6 +28,10 @@ public struct DocumentLoadResult: Sendable, Hashable, Codable {
     public var errorCode: String?
     /// The failure in words, for `results.csv` and the run summary.
     public var errorMessage: String?
+    /// The document number the ERP gave (BC/NAV draft or posted number), when it differs from the reference.
+    public var erpNumber: String? = nil
+    /// Draft or posted after this run (nil: the target does not say).
+    public var erpStatus: ERPDocumentStatus? = nil
 
     /// Memberwise; the error is left out for the outcomes that have none.
     public init(key: String, status: Status, erpReference: String?, linesWritten: Int, errorCode: String? = nil, errorMessage: String? = nil) {

@@ -32,6 +32,8 @@ public struct InvoiceDocument: Sendable, Hashable, Codable {
     public var description: String
     /// The dimensions common to all lines, as the target's formatter writes them, for the header.
     public var dimensionDisplayValue: String
+    /// The dimensions common to all lines one by one (dimension → value), for targets that set each on its own.
+    public var dimensions: [String: String]?
     /// Sum of the lines, exact decimal text; a changed total marks a report changed after load.
     public var total: String
     /// The lines in expense order; line numbers start at 1.
@@ -41,7 +43,7 @@ public struct InvoiceDocument: Sendable, Hashable, Codable {
     public init(
         key: String, kind: DocumentKind, reportID: String, reportName: String, policyID: String, company: String,
         vendorAccount: String, employeeEmail: String, currency: String, invoiceDate: String, postingDate: String,
-        description: String, dimensionDisplayValue: String, total: String, lines: [InvoiceLine]
+        description: String, dimensionDisplayValue: String, total: String, lines: [InvoiceLine], dimensions: [String: String]? = nil
     ) {
         self.key = key
         self.kind = kind
@@ -56,6 +58,7 @@ public struct InvoiceDocument: Sendable, Hashable, Codable {
         self.postingDate = postingDate
         self.description = description
         self.dimensionDisplayValue = dimensionDisplayValue
+        self.dimensions = dimensions
         self.total = total
         self.lines = lines
     }

@@ -14,6 +14,9 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     public var mainAccount: String
     /// The line's dimensions as the target's formatter writes them.
     public var dimensionDisplayValue: String
+    /// The same dimensions one by one (dimension → value, blanks left out), for targets that set each dimension on
+    /// its own (BC dimension set lines, NAV shortcut dimension fields).
+    public var dimensions: [String: String]?
     /// The expense category, kept for the review files.
     public var category: String
     /// The merchant (edited one when edited), kept for the review files.
@@ -24,7 +27,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     /// Memberwise, for the mapping, decoders and tests.
     public init(
         lineNumber: Int, transactionID: String, description: String, amount: String, mainAccount: String,
-        dimensionDisplayValue: String, category: String, merchant: String, expenseDate: String
+        dimensionDisplayValue: String, category: String, merchant: String, expenseDate: String, dimensions: [String: String]? = nil
     ) {
         self.lineNumber = lineNumber
         self.transactionID = transactionID
@@ -32,6 +35,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.amount = amount
         self.mainAccount = mainAccount
         self.dimensionDisplayValue = dimensionDisplayValue
+        self.dimensions = dimensions
         self.category = category
         self.merchant = merchant
         self.expenseDate = expenseDate

@@ -14,14 +14,20 @@ public struct MainAccountReference: Sendable, Hashable, Codable {
     public var activeFrom: String?
     /// Last day the account may be used (`yyyy-MM-dd`), or nil when open-ended.
     public var activeTo: String?
+    /// Why the target says the account cannot take expense lines, in words (BC/NAV: blocked, not a Posting account,
+    /// no Direct Posting); nil when nothing stops it.
+    public var problem: String?
 
     /// Memberwise, for targets building master data and for tests.
-    public init(id: String, name: String, isSuspended: Bool, doNotAllowManualEntry: Bool, activeFrom: String?, activeTo: String?) {
+    public init(
+        id: String, name: String, isSuspended: Bool, doNotAllowManualEntry: Bool, activeFrom: String?, activeTo: String?, problem: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.isSuspended = isSuspended
         self.doNotAllowManualEntry = doNotAllowManualEntry
         self.activeFrom = activeFrom
         self.activeTo = activeTo
+        self.problem = problem
     }
 }

@@ -13,17 +13,21 @@ public struct ReferenceData: Sendable, Hashable, Codable {
     public var dimensionFormat: [String]?
     /// The ERP's segment delimiter, if readable.
     public var dimensionDelimiter: String?
+    /// False when the target's documents are not payable to a vendor (a general journal balanced to a G/L account),
+    /// so no vendor is looked up and vendor problems hold nothing; nil means true.
+    public var vendorsRequired: Bool?
 
     /// Memberwise, for targets and tests.
     public init(
         target: String, companies: [CompanyReference], mainAccounts: [MainAccountReference],
-        dimensionFormat: [String]?, dimensionDelimiter: String?
+        dimensionFormat: [String]?, dimensionDelimiter: String?, vendorsRequired: Bool? = nil
     ) {
         self.target = target
         self.companies = companies
         self.mainAccounts = mainAccounts
         self.dimensionFormat = dimensionFormat
         self.dimensionDelimiter = dimensionDelimiter
+        self.vendorsRequired = vendorsRequired
     }
 
     /// A company by ID, case-insensitively, because configurations and ERPs disagree on case.

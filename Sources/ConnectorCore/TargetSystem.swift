@@ -46,6 +46,10 @@ public protocol TargetSystem: Sendable {
     /// `ml-connector check`: a token (or sign-in) and one cheap read per company with the stored credentials, each
     /// failure explained in plain words. Never writes. The default (SystemCheck.swift) fails with "no check yet".
     func check(companies: [String]) async -> [CheckResult]
+
+    /// Reads back where loaded documents stand in the ERP (draft, posted, deleted), in bounded requests, so the
+    /// ledger learns that a draft was posted or removed by a person. Keys absent from the result were not checked.
+    func readBack(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentState]
 }
 
 extension TargetSystem {
@@ -55,6 +59,8 @@ extension TargetSystem {
     public func useCapabilities(_ remembered: [String: String]) async {}
     /// By default nothing learned.
     public func learnedCapabilities() async -> [String: String] { [:] }
+    /// By default nothing is read back, for targets that cannot tell.
+    public func readBack(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentState] { [:] }
     /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }
 

@@ -30,6 +30,10 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
     public var batchID: String
     /// When the ERP confirmed it.
     public var loadedAt: String?
+    /// Draft, posted or deleted inside the ERP, as load or the last read-back found it; nil when unknown.
+    public var erpStatus: ERPDocumentStatus?
+    /// The number the ERP gave it (draft or posted number).
+    public var erpNumber: String?
 
     /// Reads the record from its table row.
     public init(row: Row) {
@@ -46,5 +50,7 @@ public struct DocumentRecord: Sendable, Equatable, Codable, FetchableRecord {
         error = row["error"]
         batchID = row["batch_id"]
         loadedAt = row["loaded_at"]
+        erpStatus = (row["erp_status"] as String?).flatMap(ERPDocumentStatus.init(rawValue:))
+        erpNumber = row["erp_number"]
     }
 }

@@ -342,6 +342,37 @@ extension Ledger {
             detail: [erpReference.map { "erpReference=\($0)" }, error].compactMap { $0 }.joined(separator: " "))
     }
 
+    /// Records where a document stands inside the ERP and its number; audited when the status changes.
+    public func setDocumentERPStatus(_ key: String, status: ERPDocumentStatus, number: String?, batchID: String?, audit: AuditContext) throws {
+        try write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT erp_status, erp_number FROM document WHERE key = ?", arguments: [key])
+            guard let row else {
+                throw ConnectorError("ledger.unknown_document", "Document \(key) is not in the ledger.", context: ["document": key])
+            }
+            let old: String? = row["erp_status"]
+            let oldNumber: String? = row["erp_number"]
+            try db.execute(
+                sql: "UPDATE document SET erp_status = ?, erp_number = COALESCE(?, erp_number), erp_checked_at = ?, updated_at = ? WHERE key = ?",
+                arguments: [status.rawValue, number, Ledger.now(), Ledger.now(), key])
+            if old != status.rawValue || (number != nil && number != oldNumber) {
+                let was = old.map { "\($0) → " } ?? ""
+                try Ledger.insertAudit(
+                    db, audit, entityType: "document", entityID: key, event: "document.erp.\(status.rawValue)",
+                    detail: "\(was)\(status.rawValue)" + (number.map { " number=\($0)" } ?? ""))
+            }
+        }
+    }
+
+    /// Loaded documents whose ERP status is `draft` (or unknown, when `includeUnknown`), for the read-back.
+    public func documentsToReadBack(includeUnknown: Bool = false) throws -> [DocumentRecord] {
+        try read { db in
+            try DocumentRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM document WHERE state = 'loaded' AND (erp_status = 'draft'"
+                    + (includeUnknown ? " OR erp_status IS NULL" : "") + ") ORDER BY key")
+        }
+    }
+
     // MARK: Watermark
 
     /// The `approvedAfter` the next export starts from; nil before the first commit.

@@ -189,6 +189,17 @@ public struct Ledger: Sendable {
         m.registerMigration("v3-batch-replay-of") { db in
             try db.execute(sql: "ALTER TABLE batch ADD COLUMN replay_of TEXT REFERENCES batch(id)")
         }
+        // Where a loaded document stands inside the ERP (draft, posted, deleted) and the number the ERP gave it, as
+        // load and the read-back of later runs found them.
+        m.registerMigration("v4-document-erp-status") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE document ADD COLUMN erp_status TEXT CHECK (erp_status IN ('draft','posted','deleted'));
+                    ALTER TABLE document ADD COLUMN erp_number TEXT;
+                    ALTER TABLE document ADD COLUMN erp_checked_at TEXT;
+                    CREATE INDEX document_erp_status ON document(erp_status);
+                    """)
+        }
         return m
     }
 

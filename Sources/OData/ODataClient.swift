@@ -59,12 +59,12 @@ public struct ODataClient: Sendable {
     /// - Returns: the rows in server order.
     public func getAll(
         _ entitySet: String, filter: String? = nil, select: [String] = [],
-        crossCompany: Bool = false
+        crossCompany: Bool = false, expand: String? = nil
     ) async throws -> [[String: JSONValue]] {
         guard
             var url = ODataURL.collection(
                 root: root, entitySet: entitySet, filter: filter, select: select,
-                crossCompany: crossCompany)
+                crossCompany: crossCompany, expand: expand)
         else {
             throw invalidURL(entitySet)
         }
@@ -91,8 +91,10 @@ public struct ODataClient: Sendable {
     }
 
     /// The URL of a collection read (`GET`), for a read sent inside a `$batch`.
-    public func collectionURL(_ entitySet: String, filter: String? = nil, select: [String] = [], crossCompany: Bool = false) -> URL? {
-        ODataURL.collection(root: root, entitySet: entitySet, filter: filter, select: select, crossCompany: crossCompany)
+    public func collectionURL(
+        _ entitySet: String, filter: String? = nil, select: [String] = [], crossCompany: Bool = false, expand: String? = nil
+    ) -> URL? {
+        ODataURL.collection(root: root, entitySet: entitySet, filter: filter, select: select, crossCompany: crossCompany, expand: expand)
     }
 
     /// The rows of one page of a collection answer and its `@odata.nextLink`, if any.
@@ -147,11 +149,12 @@ public struct ODataClient: Sendable {
     }
 
     /// Updates fields of one entity (PATCH; 204 expected). Sending the same values twice is harmless.
-    public func patch(_ entitySet: String, key: [(String, ODataLiteral)], body: [String: JSONValue]) async throws {
+    /// - Parameter ifMatch: the entity's ETag (or `*`), which Business Central and NAV require on PATCH.
+    public func patch(_ entitySet: String, key: [(String, ODataLiteral)], body: [String: JSONValue], ifMatch: String? = nil) async throws {
         guard let url = ODataURL.entity(root: root, entitySet: entitySet, key: key) else { throw invalidURL(entitySet) }
         let response = try await send(
             method: "PATCH", url: url, body: JSONValue.object(body).serialized(),
-            entitySet: entitySet, idempotent: true)
+            entitySet: entitySet, idempotent: true, headers: ifMatch.map { ["If-Match": $0] } ?? [:])
         guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "PATCH") }
     }
 
@@ -201,9 +204,11 @@ public struct ODataClient: Sendable {
     /// Deletes one entity (`DELETE`, 204 expected). Idempotent: a repeat finds nothing (404), which callers
     /// read as "already gone".
     /// - Throws: the system's `not_found` for 404, its other errors, transport errors.
-    public func delete(_ entitySet: String, key: [(String, ODataLiteral)]) async throws {
+    /// - Parameter ifMatch: the entity's ETag (or `*`), which Business Central and NAV require on DELETE.
+    public func delete(_ entitySet: String, key: [(String, ODataLiteral)], ifMatch: String? = nil) async throws {
         guard let url = ODataURL.entity(root: root, entitySet: entitySet, key: key) else { throw invalidURL(entitySet) }
-        let response = try await send(method: "DELETE", url: url, body: nil, entitySet: entitySet, idempotent: true)
+        let response = try await send(
+            method: "DELETE", url: url, body: nil, entitySet: entitySet, idempotent: true, headers: ifMatch.map { ["If-Match": $0] } ?? [:])
         guard response.isSuccess else { throw errors.error(for: response, entitySet: entitySet, method: "DELETE") }
     }
 
@@ -214,7 +219,7 @@ public struct ODataClient: Sendable {
 
     // MARK: - Plumbing
 
-    private func invalidURL(_ entitySet: String) -> ConnectorError {
+    func invalidURL(_ entitySet: String) -> ConnectorError {
         ConnectorError(
             "\(errors.codePrefix).request_invalid", "Could not build a URL for \(entitySet).",
             context: ["\(errors.codePrefix).entity_set": entitySet])
@@ -253,7 +258,7 @@ public struct ODataClient: Sendable {
     }
 
     /// - Parameter headers: extra or replacing header fields (the `$batch` content types).
-    private func send(
+    func send(
         method: String, url: URL, body: Data?, entitySet: String, idempotent: Bool,
         headers: [String: String] = [:]
     ) async throws -> HTTPResponse {

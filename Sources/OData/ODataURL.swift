@@ -5,11 +5,14 @@ import Foundation
 /// one place so percent-encoding of filters and keys is never done by hand.
 public enum ODataURL {
     /// `<root>/<EntitySet>?cross-company=true&$filter=…&$select=…`, values strictly percent-encoded.
-    public static func collection(root: String, entitySet: String, filter: String?, select: [String], crossCompany: Bool) -> URL? {
+    public static func collection(
+        root: String, entitySet: String, filter: String?, select: [String], crossCompany: Bool, expand: String? = nil
+    ) -> URL? {
         var query: [String] = []
         if crossCompany { query.append("cross-company=true") }
         if let filter, !filter.isEmpty { query.append("$filter=" + FormEncoding.escape(filter)) }
         if !select.isEmpty { query.append("$select=" + FormEncoding.escape(select.joined(separator: ","))) }
+        if let expand, !expand.isEmpty { query.append("$expand=" + FormEncoding.escape(expand)) }
         let path = root + "/" + entitySet
         return URL(string: query.isEmpty ? path : path + "?" + query.joined(separator: "&"))
     }

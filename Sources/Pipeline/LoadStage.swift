@@ -30,6 +30,7 @@ extension PipelineContext {
             let a = audit(batchID, .load)
             let window = max(1, requestedWindow ?? target.loadWindow(concurrency: config.concurrency))
             await target.useCapabilities(try ledger.targetCapabilities(target.identity))
+            try await readBackDrafts(target, batchID: batchID, audit: a)
             let recorder = LoadRecorder()
             var skipped = 0
 
@@ -57,6 +58,9 @@ extension PipelineContext {
                     try? ledger.setDocumentState(
                         result.key, state: loaded.documentState, erpReference: result.erpReference, error: err,
                         batchID: batchID, audit: a)
+                    if let status = result.erpStatus {
+                        try? ledger.setDocumentERPStatus(result.key, status: status, number: result.erpNumber, batchID: batchID, audit: a)
+                    }
                     await recorder.add(loaded)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
@@ -98,6 +102,23 @@ extension PipelineContext {
             stageCounts["changed_after_load"] = counts[.changedAfterLoad] ?? 0
             stageCounts["http_requests"] = requests
             return (summary, stageCounts, files)
+        }
+    }
+
+    /// Asks the target where the drafts of earlier runs stand (posted by a person, deleted in the ERP) and records it.
+    /// A read-back that fails is audited and logged; it never stops the load.
+    func readBackDrafts(_ target: any TargetSystem, batchID: String, audit a: AuditContext) async throws {
+        let drafts = try ledger.documentsToReadBack()
+        guard !drafts.isEmpty else { return }
+        do {
+            let states = try await target.readBack(
+                drafts.map { TrackedDocument(key: $0.key, company: $0.company, erpReference: $0.erpReference, number: $0.erpNumber) })
+            for (key, state) in states.sorted(by: { $0.key < $1.key }) {
+                try ledger.setDocumentERPStatus(key, status: state.status, number: state.number, batchID: batchID, audit: a)
+            }
+        } catch {
+            try ledger.audit(a, entityType: "target", entityID: target.name, event: "readback.failed", detail: "\(error)")
+            logger.warning("reading back earlier drafts failed", metadata: ["error": "\(error)", "batch.id": "\(batchID)"])
         }
     }
 

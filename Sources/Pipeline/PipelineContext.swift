@@ -131,6 +131,11 @@ public struct PipelineContext: Sendable {
         try TargetRegistry.driver(for: config).dimensionFormatter(config)
     }
 
+    /// What the configured target cannot take on its path, checked at transform (nil: anything mapped).
+    func documentRules() throws -> (any DocumentRules)? {
+        try TargetRegistry.driver(for: config).documentRules(config)
+    }
+
     /// Every failed HTTP attempt goes to the audit trail (method, path, status; never query, body or token).
     func auditHTTP(_ batchID: String?, _ stage: Stage?) -> @Sendable (HTTPFailureEvent) async -> Void {
         let ledger = self.ledger

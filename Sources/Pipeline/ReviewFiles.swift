@@ -159,6 +159,7 @@ enum InvoicesJSON {
         field("currency", d.currency, 2, &out)
         field("description", d.description, 2, &out)
         field("dimensionDisplayValue", d.dimensionDisplayValue, 2, &out)
+        dimensions("dimensions", d.dimensions, 2, &out)
         field("employeeEmail", d.employeeEmail, 2, &out)
         field("invoiceDate", d.invoiceDate, 2, &out)
         field("key", d.key, 2, &out)
@@ -173,6 +174,7 @@ enum InvoicesJSON {
                 field("category", l.category, 6, &out)
                 field("description", l.description, 6, &out)
                 field("dimensionDisplayValue", l.dimensionDisplayValue, 6, &out)
+                dimensions("dimensions", l.dimensions, 6, &out)
                 field("expenseDate", l.expenseDate, 6, &out)
                 out.append(contentsOf: "      \"lineNumber\" : \(l.lineNumber),\n".utf8)
                 field("mainAccount", l.mainAccount, 6, &out)
@@ -190,6 +192,25 @@ enum InvoicesJSON {
         field("total", d.total, 2, &out)
         field("vendorAccount", d.vendorAccount, 2, &out, last: true)
         out.append(0x7D)
+    }
+
+    /// An optional object of strings (left out when nil), keys sorted, as the encoder writes it.
+    private static func dimensions(_ name: StaticString, _ value: [String: String]?, _ indent: Int, _ out: inout [UInt8]) {
+        guard let value else { return }
+        out.append(contentsOf: repeatElement(0x20, count: indent))
+        out.append(0x22)
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: "\" : {\n".utf8)
+        if value.isEmpty { out.append(0x0A) }
+        for (n, key) in value.keys.sorted().enumerated() {
+            out.append(contentsOf: repeatElement(0x20, count: indent + 2))
+            string(key, &out)
+            out.append(contentsOf: [0x20, 0x3A, 0x20])
+            string(value[key] ?? "", &out)
+            out.append(contentsOf: n == value.count - 1 ? [0x0A] : [0x2C, 0x0A])
+        }
+        out.append(contentsOf: repeatElement(0x20, count: indent))
+        out.append(contentsOf: "},\n".utf8)
     }
 
     private static func field(_ name: StaticString, _ value: String, _ indent: Int, _ out: inout [UInt8], last: Bool = false) {

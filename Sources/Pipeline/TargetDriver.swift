@@ -15,5 +15,7 @@ struct TargetDriver: Sendable {
     /// One line for `check-config`, secrets redacted.
     var summary: @Sendable (JSONValue) -> String
     var dimensionFormatter: @Sendable (ConnectorConfig) -> any DimensionFormatter
+    /// What the target cannot take on the configured path, checked per document at transform.
+    var documentRules: @Sendable (ConnectorConfig) -> (any DocumentRules)? = { _ in nil }
     var make: @Sendable (ConnectorConfig, TargetBuildContext) throws -> any TargetSystem
 }

@@ -62,7 +62,7 @@ extension PipelineContext {
             let mapper = ReportMapper(
                 config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
                 reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID),
-                dimensionFormatter: try dimensionFormatter())
+                dimensionFormatter: try dimensionFormatter(), documentRules: try documentRules())
             let review = try ReviewFiles(layout: layout, style: csvStyle)
             let a = audit(batchID, .transform)
             // Reading and mapping run on a thread of their own, one chunk ahead of the writing here (same order).

@@ -260,13 +260,15 @@ final class TransformFastPathTests: XCTestCase {
             let lines = (0..<(n % 3)).map { k in
                 InvoiceLine(
                     lineNumber: k == 0 ? -k : 1_000_000 * k, transactionID: t, description: t, amount: t, mainAccount: t,
-                    dimensionDisplayValue: t, category: t, merchant: t, expenseDate: t)
+                    dimensionDisplayValue: t, category: t, merchant: t, expenseDate: t,
+                    dimensions: k == 0 ? nil : (k == 1 ? [:] : ["DEPARTMENT": t, "CostCenter": "W01", "a": t, "Ü": "x"]))
             }
             documents.append(
                 InvoiceDocument(
                     key: "EXP\(n)\(t)", kind: n.isMultiple(of: 2) ? .employee : .companyCard, reportID: t, reportName: t,
                     policyID: t, company: t, vendorAccount: t, employeeEmail: t, currency: t, invoiceDate: t,
-                    postingDate: t, description: t, dimensionDisplayValue: t, total: t, lines: lines))
+                    postingDate: t, description: t, dimensionDisplayValue: t, total: t, lines: lines,
+                    dimensions: n % 3 == 0 ? nil : (n % 3 == 1 ? ["B": t, "A": "1"] : [:])))
         }
         for d in documents {
             var out: [UInt8] = []

@@ -11,6 +11,8 @@ public struct MainAccountRule: Sendable {
     public let reference: ReferenceData
     /// Main accounts by ID (the first of each).
     private let accounts: [String: MainAccountReference]
+    /// Per company (lower-case) its own chart by account ID, for targets whose charts are per company.
+    private let companyAccounts: [String: [String: MainAccountReference]]
 
     /// The rule for one configuration and one extract's catalog and master data.
     public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData) {
@@ -18,6 +20,12 @@ public struct MainAccountRule: Sendable {
         self.catalog = catalog
         self.reference = reference
         accounts = Dictionary(reference.mainAccounts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var companyAccounts: [String: [String: MainAccountReference]] = [:]
+        for c in reference.companies where companyAccounts[c.id.lowercased()] == nil {
+            guard let chart = c.mainAccounts else { continue }
+            companyAccounts[c.id.lowercased()] = Dictionary(chart.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        self.companyAccounts = companyAccounts
     }
 
     /// The main account of an expense ("" when none), and the issues that stop it.
@@ -42,20 +50,23 @@ public struct MainAccountRule: Sendable {
                 ]
             )
         }
-        guard !reference.mainAccounts.isEmpty else { return (account, []) }
-        guard let ma = accounts[account] else {
+        let chart = companyAccounts[company.lowercased()] ?? accounts
+        guard !chart.isEmpty else { return (account, []) }
+        guard let ma = chart[account] else {
+            let where_ = companyAccounts[company.lowercased()] == nil ? "the target" : "company \(company)"
             return (
                 account,
                 [
                     RecordIssue(
                         record: record, field: "categoryGlCode",
-                        reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in the target")
+                        reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in \(where_)")
                 ]
             )
         }
-        if let why = inactivityReason(
-            suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
-            activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date)
+        if let why = ma.problem
+            ?? inactivityReason(
+                suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
+                activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date)
         {
             return (
                 account,

@@ -21,9 +21,15 @@ public struct ReportMapper: Sendable {
     let dimensionRule: DimensionRule
     let vendorRule: VendorRule
     let cardRule: CompanyCardRule
+    let documentRules: (any DocumentRules)?
 
     /// - Parameter dimensionFormatter: how the target writes a line's dimensions as one text.
-    public init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, dimensionFormatter: any DimensionFormatter) {
+    /// - Parameter documentRules: what the target cannot take on its configured path (nil: anything mapped).
+    public init(
+        config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, dimensionFormatter: any DimensionFormatter,
+        documentRules: (any DocumentRules)? = nil
+    ) {
+        self.documentRules = documentRules
         self.config = config
         self.catalog = catalog
         self.reference = reference
@@ -84,6 +90,9 @@ public struct ReportMapper: Sendable {
                     r, expenses: &expenses, currency: $0, facts: facts, employeeVendor: employeeVendor,
                     cardVendor: cardVendor, issues: &issues)
             } ?? []
+        if let documentRules, issues.isEmpty {
+            for d in documents { issues += documentRules.issues(for: d, reference: reference) }
+        }
 
         let status: ReportOutcome.Status
         if !issues.isEmpty {
@@ -163,7 +172,7 @@ public struct ReportMapper: Sendable {
 
     /// The employee's vendor (when reimbursable lines post) and the card issuer's (when card lines post).
     func vendors(for expenses: [MappedExpense], facts: ReportFacts, issues: inout [RecordIssue]) -> (employee: String, card: String) {
-        guard !facts.company.isEmpty else { return ("", "") }
+        guard !facts.company.isEmpty, reference.vendorsRequired ?? true else { return ("", "") }
         var employee = ""
         var card = ""
         if expenses.contains(where: { $0.posts && !$0.card }) {
@@ -210,7 +219,7 @@ public struct ReportMapper: Sendable {
                     InvoiceLine(
                         lineNumber: n + 1, transactionID: l.transactionID, description: desc, amount: l.amount,
                         mainAccount: l.mainAccount, dimensionDisplayValue: l.dimensions, category: l.category,
-                        merchant: l.merchant, expenseDate: l.expenseDate))
+                        merchant: l.merchant, expenseDate: l.expenseDate, dimensions: dimensionMap(expenses[m].segments)))
                 expenses[m].line.invoiceNumber = key
                 expenses[m].line.document = kind == .employee ? "employee" : "company card"
                 expenses[m].line.vendor = vendor
@@ -226,12 +235,20 @@ public struct ReportMapper: Sendable {
                     key: key, kind: kind, reportID: r.reportID, reportName: r.reportName, policyID: r.policyID, company: facts.company,
                     vendorAccount: vendor, employeeEmail: facts.employee, currency: rc.code, invoiceDate: facts.date, postingDate: facts.date,
                     description: Self.clip("Expensify \(r.reportID)\(kind == .companyCard ? " card" : "")\(name)", 60),
-                    dimensionDisplayValue: formatter.text(common), total: total.amountText, lines: lines))
+                    dimensionDisplayValue: formatter.text(common), total: total.amountText, lines: lines,
+                    dimensions: dimensionMap(common)))
         }
         return documents
     }
 
     // MARK: Helpers
+
+    /// Dimension → value for the values set (`dimensions.format` order gives the names); nil when none is set.
+    func dimensionMap(_ segments: [String]) -> [String: String]? {
+        var map: [String: String] = [:]
+        for (name, value) in zip(config.dimensions.format, segments) where !value.isEmpty { map[name] = value }
+        return map.isEmpty ? nil : map
+    }
 
     /// `yyyy-MM-dd` from `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`; nil when not a real date.
     public static func day(_ s: String) -> String? {
