@@ -70,12 +70,18 @@ let package = Package(
             dependencies: [
                 "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
+        // Business Central (API v2.0) and NAV (OData v4 pages, SOAP pages): purchase invoices or general journal lines.
+        .target(
+            name: "BusinessCentral",
+            dependencies: [
+                "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
         // The stages: extract, transform, load, commit, run, status.
         .target(
             name: "Pipeline",
             dependencies: [
                 "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorSecrets", "ConnectorHTTP", "Expensify", "Dynamics365",
-                .product(name: "Logging", package: "swift-log"),
+                "BusinessCentral", .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         // Thin command-line front end.
         .executableTarget(

@@ -29,12 +29,17 @@ public struct DocumentLoadResult: Sendable, Hashable, Codable {
     /// The failure in words, for `results.csv` and the run summary.
     public var errorMessage: String?
     /// The document number the ERP gave (BC/NAV draft or posted number), when it differs from the reference.
-    public var erpNumber: String? = nil
+    public var erpNumber: String?
     /// Draft or posted after this run (nil: the target does not say).
-    public var erpStatus: ERPDocumentStatus? = nil
+    public var erpStatus: ERPDocumentStatus?
 
     /// Memberwise; the error is left out for the outcomes that have none.
-    public init(key: String, status: Status, erpReference: String?, linesWritten: Int, errorCode: String? = nil, errorMessage: String? = nil) {
+    public init(
+        key: String, status: Status, erpReference: String?, linesWritten: Int, errorCode: String? = nil, errorMessage: String? = nil,
+        erpNumber: String? = nil, erpStatus: ERPDocumentStatus? = nil
+    ) {
+        self.erpNumber = erpNumber
+        self.erpStatus = erpStatus
         self.key = key
         self.status = status
         self.erpReference = erpReference

@@ -54,6 +54,15 @@ extension ODataClient {
         return answers
     }
 
+    /// Deletes the entity at `path` below the root (BC keys are bare GUIDs: `companies(…)/purchaseInvoices(…)`).
+    /// Idempotent; 404 means already gone and is not an error.
+    public func delete(path: String, ifMatch: String?) async throws {
+        guard let url = URL(string: root + "/" + path) else { throw invalidURL(path) }
+        let response = try await send(
+            method: "DELETE", url: url, body: nil, entitySet: path, idempotent: true, headers: ifMatch.map { ["If-Match": $0] } ?? [:])
+        guard response.isSuccess || response.status == 404 else { throw errors.error(for: response, entitySet: path, method: "DELETE") }
+    }
+
     /// A path relative to the service root for a JSON `$batch` operation: the collection read of `getAll`.
     public func relativeCollectionPath(_ entitySet: String, filter: String? = nil, select: [String] = [], expand: String? = nil) -> String? {
         guard let url = collectionURL(entitySet, filter: filter, select: select, expand: expand) else { return nil }

@@ -1,3 +1,4 @@
+import BusinessCentral
 import ConnectorCore
 import ConnectorHTTP
 import Dynamics365
@@ -16,7 +17,18 @@ enum TargetRegistry {
             make: { config, context in
                 let settings = try D365Configuration.decode(config.target.settings).settings(secrets: context.secrets)
                 return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
-            })
+            }),
+        TargetDriver(
+            type: NAVTargetConfiguration.bc,
+            problems: { NAVTargetConfiguration.problems($0, options: $1) },
+            secretVariables: { settings in (try? NAVTargetConfiguration.decode(settings)).map { [$0.secretVariable] } ?? [] },
+            summary: { settings in (try? NAVTargetConfiguration.decode(settings))?.summary ?? NAVTargetConfiguration.bc },
+            dimensionFormatter: { NAVDimensionText(codes: $0.dimensions.format) },
+            documentRules: { config in (try? NAVTargetConfiguration.decode(config.target.settings)).map(NAVTargets.rules) },
+            make: { config, context in
+                let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
+                return BCTarget(settings: settings, http: context.http(BCTarget.system), logger: context.logger)
+            }),
     ]
 
     static var supported: [String] { drivers.map(\.type).sorted() }
