@@ -110,6 +110,7 @@ let package = Package(
             name: "ConnectorCoreTests",
             dependencies: [
                 "ConnectorCore", "ConnectorStaging", "ConnectorLedger", "ConnectorSecrets", "ConnectorHTTP", "OData", "Expensify", "Dynamics365",
+                "BusinessCentral",
                 "Pipeline",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ], swiftSettings: strict),

@@ -86,6 +86,19 @@ extension Ledger {
         try read { db in try BatchRecord.fetchAll(db, sql: "SELECT * FROM batch WHERE replay_of = ? ORDER BY id DESC", arguments: [batchID]) }
     }
 
+    /// Loaded documents by ERP status (`draft`, `posted`, `deleted`; `unknown` when the target does not say).
+    public func documentERPStatusCounts() throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT COALESCE(erp_status, 'unknown') AS s, COUNT(*) AS n FROM document WHERE state = 'loaded' GROUP BY s")
+            {
+                out[row["s"]] = row["n"]
+            }
+            return out
+        }
+    }
+
     /// Reports by state over the whole ledger.
     public func reportStateCounts() throws -> [String: Int] {
         try read { db in

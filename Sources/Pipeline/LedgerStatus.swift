@@ -72,6 +72,9 @@ public struct LedgerStatus: Sendable, Codable {
     var runInProgress: LedgerLock.Holder?
     /// Every report in the ledger, by state.
     var reportStates: [String: Int]
+    /// Loaded documents by where they stand inside the ERP (`draft`, `posted`, `deleted`, `unknown`), as load and
+    /// the read-back of later runs found them.
+    var documentsInERP: [String: Int]
     var openReportCount: Int
     var openReports: [OpenReport]
     var openByReason: [ReasonGroup]
@@ -89,6 +92,7 @@ public struct LedgerStatus: Sendable, Codable {
         try c.encode(ledgerHeld, forKey: .ledgerHeld)
         try c.encode(runInProgress, forKey: .runInProgress)
         try c.encode(reportStates, forKey: .reportStates)
+        try c.encode(documentsInERP, forKey: .documentsInERP)
         try c.encode(openReportCount, forKey: .openReportCount)
         try c.encode(openReports, forKey: .openReports)
         try c.encode(openByReason, forKey: .openByReason)
@@ -102,6 +106,11 @@ public struct LedgerStatus: Sendable, Codable {
         var s = "Watermark (approvedAfter): \(watermark ?? "none yet (start date \(startDate))")\n"
         if let h = runInProgress {
             s += "Ledger held by a running \(h.command) (\(h.summary))\n"
+        }
+        if documentsInERP.keys.contains(where: { $0 != "unknown" }) {
+            s += "Loaded documents in the ERP: "
+            s += documentsInERP.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            s += (documentsInERP["deleted"] ?? 0) > 0 ? "  (deleted ones were removed in the ERP by someone: check with finance)\n" : "\n"
         }
         s += "Open reports, re-fetched by ID every run until they post or are dropped: \(openReportCount)\n"
         for r in openReports.prefix(50) {

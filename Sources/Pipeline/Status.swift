@@ -68,7 +68,7 @@ extension PipelineContext {
         return LedgerStatus(
             ledger: config.ledgerPath, watermark: try ledger.watermark(), startDate: config.expensify.startDate,
             ledgerHeld: holder != nil, runInProgress: holder, reportStates: try ledger.reportStateCounts(),
-            openReportCount: try ledger.openReportCount(),
+            documentsInERP: try ledger.documentERPStatusCounts(), openReportCount: try ledger.openReportCount(),
             openReports: open.map {
                 LedgerStatus.OpenReport(
                     reportID: $0.reportID, state: $0.state.rawValue, approved: $0.approved,
