@@ -123,7 +123,7 @@ public actor HTTPClient {
             guard throttled || serverError, attempt < retry.maxAttempts else { return response }
 
             let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0) }
-            let wait = retry.delay(afterAttempt: attempt, retryAfter: throttled ? retryAfter : nil)
+            let wait = retry.delay(afterAttempt: attempt, retryAfter: (throttled || serverError) ? retryAfter : nil)
             var retryMetadata = statusMetadata
             retryMetadata["http.retry_in"] = "\(Self.rounded(wait))"
             logger.info("HTTP retry", metadata: retryMetadata)

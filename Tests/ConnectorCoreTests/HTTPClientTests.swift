@@ -38,6 +38,18 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 3)
     }
 
+    /// Business Central sends `Retry-After` on 502 and 503 (nav-bc-api.md §2): a retried read waits at least that long.
+    func testRetryAfterOn502IsHonouredForARetriedRead() async throws {
+        let transport = ScriptedTransport([.respond(.json(502, "", headers: ["Retry-After": "1"])), .respond(.json(200, "[]"))])
+        let policy = RetryPolicy(maxAttempts: 3, baseDelay: 0, maxDelay: 5, jitter: 0)
+        let client = HTTPClient(transport: transport, retry: policy, logger: LogCapture().logger, system: "bc")
+        let started = Date()
+        let response = try await client.send(HTTPRequest(method: "GET", url: url), idempotent: true)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.95, "waited for Retry-After")
+        XCTAssertEqual(transport.requests.count, 2)
+    }
+
     func testServerErrorOnNonIdempotentRequestIsAmbiguousAndNotRepeated() async throws {
         let transport = ScriptedTransport([.respond(.json(502, "")), .respond(.json(201, "{}"))])
         let client = HTTPClient(transport: transport, retry: noRetryDelays, logger: LogCapture().logger, system: "d365")
