@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP",
+                "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP", "BusinessCentral",
                 .product(name: "Logging", package: "swift-log"),
             ], exclude: ["Golden"], swiftSettings: strict),
     ]

@@ -29,7 +29,22 @@ enum TargetRegistry {
                 let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
                 return BCTarget(settings: settings, http: context.http(BCTarget.system), logger: context.logger)
             }),
-    ]
+    ] + [NAVTargetConfiguration.navOData, NAVTargetConfiguration.navSOAP].map(navDriver)
+
+    /// NAV over OData v4 pages or SOAP pages (one target, two page-service backends).
+    static func navDriver(_ type: String) -> TargetDriver {
+        TargetDriver(
+            type: type,
+            problems: { NAVTargetConfiguration.problems($0, options: $1) },
+            secretVariables: { settings in (try? NAVTargetConfiguration.decode(settings)).map { [$0.secretVariable] } ?? [] },
+            summary: { settings in (try? NAVTargetConfiguration.decode(settings))?.summary ?? type },
+            dimensionFormatter: { NAVDimensionText(codes: $0.dimensions.format) },
+            documentRules: { config in (try? NAVTargetConfiguration.decode(config.target.settings)).map(NAVTargets.rules) },
+            make: { config, context in
+                let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
+                return NAVTarget(settings: settings, http: context.http(type), logger: context.logger)
+            })
+    }
 
     static var supported: [String] { drivers.map(\.type).sorted() }
 

@@ -14,6 +14,7 @@ final class Harness: @unchecked Sendable {
         "EXPENSIFY_PARTNER_USER_ID": "aa_finance_northwind_example",
         "EXPENSIFY_PARTNER_USER_SECRET": "5c1d0a7e9b2f4c6d8e0a1b3c5d7e9f1a2b4c6d8e",
         "D365_CLIENT_SECRET": "sandbox-only-client-secret-7Qk2",
+        "NAV_ACCESS_KEY": "c2FuZGJveC1vbmx5LW5hdi1hY2Nlc3Mta2V5LTAwMDE=",
     ]
 
     let baseURL: URL
@@ -21,7 +22,9 @@ final class Harness: @unchecked Sendable {
     let configURL: URL
     private let task: Task<Void, any Error>
 
-    init(configEdit: (inout [String: Any]) -> Void = { _ in }) async throws {
+    /// - Parameter sample: the sample configuration to start from (`samples/config.json`, `samples/config-nav-odata.json`…),
+    ///   pointed at this sandbox.
+    init(sample: String = "samples/config.json", configEdit: (inout [String: Any]) -> Void = { _ in }) async throws {
         let sandbox = try Sandbox(options: SandboxOptions(port: 0, seedDirectory: Harness.repo.appendingPathComponent("samples/sandbox")))
         let ready = AsyncStream<URL>.makeStream()
         task = Task { try await sandbox.run(handleSignals: false) { url in ready.continuation.yield(url) } }
@@ -31,13 +34,20 @@ final class Harness: @unchecked Sendable {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var config =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent("samples/config.json"))) as! [String: Any]
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent(sample))) as! [String: Any]
         var ex = config["expensify"] as! [String: Any]
         ex["endpoint"] = url.absoluteString + "/Integration-Server/ExpensifyIntegrations"
         config["expensify"] = ex
         var t = config["target"] as! [String: Any]
-        t["environmentURL"] = url.absoluteString
-        t["authorityURL"] = url.absoluteString
+        if t["serviceURL"] != nil {
+            t["serviceURL"] = url.absoluteString + "/DynamicsNAV110"
+        } else if t["apiURL"] != nil || t["tenant"] != nil && t["type"] as? String == "bc" {
+            t["apiURL"] = url.absoluteString
+            t["authorityURL"] = url.absoluteString
+        } else {
+            t["environmentURL"] = url.absoluteString
+            t["authorityURL"] = url.absoluteString
+        }
         config["target"] = t
         config["staging"] = ["root": dir.appendingPathComponent("staging").path]
         config["ledger"] = ["path": dir.appendingPathComponent("ledger.sqlite").path]
