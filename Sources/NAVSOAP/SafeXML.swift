@@ -68,16 +68,12 @@ public enum SafeXML {
             throw refused("\(what) is not UTF-8 (only UTF-8 is accepted).", what: what)
         }
         var i = (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) ? 3 : 0
-        func starts(_ s: String, at index: Int) -> Bool {
-            let u = Array(s.utf8)
-            return index + u.count <= n && Array(b[index..<index + u.count]) == u
-        }
+        func starts(_ s: String, at index: Int) -> Bool { matches(b, Array(s.utf8), at: index) }
         func find(_ s: String, from index: Int) -> Int? {
             let u = Array(s.utf8)
-            guard u.count <= n else { return nil }
             var j = index
             while j + u.count <= n {
-                if b[j] == u[0] && Array(b[j..<j + u.count]) == u { return j }
+                if matches(b, u, at: j) { return j }
                 j += 1
             }
             return nil
@@ -110,12 +106,14 @@ public enum SafeXML {
         func skip(_ close: [UInt8], from start: Int) -> Int {
             var j = start
             while j + close.count <= b.count {
-                if b[j] == close[0] && Array(b[j..<j + close.count]) == close { return j + close.count }
+                if matches(b, close, at: j) { return j + close.count }
                 j += 1
             }
             return b.count
         }
-        func at(_ i: Int, _ s: [UInt8]) -> Bool { i + s.count <= b.count && Array(b[i..<i + s.count]) == s }
+        func at(_ i: Int, _ s: [UInt8]) -> Bool { matches(b, s, at: i) }
+        let comment = Array("<!--".utf8), commentEnd = Array("-->".utf8), cdata = Array("<![CDATA[".utf8)
+        let cdataEnd = Array("]]>".utf8), pi = Array("<?".utf8), piEnd = Array("?>".utf8)
         var count = 0
         var i = 0
         while i < b.count {
@@ -123,12 +121,12 @@ public enum SafeXML {
                 i += 1
                 continue
             }
-            if at(i, Array("<!--".utf8)) {
-                i = skip(Array("-->".utf8), from: i + 4)
-            } else if at(i, Array("<![CDATA[".utf8)) {
-                i = skip(Array("]]>".utf8), from: i + 9)
-            } else if at(i, Array("<?".utf8)) {
-                i = skip(Array("?>".utf8), from: i + 2)
+            if at(i, comment) {
+                i = skip(commentEnd, from: i + 4)
+            } else if at(i, cdata) {
+                i = skip(cdataEnd, from: i + 9)
+            } else if at(i, pi) {
+                i = skip(piEnd, from: i + 2)
             } else if b[i + 1] == UInt8(ascii: "!") {
                 return nil
             } else {
@@ -148,13 +146,13 @@ public enum SafeXML {
         func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
         func endsWith(_ s: String) -> Bool {
             let u = Array(s.utf8)
-            return end >= u.count && Array(b[end - u.count..<end]) == u
+            return end >= u.count && matches(b, u, at: end - u.count)
         }
         func lastIndex(of s: String) -> Int? {
             let u = Array(s.utf8)
             var j = end - u.count
             while j >= 0 {
-                if Array(b[j..<j + u.count]) == u { return j }
+                if matches(b, u, at: j) { return j }
                 j -= 1
             }
             return nil
@@ -170,6 +168,13 @@ public enum SafeXML {
             }
         }
         return end == 0 || b[end - 1] != UInt8(ascii: ">")
+    }
+
+    /// Whether `b` holds `s` at `index`, without copying.
+    private static func matches(_ b: [UInt8], _ s: [UInt8], at index: Int) -> Bool {
+        guard index >= 0, index + s.count <= b.count else { return false }
+        for k in 0..<s.count where b[index + k] != s[k] { return false }
+        return true
     }
 
     private static func checkEncoding(_ declaration: String, what: String) throws {
