@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "BusinessCentral",
             dependencies: [
-                "ConnectorCore", "ConnectorHTTP", "OData", .product(name: "Logging", package: "swift-log"),
+                "ConnectorCore", "ConnectorHTTP", "OData", "NAVSOAP", .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         // The stages: extract, transform, load, commit, run, status.
         .target(

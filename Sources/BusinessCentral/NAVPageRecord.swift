@@ -1,5 +1,6 @@
 import ConnectorCore
 import Foundation
+import NAVSOAP
 
 /// A value written to a NAV page field. The same typed value goes to both page web services, each in its own form:
 /// OData v4 JSON takes option captions (`G/L Account`) and JSON numbers; SOAP takes XML names (`G_L_Account`,
@@ -20,7 +21,7 @@ public enum NAVPageValue: Sendable, Hashable {
     public var odata: JSONValue {
         switch self {
         case .text(let s), .date(let s): return .string(s)
-        case .decimal(let d): return .number(Self.invariantDecimal(d) ?? "0")
+        case .decimal(let d): return Self.invariantDecimal(d).map { .number($0) } ?? .string(d)
         case .option(let caption): return .string(caption.trimmingCharacters(in: .whitespaces).isEmpty ? " " : caption)
         case .bool(let b): return .bool(b)
         }
@@ -30,51 +31,14 @@ public enum NAVPageValue: Sendable, Hashable {
     public var soap: String {
         switch self {
         case .text(let s), .date(let s): return s
-        case .decimal(let d): return Self.invariantDecimal(d) ?? "0"
-        case .option(let caption): return Self.optionName(caption)
+        case .decimal(let d): return Self.invariantDecimal(d) ?? d
+        case .option(let caption): return NAVValue.option(caption)
         case .bool(let b): return b ? "true" : "false"
         }
     }
 
     /// `45.50` → `45.5`, `-0.00` → `0`, `007` → `7`; nil for anything but `-?digits(.digits)?`.
-    public static func invariantDecimal(_ text: String) -> String? {
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
-        var negative = false
-        if body.first == "-" {
-            negative = true
-            body = body.dropFirst()
-        } else if body.first == "+" {
-            body = body.dropFirst()
-        }
-        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }
-        guard parts.count >= 1, digits(parts[0]), parts.count == 1 || digits(parts[1]) else { return nil }
-        var integer = String(parts[0].drop { $0 == "0" })
-        if integer.isEmpty { integer = "0" }
-        var fraction = parts.count == 2 ? String(parts[1]) : ""
-        while fraction.last == "0" { fraction.removeLast() }
-        let magnitude = fraction.isEmpty ? integer : integer + "." + fraction
-        return negative && magnitude != "0" ? "-" + magnitude : magnitude
-    }
-
-    /// NAV's XML name of an option caption: each run of other characters than letters and digits becomes `_`,
-    /// trailing punctuation dropped (`Charge (Item)` → `Charge_Item`); the blank option is `_blank_`.
-    public static func optionName(_ caption: String) -> String {
-        let trimmed = caption.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { return "_blank_" }
-        var out = ""
-        var pending = false
-        for ch in trimmed {
-            if ch.isLetter || ch.isNumber || ch == "_" {
-                if pending && !out.isEmpty && !out.hasSuffix("_") { out += "_" }
-                pending = false
-                out.append(ch)
-            } else {
-                pending = true
-            }
-        }
-        return out
-    }
+    public static func invariantDecimal(_ text: String) -> String? { try? NAVValue.decimal(text) }
 }
 
 /// A record to write to a NAV page: fields in page order (NAV applies them in control order anyway; a fixed order

@@ -27,7 +27,9 @@ public struct NAVTarget: TargetSystem {
 
     /// A target over the API `settings.configuration.type` names, with Basic auth (user + web service access key).
     public init(settings: NAVSettings, http: HTTPClient, logger: Logger) {
-        let backend: any NAVPageBackend = NAVODataPages(settings: settings, http: http, logger: logger)
+        let backend: any NAVPageBackend =
+            settings.configuration.type == NAVTargetConfiguration.navSOAP
+            ? NAVSOAPPages(settings: settings, http: http, logger: logger) : NAVODataPages(settings: settings, http: http, logger: logger)
         self.init(settings: settings, backend: backend, logger: logger)
     }
 

@@ -122,4 +122,19 @@ final class NAVFieldEncodingTests: XCTestCase {
             NAVODataPages.filter([NAVCondition("Journal_Batch_Name", ["EXPENSES"]), NAVCondition("Document_No", ["EXP1", "O'B"])]),
             "Journal_Batch_Name eq 'EXPENSES' and (Document_No eq 'EXP1' or Document_No eq 'O''B')")
     }
+
+    func testSOAPRecordsAndCriteria() {
+        let f = NAVDocumentFields(configuration: configuration("nav-soap"))
+        let refund = NAVSOAPPages.record(f.invoiceLine(document().lines[1]))
+        XCTAssertEqual(refund["Type"], "G_L_Account")
+        XCTAssertEqual(refund["Quantity"], "-1")
+        XCTAssertEqual(refund["Direct_Unit_Cost"], "12.5")
+        XCTAssertEqual(refund["Shortcut_Dimension_2_Code"], "W01")
+        let journal = f.journalLines(document(), journal: configuration("nav-soap").journal!).map(NAVSOAPPages.record)
+        XCTAssertEqual(journal[0]["Document_Type"], "_blank_")
+        XCTAssertEqual(journal[0]["Account_Type"], "G_L_Account")
+        XCTAssertEqual(journal[2]["Amount"], "-439.8")
+        XCTAssertEqual(NAVSOAPPages.criteria(["EXP1", "EXP2"]), "EXP1|EXP2")
+        XCTAssertEqual(NAVSOAPPages.criteria(["A|B", "O'Brien & Co."]), "'A|B'|'O''Brien & Co.'", "values are matched literally")
+    }
 }
