@@ -86,6 +86,10 @@ enum SOAPXMLReader {
         let ok = parser.parse()
         if let limit = delegate.limitError { return .failure(limit) }
         if delegate.sawDeclaration { return .failure(.doctype) }
+        if let name = delegate.undeclaredEntity {
+            return .failure(
+                .malformed(line: parser.lineNumber, column: parser.columnNumber, detail: "Reference to undeclared entity '\(name)'."))
+        }
         guard ok, let root = delegate.root else {
             let detail = parser.parserError.map { ($0 as NSError).localizedDescription } ?? "unexpected end of document"
             return .failure(.malformed(line: parser.lineNumber, column: parser.columnNumber, detail: detail))
@@ -131,6 +135,7 @@ enum SOAPXMLReader {
         var count = 0
         var limitError: SOAPXMLError?
         var sawDeclaration = false
+        var undeclaredEntity: String?
 
         func parser(
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
@@ -180,8 +185,10 @@ enum SOAPXMLReader {
             refuse(parser)
         }
         func parser(_ parser: XMLParser, foundElementDeclarationWithName elementName: String, model: String) { refuse(parser) }
+        /// An entity reference with no declaration (there can be none): refused, never looked up.
         func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-            refuse(parser)
+            undeclaredEntity = name
+            parser.abortParsing()
             return nil
         }
 
