@@ -138,8 +138,8 @@ final class NAVSOAPXMLTests: XCTestCase {
     }
 
     func testNAVFilterSyntax() throws {
-        func m(_ criteria: String, _ value: String, _ type: NAVFieldType = .code) throws -> Bool {
-            try NAVFilter.parse(criteria, type: type).matches(value, type: type)
+        func m(_ criteria: String, _ value: String, _ type: SOAPFieldType = .code) throws -> Bool {
+            try SOAPFilter.parse(criteria, type: type).matches(value, type: type)
         }
         XCTAssertTrue(try m("600000..600199", "600120"))
         XCTAssertFalse(try m("600000..600199", "200100"))
@@ -174,22 +174,22 @@ final class NAVSOAPXMLTests: XCTestCase {
         XCTAssertTrue(try m("Heading|End_Total", "End-Total", accountType))
         XCTAssertTrue(try m("Posting..Total", "Heading", accountType), "options order by ordinal")
         XCTAssertTrue(try m("(600110|600120)&<>600110", "600120"))
-        for bad in ["abc", "1..x"] { XCTAssertThrowsError(try NAVFilter.parse(bad, type: .decimal), bad) }
-        XCTAssertThrowsError(try NAVFilter.parse("Nonsense", type: accountType))
-        XCTAssertThrowsError(try NAVFilter.parse("'open", type: .text))
-        XCTAssertThrowsError(try NAVFilter.parse("(A|B", type: .code))
+        for bad in ["abc", "1..x"] { XCTAssertThrowsError(try SOAPFilter.parse(bad, type: .decimal), bad) }
+        XCTAssertThrowsError(try SOAPFilter.parse("Nonsense", type: accountType))
+        XCTAssertThrowsError(try SOAPFilter.parse("'open", type: .text))
+        XCTAssertThrowsError(try SOAPFilter.parse("(A|B", type: .code))
     }
 
     func testOptionXMLNames() {
-        XCTAssertEqual(NAVOptionName.xml("G/L Account"), "G_L_Account")
-        XCTAssertEqual(NAVOptionName.xml(" "), "_blank_")
-        XCTAssertEqual(NAVOptionName.xml("Bank Account"), "Bank_Account")
-        XCTAssertEqual(NAVOptionName.xml("Charge (Item)"), "Charge_Item")
-        XCTAssertEqual(NAVOptionName.xml("Begin-Total"), "Begin_Total")
-        XCTAssertEqual(NAVValueText.format(Decimal(string: "45.50")!), "45.5")
-        XCTAssertEqual(NAVValueText.format(Decimal(string: "-12.000")!), "-12")
-        XCTAssertNil(NAVValueText.decimal("1e5"))
-        XCTAssertNil(NAVValueText.decimal("45,5"))
+        XCTAssertEqual(SOAPOptionName.xml("G/L Account"), "G_L_Account")
+        XCTAssertEqual(SOAPOptionName.xml(" "), "_blank_")
+        XCTAssertEqual(SOAPOptionName.xml("Bank Account"), "Bank_Account")
+        XCTAssertEqual(SOAPOptionName.xml("Charge (Item)"), "Charge_Item")
+        XCTAssertEqual(SOAPOptionName.xml("Begin-Total"), "Begin_Total")
+        XCTAssertEqual(SOAPValueText.format(Decimal(string: "45.50")!), "45.5")
+        XCTAssertEqual(SOAPValueText.format(Decimal(string: "-12.000")!), "-12")
+        XCTAssertNil(SOAPValueText.decimal("1e5"))
+        XCTAssertNil(SOAPValueText.decimal("45,5"))
     }
 
     func testWSDLIsWellFormedAndListsTypesAndOperations() throws {

@@ -3,23 +3,23 @@ import Foundation
 /// A record as a page shows it: its primary key (the source table's, e.g. `["Invoice","PI-100001"]`), its row
 /// version (changes on every write) and its fields by SOAP name in canonical text (decimals invariant, dates
 /// `yyyy-mm-dd`, booleans `true`/`false`, options by caption; blank = absent or empty).
-struct NAVPageRow: Sendable {
+struct SOAPPageRow: Sendable {
     var primaryKey: [String]
     var version: Int
     var fields: [String: String]
-    var lines: [NAVPageRow] = []
+    var lines: [SOAPPageRow] = []
 }
 
 /// Validated input of one record (header fields in page order, converted to canonical text) and its part lines.
-struct NAVRecordInput: Sendable {
+struct SOAPRecordInput: Sendable {
     var fields: [(name: String, value: String)]
     /// Nil: the request had no part element (lines untouched on Update).
-    var lines: [NAVLineInput]?
+    var lines: [SOAPLineInput]?
 
     func value(_ name: String) -> String? { fields.first { $0.name == name }?.value }
 }
 
-struct NAVLineInput: Sendable {
+struct SOAPLineInput: Sendable {
     /// The line's primary key (from its Key) on Update; nil for a new line.
     var primaryKey: [String]?
     var fields: [(name: String, value: String)]
@@ -28,7 +28,7 @@ struct NAVLineInput: Sendable {
 }
 
 /// Which company and journal batch an operation runs in.
-struct NAVPageContext: Sendable {
+struct SOAPPageContext: Sendable {
     var company: String
     /// `CurrentJnlBatchName` of a journal page (nil when not sent).
     var batch: String?
@@ -38,15 +38,15 @@ struct NAVPageContext: Sendable {
 /// backend gives all-or-nothing multi operations by working on a copy.
 protocol NAVSOAPBackend {
     /// The records a page shows (journal pages: of the context's batch), any order.
-    func rows(_ page: NAVSOAPPage, _ ctx: NAVPageContext) throws(NAVSOAPFault) -> [NAVPageRow]
-    mutating func create(_ page: NAVSOAPPage, _ ctx: NAVPageContext, _ input: NAVRecordInput) throws(NAVSOAPFault) -> NAVPageRow
+    func rows(_ page: NAVSOAPPage, _ ctx: SOAPPageContext) throws(NAVSOAPFault) -> [SOAPPageRow]
+    mutating func create(_ page: NAVSOAPPage, _ ctx: SOAPPageContext, _ input: SOAPRecordInput) throws(NAVSOAPFault) -> SOAPPageRow
     /// `current` is the record as it is now (its Key checked by the caller).
-    mutating func update(_ page: NAVSOAPPage, _ ctx: NAVPageContext, current: NAVPageRow, _ input: NAVRecordInput) throws(NAVSOAPFault)
-        -> NAVPageRow
-    mutating func delete(_ page: NAVSOAPPage, _ ctx: NAVPageContext, current: NAVPageRow) throws(NAVSOAPFault)
-    mutating func deleteLine(_ page: NAVSOAPPage, _ ctx: NAVPageContext, header: NAVPageRow, line: NAVPageRow) throws(NAVSOAPFault)
+    mutating func update(_ page: NAVSOAPPage, _ ctx: SOAPPageContext, current: SOAPPageRow, _ input: SOAPRecordInput) throws(NAVSOAPFault)
+        -> SOAPPageRow
+    mutating func delete(_ page: NAVSOAPPage, _ ctx: SOAPPageContext, current: SOAPPageRow) throws(NAVSOAPFault)
+    mutating func deleteLine(_ page: NAVSOAPPage, _ ctx: SOAPPageContext, header: SOAPPageRow, line: SOAPPageRow) throws(NAVSOAPFault)
     /// Codeunit `ExpensePosting`: returns the `return_value` text.
-    mutating func call(_ codeunit: NAVSOAPCodeunit, _ method: NAVCodeunitMethod, company: String, arguments: [String: String])
+    mutating func call(_ codeunit: NAVSOAPCodeunit, _ method: SOAPCodeunitMethod, company: String, arguments: [String: String])
         throws(NAVSOAPFault) -> String
 }
 
@@ -99,7 +99,7 @@ struct NAVSOAPPageOperations {
             }
             let element = call.element
             try checkParameters(call)
-            let ctx = NAVPageContext(company: company, batch: text(element.child("CurrentJnlBatchName", namespace: ns)))
+            let ctx = SOAPPageContext(company: company, batch: text(element.child("CurrentJnlBatchName", namespace: ns)))
             var w = SOAPXMLWriter()
             let resultName = call.operation + "_Result"
             w.open(resultName, [("xmlns", ns)])
@@ -142,7 +142,7 @@ struct NAVSOAPPageOperations {
                 }
                 // One transaction: work on a copy, keep it only when every record went through.
                 var copy = backend
-                var written: [NAVPageRow] = []
+                var written: [SOAPPageRow] = []
                 for item in items {
                     if call.operation == "CreateMultiple" {
                         let input = try recordInput(item, forUpdate: false)
@@ -237,7 +237,7 @@ struct NAVSOAPPageOperations {
     }
 
     /// The record a `<Key>` parameter names and the version the Key carries.
-    private func keyed(_ element: SOAPNode, _ rows: [NAVPageRow]) throws(NAVSOAPFault) -> (NAVPageRow, Int) {
+    private func keyed(_ element: SOAPNode, _ rows: [SOAPPageRow]) throws(NAVSOAPFault) -> (SOAPPageRow, Int) {
         let keyText = text(element.child("Key", namespace: ns)) ?? ""
         guard !keyText.isEmpty else { throw NAVSOAPFault.dialog("The Key must be specified.") }
         guard let key = NAVSOAPKey.parse(keyText), key.table == page.tableNumber else {
@@ -264,10 +264,10 @@ struct NAVSOAPPageOperations {
     }
 
     /// `Vendor: EMP-0001` (the record ID text GetRecIdFromKey answers and ReadByRecId takes).
-    private func recordId(_ row: NAVPageRow) -> String { "\(page.tableName): \(row.primaryKey.joined(separator: ","))" }
+    private func recordId(_ row: SOAPPageRow) -> String { "\(page.tableName): \(row.primaryKey.joined(separator: ","))" }
 
     /// Converts one incoming value to canonical text by field type (faults NAV would raise for a bad value).
-    private func convert(_ f: NAVPageField, _ raw: String, table: String) throws(NAVSOAPFault) -> String {
+    private func convert(_ f: SOAPPageField, _ raw: String, table: String) throws(NAVSOAPFault) -> String {
         let t = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         switch f.type {
         case .text, .code:
@@ -280,16 +280,16 @@ struct NAVSOAPPageOperations {
             return v
         case .decimal:
             if t.isEmpty { return "0" }
-            guard let d = NAVValueText.decimal(t) else {
+            guard let d = SOAPValueText.decimal(t) else {
                 throw NAVSOAPFault.evaluate("The value \"\(t)\" can't be evaluated into type Decimal.")
             }
-            return NAVValueText.format(d)
+            return SOAPValueText.format(d)
         case .integer:
             guard let n = Int(t) else { throw NAVSOAPFault.evaluate("The value \"\(t)\" can't be evaluated into type Integer.") }
             return String(n)
         case .date:
             if t.isEmpty { return "" }
-            guard NAVValueText.isDate(t) else { throw NAVSOAPFault.evaluate("The value \"\(t)\" can't be evaluated into type Date.") }
+            guard SOAPValueText.isDate(t) else { throw NAVSOAPFault.evaluate("The value \"\(t)\" can't be evaluated into type Date.") }
             return t
         case .boolean:
             guard t == "true" || t == "false" || t == "1" || t == "0" else {
@@ -297,8 +297,8 @@ struct NAVSOAPPageOperations {
             }
             return (t == "true" || t == "1") ? "true" : "false"
         case .option(let captions):
-            guard let caption = captions.first(where: { NAVOptionName.xml($0) == t }) else {
-                let names = captions.map(NAVOptionName.xml).joined(separator: ", ")
+            guard let caption = captions.first(where: { SOAPOptionName.xml($0) == t }) else {
+                let names = captions.map(SOAPOptionName.xml).joined(separator: ", ")
                 throw NAVSOAPFault.evaluate(
                     "The value \"\(t)\" can't be evaluated into type Option for the field \(f.name) of \(table). The options are: \(names).")
             }
@@ -307,10 +307,10 @@ struct NAVSOAPPageOperations {
     }
 
     /// Reads a `<{Svc}>` element: fields in page order, part lines, and the Key on update.
-    private func recordInput(_ node: SOAPNode, forUpdate: Bool) throws(NAVSOAPFault) -> (input: NAVRecordInput, key: String?) {
+    private func recordInput(_ node: SOAPNode, forUpdate: Bool) throws(NAVSOAPFault) -> (input: SOAPRecordInput, key: String?) {
         var given: [String: String] = [:]
         var key: String?
-        var lines: [NAVLineInput]?
+        var lines: [SOAPLineInput]?
         for child in node.children {
             guard child.namespace == ns else {
                 throw NAVSOAPFault(client: "The element '\(child.name)' of \(page.service) is not in the namespace '\(ns)'.")
@@ -340,11 +340,11 @@ struct NAVSOAPPageOperations {
             given[f.name] = try convert(f, child.text, table: page.tableName)
         }
         let ordered = page.fields.compactMap { f in given[f.name].map { (name: f.name, value: $0) } }
-        return (NAVRecordInput(fields: ordered, lines: lines), key)
+        return (SOAPRecordInput(fields: ordered, lines: lines), key)
     }
 
-    private func partLines(_ node: SOAPNode, _ part: NAVPagePart) throws(NAVSOAPFault) -> [NAVLineInput] {
-        var out: [NAVLineInput] = []
+    private func partLines(_ node: SOAPNode, _ part: SOAPPagePart) throws(NAVSOAPFault) -> [SOAPLineInput] {
+        var out: [SOAPLineInput] = []
         for item in node.children {
             guard item.name == part.itemName, item.namespace == ns else {
                 throw NAVSOAPFault(client: "The element '\(item.name)' in \(part.name) is not a \(part.itemName).")
@@ -375,14 +375,14 @@ struct NAVSOAPPageOperations {
             }
             var fields = part.fields.compactMap { f in given[f.name].map { (name: f.name, value: $0) } }
             if let v = given["\u{0}version"] { fields.append((name: "\u{0}version", value: v)) }
-            out.append(NAVLineInput(primaryKey: pk, fields: fields))
+            out.append(SOAPLineInput(primaryKey: pk, fields: fields))
         }
         return out
     }
 
     /// Update of one `<{Svc}>` with its Key: stale → "Other user has modified …"; lines with a Key are checked too.
-    private func update<B: NAVSOAPBackend>(_ node: SOAPNode, _ ctx: NAVPageContext, backend: inout B) throws(NAVSOAPFault)
-        -> NAVPageRow
+    private func update<B: NAVSOAPBackend>(_ node: SOAPNode, _ ctx: SOAPPageContext, backend: inout B) throws(NAVSOAPFault)
+        -> SOAPPageRow
     {
         let (input, keyText) = try recordInput(node, forUpdate: true)
         guard let keyText else { throw NAVSOAPFault.dialog("The Key must be specified to update a \(page.tableName).") }
@@ -417,8 +417,8 @@ struct NAVSOAPPageOperations {
 
     // MARK: ReadMultiple
 
-    private func readMultiple(_ element: SOAPNode, _ all: [NAVPageRow]) throws(NAVSOAPFault) -> [NAVPageRow] {
-        var filters: [(NAVPageField, NAVFilter)] = []
+    private func readMultiple(_ element: SOAPNode, _ all: [SOAPPageRow]) throws(NAVSOAPFault) -> [SOAPPageRow] {
+        var filters: [(SOAPPageField, SOAPFilter)] = []
         for node in element.children("filter") {
             let field = text(node.child("Field", namespace: ns))?.trimmingCharacters(in: .whitespaces) ?? ""
             guard let f = page.field(field) else {
@@ -427,9 +427,9 @@ struct NAVSOAPPageOperations {
             }
             let criteria = node.child("Criteria", namespace: ns)?.text ?? ""
             do {
-                filters.append((f, try NAVFilter.parse(criteria, type: f.type)))
+                filters.append((f, try SOAPFilter.parse(criteria, type: f.type)))
             } catch {
-                let reason = (error as? NAVFilter.Invalid)?.reason ?? "\(error)"
+                let reason = (error as? SOAPFilter.Invalid)?.reason ?? "\(error)"
                 throw NAVSOAPFault(
                     "NavFilterException",
                     "The filter \"\(criteria)\" is not valid for the \(f.name) field on the \(page.tableName) table. \(reason).")
@@ -456,7 +456,7 @@ struct NAVSOAPPageOperations {
 
     // MARK: Writing
 
-    private func write(_ row: NAVPageRow, into w: inout SOAPXMLWriter) {
+    private func write(_ row: SOAPPageRow, into w: inout SOAPXMLWriter) {
         w.open(page.service)
         w.element("Key", NAVSOAPKey.make(table: page.tableNumber, primaryKey: row.primaryKey, version: row.version))
         for f in page.fields {
@@ -478,7 +478,7 @@ struct NAVSOAPPageOperations {
     }
 
     /// The XML text of a value; nil leaves the element out (blank text, code and date fields).
-    static func xmlValue(_ f: NAVPageField, _ value: String?) -> String? {
+    static func xmlValue(_ f: SOAPPageField, _ value: String?) -> String? {
         let v = value ?? ""
         switch f.type {
         case .text, .code, .date: return v.isEmpty ? nil : v
@@ -486,8 +486,8 @@ struct NAVSOAPPageOperations {
         case .integer: return v.isEmpty ? "0" : v
         case .boolean: return v == "true" ? "true" : "false"
         case .option(let captions):
-            if let i = NAVOptionName.ordinal(v, in: captions) { return NAVOptionName.xml(captions[i]) }
-            return NAVOptionName.xml(captions.first ?? " ")
+            if let i = SOAPOptionName.ordinal(v, in: captions) { return SOAPOptionName.xml(captions[i]) }
+            return SOAPOptionName.xml(captions.first ?? " ")
         }
     }
 }

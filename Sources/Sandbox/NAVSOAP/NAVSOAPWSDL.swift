@@ -33,11 +33,11 @@ enum NAVSOAPWSDL {
         for name in optionOrder {
             w.open("xsd:simpleType", [("name", name)])
             w.open("xsd:restriction", [("base", "xsd:string")])
-            for caption in optionTypes[name] ?? [] { w.empty("xsd:enumeration", [("value", NAVOptionName.xml(caption))]) }
+            for caption in optionTypes[name] ?? [] { w.empty("xsd:enumeration", [("value", SOAPOptionName.xml(caption))]) }
             w.close("xsd:restriction")
             w.close("xsd:simpleType")
         }
-        func fieldElements(_ fields: [NAVPageField]) {
+        func fieldElements(_ fields: [SOAPPageField]) {
             w.empty("xsd:element", [("minOccurs", "0"), ("maxOccurs", "1"), ("name", "Key"), ("type", "xsd:string")])
             for f in fields {
                 let type: String

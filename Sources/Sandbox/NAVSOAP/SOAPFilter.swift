@@ -1,14 +1,14 @@
 import Foundation
 
 /// The type of a page field as SOAP sees it; decides the XML value form, the WSDL type and how filters compare.
-enum NAVFieldType: Sendable, Equatable {
+enum SOAPFieldType: Sendable, Equatable {
     case text
     case code
     case integer
     case decimal
     case date
     case boolean
-    /// Option captions in ordinal order (the XML names are derived from them, see `NAVOptionName`).
+    /// Option captions in ordinal order (the XML names are derived from them, see `SOAPOptionName`).
     case option([String])
 
     var xsdType: String {
@@ -36,7 +36,7 @@ enum NAVFieldType: Sendable, Equatable {
 }
 
 /// XML-safe option names (§5.2): `G/L Account` → `G_L_Account`, `" "` → `_blank_`, `Charge (Item)` → `Charge_Item`.
-enum NAVOptionName {
+enum SOAPOptionName {
     static func xml(_ caption: String) -> String {
         var out = ""
         var pendingUnderscore = false
@@ -63,7 +63,7 @@ enum NAVOptionName {
 
 /// Value conversions between SOAP text and the canonical text a page holds (decimals invariant, dates yyyy-mm-dd,
 /// booleans true/false, options by XML name).
-enum NAVValueText {
+enum SOAPValueText {
     static func decimal(_ s: String) -> Decimal? {
         let t = s.trimmingCharacters(in: .whitespaces)
         guard !t.isEmpty else { return nil }
@@ -112,9 +112,9 @@ enum NAVValueText {
 
 /// A NAV filter expression (`filter/Criteria` of ReadMultiple) for one field: `..` ranges, `|` alternatives, `&`,
 /// `*`/`?` wildcards, `<>`, `<`, `>`, `<=`, `>=`, `=`, `''` (blank), `@` (case-insensitive), `(…)`, `'quoted'` values.
-indirect enum NAVFilter: Sendable {
-    case any([NAVFilter])
-    case all([NAVFilter])
+indirect enum SOAPFilter: Sendable {
+    case any([SOAPFilter])
+    case all([SOAPFilter])
     case compare(Op, String, caseInsensitive: Bool)
     case range(String?, String?, caseInsensitive: Bool)
     case pattern(String, negated: Bool, caseInsensitive: Bool)
@@ -128,7 +128,7 @@ indirect enum NAVFilter: Sendable {
     }
 
     /// Parses `criteria` for a field of `type` (values are checked against the type).
-    static func parse(_ criteria: String, type: NAVFieldType) throws -> NAVFilter {
+    static func parse(_ criteria: String, type: SOAPFieldType) throws -> SOAPFilter {
         var p = Parser(chars: Array(criteria), type: type)
         let f = try p.expression()
         p.skipSpaces()
@@ -136,12 +136,12 @@ indirect enum NAVFilter: Sendable {
         return f
     }
 
-    func matches(_ value: String, type: NAVFieldType) -> Bool {
+    func matches(_ value: String, type: SOAPFieldType) -> Bool {
         switch self {
         case .any(let fs): return fs.contains { $0.matches(value, type: type) }
         case .all(let fs): return fs.allSatisfy { $0.matches(value, type: type) }
         case .compare(let op, let operand, let ci):
-            let c = NAVFilter.compare(value, operand, type: type, caseInsensitive: ci)
+            let c = SOAPFilter.compare(value, operand, type: type, caseInsensitive: ci)
             switch op {
             case .eq: return c == .orderedSame
             case .ne: return c != .orderedSame
@@ -151,28 +151,28 @@ indirect enum NAVFilter: Sendable {
             case .ge: return c != .orderedAscending
             }
         case .range(let low, let high, let ci):
-            if let low, NAVFilter.compare(value, low, type: type, caseInsensitive: ci) == .orderedAscending { return false }
-            if let high, NAVFilter.compare(value, high, type: type, caseInsensitive: ci) == .orderedDescending { return false }
+            if let low, SOAPFilter.compare(value, low, type: type, caseInsensitive: ci) == .orderedAscending { return false }
+            if let high, SOAPFilter.compare(value, high, type: type, caseInsensitive: ci) == .orderedDescending { return false }
             return true
         case .pattern(let pattern, let negated, let ciGiven):
             let ci = ciGiven || type == .code
-            let m = NAVFilter.wildcard(Array(ci ? value.lowercased() : value), Array(ci ? pattern.lowercased() : pattern))
+            let m = SOAPFilter.wildcard(Array(ci ? value.lowercased() : value), Array(ci ? pattern.lowercased() : pattern))
             return m != negated
         }
     }
 
     /// Orders two values of a field type (options by ordinal, numbers numerically, text by code points).
-    static func compare(_ a: String, _ b: String, type: NAVFieldType, caseInsensitive: Bool) -> ComparisonResult {
+    static func compare(_ a: String, _ b: String, type: SOAPFieldType, caseInsensitive: Bool) -> ComparisonResult {
         func ordered<T: Comparable>(_ x: T, _ y: T) -> ComparisonResult {
             x < y ? .orderedAscending : (x > y ? .orderedDescending : .orderedSame)
         }
         switch type {
         case .decimal, .integer:
-            return ordered(NAVValueText.decimal(a) ?? 0, NAVValueText.decimal(b) ?? 0)
+            return ordered(SOAPValueText.decimal(a) ?? 0, SOAPValueText.decimal(b) ?? 0)
         case .boolean:
-            return ordered(NAVValueText.bool(a) == true ? 1 : 0, NAVValueText.bool(b) == true ? 1 : 0)
+            return ordered(SOAPValueText.bool(a) == true ? 1 : 0, SOAPValueText.bool(b) == true ? 1 : 0)
         case .option(let captions):
-            return ordered(NAVOptionName.ordinal(a, in: captions) ?? -1, NAVOptionName.ordinal(b, in: captions) ?? -1)
+            return ordered(SOAPOptionName.ordinal(a, in: captions) ?? -1, SOAPOptionName.ordinal(b, in: captions) ?? -1)
         case .code:
             return ordered(a.uppercased(), b.uppercased())
         case .text, .date:
@@ -208,7 +208,7 @@ indirect enum NAVFilter: Sendable {
 
     private struct Parser {
         var chars: [Character]
-        var type: NAVFieldType
+        var type: SOAPFieldType
         var i = 0
 
         mutating func skipSpaces() { while i < chars.count && chars[i] == " " { i += 1 } }
@@ -219,7 +219,7 @@ indirect enum NAVFilter: Sendable {
             return Array(chars[i..<(i + t.count)]) == t
         }
 
-        mutating func expression() throws -> NAVFilter {
+        mutating func expression() throws -> SOAPFilter {
             var parts = [try conjunction()]
             while i < chars.count && chars[i] == "|" {
                 i += 1
@@ -228,7 +228,7 @@ indirect enum NAVFilter: Sendable {
             return parts.count == 1 ? parts[0] : .any(parts)
         }
 
-        mutating func conjunction() throws -> NAVFilter {
+        mutating func conjunction() throws -> SOAPFilter {
             var parts = [try term()]
             while i < chars.count && chars[i] == "&" {
                 i += 1
@@ -237,7 +237,7 @@ indirect enum NAVFilter: Sendable {
             return parts.count == 1 ? parts[0] : .all(parts)
         }
 
-        mutating func term() throws -> NAVFilter {
+        mutating func term() throws -> SOAPFilter {
             skipSpaces()
             if i < chars.count && chars[i] == "(" {
                 i += 1
@@ -322,14 +322,14 @@ indirect enum NAVFilter: Sendable {
             switch type {
             case .decimal, .integer:
                 if v.isEmpty { return }
-                guard let d = NAVValueText.decimal(v) else { throw Invalid(reason: "\(v) is not a valid \(type.typeName.lowercased())") }
+                guard let d = SOAPValueText.decimal(v) else { throw Invalid(reason: "\(v) is not a valid \(type.typeName.lowercased())") }
                 if case .integer = type, d != d.rounded0 { throw Invalid(reason: "\(v) is not a valid integer") }
             case .date:
-                if !v.isEmpty && !NAVValueText.isDate(v) { throw Invalid(reason: "\(v) is not a valid date") }
+                if !v.isEmpty && !SOAPValueText.isDate(v) { throw Invalid(reason: "\(v) is not a valid date") }
             case .boolean:
-                if NAVValueText.bool(v) == nil { throw Invalid(reason: "\(v) is not a valid boolean") }
+                if SOAPValueText.bool(v) == nil { throw Invalid(reason: "\(v) is not a valid boolean") }
             case .option(let captions):
-                if NAVOptionName.ordinal(v, in: captions) == nil { throw Invalid(reason: "\(v) is not a valid option") }
+                if SOAPOptionName.ordinal(v, in: captions) == nil { throw Invalid(reason: "\(v) is not a valid option") }
             case .text, .code:
                 return
             }
@@ -337,7 +337,7 @@ indirect enum NAVFilter: Sendable {
     }
 }
 
-extension NAVFieldType {
+extension SOAPFieldType {
     var allowsWildcards: Bool {
         switch self {
         case .text, .code: return true
