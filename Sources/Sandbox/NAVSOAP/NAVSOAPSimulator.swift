@@ -9,11 +9,38 @@ protocol NAVSOAPDatabase: Sendable {
     func withBackend(
         _ body: @Sendable (inout any NAVSOAPBackend) -> Result<String, NAVSOAPFault>
     ) async -> Result<String, NAVSOAPFault>
-    /// Fault injection and throttling shared with the other NAV front ends (`"api":"soap"`): an answer to send
-    /// instead of processing (`dropConnection` set: process, then drop), or nil.
-    func gate(method: String, path: String, user: String) async -> SimResponse?
-    /// Records a request in the shared NAV request log.
-    func logRequest(method: String, path: String, status: Int) async
+}
+
+/// Hooks into what the NAV front ends share beyond the data: fault injection and throttling (`/_sandbox/nav/faults`
+/// with `"api":"soap"`) and the request log (`/_sandbox/nav/requests`).
+public struct NAVSOAPHooks: Sendable {
+    /// An answer to send instead of processing the request (with `dropConnection` set: process it, then drop the
+    /// connection), or nil to go on.
+    public var gate: @Sendable (_ method: String, _ path: String, _ user: String) async -> SimResponse?
+    /// Called once per answered request.
+    public var log: @Sendable (_ method: String, _ path: String, _ status: Int, _ dropped: Bool) async -> Void
+
+    public init(
+        gate: @escaping @Sendable (_ method: String, _ path: String, _ user: String) async -> SimResponse? = { _, _, _ in nil },
+        log: @escaping @Sendable (_ method: String, _ path: String, _ status: Int, _ dropped: Bool) async -> Void = { _, _, _, _ in }
+    ) {
+        self.gate = gate
+        self.log = log
+    }
+}
+
+extension NAVStore: NAVSOAPDatabase {
+    func companyNames() async -> [String] { companies().map(\.name) }
+
+    /// One SOAP call is one transaction: the database is replaced only when the call succeeded.
+    func withBackend(
+        _ body: @Sendable (inout any NAVSOAPBackend) -> Result<String, NAVSOAPFault>
+    ) async -> Result<String, NAVSOAPFault> {
+        var copy: any NAVSOAPBackend = db
+        let result = body(&copy)
+        if case .success = result, let changed = copy as? NAVDatabase { replace(changed) }
+        return result
+    }
 }
 
 /// NAV SOAP web services (nav-bc-api.md §5; NAV-SPEC.md): `/{Instance}/WS/{Company}/Page/{Service}` and
@@ -29,11 +56,13 @@ public struct NAVSOAPSimulator: SimulatorHandler {
     public static let accessKey = "c2FuZGJveC1vbmx5LW5hdi1hY2Nlc3Mta2V5LTAwMDE="
 
     let database: any NAVSOAPDatabase
+    let hooks: NAVSOAPHooks
     /// NAV's maximum message size (65,536 KB); larger bodies get a 413 fault without being parsed.
     let maxMessageBytes: Int
 
-    init(database: any NAVSOAPDatabase, maxMessageBytes: Int = SOAPXMLReader.defaultMaxBytes) {
+    init(database: any NAVSOAPDatabase, hooks: NAVSOAPHooks = NAVSOAPHooks(), maxMessageBytes: Int = SOAPXMLReader.defaultMaxBytes) {
         self.database = database
+        self.hooks = hooks
         self.maxMessageBytes = maxMessageBytes
     }
 
@@ -86,14 +115,14 @@ public struct NAVSOAPSimulator: SimulatorHandler {
     public func handle(_ request: SimRequest) async -> SimResponse? {
         guard NAVSOAPSimulator.matches(request.path) else { return nil }
         let response = await answer(request)
-        await database.logRequest(method: request.method, path: request.path, status: response.status)
+        await hooks.log(request.method, request.path, response.status, response.dropConnection)
         return response
     }
 
     private func answer(_ request: SimRequest) async -> SimResponse {
         guard let user = NAVSOAPSimulator.authenticatedUser(request) else { return NAVSOAPResponse.unauthorized }
         // A drop fault comes back with `dropConnection` set: the request is processed, then the connection closed.
-        let gated = await database.gate(method: request.method, path: request.path, user: user)
+        let gated = await hooks.gate(request.method, request.path, user)
         if let gated, !gated.dropConnection { return gated }
         var response = await process(request)
         if gated?.dropConnection == true { response.dropConnection = true }
