@@ -31,7 +31,8 @@ final class NAVSOAPPageTests: XCTestCase {
         XCTAssertTrue(missing.children.isEmpty, "not found is an empty Read_Result, no fault")
         let uk = SOAPAnswer.records(try result(try server.page("VendorCard", "Read", "<No>EMP-1003</No>", company: NAVSOAPServer.uk)), "VendorCard")
         XCTAssertEqual(uk.first?["Currency_Code"], "EUR")
-        XCTAssertTrue(SOAPAnswer.records(try result(try server.page("VendorCard", "Read", "<No>EMP-1003</No>")), "VendorCard").isEmpty,
+        XCTAssertTrue(
+            SOAPAnswer.records(try result(try server.page("VendorCard", "Read", "<No>EMP-1003</No>")), "VendorCard").isEmpty,
             "companies are separate")
         let account = SOAPAnswer.records(try result(try server.page("GLAccountCard", "Read", "<No>600160</No>")), "GLAccountCard")
         XCTAssertEqual(account.first?["Direct_Posting"], "false")
@@ -95,10 +96,12 @@ final class NAVSOAPPageTests: XCTestCase {
     }
 
     static func invoice(vendor: String = "EMP-0001", vendorInvoice: String = "EXP-2026-0042", lines: [(String, String, String)]) -> String {
-        var s = "<PurchaseInvoice><Buy_from_Vendor_No>\(vendor)</Buy_from_Vendor_No><Posting_Date>2026-11-05</Posting_Date>"
+        var s =
+            "<PurchaseInvoice><Buy_from_Vendor_No>\(vendor)</Buy_from_Vendor_No><Posting_Date>2026-11-05</Posting_Date>"
             + "<Vendor_Invoice_No>\(vendorInvoice)</Vendor_Invoice_No><PurchLines>"
         for (account, description, amount) in lines {
-            s += "<Purch_Invoice_Line><Type>G_L_Account</Type><No>\(account)</No><Description>\(SOAPXMLWriter.escape(description))</Description>"
+            s +=
+                "<Purch_Invoice_Line><Type>G_L_Account</Type><No>\(account)</No><Description>\(SOAPXMLWriter.escape(description))</Description>"
                 + "<Quantity>1</Quantity><Direct_Unit_Cost>\(amount)</Direct_Unit_Cost>"
                 + "<Shortcut_Dimension_1_Code>010</Shortcut_Dimension_1_Code><Shortcut_Dimension_2_Code>W01</Shortcut_Dimension_2_Code>"
                 + "</Purch_Invoice_Line>"
@@ -108,7 +111,8 @@ final class NAVSOAPPageTests: XCTestCase {
 
     func testPurchaseInvoiceCreateUpdateStaleKeyDeleteLineAndDelete() throws {
         let created = try result(
-            try server.page("PurchaseInvoice", "Create", Self.invoice(lines: [("600130", "Taxi airport & back", "45.50"), ("600110", "Hotel", "220")])))
+            try server.page(
+                "PurchaseInvoice", "Create", Self.invoice(lines: [("600130", "Taxi airport & back", "45.50"), ("600110", "Hotel", "220")])))
         XCTAssertEqual(created.name, "Create_Result")
         let header = try XCTUnwrap(created.child("PurchaseInvoice"))
         let h = SOAPAnswer.fields(header)
@@ -123,11 +127,13 @@ final class NAVSOAPPageTests: XCTestCase {
 
         // Update with the fresh Key: a new Key comes back; the old one is now stale.
         let updated = try result(
-            try server.page("PurchaseInvoice", "Update", "<PurchaseInvoice><Key>\(key1)</Key><Posting_Date>2026-11-06</Posting_Date></PurchaseInvoice>"))
+            try server.page(
+                "PurchaseInvoice", "Update", "<PurchaseInvoice><Key>\(key1)</Key><Posting_Date>2026-11-06</Posting_Date></PurchaseInvoice>"))
         let key2 = try XCTUnwrap(SOAPAnswer.fields(try XCTUnwrap(updated.child("PurchaseInvoice")))["Key"])
         XCTAssertNotEqual(key1, key2)
         XCTAssertEqual(SOAPAnswer.fields(try XCTUnwrap(updated.child("PurchaseInvoice")))["Posting_Date"], "2026-11-06")
-        let stale = try server.page("PurchaseInvoice", "Update", "<PurchaseInvoice><Key>\(key1)</Key><Posting_Date>2026-11-07</Posting_Date></PurchaseInvoice>")
+        let stale = try server.page(
+            "PurchaseInvoice", "Update", "<PurchaseInvoice><Key>\(key1)</Key><Posting_Date>2026-11-07</Posting_Date></PurchaseInvoice>")
         XCTAssertEqual(stale.status, 500)
         XCTAssertTrue(try SOAPAnswer.fault(stale).1.hasPrefix("Other user has modified Purchase Header"), stale.text)
         let noKey = try server.page("PurchaseInvoice", "Update", "<PurchaseInvoice><Posting_Date>2026-11-07</Posting_Date></PurchaseInvoice>")
@@ -151,7 +157,9 @@ final class NAVSOAPPageTests: XCTestCase {
         XCTAssertEqual(remaining?.map { $0["No"] }, ["600110"])
 
         // Update adding a line (no Key) keeps the existing one.
-        let key3 = try XCTUnwrap(SOAPAnswer.fields(try XCTUnwrap(try result(try server.page("PurchaseInvoice", "Read", "<No>PI-100001</No>")).child("PurchaseInvoice")))["Key"])
+        let key3 = try XCTUnwrap(
+            SOAPAnswer.fields(try XCTUnwrap(try result(try server.page("PurchaseInvoice", "Read", "<No>PI-100001</No>")).child("PurchaseInvoice")))[
+                "Key"])
         let added = try result(
             try server.page(
                 "PurchaseInvoice", "Update",
@@ -193,11 +201,17 @@ final class NAVSOAPPageTests: XCTestCase {
             try SOAPAnswer.fault(journal).1,
             "The field Account No. of table Gen. Journal Line contains a value (9999) that cannot be found in the related table (G/L Account).")
 
-        let option = try server.page("PurchaseInvoice", "Create", Self.invoice(lines: []).replacingOccurrences(of: "<PurchLines></PurchLines>", with: "<PurchLines><Purch_Invoice_Line><Type>G/L Account</Type><No>600120</No></Purch_Invoice_Line></PurchLines>"))
+        let option = try server.page(
+            "PurchaseInvoice", "Create",
+            Self.invoice(lines: []).replacingOccurrences(
+                of: "<PurchLines></PurchLines>",
+                with: "<PurchLines><Purch_Invoice_Line><Type>G/L Account</Type><No>600120</No></Purch_Invoice_Line></PurchLines>"))
         XCTAssertEqual(try SOAPAnswer.fault(option).0, "a:Microsoft.Dynamics.Nav.Types.Exceptions.NavNCLEvaluateException", "options are XML names")
         let decimal = try server.page("PurchaseInvoice", "Create", Self.invoice(lines: [("600120", "Lunch", "12,50")]))
-        XCTAssertEqual(try SOAPAnswer.fault(decimal).0, "a:Microsoft.Dynamics.Nav.Types.Exceptions.NavNCLEvaluateException", "invariant decimals only")
-        let manualNo = try server.page("PurchaseInvoice", "Create", "<PurchaseInvoice><No>MY-1</No><Buy_from_Vendor_No>EMP-0001</Buy_from_Vendor_No></PurchaseInvoice>")
+        XCTAssertEqual(
+            try SOAPAnswer.fault(decimal).0, "a:Microsoft.Dynamics.Nav.Types.Exceptions.NavNCLEvaluateException", "invariant decimals only")
+        let manualNo = try server.page(
+            "PurchaseInvoice", "Create", "<PurchaseInvoice><No>MY-1</No><Buy_from_Vendor_No>EMP-0001</Buy_from_Vendor_No></PurchaseInvoice>")
         XCTAssertTrue(try SOAPAnswer.fault(manualNo).1.hasPrefix("You may not enter numbers manually"))
     }
 
@@ -218,7 +232,8 @@ final class NAVSOAPPageTests: XCTestCase {
         let good = try result(
             try server.page(
                 "GeneralJournal", "CreateMultiple",
-                "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName><GeneralJournal_List>" + line("R-1", "600130", "10") + line("R-1", "600120", "20.5")
+                "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName><GeneralJournal_List>" + line("R-1", "600130", "10")
+                    + line("R-1", "600120", "20.5")
                     + "</GeneralJournal_List>"))
         XCTAssertEqual(good.name, "CreateMultiple_Result")
         XCTAssertEqual(good.children.first?.name, "GeneralJournal_List")
@@ -247,7 +262,8 @@ final class NAVSOAPPageTests: XCTestCase {
     }
 
     func testJournalBatchIsChosenWithCurrentJnlBatchName() async throws {
-        let body = "<GeneralJournal><Posting_Date>2026-11-05</Posting_Date><Document_Type>_blank_</Document_Type><Document_No>EXP-0042</Document_No><External_Document_No>RPT-0042</External_Document_No><Account_Type>G_L_Account</Account_Type><Account_No>600130</Account_No><Description>Taxi airport</Description><Amount>45.5</Amount><Bal_Account_Type>Vendor</Bal_Account_Type><Bal_Account_No>EMP-0001</Bal_Account_No><Shortcut_Dimension_1_Code>010</Shortcut_Dimension_1_Code><ShortcutDimCode_x005B_3_x005D_>001</ShortcutDimCode_x005B_3_x005D_></GeneralJournal>"
+        let body =
+            "<GeneralJournal><Posting_Date>2026-11-05</Posting_Date><Document_Type>_blank_</Document_Type><Document_No>EXP-0042</Document_No><External_Document_No>RPT-0042</External_Document_No><Account_Type>G_L_Account</Account_Type><Account_No>600130</Account_No><Description>Taxi airport</Description><Amount>45.5</Amount><Bal_Account_Type>Vendor</Bal_Account_Type><Bal_Account_No>EMP-0001</Bal_Account_No><Shortcut_Dimension_1_Code>010</Shortcut_Dimension_1_Code><ShortcutDimCode_x005B_3_x005D_>001</ShortcutDimCode_x005B_3_x005D_></GeneralJournal>"
         let created = try result(try server.page("GeneralJournal", "Create", "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName>" + body))
         let row = SOAPAnswer.fields(try XCTUnwrap(created.child("GeneralJournal")))
         XCTAssertEqual(row["Amount"], "45.5")
@@ -256,13 +272,15 @@ final class NAVSOAPPageTests: XCTestCase {
         XCTAssertNil(row["Journal_Batch_Name"], "not a field of page 39")
         func count(_ batch: String) throws -> Int {
             SOAPAnswer.records(
-                try result(try server.page("GeneralJournal", "ReadMultiple", "<CurrentJnlBatchName>\(batch)</CurrentJnlBatchName><setSize>0</setSize>")),
+                try result(
+                    try server.page("GeneralJournal", "ReadMultiple", "<CurrentJnlBatchName>\(batch)</CurrentJnlBatchName><setSize>0</setSize>")),
                 "GeneralJournal"
             ).count
         }
         XCTAssertEqual(try count("EXPENSES"), 1)
         XCTAssertEqual(try count("DEFAULT"), 0)
-        let read = try result(try server.page("GeneralJournal", "Read", "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName><Line_No>10000</Line_No>"))
+        let read = try result(
+            try server.page("GeneralJournal", "Read", "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName><Line_No>10000</Line_No>"))
         XCTAssertEqual(SOAPAnswer.records(read, "GeneralJournal").first?["Document_No"], "EXP-0042")
         let docs = try await server.documents(NAVSOAPServer.us)
         let lines = docs["journalLines"] as? [[String: Any]] ?? []

@@ -35,7 +35,8 @@ final class NAVSOAPPostingTests: XCTestCase {
         let entries = SOAPAnswer.records(
             try result(
                 try server.page(
-                    "GeneralLedgerEntries", "ReadMultiple", "<filter><Field>Document_No</Field><Criteria>\(postedNo)</Criteria></filter><setSize>0</setSize>")),
+                    "GeneralLedgerEntries", "ReadMultiple",
+                    "<filter><Field>Document_No</Field><Criteria>\(postedNo)</Criteria></filter><setSize>0</setSize>")),
             "GeneralLedgerEntries")
         XCTAssertEqual(Set(entries.compactMap { $0["G_L_Account_No"] }), ["600130", "600110", "200100"])
         let sum = entries.compactMap { $0["Amount"].flatMap { Decimal(string: $0) } }.reduce(0, +)
@@ -77,7 +78,8 @@ final class NAVSOAPPostingTests: XCTestCase {
                 try result(try server.page("GeneralJournal", "ReadMultiple", "<CurrentJnlBatchName>EXPENSES</CurrentJnlBatchName>")), "GeneralJournal"
             ).isEmpty)
         let entries = SOAPAnswer.records(
-            try result(try server.page("GeneralLedgerEntries", "ReadMultiple", "<filter><Field>Document_No</Field><Criteria>RPT-7</Criteria></filter>")),
+            try result(
+                try server.page("GeneralLedgerEntries", "ReadMultiple", "<filter><Field>Document_No</Field><Criteria>RPT-7</Criteria></filter>")),
             "GeneralLedgerEntries")
         XCTAssertEqual(entries.compactMap { $0["Amount"] }.sorted(), ["-65.5", "20", "45.5"])
     }

@@ -41,7 +41,8 @@ final class NAVSOAPRobustnessTests: XCTestCase {
         XCTAssertEqual(root.name, "definitions")
         XCTAssertTrue(wsdl.text.contains("targetNamespace=\"urn:microsoft-dynamics-schemas/page/generaljournal\""))
         XCTAssertTrue(wsdl.text.contains("<xsd:enumeration value=\"Bal_Account_No\"/>"), "GeneralJournal_Fields")
-        XCTAssertTrue(wsdl.text.contains("location=\"http://127.0.0.1:\(server.port)\(NAVSOAPServer.path(NAVSOAPServer.us, "Page", "GeneralJournal"))\""))
+        XCTAssertTrue(
+            wsdl.text.contains("location=\"http://127.0.0.1:\(server.port)\(NAVSOAPServer.path(NAVSOAPServer.us, "Page", "GeneralJournal"))\""))
         let codeunit = try server.exchange("GET", NAVSOAPServer.path(NAVSOAPServer.us, "Codeunit", "ExpensePosting"))
         XCTAssertTrue(codeunit.text.contains("urn:microsoft-dynamics-schemas/codeunit/ExpensePosting"))
         let disco = try server.exchange("GET", "/DynamicsNAV110/WS/\(NAVSOAPServer.encode(NAVSOAPServer.uk))/services")
@@ -110,7 +111,8 @@ final class NAVSOAPRobustnessTests: XCTestCase {
             dtd += "<!ENTITY lol\(i) \"" + String(repeating: "&\(prev);", count: 10) + "\">"
         }
         dtd += "]>"
-        let body = "<?xml version=\"1.0\"?>" + dtd + envelopeStart
+        let body =
+            "<?xml version=\"1.0\"?>" + dtd + envelopeStart
             + "<Read xmlns=\"urn:microsoft-dynamics-schemas/page/vendorcard\"><No>&lol9;</No></Read>" + envelopeEnd
         let start = Date()
         let r = try server.exchange("POST", vendorPath, body: body)

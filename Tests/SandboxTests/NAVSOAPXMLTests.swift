@@ -9,7 +9,9 @@ final class NAVSOAPXMLTests: XCTestCase {
     let ns = "urn:microsoft-dynamics-schemas/page/vendorcard"
 
     func envelope(_ inner: String, prefix: String = "soap") -> Data {
-        Data("<\(prefix):Envelope xmlns:\(prefix)=\"http://schemas.xmlsoap.org/soap/envelope/\"><\(prefix):Body>\(inner)</\(prefix):Body></\(prefix):Envelope>".utf8)
+        Data(
+            "<\(prefix):Envelope xmlns:\(prefix)=\"http://schemas.xmlsoap.org/soap/envelope/\"><\(prefix):Body>\(inner)</\(prefix):Body></\(prefix):Envelope>"
+                .utf8)
     }
 
     func testEnvelopeIsReadByNamespaceWhateverThePrefixes() throws {
@@ -116,7 +118,10 @@ final class NAVSOAPXMLTests: XCTestCase {
         let r = NAVSOAPFault.tableRelation("The field No. of table Purchase Line contains a value (9999) that cannot be found.").response
         XCTAssertEqual(r.status, 500)
         let text = String(decoding: r.body, as: UTF8.self)
-        XCTAssertTrue(text.contains("<faultcode xmlns:a=\"urn:microsoft-dynamics-schemas/error\">a:Microsoft.Dynamics.Nav.Types.Exceptions.NavCSideValidateTableRelationException</faultcode>"), text)
+        XCTAssertTrue(
+            text.contains(
+                "<faultcode xmlns:a=\"urn:microsoft-dynamics-schemas/error\">a:Microsoft.Dynamics.Nav.Types.Exceptions.NavCSideValidateTableRelationException</faultcode>"
+            ), text)
         XCTAssertTrue(text.contains("<faultstring xml:lang=\"en-US\">The field No. of table Purchase Line"), text)
         let root = try SOAPXMLReader.parse(r.body).get()
         let fault = try XCTUnwrap(root.child("Body", namespace: NAVSOAPNamespace.envelope)?.child("Fault", namespace: NAVSOAPNamespace.envelope))

@@ -95,7 +95,8 @@ struct NAVSOAPPageOperations {
             guard page.operations.contains(call.operation) else {
                 throw NAVSOAPFault(
                     client:
-                        "The operation '\(call.operation)' is not supported by the page \(page.service); supported: \(page.operations.joined(separator: ", ")).")
+                        "The operation '\(call.operation)' is not supported by the page \(page.service); supported: \(page.operations.joined(separator: ", "))."
+                )
             }
             let element = call.element
             try checkParameters(call)

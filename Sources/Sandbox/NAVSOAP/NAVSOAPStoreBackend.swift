@@ -300,7 +300,8 @@ extension NAVDatabase: NAVSOAPBackend {
             let code = try required(input, "Code", "Code", "Dimension Value")
             guard let d = companies[c].dimension(dim) else {
                 throw NAVSOAPFault.tableRelation(
-                    "The field Dimension Code of table Dimension Value contains a value (\(dim)) that cannot be found in the related table (Dimension).")
+                    "The field Dimension Code of table Dimension Value contains a value (\(dim)) that cannot be found in the related table (Dimension)."
+                )
             }
             if companies[c].dimensionValue(d.code, code) != nil { throw duplicate("Dimension Value", [("Dimension Code", d.code), ("Code", code)]) }
             companies[c].dimensionValues.append(

@@ -120,7 +120,12 @@ indirect enum SOAPFilter: Sendable {
     case pattern(String, negated: Bool, caseInsensitive: Bool)
 
     enum Op: String, Sendable {
-        case eq = "=", ne = "<>", lt = "<", gt = ">", le = "<=", ge = ">="
+        case eq = "="
+        case ne = "<>"
+        case lt = "<"
+        case gt = ">"
+        case le = "<="
+        case ge = ">="
     }
 
     struct Invalid: Error, Sendable {
