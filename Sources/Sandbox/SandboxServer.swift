@@ -43,12 +43,18 @@ public final class Sandbox: Sendable {
     public let options: SandboxOptions
     public let expensify: ExpensifySimulator
     public let d365: D365Simulator
+    /// The one NAV/BC database (samples/sandbox/nav.json) behind the NAV front ends.
+    public let navStore: NAVStore
+    /// NAV SOAP page and codeunit services under `/{instance}/WS/`.
+    public let navSOAP: NAVSOAPSimulator
     public let stats: SandboxStats
 
     public init(options: SandboxOptions) throws {
         self.options = options
         self.expensify = try ExpensifySimulator(seedFile: options.seedDirectory.appendingPathComponent("expensify.json"))
         self.d365 = try D365Simulator(seedFile: options.seedDirectory.appendingPathComponent("d365.json"))
+        self.navStore = try NAVStore(seedFile: options.seedDirectory.appendingPathComponent("nav.json"))
+        self.navSOAP = NAVSOAPSimulator(database: navStore)
         self.stats = SandboxStats(latencyMilliseconds: options.latencyMilliseconds)
     }
 
@@ -59,8 +65,11 @@ public final class Sandbox: Sendable {
         }
         let latency = await stats.latencyMilliseconds
         if latency > 0 { try? await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
-        let system = request.path.hasPrefix("/Integration-Server") ? "expensify" : (request.path.hasPrefix("/data") ? "d365" : "entra")
+        let system =
+            NAVSOAPSimulator.matches(request.path)
+            ? "nav-soap" : request.path.hasPrefix("/Integration-Server") ? "expensify" : (request.path.hasPrefix("/data") ? "d365" : "entra")
         if !request.path.hasPrefix("/_sandbox/") { await stats.count(system) }
+        if let r = await navSOAP.handle(request) { return r }
         if let r = await expensify.handle(request) { return r }
         if let r = await d365.handle(request) { return r }
         return .json(404, ["Message": "No HTTP resource was found that matches the request URI '\(request.baseURL)\(request.path)'."])
