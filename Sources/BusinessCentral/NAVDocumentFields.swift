@@ -15,11 +15,14 @@ struct NAVDocumentFields: Sendable {
 
     /// The document currency as NAV takes it: blank for the company's local currency.
     func currency(_ d: InvoiceDocument) -> String {
-        let local = configuration.localCurrencies?[d.company] ?? configuration.localCurrencies?.first {
-            $0.key.caseInsensitiveCompare(d.company) == .orderedSame
-        }?.value
-        if let local, local.uppercased() == d.currency.uppercased() { return "" }
+        if let local = localCurrency(d.company), local.uppercased() == d.currency.uppercased() { return "" }
         return d.currency
+    }
+
+    /// `target.localCurrencies` of a company (names matched ignoring case: documents carry them lower-cased).
+    func localCurrency(_ company: String) -> String? {
+        configuration.localCurrencies?[company]
+            ?? configuration.localCurrencies?.first { $0.key.caseInsensitiveCompare(company) == .orderedSame }?.value
     }
 
     static func clip(_ text: String) -> String { String(text.prefix(descriptionLength)) }

@@ -32,14 +32,14 @@ extension NAVTarget {
             switch configuration.documentType {
             case .purchaseInvoice:
                 let header = try await backend.createInvoice(
-                    company: d.company, header: fields.invoiceHeader(d), lines: d.lines.map(fields.invoiceLine))
+                    company: nav(d.company), header: fields.invoiceHeader(d), lines: d.lines.map(fields.invoiceLine))
                 return DocumentLoadResult(
                     key: d.key, status: .created, erpReference: header["No"], linesWritten: d.lines.count, erpNumber: header["No"], erpStatus: .draft)
             case .generalJournal:
                 guard let journal = configuration.journal else {
                     return Self.failed(d.key, "config.invalid", "target.journal is required for document 'generalJournal'")
                 }
-                let n = try await backend.createJournalLines(company: d.company, journal: journal, lines: fields.journalLines(d, journal: journal))
+                let n = try await backend.createJournalLines(company: nav(d.company), journal: journal, lines: fields.journalLines(d, journal: journal))
                 return DocumentLoadResult(key: d.key, status: .created, erpReference: d.key, linesWritten: n, erpNumber: d.key, erpStatus: .draft)
             }
         } catch let e as ConnectorError where e.isLostAnswer || e.isTransient {
@@ -91,7 +91,7 @@ extension NAVTarget {
         }
         let missing = Array(d.lines.dropFirst(f.lineCount))
         do {
-            try await backend.addInvoiceLines(company: d.company, invoice: draft, lines: missing.map(fields.invoiceLine))
+            try await backend.addInvoiceLines(company: nav(d.company), invoice: draft, lines: missing.map(fields.invoiceLine))
             return DocumentLoadResult(
                 key: d.key, status: .completed, erpReference: f.number, linesWritten: missing.count, erpNumber: f.number, erpStatus: .draft)
         } catch let e as ConnectorError {

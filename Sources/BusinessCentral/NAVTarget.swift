@@ -21,19 +21,30 @@ public struct NAVTarget: TargetSystem {
     let fields: NAVDocumentFields
     let logger: Logger
     let state = NAVRunState()
+    /// Lower-cased company name → the name as configured (NAV's spelling).
+    let companyNames: [String: String]
+
+    /// The company as NAV spells it.
+    func nav(_ company: String) -> String { companyNames[company.lowercased()] ?? company }
 
     /// Keys per lookup request (an OData `or` chain, a SOAP `A|B|…` criteria).
     static let lookupChunk = 15
 
     /// A target over the API `settings.configuration.type` names, with Basic auth (user + web service access key).
-    public init(settings: NAVSettings, http: HTTPClient, logger: Logger) {
+    /// - Parameter companies: the company names as configured (`companies` values): NAV spells them with capitals,
+    ///   documents carry them lower-cased.
+    public init(settings: NAVSettings, companies: [String], http: HTTPClient, logger: Logger) {
         let backend: any NAVPageBackend =
             settings.configuration.type == NAVTargetConfiguration.navSOAP
             ? NAVSOAPPages(settings: settings, http: http, logger: logger) : NAVODataPages(settings: settings, http: http, logger: logger)
-        self.init(settings: settings, backend: backend, logger: logger)
+        self.init(settings: settings, companies: companies, backend: backend, logger: logger)
     }
 
-    init(settings: NAVSettings, backend: any NAVPageBackend, logger: Logger) {
+    init(settings: NAVSettings, companies: [String], backend: any NAVPageBackend, logger: Logger) {
+        var names: [String: String] = [:]
+        for c in companies.sorted() where names[c.lowercased()] == nil { names[c.lowercased()] = c }
+        for c in (settings.configuration.localCurrencies ?? [:]).keys.sorted() where names[c.lowercased()] == nil { names[c.lowercased()] = c }
+        companyNames = names
         self.settings = settings
         self.backend = backend
         self.logger = logger
@@ -58,12 +69,12 @@ public struct NAVTarget: TargetSystem {
     public func fetchReferenceData(companies: [String], vendorGroup: String?) async throws -> ReferenceData {
         var refs: [CompanyReference] = []
         for company in companies.sorted() {
-            let vendors = try await backend.read(company: company, service: services.vendors, conditions: [], journalBatch: nil)
-            let accounts = try await backend.read(company: company, service: services.accounts, conditions: [], journalBatch: nil)
-            let values = try await backend.read(company: company, service: services.dimensionValues, conditions: [], journalBatch: nil)
+            let vendors = try await backend.read(company: nav(company), service: services.vendors, conditions: [], journalBatch: nil)
+            let accounts = try await backend.read(company: nav(company), service: services.accounts, conditions: [], journalBatch: nil)
+            let values = try await backend.read(company: nav(company), service: services.dimensionValues, conditions: [], journalBatch: nil)
             refs.append(
                 CompanyReference(
-                    id: company, currency: configuration.localCurrencies?[company],
+                    id: company, currency: fields.localCurrency(company),
                     vendors: vendors.map { v in
                         VendorReference(
                             account: v["No"], name: v["Name"], group: "", email: v["E_Mail"], onHold: NAVAccountCheck.vendorHold(v["Blocked"]),
@@ -124,13 +135,13 @@ public struct NAVTarget: TargetSystem {
             for chunk in set.sorted().chunked(Self.lookupChunk) {
                 switch configuration.documentType {
                 case .purchaseInvoice:
-                    for row in try await backend.readInvoices(company: company, keys: chunk) {
+                    for row in try await backend.readInvoices(company: nav(company), keys: chunk) {
                         let key = row["Vendor_Invoice_No"]
                         guard !key.isEmpty, found[key]?.isPosted != true else { continue }
                         found[key] = NAVFound(key: key, company: company, number: row["No"], isPosted: false, lineCount: row.lines.count, draft: row)
                     }
                     for row in try await backend.read(
-                        company: company, service: services.postedPurchaseInvoices, conditions: [NAVCondition("Vendor_Invoice_No", chunk)],
+                        company: nav(company), service: services.postedPurchaseInvoices, conditions: [NAVCondition("Vendor_Invoice_No", chunk)],
                         journalBatch: nil)
                     {
                         let key = row["Vendor_Invoice_No"]
@@ -142,13 +153,13 @@ public struct NAVTarget: TargetSystem {
                         throw ConnectorError("config.invalid", "target.journal is required for document 'generalJournal'")
                     }
                     let lines = try await backend.read(
-                        company: company, service: services.journal, conditions: journalScope(journal) + [NAVCondition("Document_No", chunk)],
+                        company: nav(company), service: services.journal, conditions: journalScope(journal) + [NAVCondition("Document_No", chunk)],
                         journalBatch: journal.batch)
                     for (key, rows) in Dictionary(grouping: lines, by: { $0["Document_No"] }) where !key.isEmpty && chunk.contains(key) {
                         found[key] = NAVFound(key: key, company: company, number: key, isPosted: false, lineCount: rows.count, draft: nil)
                     }
                     let entries = try await backend.read(
-                        company: company, service: services.glEntries, conditions: [NAVCondition("Document_No", chunk)], journalBatch: nil)
+                        company: nav(company), service: services.glEntries, conditions: [NAVCondition("Document_No", chunk)], journalBatch: nil)
                     for key in Set(entries.map { $0["Document_No"] }) where !key.isEmpty && chunk.contains(key) {
                         if let draft = found[key], !draft.isPosted { continue }
                         found[key] = NAVFound(key: key, company: company, number: key, isPosted: true, lineCount: Int.max, draft: nil)
@@ -181,7 +192,7 @@ public struct NAVTarget: TargetSystem {
         var results: [CheckResult] = []
         for company in companies.sorted() {
             do {
-                _ = try await backend.read(company: company, service: services.vendors, conditions: [NAVCondition("No", [""])], journalBatch: nil)
+                _ = try await backend.read(company: nav(company), service: services.vendors, conditions: [NAVCondition("No", [""])], journalBatch: nil)
                 results.append(
                     .pass(name, "company \(company)", "NAV answered \(configuration.userName ?? "")'s read of \(services.vendors) in company '\(company)'."))
             } catch let e as ConnectorError where e.code.hasSuffix("unauthorized") {

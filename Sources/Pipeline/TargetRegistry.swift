@@ -42,7 +42,8 @@ enum TargetRegistry {
             documentRules: { config in (try? NAVTargetConfiguration.decode(config.target.settings)).map(NAVTargets.rules) },
             make: { config, context in
                 let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
-                return NAVTarget(settings: settings, http: context.http(type), logger: context.logger)
+                return NAVTarget(
+                    settings: settings, companies: Array(config.companies.values), http: context.http(type), logger: context.logger)
             })
     }
 
