@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP", "BusinessCentral",
+                "Pipeline", "Sandbox", "ml-connector", "ConnectorLedger", "ConnectorCore", "ConnectorHTTP", "BusinessCentral", "NAVSOAP",
                 .product(name: "Logging", package: "swift-log"),
             ], exclude: ["Golden"], swiftSettings: strict),
     ]
