@@ -83,7 +83,7 @@ final class NAVSOAPServer: @unchecked Sendable {
 
     /// What the shared NAV database holds for a company (the shape of `GET /_sandbox/nav/documents`).
     func documents(_ company: String) async throws -> [String: Any] {
-        let json = try await sandbox.navStore.documentsJSON(company: company)
+        let json = try await sandbox.nav.store.documentsJSON(company: company)
         return (try JSONSerialization.jsonObject(with: D365JSONWriter.data(json)) as? [String: Any]) ?? [:]
     }
 
