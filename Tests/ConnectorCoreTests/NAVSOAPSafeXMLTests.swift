@@ -45,6 +45,24 @@ final class NAVSOAPSafeXMLTests: XCTestCase {
         XCTAssertNil(a.child("Body", in: "urn:other"), "a name in another namespace does not match")
     }
 
+    /// FoundationXML keeps per-thread parser state; parses running at once on many tasks must not disturb each other.
+    func testConcurrentParsesGiveTheSameTrees() async throws {
+        let samples = try ["5.3-fault.xml", "5.4-generaljournal-create-response.xml", "5.5-purchaseinvoice-create-response.xml"]
+            .map { try NAVSOAPTestSupport.reference($0) }
+        let expected = try samples.map { NAVSOAPTestSupport.shape(try SafeXML.parse($0)) }
+        let shapes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for n in 0..<48 {
+                let sample = samples[n % samples.count]
+                group.addTask { (n % samples.count, NAVSOAPTestSupport.shape(try SafeXML.parse(sample))) }
+            }
+            var out: [(Int, String)] = []
+            for try await result in group { out.append(result) }
+            return out
+        }
+        XCTAssertEqual(shapes.count, 48)
+        for (index, shape) in shapes { XCTAssertEqual(shape, expected[index]) }
+    }
+
     func testBillionLaughsIsRefusedBeforeAnyExpansion() {
         var bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
         for i in 1...9 { bomb += " <!ENTITY lol\(i) \"" + String(repeating: "&lol\(i == 1 ? "" : String(i - 1));", count: 10) + "\">\n" }
