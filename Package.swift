@@ -111,6 +111,8 @@ let package = Package(
         // Transport benchmark (scripts/bench-transport.sh): CPU while waiting, dropped connections, download memory.
         .executableTarget(name: "ml-transport-bench", dependencies: ["ConnectorCore", "ConnectorHTTP"], swiftSettings: strict),
         // Input generator of the transform benchmark (scripts/bench-transform.sh): a batch's extract files and ledger rows.
+        // NAV SOAP benchmark (scripts/bench-navsoap.sh): reading a large ReadMultiple page, writing envelopes, refusals.
+        .executableTarget(name: "ml-navsoap-bench", dependencies: ["ConnectorCore", "NAVSOAP"], swiftSettings: strict),
         .executableTarget(name: "ml-transform-bench", dependencies: ["ConnectorCore", "ConnectorLedger", "ConnectorStaging"], swiftSettings: strict),
         .testTarget(
             name: "ConnectorCoreTests",

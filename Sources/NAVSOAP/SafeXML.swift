@@ -112,8 +112,12 @@ public enum SafeXML {
             return b.count
         }
         func at(_ i: Int, _ s: [UInt8]) -> Bool { matches(b, s, at: i) }
-        let comment = Array("<!--".utf8), commentEnd = Array("-->".utf8), cdata = Array("<![CDATA[".utf8)
-        let cdataEnd = Array("]]>".utf8), pi = Array("<?".utf8), piEnd = Array("?>".utf8)
+        let comment = Array("<!--".utf8)
+        let commentEnd = Array("-->".utf8)
+        let cdata = Array("<![CDATA[".utf8)
+        let cdataEnd = Array("]]>".utf8)
+        let pi = Array("<?".utf8)
+        let piEnd = Array("?>".utf8)
         var count = 0
         var i = 0
         while i < b.count {

@@ -82,9 +82,9 @@ final class SafeXMLBuilder: NSObject, XMLParserDelegate {
         stack[stack.count - 1].text += whitespaceString
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+    func parser(_ parser: XMLParser, foundCDATA cdataBlock: Data) {
         guard refusal == nil, !stack.isEmpty else { return }
-        stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self)
+        stack[stack.count - 1].text += String(decoding: cdataBlock, as: UTF8.self)
     }
 
     // MARK: - Everything a DTD brings is refused
@@ -93,7 +93,10 @@ final class SafeXMLBuilder: NSObject, XMLParserDelegate {
         refuse(parser, "it declares an element type (a DTD).")
     }
 
-    func parser(_ parser: XMLParser, foundAttributeDeclarationWithName attributeName: String, forElement elementName: String, type: String?, defaultValue: String?) {
+    func parser(
+        _ parser: XMLParser, foundAttributeDeclarationWithName attributeName: String, forElement elementName: String, type: String?,
+        defaultValue: String?
+    ) {
         refuse(parser, "it declares an attribute list (a DTD).")
     }
 
@@ -105,7 +108,8 @@ final class SafeXMLBuilder: NSObject, XMLParserDelegate {
         refuse(parser, "it declares an external entity.")
     }
 
-    func parser(_ parser: XMLParser, foundUnparsedEntityDeclarationWithName name: String, publicID: String?, systemID: String?, notationName: String?) {
+    func parser(_ parser: XMLParser, foundUnparsedEntityDeclarationWithName name: String, publicID: String?, systemID: String?, notationName: String?)
+    {
         refuse(parser, "it declares an unparsed entity.")
     }
 

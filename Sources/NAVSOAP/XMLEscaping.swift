@@ -7,6 +7,11 @@ enum XMLEscaping {
     /// - Throws: `nav.soap.value_invalid` for characters XML 1.0 cannot carry (control characters other than tab, LF,
     ///   CR; U+FFFE, U+FFFF), naming `field`.
     static func text(_ value: String, field: String) throws -> String {
+        // Fast path: nothing to escape or refuse (no markup characters, no C0 controls, no byte that could start
+        // U+FFFE/U+FFFF), which is nearly every value.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "&") && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != 0xEF }) {
+            return value
+        }
         var out = ""
         out.reserveCapacity(value.utf8.count)
         for scalar in value.unicodeScalars {
@@ -39,6 +44,11 @@ enum XMLEscaping {
     /// Checks that `name` can be an element name without a prefix: a letter or `_` first, then letters, digits, `_`, `-`, `.`.
     /// - Throws: `nav.soap.value_invalid` (a name is never escaped: a wrong one must not reach NAV as something else).
     static func checkName(_ name: String, role: String) throws {
+        if let first = name.utf8.first, isASCIILetter(first) || first == UInt8(ascii: "_"),
+            name.utf8.allSatisfy({ isASCIILetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E })
+        {
+            return
+        }
         guard let first = name.unicodeScalars.first,
             first == "_" || CharacterSet.letters.contains(first),
             name.unicodeScalars.allSatisfy({ $0 == "_" || $0 == "-" || $0 == "." || CharacterSet.alphanumerics.contains($0) })
@@ -49,4 +59,6 @@ enum XMLEscaping {
                 context: ["nav.field": name])
         }
     }
+
+    private static func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
 }

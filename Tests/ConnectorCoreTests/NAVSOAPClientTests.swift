@@ -16,7 +16,12 @@ final class NAVSOAPClientTests: XCTestCase {
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var n = 0
-        func next() -> Int { lock.withLock { n += 1; return n } }
+        func next() -> Int {
+            lock.withLock {
+                n += 1
+                return n
+            }
+        }
     }
 
     private func client(_ server: LoopbackServer, capture: LogCapture = LogCapture()) -> (NAVSOAPClient, HTTPClient) {
@@ -37,7 +42,8 @@ final class NAVSOAPClientTests: XCTestCase {
     private static func vendorPage(_ numbers: [Int]) -> Data {
         let records = numbers.map { "<VendorCard><Key>12;key-\($0);</Key><No>EMP-000\($0)</No><Name>Vendor \($0)</Name></VendorCard>" }.joined()
         return envelope(
-            "<ReadMultiple_Result xmlns=\"urn:microsoft-dynamics-schemas/page/vendorcard\"><ReadMultiple_Result>\(records)</ReadMultiple_Result></ReadMultiple_Result>")
+            "<ReadMultiple_Result xmlns=\"urn:microsoft-dynamics-schemas/page/vendorcard\"><ReadMultiple_Result>\(records)</ReadMultiple_Result></ReadMultiple_Result>"
+        )
     }
 
     private static func bookmark(_ body: Data) -> String? {
@@ -173,7 +179,8 @@ final class NAVSOAPClientTests: XCTestCase {
 
     func testACreateWhoseConnectionDropsIsNotResent() async throws {
         let server = try LoopbackServer { request in
-            String(decoding: request.body, as: UTF8.self).contains("<Create ") ? .closeWithoutAnswer : .respond(200, headers: Self.xml, body: Self.vendorPage([]))
+            String(decoding: request.body, as: UTF8.self).contains("<Create ")
+                ? .closeWithoutAnswer : .respond(200, headers: Self.xml, body: Self.vendorPage([]))
         }
         defer { server.stop() }
         let (client, _) = client(server)

@@ -130,7 +130,10 @@ final class NAVSOAPEnvelopeTests: XCTestCase {
         var changed = NAVRecord(["Key": "28;JgAAAACLAgAAAAJ7BDEAMAAwADE=9;987654321;", "Vendor_Invoice_No": "EXP-1"])
         changed.set("Vendor_Invoice_No", "EXP-2")
         let update = try SOAPEnvelope.update(service: "PurchaseInvoice", record: changed)
-        XCTAssertTrue(update.text.contains("<PurchaseInvoice>\n        <Key>28;JgAAAACLAgAAAAJ7BDEAMAAwADE=9;987654321;</Key>\n        <Vendor_Invoice_No>EXP-2</Vendor_Invoice_No>"))
+        XCTAssertTrue(
+            update.text.contains(
+                "<PurchaseInvoice>\n        <Key>28;JgAAAACLAgAAAAJ7BDEAMAAwADE=9;987654321;</Key>\n        <Vendor_Invoice_No>EXP-2</Vendor_Invoice_No>"
+            ))
         let delete = try SOAPEnvelope.delete(service: "GeneralJournal", key: "k1", unbound: [("CurrentJnlBatchName", "EXPENSES")])
         let op = try XCTUnwrap(try SafeXML.parse(delete.body).children.first?.children.first)
         XCTAssertEqual(op.name, "Delete")

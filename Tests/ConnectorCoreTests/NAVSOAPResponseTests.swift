@@ -73,7 +73,10 @@ final class NAVSOAPResponseTests: XCTestCase {
             XCTAssertEqual(e?.context["nav.value"], "9999")
             XCTAssertEqual(e?.context["nav.table"], "G/L Account")
             XCTAssertEqual(e?.context["nav.soap.service"], "GeneralJournal")
-            XCTAssertEqual(e?.message, "NAV refused Create on GeneralJournal: the G/L Account No.='9999' does not exist. NAV said: The G/L Account does not exist. Identification fields and values: No.='9999'")
+            XCTAssertEqual(
+                e?.message,
+                "NAV refused Create on GeneralJournal: the G/L Account No.='9999' does not exist. NAV said: The G/L Account does not exist. Identification fields and values: No.='9999'"
+            )
             XCTAssertEqual(e?.isTransient, false)
         }
     }
@@ -90,7 +93,10 @@ final class NAVSOAPResponseTests: XCTestCase {
         XCTAssertEqual(relation.context["nav.field"], "Account No.")
         XCTAssertEqual(relation.context["nav.value"], "9999")
         XCTAssertEqual(relation.context["nav.table"], "Gen. Journal Line")
-        XCTAssertTrue(relation.message.hasPrefix("NAV refused Create on GeneralJournal: the field Account No. (Gen. Journal Line) has the value '9999', which is not in G/L Account."), relation.message)
+        XCTAssertTrue(
+            relation.message.hasPrefix(
+                "NAV refused Create on GeneralJournal: the field Account No. (Gen. Journal Line) has the value '9999', which is not in G/L Account."),
+            relation.message)
 
         let testField = error(
             "NavTestFieldException", "Direct Posting must be equal to 'Yes'  in G/L Account: No.=600160. Current value is 'No'.")
@@ -110,7 +116,8 @@ final class NAVSOAPResponseTests: XCTestCase {
         XCTAssertEqual(stale.context["nav.table"], "Gen. Journal Line GENERAL,EXPENSES,10000")
 
         let duplicate = error(
-            "NavCSideDuplicateKeyException", "The Purchase Header already exists. Identification fields and values: Document Type='Invoice',No.='1001'")
+            "NavCSideDuplicateKeyException",
+            "The Purchase Header already exists. Identification fields and values: Document Type='Invoice',No.='1001'")
         XCTAssertEqual(duplicate.context["nav.field"], "No.")
         XCTAssertEqual(duplicate.context["nav.value"], "1001")
 
@@ -125,12 +132,14 @@ final class NAVSOAPResponseTests: XCTestCase {
         let unknown = NAVSOAPFault(faultCode: "s:Client", message: "Bad request").error(operation: "Read", service: "VendorCard")
         XCTAssertEqual(unknown.code, NAVSOAPErrorCode.faultUnknown)
 
-        let locked = error("NavCSideException", "The operation could not complete because a record in the G/L Entry table was locked by another user.")
+        let locked = error(
+            "NavCSideException", "The operation could not complete because a record in the G/L Entry table was locked by another user.")
         XCTAssertTrue(locked.isTransient)
     }
 
     func testFaultWithPrefixesOtherThanTheReferencesIsFoundByNamespace() throws {
-        let data = Data("""
+        let data = Data(
+            """
             <env:Envelope xmlns:env="\(soap)"><env:Body><env:Fault><faultcode xmlns:q="urn:microsoft-dynamics-schemas/error">q:Microsoft.Dynamics.Nav.Types.Exceptions.NavNCLEvaluateException</faultcode><faultstring xml:lang="en-US">The value "Depreciation" cannot be evaluated into type Option.</faultstring></env:Fault></env:Body></env:Envelope>
             """.utf8)
         XCTAssertThrowsError(try SOAPResponseDecoder.result(data, operation: "Create", namespace: "urn:x", service: "X")) {
@@ -186,7 +195,8 @@ final class NAVSOAPResponseTests: XCTestCase {
                 service: "VendorCard")
         ) { XCTAssertEqual(($0 as? ConnectorError)?.code, NAVSOAPErrorCode.unexpectedResponse) }
         XCTAssertThrowsError(
-            try SOAPResponseDecoder.result(Data("<html><body>Bad Gateway</body></html>".utf8), operation: "Read", namespace: ns, service: "VendorCard")
+            try SOAPResponseDecoder.result(
+                Data("<html><body>Bad Gateway</body></html>".utf8), operation: "Read", namespace: ns, service: "VendorCard")
         ) { XCTAssertEqual(($0 as? ConnectorError)?.code, NAVSOAPErrorCode.unexpectedResponse) }
     }
 }

@@ -38,7 +38,8 @@ enum NAVSOAPTestSupport {
     /// `{ns}name[attr]{children}` or `{ns}name="text"`, whitespace-only text of elements with children dropped, so
     /// two documents that differ only in indentation or prefixes compare equal.
     static func shape(_ e: SafeXMLElement) -> String {
-        let attributes = e.attributes.isEmpty ? "" : "[" + e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "]"
+        let attributes =
+            e.attributes.isEmpty ? "" : "[" + e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "]"
         if e.children.isEmpty { return "{\(e.namespace)}\(e.name)\(attributes)=\"\(e.text)\"" }
         return "{\(e.namespace)}\(e.name)\(attributes)(" + e.children.map(shape).joined(separator: ",") + ")"
     }
