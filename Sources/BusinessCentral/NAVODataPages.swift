@@ -157,8 +157,10 @@ struct NAVODataPages: NAVPageBackend {
                             company,
                             Self.entity(
                                 service,
-                                [("Journal_Template_Name", row["Journal_Template_Name"]), ("Journal_Batch_Name", row["Journal_Batch_Name"]),
-                                 ("Line_No", row["Line_No"])], numeric: ["Line_No"])), etag: row.token)
+                                [
+                                    ("Journal_Template_Name", row["Journal_Template_Name"]), ("Journal_Batch_Name", row["Journal_Batch_Name"]),
+                                    ("Line_No", row["Line_No"]),
+                                ], numeric: ["Line_No"])), etag: row.token)
                 } catch { left += 1 }
             }
             if !made.isEmpty {

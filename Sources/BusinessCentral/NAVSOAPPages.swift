@@ -59,7 +59,9 @@ struct NAVSOAPPages: NAVPageBackend {
     func unbound(_ batch: String?) -> [(String, String)] { batch.map { [("CurrentJnlBatchName", $0)] } ?? [] }
 
     func read(company: String, service: String, conditions: [NAVCondition], journalBatch: String?) async throws -> [NAVPageRow] {
-        try await client(company).readMultiple(service: service, filters: Self.filters(conditions), unbound: unbound(journalBatch)).map { Self.row($0) }
+        try await client(company).readMultiple(service: service, filters: Self.filters(conditions), unbound: unbound(journalBatch)).map {
+            Self.row($0)
+        }
     }
 
     func readInvoices(company: String, keys: [String]) async throws -> [NAVPageRow] {
@@ -87,7 +89,8 @@ struct NAVSOAPPages: NAVPageBackend {
         {
             throw ConnectorError(
                 "config.invalid",
-                "target.journal.template is \(journal.templateName), but page 39 (GeneralJournal) over SOAP takes only the batch (CurrentJnlBatchName) and always writes to its own template \(Self.pageTemplate); use template \(Self.pageTemplate) or publish a page whose template can be set")
+                "target.journal.template is \(journal.templateName), but page 39 (GeneralJournal) over SOAP takes only the batch (CurrentJnlBatchName) and always writes to its own template \(Self.pageTemplate); use template \(Self.pageTemplate) or publish a page whose template can be set"
+            )
         }
         return try await client(company).createMultiple(
             service: services.journal, records: lines.map(Self.record), unbound: unbound(journal.batch)

@@ -21,10 +21,12 @@ extension NAVTarget {
         let wanted = expectedLines(d)
         if existing != nil, let f = await state.found[d.key] {
             if f.isPosted {
-                return DocumentLoadResult(key: d.key, status: .alreadyPresent, erpReference: f.number, linesWritten: 0, erpNumber: f.number, erpStatus: .posted)
+                return DocumentLoadResult(
+                    key: d.key, status: .alreadyPresent, erpReference: f.number, linesWritten: 0, erpNumber: f.number, erpStatus: .posted)
             }
             if f.lineCount >= wanted {
-                return DocumentLoadResult(key: d.key, status: .alreadyPresent, erpReference: f.number, linesWritten: 0, erpNumber: f.number, erpStatus: .draft)
+                return DocumentLoadResult(
+                    key: d.key, status: .alreadyPresent, erpReference: f.number, linesWritten: 0, erpNumber: f.number, erpStatus: .draft)
             }
             return await complete(d, found: f)
         }
@@ -39,7 +41,8 @@ extension NAVTarget {
                 guard let journal = configuration.journal else {
                     return Self.failed(d.key, "config.invalid", "target.journal is required for document 'generalJournal'")
                 }
-                let n = try await backend.createJournalLines(company: nav(d.company), journal: journal, lines: fields.journalLines(d, journal: journal))
+                let n = try await backend.createJournalLines(
+                    company: nav(d.company), journal: journal, lines: fields.journalLines(d, journal: journal))
                 return DocumentLoadResult(key: d.key, status: .created, erpReference: d.key, linesWritten: n, erpNumber: d.key, erpStatus: .draft)
             }
         } catch let e as ConnectorError where e.isLostAnswer || e.isTransient {
@@ -72,7 +75,8 @@ extension NAVTarget {
         let wanted = expectedLines(d)
         if f.isPosted || f.lineCount >= wanted {
             return DocumentLoadResult(
-                key: d.key, status: .created, erpReference: f.number, linesWritten: wanted, erpNumber: f.number, erpStatus: f.isPosted ? .posted : .draft)
+                key: d.key, status: .created, erpReference: f.number, linesWritten: wanted, erpNumber: f.number,
+                erpStatus: f.isPosted ? .posted : .draft)
         }
         var result = await complete(d, found: f)
         if result.status == .completed { result.status = .created }
@@ -96,7 +100,8 @@ extension NAVTarget {
                 key: d.key, status: .completed, erpReference: f.number, linesWritten: missing.count, erpNumber: f.number, erpStatus: .draft)
         } catch let e as ConnectorError {
             return Self.failed(
-                d.key, e.code, "\(e.message); the draft purchase invoice \(f.number) from before has \(f.lineCount) of \(wanted) lines and was left as it is",
+                d.key, e.code,
+                "\(e.message); the draft purchase invoice \(f.number) from before has \(f.lineCount) of \(wanted) lines and was left as it is",
                 reference: f.number)
         } catch {
             return Self.failed(d.key, "\(backend.system).unexpected", "\(error)", reference: f.number)

@@ -192,9 +192,12 @@ public struct NAVTarget: TargetSystem {
         var results: [CheckResult] = []
         for company in companies.sorted() {
             do {
-                _ = try await backend.read(company: nav(company), service: services.vendors, conditions: [NAVCondition("No", [""])], journalBatch: nil)
+                _ = try await backend.read(
+                    company: nav(company), service: services.vendors, conditions: [NAVCondition("No", [""])], journalBatch: nil)
                 results.append(
-                    .pass(name, "company \(company)", "NAV answered \(configuration.userName ?? "")'s read of \(services.vendors) in company '\(company)'."))
+                    .pass(
+                        name, "company \(company)",
+                        "NAV answered \(configuration.userName ?? "")'s read of \(services.vendors) in company '\(company)'."))
             } catch let e as ConnectorError where e.code.hasSuffix("unauthorized") {
                 results.append(
                     .fail(

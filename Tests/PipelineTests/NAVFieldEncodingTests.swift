@@ -58,8 +58,10 @@ final class NAVFieldEncodingTests: XCTestCase {
         let header = f.invoiceHeader(d)
         XCTAssertEqual(
             header.fields.map(\.name),
-            ["Buy_from_Vendor_No", "Document_Date", "Posting_Date", "Vendor_Invoice_No", "Currency_Code", "Shortcut_Dimension_1_Code",
-             "Shortcut_Dimension_2_Code"])
+            [
+                "Buy_from_Vendor_No", "Document_Date", "Posting_Date", "Vendor_Invoice_No", "Currency_Code", "Shortcut_Dimension_1_Code",
+                "Shortcut_Dimension_2_Code",
+            ])
         XCTAssertEqual(header["Currency_Code"], .text(""), "the company's local currency is written blank")
         XCTAssertEqual(header["Vendor_Invoice_No"], .text("EXP90000001"))
         XCTAssertNil(header["ShortcutDimCode_x005B_4_x005D_"], "page 51's header has only the global dimension controls")
