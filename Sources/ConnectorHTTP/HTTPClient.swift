@@ -53,7 +53,19 @@ public actor HTTPClient {
         var request = request
         request.isIdempotent = idempotent
         let transport = self.transport
-        return try await perform(request, idempotent: idempotent) { try await transport.send($0) }
+        return try await perform(request, idempotent: idempotent, isFinal: nil) { try await transport.send($0) }
+    }
+
+    /// Like `send(_:idempotent:)`, for protocols whose 5xx can be a definite answer: a 500/502/504 for which
+    /// `isFinal` returns true (NAV's SOAP fault: the call ran and was rolled back) is returned at once, neither
+    /// retried nor reported as ambiguous. Other 5xx follow the rules above.
+    public func send(
+        _ request: HTTPRequest, idempotent: Bool, isFinal: @escaping @Sendable (HTTPResponse) -> Bool
+    ) async throws -> HTTPResponse {
+        var request = request
+        request.isIdempotent = idempotent
+        let transport = self.transport
+        return try await perform(request, idempotent: idempotent, isFinal: isFinal) { try await transport.send($0) }
     }
 
     /// Like `send`, under the same retry rules, but the response body is streamed to `file` (created, or
@@ -63,11 +75,11 @@ public actor HTTPClient {
         var request = request
         request.isIdempotent = idempotent
         let transport = self.transport
-        return try await perform(request, idempotent: idempotent) { try await transport.download($0, to: file) }
+        return try await perform(request, idempotent: idempotent, isFinal: nil) { try await transport.download($0, to: file) }
     }
 
     private func perform(
-        _ request: HTTPRequest, idempotent: Bool,
+        _ request: HTTPRequest, idempotent: Bool, isFinal: (@Sendable (HTTPResponse) -> Bool)?,
         attempt send: (HTTPRequest) async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
         var attempt = 0
@@ -107,7 +119,8 @@ public actor HTTPClient {
             logger.debug("HTTP response", metadata: statusMetadata)
 
             let throttled = response.status == 429 || response.status == 503
-            let serverError = [500, 502, 504].contains(response.status)
+            var serverError = [500, 502, 504].contains(response.status)
+            if serverError, let isFinal, isFinal(response) { serverError = false }
             if response.status >= 400 {
                 await report(
                     request, status: response.status, attempt: attempt,

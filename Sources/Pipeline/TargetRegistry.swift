@@ -7,29 +7,46 @@ import Logging
 
 /// Maps `target.type` to its driver, so no other file names a target.
 enum TargetRegistry {
-    static let drivers: [TargetDriver] = [
+    static let drivers: [TargetDriver] =
+        [
+            TargetDriver(
+                type: D365Configuration.type,
+                problems: { D365Configuration.problems($0, options: $1) },
+                secretVariables: { settings in (try? D365Configuration.decode(settings)).map { [$0.secretVariable] } ?? [] },
+                summary: { settings in (try? D365Configuration.decode(settings))?.summary ?? D365Configuration.type },
+                dimensionFormatter: { D365DimensionDisplayValue(delimiter: $0.dimensions.delimiter) },
+                make: { config, context in
+                    let settings = try D365Configuration.decode(config.target.settings).settings(secrets: context.secrets)
+                    return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
+                }),
+            TargetDriver(
+                type: NAVTargetConfiguration.bc,
+                problems: { NAVTargetConfiguration.problems($0, options: $1) },
+                secretVariables: { settings in (try? NAVTargetConfiguration.decode(settings)).map { [$0.secretVariable] } ?? [] },
+                summary: { settings in (try? NAVTargetConfiguration.decode(settings))?.summary ?? NAVTargetConfiguration.bc },
+                dimensionFormatter: { NAVDimensionText(codes: $0.dimensions.format) },
+                documentRules: { config in (try? NAVTargetConfiguration.decode(config.target.settings)).map(NAVTargets.rules) },
+                make: { config, context in
+                    let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
+                    return BCTarget(settings: settings, http: context.http(BCTarget.system), logger: context.logger)
+                }),
+        ] + [NAVTargetConfiguration.navOData, NAVTargetConfiguration.navSOAP].map(navDriver)
+
+    /// NAV over OData v4 pages or SOAP pages (one target, two page-service backends).
+    static func navDriver(_ type: String) -> TargetDriver {
         TargetDriver(
-            type: D365Configuration.type,
-            problems: { D365Configuration.problems($0, options: $1) },
-            secretVariables: { settings in (try? D365Configuration.decode(settings)).map { [$0.secretVariable] } ?? [] },
-            summary: { settings in (try? D365Configuration.decode(settings))?.summary ?? D365Configuration.type },
-            dimensionFormatter: { D365DimensionDisplayValue(delimiter: $0.dimensions.delimiter) },
-            make: { config, context in
-                let settings = try D365Configuration.decode(config.target.settings).settings(secrets: context.secrets)
-                return D365Target(settings: settings, http: context.http(D365Target.system), logger: context.logger)
-            }),
-        TargetDriver(
-            type: NAVTargetConfiguration.bc,
+            type: type,
             problems: { NAVTargetConfiguration.problems($0, options: $1) },
             secretVariables: { settings in (try? NAVTargetConfiguration.decode(settings)).map { [$0.secretVariable] } ?? [] },
-            summary: { settings in (try? NAVTargetConfiguration.decode(settings))?.summary ?? NAVTargetConfiguration.bc },
+            summary: { settings in (try? NAVTargetConfiguration.decode(settings))?.summary ?? type },
             dimensionFormatter: { NAVDimensionText(codes: $0.dimensions.format) },
             documentRules: { config in (try? NAVTargetConfiguration.decode(config.target.settings)).map(NAVTargets.rules) },
             make: { config, context in
                 let settings = try NAVTargetConfiguration.decode(config.target.settings).settings(secrets: context.secrets)
-                return BCTarget(settings: settings, http: context.http(BCTarget.system), logger: context.logger)
-            }),
-    ]
+                return NAVTarget(
+                    settings: settings, companies: Array(config.companies.values), http: context.http(type), logger: context.logger)
+            })
+    }
 
     static var supported: [String] { drivers.map(\.type).sorted() }
 

@@ -64,6 +64,22 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 1)
     }
 
+    func testAServerErrorTheCallerCallsFinalIsReturnedAtOnceNeitherRetriedNorAmbiguous() async throws {
+        let transport = ScriptedTransport([.respond(.json(500, "fault")), .respond(.json(500, "proxy")), .respond(.json(201, "{}"))])
+        let client = HTTPClient(transport: transport, retry: noRetryDelays, logger: LogCapture().logger, system: "nav-soap")
+        let isFault: @Sendable (HTTPResponse) -> Bool = { $0.text == "fault" }
+        let fault = try await client.send(HTTPRequest(method: "POST", url: url), idempotent: false, isFinal: isFault)
+        XCTAssertEqual(fault.status, 500)
+        XCTAssertEqual(transport.requests.count, 1)
+        do {
+            _ = try await client.send(HTTPRequest(method: "POST", url: url), idempotent: false, isFinal: isFault)
+            XCTFail("a 500 that is not final stays ambiguous")
+        } catch let error as ConnectorError {
+            XCTAssertEqual(error.code, "http.ambiguous")
+        }
+        XCTAssertEqual(transport.requests.count, 2)
+    }
+
     func testNetworkFailureIsRetriedOnlyWhenIdempotent() async throws {
         let idempotent = ScriptedTransport([.fail(.network), .respond(.json(200, "{}"))])
         let c1 = HTTPClient(transport: idempotent, retry: noRetryDelays, logger: LogCapture().logger, system: "x")
