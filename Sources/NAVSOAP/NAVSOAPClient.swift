@@ -171,6 +171,22 @@ public struct NAVSOAPClient: Sendable {
         return SOAPResponseDecoder.codeunitResult(result)
     }
 
+    /// `IsUpdated`: whether the record changed since `key` was read (a read: safe to repeat).
+    public func isUpdated(service: String, key: String, unbound: [(String, String)] = []) async throws -> Bool {
+        let message = try SOAPEnvelope.page(
+            service: service, operation: "IsUpdated", content: unbound.map { .leaf($0.0, $0.1) } + [.leaf("Key", key)])
+        let result = try await call(message, url: pageURL(service), service: service, idempotent: true)
+        return try SOAPResponseDecoder.boolean(result, operation: "IsUpdated", service: service)
+    }
+
+    /// Any other page operation (`UpdateMultiple`, `Delete_PurchLines`, `GetRecIdFromKey`, `ReadByRecId`) with content
+    /// in the caller's order; returns its `{operation}_Result` element for `SOAPResponseDecoder`.
+    /// - Parameter idempotent: true only for reads; a write is never resent after a lost answer.
+    public func pageOperation(service: String, operation: String, content: [SOAPNode], idempotent: Bool) async throws -> SafeXMLElement {
+        let message = try SOAPEnvelope.page(service: service, operation: operation, content: content)
+        return try await call(message, url: pageURL(service), service: service, idempotent: idempotent)
+    }
+
     // MARK: - Plumbing
 
     /// Sends `message`, repeats it once with refreshed credentials after a 401, and returns its `_Result` element.

@@ -220,6 +220,36 @@ final class NAVSOAPClientTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 1 + noRetryDelays.maxAttempts)
     }
 
+    func testIsUpdatedAndOtherPageOperationsReadTheirDoubleNestedResults() async throws {
+        let server = try LoopbackServer { request in
+            let body = String(decoding: request.body, as: UTF8.self)
+            let ns = "urn:microsoft-dynamics-schemas/page/purchaseinvoice"
+            if body.contains("<IsUpdated ") {
+                return .respond(
+                    200, headers: Self.xml,
+                    body: Self.envelope("<IsUpdated_Result xmlns=\"\(ns)\"><IsUpdated_Result>false</IsUpdated_Result></IsUpdated_Result>"))
+            }
+            return .respond(
+                200, headers: Self.xml,
+                body: Self.envelope(
+                    "<GetRecIdFromKey_Result xmlns=\"\(ns)\"><GetRecIdFromKey_Result>Purchase Header: Invoice,PI-100001</GetRecIdFromKey_Result></GetRecIdFromKey_Result>"
+                ))
+        }
+        defer { server.stop() }
+        let (client, _) = client(server)
+        let changed = try await client.isUpdated(service: "PurchaseInvoice", key: "28;k;1;")
+        XCTAssertFalse(changed)
+        let result = try await client.pageOperation(
+            service: "PurchaseInvoice", operation: "GetRecIdFromKey", content: [.leaf("Key", "28;k;1;")], idempotent: true)
+        XCTAssertEqual(result.child("GetRecIdFromKey_Result", in: result.namespace)?.text, "Purchase Header: Invoice,PI-100001")
+        XCTAssertEqual(
+            server.requests.map { $0.header("SOAPAction") },
+            [
+                "\"urn:microsoft-dynamics-schemas/page/purchaseinvoice:IsUpdated\"",
+                "\"urn:microsoft-dynamics-schemas/page/purchaseinvoice:GetRecIdFromKey\"",
+            ])
+    }
+
     func testCompanyNamesArePathEncoded() {
         XCTAssertEqual(NAVSOAPClient.pathSegment("Northwind Traders & Sons Ltd."), "Northwind%20Traders%20%26%20Sons%20Ltd.")
         XCTAssertEqual(NAVSOAPClient.pathSegment("Northwind K.K."), "Northwind%20K.K.")
