@@ -43,18 +43,20 @@ public final class Sandbox: Sendable {
     public let options: SandboxOptions
     public let expensify: ExpensifySimulator
     public let d365: D365Simulator
-    /// The one NAV/BC database (samples/sandbox/nav.json) behind the NAV front ends.
-    public let navStore: NAVStore
-    /// NAV SOAP page and codeunit services under `/{instance}/WS/`.
+    /// NAV / Business Central: BC API v2.0 and OData v4 pages over one `NAVStore` (`nav.store` for the SOAP front end).
+    public let nav: NAVSimulator
+    /// NAV SOAP page and codeunit services under `/{instance}/WS/`, on `nav.store` with `nav`'s faults, throttling and log.
     public let navSOAP: NAVSOAPSimulator
     public let stats: SandboxStats
 
     public init(options: SandboxOptions) throws {
         self.options = options
         self.expensify = try ExpensifySimulator(seedFile: options.seedDirectory.appendingPathComponent("expensify.json"))
-        self.d365 = try D365Simulator(seedFile: options.seedDirectory.appendingPathComponent("d365.json"))
-        self.navStore = try NAVStore(seedFile: options.seedDirectory.appendingPathComponent("nav.json"))
-        self.navSOAP = NAVSOAPSimulator(database: navStore)
+        let d365 = try D365Simulator(seedFile: options.seedDirectory.appendingPathComponent("d365.json"))
+        self.d365 = d365
+        let nav = try NAVSimulator(seedFile: options.seedDirectory.appendingPathComponent("nav.json")) { token in await d365.bearer(token) }
+        self.nav = nav
+        self.navSOAP = NAVSOAPSimulator(database: nav.store, hooks: .shared(with: nav))
         self.stats = SandboxStats(latencyMilliseconds: options.latencyMilliseconds)
     }
 
@@ -65,14 +67,21 @@ public final class Sandbox: Sendable {
         }
         let latency = await stats.latencyMilliseconds
         if latency > 0 { try? await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
-        let system =
-            NAVSOAPSimulator.matches(request.path)
-            ? "nav-soap" : request.path.hasPrefix("/Integration-Server") ? "expensify" : (request.path.hasPrefix("/data") ? "d365" : "entra")
-        if !request.path.hasPrefix("/_sandbox/") { await stats.count(system) }
+        let system = request.path.hasPrefix("/Integration-Server") ? "expensify" : (request.path.hasPrefix("/data") ? "d365" : "entra")
+        if !request.path.hasPrefix("/_sandbox/") { await stats.count(Sandbox.navSystem(request.path) ?? system) }
         if let r = await navSOAP.handle(request) { return r }
         if let r = await expensify.handle(request) { return r }
         if let r = await d365.handle(request) { return r }
+        if let r = await nav.handle(request) { return r }
         return .json(404, ["Message": "No HTTP resource was found that matches the request URI '\(request.baseURL)\(request.path)'."])
+    }
+
+    /// Stats system of a NAV/BC path: `bc` (`/v2.0/…`), `nav-odata` (`…/ODataV4/…`), `nav-soap` (`…/WS/…`).
+    static func navSystem(_ path: String) -> String? {
+        if path.contains("/ODataV4") { return "nav-odata" }
+        if path.hasPrefix("/v2.0/") { return path.contains("/WS/") ? "nav-soap" : "bc" }
+        if path.contains("/WS/") { return "nav-soap" }
+        return nil
     }
 
     private func control(_ request: SimRequest) async -> SimResponse? {

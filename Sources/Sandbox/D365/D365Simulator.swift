@@ -93,6 +93,12 @@ public actor D365Simulator: SimulatorHandler {
         return nil
     }
 
+    /// A live token this endpoint issued (for the NAV/BC simulator's Bearer check), nil when unknown or expired.
+    func bearer(_ token: String) -> NAVBearer? {
+        guard let info = tokens[token], info.expiresAt > now else { return nil }
+        return NAVBearer(clientId: info.clientId, resource: info.resource)
+    }
+
     // MARK: Clock, log
 
     private var now: Double { Date().timeIntervalSince1970 + clockOffset }
