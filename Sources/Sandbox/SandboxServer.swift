@@ -45,7 +45,7 @@ public final class Sandbox: Sendable {
     public let d365: D365Simulator
     /// NAV / Business Central: BC API v2.0 and OData v4 pages over one `NAVStore` (`nav.store` for the SOAP front end).
     public let nav: NAVSimulator
-    /// NAV SOAP page and codeunit services under `/{instance}/WS/`, over `nav.store`.
+    /// NAV SOAP page and codeunit services under `/{instance}/WS/`, on `nav.store` with `nav`'s faults, throttling and log.
     public let navSOAP: NAVSOAPSimulator
     public let stats: SandboxStats
 
@@ -54,8 +54,9 @@ public final class Sandbox: Sendable {
         self.expensify = try ExpensifySimulator(seedFile: options.seedDirectory.appendingPathComponent("expensify.json"))
         let d365 = try D365Simulator(seedFile: options.seedDirectory.appendingPathComponent("d365.json"))
         self.d365 = d365
-        self.nav = try NAVSimulator(seedFile: options.seedDirectory.appendingPathComponent("nav.json")) { token in await d365.bearer(token) }
-        self.navSOAP = NAVSOAPSimulator(database: nav.store)
+        let nav = try NAVSimulator(seedFile: options.seedDirectory.appendingPathComponent("nav.json")) { token in await d365.bearer(token) }
+        self.nav = nav
+        self.navSOAP = NAVSOAPSimulator(database: nav.store, hooks: .shared(with: nav))
         self.stats = SandboxStats(latencyMilliseconds: options.latencyMilliseconds)
     }
 
@@ -68,17 +69,7 @@ public final class Sandbox: Sendable {
         if latency > 0 { try? await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
         let system = request.path.hasPrefix("/Integration-Server") ? "expensify" : (request.path.hasPrefix("/data") ? "d365" : "entra")
         if !request.path.hasPrefix("/_sandbox/") { await stats.count(Sandbox.navSystem(request.path) ?? system) }
-        if NAVSOAPSimulator.matches(request.path) {
-            // The SOAP front end shares the NAV simulators' faults, throttling, concurrency cap and request log.
-            let user = NAVSOAPSimulator.authenticatedUser(request)
-            switch await nav.admit(api: "soap", request: request, user: user) {
-            case .respond(let r):
-                return await nav.complete(api: "soap", request: request, response: r, user: user, drop: false, batchOperations: nil, admitted: false)
-            case .proceed(let u, let drop):
-                let r = await navSOAP.handle(request) ?? SimResponse(status: 404)
-                return await nav.complete(api: "soap", request: request, response: r, user: u, drop: drop, batchOperations: nil)
-            }
-        }
+        if let r = await navSOAP.handle(request) { return r }
         if let r = await expensify.handle(request) { return r }
         if let r = await d365.handle(request) { return r }
         if let r = await nav.handle(request) { return r }

@@ -299,6 +299,34 @@ final class NAVSOAPPageTests: XCTestCase {
         XCTAssertEqual(SOAPAnswer.fields(try XCTUnwrap(expense.child("ExpenseJournal")))["Journal_Batch_Name"], "DEFAULT")
         XCTAssertEqual(try count("DEFAULT"), 1)
     }
+
+    /// The SOAP page shapes name only fields the store's page definitions know (the same controls for OData and SOAP).
+    func testSOAPPageFieldsAreTheStorePagesFields() throws {
+        for page in NAVSOAPPages.all {
+            let store = try XCTUnwrap(NAVPage.named(page.service), page.service)
+            // Page 39's read-only amount controls of the reference's §5.4 answer, shown by SOAP only so far.
+            let known = Set(store.fields.map(\.name)).union(page.journal ? ["Amount_LCY", "Debit_Amount", "Credit_Amount"] : [])
+            XCTAssertEqual(Set(page.fields.map(\.name)).subtracting(known), [], page.service)
+            if let part = page.part {
+                let lines = try XCTUnwrap(NAVPage.named(part.name))
+                XCTAssertEqual(Set(part.fields.map(\.name)).subtracting(lines.fields.map(\.name)), [], part.name)
+            }
+        }
+    }
+
+    func testGetRecIdFromKeyAndReadByRecId() throws {
+        let read = try result(try server.page("VendorCard", "Read", "<No>EMP-0002</No>"))
+        let key = try XCTUnwrap(SOAPAnswer.records(read, "VendorCard").first?["Key"])
+        let recId = try XCTUnwrap(
+            try result(try server.page("VendorCard", "GetRecIdFromKey", "<Key>\(key)</Key>")).child("GetRecIdFromKey_Result")?.text)
+        XCTAssertEqual(recId, "Vendor: EMP-0002")
+        let byRecId = try result(try server.page("VendorCard", "ReadByRecId", "<recId>\(recId)</recId>"))
+        XCTAssertEqual(byRecId.name, "ReadByRecId_Result")
+        XCTAssertEqual(SOAPAnswer.records(byRecId, "VendorCard").first?["Name"], "Bob Martin")
+        XCTAssertTrue(try result(try server.page("VendorCard", "ReadByRecId", "<recId>Vendor: NOPE</recId>")).children.isEmpty)
+        let bad = try server.page("VendorCard", "IsUpdated", "<Key>not-a-key</Key>")
+        XCTAssertEqual(bad.status, 500)
+    }
 }
 
 extension SOAPNode {

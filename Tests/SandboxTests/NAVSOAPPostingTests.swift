@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Sandbox
 
-/// Codeunit `ExpensePosting` over SOAP and the posted pages (PostedPurchaseInvoices, GeneralLedgerEntries).
+/// Codeunit `ExpensePosting` over SOAP, the posted pages, and the shared fault injection and log with `"api":"soap"`.
 final class NAVSOAPPostingTests: XCTestCase {
     var server: NAVSOAPServer!
 
@@ -82,5 +82,24 @@ final class NAVSOAPPostingTests: XCTestCase {
                 try server.page("GeneralLedgerEntries", "ReadMultiple", "<filter><Field>Document_No</Field><Criteria>RPT-7</Criteria></filter>")),
             "GeneralLedgerEntries")
         XCTAssertEqual(entries.compactMap { $0["Amount"] }.sorted(), ["-65.5", "20", "45.5"])
+    }
+
+    func testFaultInjectionAndRequestLogCoverSOAP() throws {
+        _ = try server.control("POST", "/_sandbox/nav/faults", json: #"{"count":1,"status":503,"retryAfter":2,"api":"soap"}"#)
+        let r = try server.page("VendorCard", "Read", "<No>EMP-0001</No>")
+        XCTAssertEqual(r.status, 503)
+        XCTAssertTrue(r.head.contains("503"))
+        XCTAssertEqual(try server.page("VendorCard", "Read", "<No>EMP-0001</No>").status, 200, "count 1: used up")
+        let raw = try RawHTTP.exchange(port: server.port, "GET", "/_sandbox/nav/requests")
+        let entries = (try JSONSerialization.jsonObject(with: RawHTTP.body(raw.bytes)) as? [[String: Any]]) ?? []
+        XCTAssertTrue(entries.contains { ($0["api"] as? String) == "soap" && ($0["status"] as? Int) == 503 }, "\(entries)")
+        XCTAssertTrue(entries.contains { ($0["api"] as? String) == "soap" && ($0["status"] as? Int) == 200 })
+        let stats = try server.control("GET", "/_sandbox/stats")
+        XCTAssertGreaterThanOrEqual((stats["requests"] as? [String: Int])?["nav-soap"] ?? 0, 2)
+
+        // The shared token bucket throttles SOAP too.
+        _ = try server.control("POST", "/_sandbox/nav/settings", json: #"{"requestsPerWindow":2,"windowSeconds":300}"#)
+        let statuses = try (0..<4).map { _ in try server.page("VendorCard", "Read", "<No>EMP-0001</No>").status }
+        XCTAssertEqual(statuses.last, 429, "\(statuses)")
     }
 }

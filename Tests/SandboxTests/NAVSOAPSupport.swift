@@ -81,10 +81,11 @@ final class NAVSOAPServer: @unchecked Sendable {
             "POST", NAVSOAPServer.path(company, "Codeunit", "ExpensePosting"), body: body, headers: ["SOAPAction": "\"\(ns):\(method)\""])
     }
 
-    /// What the shared NAV database holds for a company (the shape of `GET /_sandbox/nav/documents`).
+    /// What the shared NAV database holds for a company (`GET /_sandbox/nav/documents`).
     func documents(_ company: String) async throws -> [String: Any] {
-        let json = try await sandbox.nav.store.documentsJSON(company: company)
-        return (try JSONSerialization.jsonObject(with: D365JSONWriter.data(json)) as? [String: Any]) ?? [:]
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&+=?#")
+        return try control("GET", "/_sandbox/nav/documents?company=" + (company.addingPercentEncoding(withAllowedCharacters: allowed) ?? company))
     }
 
     /// A JSON control route (`/_sandbox/nav/...`).

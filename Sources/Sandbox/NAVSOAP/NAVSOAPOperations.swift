@@ -50,26 +50,16 @@ protocol NAVSOAPBackend {
         throws(NAVSOAPFault) -> String
 }
 
-/// The SOAP `Key`: `{length};{base64 of the primary key}{table};{version};`, opaque to clients, changing with
-/// every write (nav-bc-api.md §5.2).
+/// The SOAP `Key` (`<table>;<base64 of the primary key>;<version>;`, the store's `NAVVersioning` codec): opaque to
+/// clients, changing with every write (nav-bc-api.md §5.2).
 enum NAVSOAPKey {
     static func make(table: Int, primaryKey: [String], version: Int) -> String {
-        let b64 = Data(primaryKey.joined(separator: "\u{1F}").utf8).base64EncodedString()
-        return "\(b64.count);\(b64)\(table);\(version);"
+        NAVVersioning.soapKey(table: table, primaryKey: primaryKey, version: Int64(version))
     }
 
     static func parse(_ key: String) -> (table: Int, primaryKey: [String], version: Int)? {
-        let k = key.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let semi = k.firstIndex(of: ";"), let length = Int(k[..<semi]), length >= 0 else { return nil }
-        let rest = k[k.index(after: semi)...]
-        guard rest.count > length else { return nil }
-        let b64 = String(rest.prefix(length))
-        let tail = rest.dropFirst(length).split(separator: ";", omittingEmptySubsequences: false)
-        guard tail.count >= 2, let table = Int(tail[0]), let version = Int(tail[1]), let data = Data(base64Encoded: b64) else {
-            return nil
-        }
-        guard let text = String(data: data, encoding: .utf8) else { return nil }
-        return (table, text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init), version)
+        guard let k = NAVVersioning.parseSOAPKey(key), let version = Int(exactly: k.version) else { return nil }
+        return (k.table, k.primaryKey, version)
     }
 
     /// Primary keys order numerically where both values are integers, otherwise by text.

@@ -11,21 +11,43 @@ protocol NAVSOAPDatabase: Sendable {
     ) async -> Result<String, NAVSOAPFault>
 }
 
-/// Hooks into what the NAV front ends share beyond the data: fault injection and throttling (`/_sandbox/nav/faults`
-/// with `"api":"soap"`) and the request log (`/_sandbox/nav/requests`).
+/// What the NAV front ends share beyond the data: fault injection (`/_sandbox/nav/faults` with `"api":"soap"`),
+/// throttling and the concurrency cap (`admit`), and the request log (`complete`, `/_sandbox/nav/requests`).
 public struct NAVSOAPHooks: Sendable {
-    /// An answer to send instead of processing the request (with `dropConnection` set: process it, then drop the
-    /// connection), or nil to go on.
-    public var gate: @Sendable (_ method: String, _ path: String, _ user: String) async -> SimResponse?
-    /// Called once per answered request.
-    public var log: @Sendable (_ method: String, _ path: String, _ status: Int, _ dropped: Bool) async -> Void
+    /// Decides before processing: `.respond` (401, injected fault, 429, 503) or `.proceed` (with `drop`: process,
+    /// then close the connection). The user is nil when the Basic credentials are wrong or missing.
+    public var admit: @Sendable (_ request: SimRequest, _ user: String?) async -> NAVAdmission
+    /// Called exactly once per request with its answer (releases an admitted request's slot, logs, marks a drop).
+    public var complete:
+        @Sendable (_ request: SimRequest, _ response: SimResponse, _ user: String?, _ drop: Bool, _ admitted: Bool) async -> SimResponse
 
     public init(
-        gate: @escaping @Sendable (_ method: String, _ path: String, _ user: String) async -> SimResponse? = { _, _, _ in nil },
-        log: @escaping @Sendable (_ method: String, _ path: String, _ status: Int, _ dropped: Bool) async -> Void = { _, _, _, _ in }
+        admit: @escaping @Sendable (_ request: SimRequest, _ user: String?) async -> NAVAdmission,
+        complete:
+            @escaping @Sendable (_ request: SimRequest, _ response: SimResponse, _ user: String?, _ drop: Bool, _ admitted: Bool)
+            async -> SimResponse
     ) {
-        self.gate = gate
-        self.log = log
+        self.admit = admit
+        self.complete = complete
+    }
+
+    /// No faults, no throttling, no log: only the 401 for bad credentials.
+    public static let standalone = NAVSOAPHooks(
+        admit: { _, user in user.map { .proceed(user: $0, drop: false) } ?? .respond(NAVSOAPResponse.unauthorized) },
+        complete: { _, response, _, drop, _ in
+            var r = response
+            if drop { r.dropConnection = true }
+            return r
+        })
+
+    /// The NAV simulator's fault rules, token bucket, concurrency cap and request log, as api `soap`.
+    public static func shared(with nav: NAVSimulator) -> NAVSOAPHooks {
+        NAVSOAPHooks(
+            admit: { request, user in await nav.admit(api: "soap", request: request, user: user) },
+            complete: { request, response, user, drop, admitted in
+                await nav.complete(
+                    api: "soap", request: request, response: response, user: user, drop: drop, batchOperations: nil, admitted: admitted)
+            })
     }
 }
 
@@ -60,7 +82,7 @@ public struct NAVSOAPSimulator: SimulatorHandler {
     /// NAV's maximum message size (65,536 KB); larger bodies get a 413 fault without being parsed.
     let maxMessageBytes: Int
 
-    init(database: any NAVSOAPDatabase, hooks: NAVSOAPHooks = NAVSOAPHooks(), maxMessageBytes: Int = SOAPXMLReader.defaultMaxBytes) {
+    init(database: any NAVSOAPDatabase, hooks: NAVSOAPHooks = .standalone, maxMessageBytes: Int = SOAPXMLReader.defaultMaxBytes) {
         self.database = database
         self.hooks = hooks
         self.maxMessageBytes = maxMessageBytes
@@ -114,19 +136,15 @@ public struct NAVSOAPSimulator: SimulatorHandler {
 
     public func handle(_ request: SimRequest) async -> SimResponse? {
         guard NAVSOAPSimulator.matches(request.path) else { return nil }
-        let response = await answer(request)
-        await hooks.log(request.method, request.path, response.status, response.dropConnection)
-        return response
-    }
-
-    private func answer(_ request: SimRequest) async -> SimResponse {
-        guard let user = NAVSOAPSimulator.authenticatedUser(request) else { return NAVSOAPResponse.unauthorized }
-        // A drop fault comes back with `dropConnection` set: the request is processed, then the connection closed.
-        let gated = await hooks.gate(request.method, request.path, user)
-        if let gated, !gated.dropConnection { return gated }
-        var response = await process(request)
-        if gated?.dropConnection == true { response.dropConnection = true }
-        return response
+        let user = NAVSOAPSimulator.authenticatedUser(request)
+        switch await hooks.admit(request, user) {
+        case .respond(let answer):
+            return await hooks.complete(request, answer, user, false, false)
+        case .proceed(let admittedUser, let drop):
+            // A drop fault: the request is processed, then the connection closed without an answer.
+            let response = await process(request)
+            return await hooks.complete(request, response, admittedUser, drop, true)
+        }
     }
 
     private func process(_ request: SimRequest) async -> SimResponse {
