@@ -131,12 +131,14 @@ final class BCPipelineTests: XCTestCase {
         }
         let alice = byDoc["EXP90000001"] ?? []
         XCTAssertEqual(
-            alice.filter { ($0["accountNumber"] as? String) != "200200" }.reduce(Decimal(0)) { $0 + Self.amount($1["amount"]) }, Decimal(string: "657.14"))
+            alice.filter { ($0["accountNumber"] as? String) != "200200" }.reduce(Decimal(0)) { $0 + Self.amount($1["amount"]) },
+            Decimal(string: "657.14"))
         // A EUR report cannot go through BC's journal API (amounts in the company currency only): held, with the reason.
         XCTAssertNil(byDoc["EXP90000031"])
         let exceptions = try h.csv("transform/exceptions.csv")
         XCTAssertTrue(
-            exceptions.contains { $0["report_id"] == "90000031" && $0["field"] == "currency" && ($0["reason"] ?? "").contains("GBP") }, "\(exceptions)")
+            exceptions.contains { $0["report_id"] == "90000031" && $0["field"] == "currency" && ($0["reason"] ?? "").contains("GBP") },
+            "\(exceptions)")
         // Vendor problems do not matter on this path: carol's blocked vendor does not hold her report.
         XCTAssertFalse(exceptions.contains { $0["report_id"] == "90000003" && $0["field"] == "accountEmail" }, "\(exceptions)")
 

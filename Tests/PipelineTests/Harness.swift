@@ -35,7 +35,9 @@ final class Harness: @unchecked Sendable {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var config =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repo.appendingPathComponent(sample.hasPrefix("samples/") ? sample : "samples/" + sample))) as! [String: Any]
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: Harness.repo.appendingPathComponent(sample.hasPrefix("samples/") ? sample : "samples/" + sample)))
+            as! [String: Any]
         var ex = config["expensify"] as! [String: Any]
         ex["endpoint"] = url.absoluteString + "/Integration-Server/ExpensifyIntegrations"
         config["expensify"] = ex

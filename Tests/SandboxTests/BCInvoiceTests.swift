@@ -30,9 +30,13 @@ final class BCInvoiceTests: XCTestCase {
         XCTAssertEqual(h.json(dim)["parentType"] as? String, "Purchase Invoice Line")
         XCTAssertEqual(h.json(dim)["valueDisplayName"] as? String, "Sales")
         let dimId = try XCTUnwrap(h.json(dim)["id"] as? String)
-        let top = await h.bc("POST", "companies(\(cid))/purchaseInvoiceLines(\(lineId))/dimensionSetLines", token: token, body: #"{"code":"PROJECT","valueCode":"P100"}"#)
+        let top = await h.bc(
+            "POST", "companies(\(cid))/purchaseInvoiceLines(\(lineId))/dimensionSetLines", token: token,
+            body: #"{"code":"PROJECT","valueCode":"P100"}"#)
         XCTAssertEqual(top.status, 201, h.text(top))
-        let bad = await h.bc("POST", "companies(\(cid))/purchaseInvoiceLines(\(lineId))/dimensionSetLines", token: token, body: #"{"code":"COSTCENTER","valueCode":"NOPE"}"#)
+        let bad = await h.bc(
+            "POST", "companies(\(cid))/purchaseInvoiceLines(\(lineId))/dimensionSetLines", token: token,
+            body: #"{"code":"COSTCENTER","valueCode":"NOPE"}"#)
         XCTAssertEqual(h.errorMessage(bad), "The \"valueCode\" does not match to a Dimension Value.")
         let etag = try XCTUnwrap(h.json(top)["@odata.etag"] as? String)
         let changed = await h.bc(
@@ -42,7 +46,8 @@ final class BCInvoiceTests: XCTestCase {
         let header = await h.bc(
             "POST", "companies(\(cid))/purchaseInvoices(\(id))/dimensionSetLines", token: token, body: #"{"code":"COSTCENTER","valueCode":"W01"}"#)
         XCTAssertEqual(header.status, 201)
-        let got = await h.bc("GET", "companies(\(cid))/purchaseInvoices(\(id))", token: token, query: [("$expand", "purchaseInvoiceLines($expand=dimensionSetLines)")])
+        let got = await h.bc(
+            "GET", "companies(\(cid))/purchaseInvoices(\(id))", token: token, query: [("$expand", "purchaseInvoiceLines($expand=dimensionSetLines)")])
         XCTAssertEqual(h.json(got)["shortcutDimension2Code"] as? String, "W01", "a global dimension set line is the shortcut code")
         XCTAssertEqual(h.json(got)["status"] as? String, "Draft")
         XCTAssertEqual(h.json(got)["currencyCode"] as? String, "USD")
@@ -135,7 +140,9 @@ final class BCInvoiceTests: XCTestCase {
         let awaited1 = await post(direct)
         XCTAssertEqual(h.errorMessage(awaited1), "Direct Posting must be equal to 'Yes'  in G/L Account: No.=600160. Current value is 'No'.")
         let (dimmed, line) = try await h.draft(cid, token: token, invoiceNo: "DIM-1")
-        let d = await h.bc("POST", "companies(\(cid))/purchaseInvoiceLines(\(line))/dimensionSetLines", token: token, body: #"{"code":"COSTCENTER","valueCode":"OLD1"}"#)
+        let d = await h.bc(
+            "POST", "companies(\(cid))/purchaseInvoiceLines(\(line))/dimensionSetLines", token: token,
+            body: #"{"code":"COSTCENTER","valueCode":"OLD1"}"#)
         XCTAssertEqual(d.status, 201, "a blocked value is accepted on the line and refused at posting")
         let awaited2 = await post(dimmed)
         XCTAssertEqual(h.errorMessage(awaited2), "Dimension Value COSTCENTER - OLD1 is blocked.")

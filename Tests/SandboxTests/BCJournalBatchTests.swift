@@ -15,7 +15,9 @@ final class BCJournalBatchTests: XCTestCase {
         XCTAssertEqual(h.errorMessage(empty), "There is nothing to post.")
         let debit = await h.bc(
             "POST", "companies(\(cid))/journals(\(jid))/journalLines", token: token,
-            body: #"{"accountType":"G/L Account","accountNumber":"600120","postingDate":"2026-11-05","documentNumber":"EXP-0042","externalDocumentNumber":"RPT-0042","amount":45.50,"description":"Taxi"}"#)
+            body:
+                #"{"accountType":"G/L Account","accountNumber":"600120","postingDate":"2026-11-05","documentNumber":"EXP-0042","externalDocumentNumber":"RPT-0042","amount":45.50,"description":"Taxi"}"#
+        )
         XCTAssertEqual(debit.status, 201, h.text(debit))
         XCTAssertEqual(h.json(debit)["lineNumber"] as? Int, 10000)
         XCTAssertEqual(h.json(debit)["journalDisplayName"] as? String, "EXPENSES")
@@ -25,13 +27,15 @@ final class BCJournalBatchTests: XCTestCase {
         let unbalanced = await h.bc("POST", "companies(\(cid))/journals(\(jid))/Microsoft.NAV.post", token: token)
         XCTAssertEqual(
             h.errorMessage(unbalanced),
-            "Document No. EXP-0042 is out of balance by 45.50. Please check that Posting Date, Document Type, Document No. and amount are correct for each line.")
+            "Document No. EXP-0042 is out of balance by 45.50. Please check that Posting Date, Document Type, Document No. and amount are correct for each line."
+        )
         let credit = await h.bc(
             "POST", "companies(\(cid))/journals(\(jid))/journalLines", token: token,
             body: #"{"accountType":"Vendor","accountNumber":"EMP-0001","postingDate":"2026-11-05","documentNumber":"EXP-0042","amount":-45.50}"#)
         XCTAssertEqual(credit.status, 201, h.text(credit))
         let lineId = try XCTUnwrap(h.json(credit)["id"] as? String)
-        let dim = await h.bc("POST", "companies(\(cid))/journalLines(\(lineId))/dimensionSetLines", token: token, body: #"{"code":"DEPARTMENT","valueCode":"020"}"#)
+        let dim = await h.bc(
+            "POST", "companies(\(cid))/journalLines(\(lineId))/dimensionSetLines", token: token, body: #"{"code":"DEPARTMENT","valueCode":"020"}"#)
         XCTAssertEqual(dim.status, 201, h.text(dim))
         let top = await h.bc("GET", "companies(\(cid))/journalLines", token: token)
         XCTAssertEqual(h.errorMessage(top), "You must specify a journal batch ID or a journal ID to get a journal line.")
@@ -152,18 +156,21 @@ final class BCJournalBatchTests: XCTestCase {
         let cid = try await h.companyId(NAVHarness.traders, token: token)
         _ = try await h.draft(cid, token: token)
         let u = await h.control(
-            "POST", "/_sandbox/nav/update", body: #"{"company":"Northwind Traders & Sons Ltd.","table":"glAccount","key":"600120","fields":{"blocked":true}}"#)
+            "POST", "/_sandbox/nav/update",
+            body: #"{"company":"Northwind Traders & Sons Ltd.","table":"glAccount","key":"600120","fields":{"blocked":true}}"#)
         XCTAssertEqual(u.status, 200, h.text(u))
         let refused = await h.control("POST", "/_sandbox/nav/post", query: [("company", NAVHarness.traders), ("purchaseInvoice", "PI-100001")])
         XCTAssertEqual(refused.status, 400)
         XCTAssertEqual(h.json(refused)["error"] as? String, "Blocked must be equal to 'No'  in G/L Account: No.=600120. Current value is 'Yes'.")
         _ = await h.control(
-            "POST", "/_sandbox/nav/update", body: #"{"company":"Northwind Traders & Sons Ltd.","table":"glAccount","key":"600120","fields":{"blocked":false}}"#)
+            "POST", "/_sandbox/nav/update",
+            body: #"{"company":"Northwind Traders & Sons Ltd.","table":"glAccount","key":"600120","fields":{"blocked":false}}"#)
         let posted = await h.control("POST", "/_sandbox/nav/post", query: [("company", NAVHarness.traders), ("purchaseInvoice", "PI-100001")])
         XCTAssertEqual(posted.status, 200, h.text(posted))
         XCTAssertEqual(h.json(posted)["posted"] as? String, "PPI-200001")
         let del = await h.control(
-            "POST", "/_sandbox/nav/update", body: #"{"company":"Northwind Traders & Sons Ltd.","table":"vendor","key":"EMP-0001","fields":{"blocked":"All"}}"#)
+            "POST", "/_sandbox/nav/update",
+            body: #"{"company":"Northwind Traders & Sons Ltd.","table":"vendor","key":"EMP-0001","fields":{"blocked":"All"}}"#)
         XCTAssertEqual(h.json(del)["blocked"] as? String, "All")
         let reset = await h.control("POST", "/_sandbox/nav/reset")
         XCTAssertEqual(reset.status, 200)

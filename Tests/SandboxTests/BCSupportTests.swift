@@ -122,11 +122,13 @@ final class BCSupportTests: XCTestCase {
         let h = try NAVHarness()
         let companies = await h.sandbox.nav.store.companies().map(\.name)
         XCTAssertEqual(companies, [NAVHarness.traders, NAVHarness.uk, "Northwind K.K."])
-        let accounts = try await h.sandbox.nav.store.rows(company: NAVHarness.uk, service: "GLAccountCard", filters: [NAVFilter(field: "No", criteria: "600150..600199")])
+        let accounts = try await h.sandbox.nav.store.rows(
+            company: NAVHarness.uk, service: "GLAccountCard", filters: [NAVFilter(field: "No", criteria: "600150..600199")])
         XCTAssertEqual(accounts.map { $0["No"]?.soapText }, ["600150", "600160", "600199"])
         XCTAssertEqual(accounts[1]["Direct_Posting"], .boolean(false))
         XCTAssertEqual(accounts[2]["Blocked"], .boolean(true))
-        let vendors = try await h.sandbox.nav.store.rows(company: NAVHarness.uk, service: "VendorCard", filters: [NAVFilter(field: "Blocked", criteria: "<>' '")])
+        let vendors = try await h.sandbox.nav.store.rows(
+            company: NAVHarness.uk, service: "VendorCard", filters: [NAVFilter(field: "Blocked", criteria: "<>' '")])
         XCTAssertEqual(vendors.map { $0["No"]?.soapText }, ["EMP-1002"])
         XCTAssertEqual(vendors.first?["Blocked"]?.soapText, "Payment")
     }
@@ -159,7 +161,10 @@ final class BCSupportTests: XCTestCase {
         let store = h.sandbox.nav.store
         _ = try await store.insert(
             company: NAVHarness.traders, service: "GeneralJournal",
-            fields: [("Posting_Date", "2026-11-05"), ("Document_No", "EXP-1"), ("Account_Type", "G_L_Account"), ("Account_No", "600120"), ("Amount", "45.5")],
+            fields: [
+                ("Posting_Date", "2026-11-05"), ("Document_No", "EXP-1"), ("Account_Type", "G_L_Account"), ("Account_No", "600120"),
+                ("Amount", "45.5"),
+            ],
             journalBatch: "EXPENSES")
         do {
             _ = try await store.postJournalBatch(company: NAVHarness.traders, template: "GENERAL", batch: "EXPENSES")
@@ -167,11 +172,13 @@ final class BCSupportTests: XCTestCase {
         } catch let e as NAVError {
             XCTAssertEqual(
                 e.message,
-                "Document No. EXP-1 is out of balance by 45.50. Please check that Posting Date, Document Type, Document No. and amount are correct for each line.")
+                "Document No. EXP-1 is out of balance by 45.50. Please check that Posting Date, Document Type, Document No. and amount are correct for each line."
+            )
         }
         _ = try await store.insert(
             company: NAVHarness.traders, service: "GeneralJournal",
-            fields: [("Posting_Date", "2026-11-05"), ("Document_No", "EXP-1"), ("Account_No", "200200"), ("Amount", "-45.5")], journalBatch: "EXPENSES")
+            fields: [("Posting_Date", "2026-11-05"), ("Document_No", "EXP-1"), ("Account_No", "200200"), ("Amount", "-45.5")],
+            journalBatch: "EXPENSES")
         let entries = try await store.postJournalBatch(company: NAVHarness.traders, template: "GENERAL", batch: "EXPENSES")
         XCTAssertEqual(entries.map(\.amount), [Decimal(string: "45.5")!, Decimal(string: "-45.5")!])
         let rest = try await store.rows(company: NAVHarness.traders, service: "GeneralJournal", journalBatch: "EXPENSES")

@@ -42,7 +42,8 @@ final class NAVODataPageTests: XCTestCase {
         let key = "PurchaseInvoice(Document_Type='Invoice',No='PI-100001')"
         let line = await h.nav(
             "POST", "\(c)/\(key)/PurchaseInvoicePurchLines",
-            body: #"{"Type":"G/L Account","No":"600130","Description":"Taxi","Quantity":1,"Direct_Unit_Cost":45.5,"Shortcut_Dimension_1_Code":"010","ShortcutDimCode_x005B_3_x005D_":"001"}"#
+            body:
+                #"{"Type":"G/L Account","No":"600130","Description":"Taxi","Quantity":1,"Direct_Unit_Cost":45.5,"Shortcut_Dimension_1_Code":"010","ShortcutDimCode_x005B_3_x005D_":"001"}"#
         )
         XCTAssertEqual(line.status, 201, h.text(line))
         XCTAssertEqual(h.json(line)["Line_No"] as? Int, 10000)
@@ -84,13 +85,16 @@ final class NAVODataPageTests: XCTestCase {
         let c = NAVHarness.company(NAVHarness.uk)
         let forced = await h.nav(
             "POST", "\(c)/GeneralJournal",
-            body: #"{"Journal_Batch_Name":"EXPENSES","Posting_Date":"2026-11-05","Document_No":"EXP-1","Account_Type":"G/L Account","Account_No":"600120","Amount":10}"#)
+            body:
+                #"{"Journal_Batch_Name":"EXPENSES","Posting_Date":"2026-11-05","Document_No":"EXP-1","Account_Type":"G/L Account","Account_No":"600120","Amount":10}"#
+        )
         XCTAssertEqual(forced.status, 201, h.text(forced))
         XCTAssertEqual(h.json(forced)["Journal_Batch_Name"] as? String, "DEFAULT", "page 39 over OData always inserts into the default journal")
         XCTAssertEqual(h.json(forced)["Journal_Template_Name"] as? String, "GENERAL")
         let chosen = await h.nav(
             "POST", "\(c)/ExpenseJournal",
-            body: #"{"Journal_Template_Name":"GENERAL","Journal_Batch_Name":"EXPENSES","Posting_Date":"2026-11-05","Document_No":"EXP-1","Account_No":"600120","Amount":10,"Bal_Account_Type":"Vendor","Bal_Account_No":"EMP-1001"}"#
+            body:
+                #"{"Journal_Template_Name":"GENERAL","Journal_Batch_Name":"EXPENSES","Posting_Date":"2026-11-05","Document_No":"EXP-1","Account_No":"600120","Amount":10,"Bal_Account_Type":"Vendor","Bal_Account_No":"EMP-1001"}"#
         )
         XCTAssertEqual(chosen.status, 201, h.text(chosen))
         XCTAssertEqual(h.json(chosen)["Journal_Batch_Name"] as? String, "EXPENSES")

@@ -53,13 +53,13 @@ public struct MainAccountRule: Sendable {
         let chart = companyAccounts[company.lowercased()] ?? accounts
         guard !chart.isEmpty else { return (account, []) }
         guard let ma = chart[account] else {
-            let where_ = companyAccounts[company.lowercased()] == nil ? "the target" : "company \(company)"
+            let place = companyAccounts[company.lowercased()] == nil ? "the target" : "company \(company)"
             return (
                 account,
                 [
                     RecordIssue(
                         record: record, field: "categoryGlCode",
-                        reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in \(where_)")
+                        reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in \(place)")
                 ]
             )
         }

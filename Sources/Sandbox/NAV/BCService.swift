@@ -148,7 +148,8 @@ struct BCService: Sendable {
             }
             throw Failure(
                 400, "BadRequest",
-                "The property '\(k)' does not exist on type 'Microsoft.NAV.\(entity)'. Make sure to only use property names that are defined by the type.")
+                "The property '\(k)' does not exist on type 'Microsoft.NAV.\(entity)'. Make sure to only use property names that are defined by the type."
+            )
         }
     }
 
@@ -250,7 +251,8 @@ struct BCService: Sendable {
             rows = rows.map { (id, o) in
                 var x = o
                 if query.expand.contains(where: { $0.name == "dimensionValues" }), let d = co.dimensions.first(where: { $0.id == id }) {
-                    x["dimensionValues"] = .array(co.dimensionValues.filter { $0.dimensionCode == d.code }.map { .object(db.bcDimensionValue(c, $0)) })
+                    x["dimensionValues"] = .array(
+                        co.dimensionValues.filter { $0.dimensionCode == d.code }.map { .object(db.bcDimensionValue(c, $0)) })
                 }
                 return (id, x)
             }
@@ -302,7 +304,9 @@ struct BCService: Sendable {
                     lines.map { l in
                         var lo = db.bcPurchaseLine(c, documentId: ref.id, l)
                         if nested.expand.contains(where: { $0.name == "dimensionSetLines" }) {
-                            lo["dimensionSetLines"] = .array(dimensionSetLines(c, l.dimensions, parentId: l.id, parentType: "Purchase Invoice Line", version: l.version, db: db).map { .object($0) })
+                            lo["dimensionSetLines"] = .array(
+                                dimensionSetLines(c, l.dimensions, parentId: l.id, parentType: "Purchase Invoice Line", version: l.version, db: db)
+                                    .map { .object($0) })
                         }
                         return .object(nested.selected(lo, keep: ["id"]))
                     })
@@ -312,7 +316,8 @@ struct BCService: Sendable {
                 case .draft(let h): (dims, version) = (h.dimensions, h.version)
                 case .posted(let p): (dims, version) = (p.dimensions, p.version)
                 }
-                o[name] = .array(dimensionSetLines(c, dims, parentId: ref.id, parentType: "Purchase Invoice", version: version, db: db).map { .object($0) })
+                o[name] = .array(
+                    dimensionSetLines(c, dims, parentId: ref.id, parentType: "Purchase Invoice", version: version, db: db).map { .object($0) })
             default: break
             }
         }
@@ -425,14 +430,18 @@ struct BCService: Sendable {
             case "GET": return entity(invoiceJSON(ref, c: c, db: db, query: query), query: query, set: "purchaseInvoices")
             case "PATCH":
                 try checkIfMatch(op, version: ref.version)
-                guard case .draft(let h) = ref else { throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.") }
+                guard case .draft(let h) = ref else {
+                    throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.")
+                }
                 let o = try bodyObject(op)
                 if o["purchaseInvoiceLines"] != nil { throw Failure(400, "BadRequest_InvalidOperation", "Deep update is not supported.") }
                 let updated = try db.modifyPurchaseHeader(c, no: h.no, try headerChanges(o, c: c, db: db, creating: false), expectedVersion: nil)
                 return entity(invoiceJSON(.draft(updated), c: c, db: db, query: query), query: query, set: "purchaseInvoices")
             case "DELETE":
                 try checkIfMatch(op, version: ref.version)
-                guard case .draft(let h) = ref else { throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.") }
+                guard case .draft(let h) = ref else {
+                    throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.")
+                }
                 try db.deletePurchaseHeader(c, no: h.no, expectedVersion: nil)
                 return SimResponse(status: 204)
             default: throw methodNotAllowed(op.method, "purchaseInvoices")
@@ -441,22 +450,30 @@ struct BCService: Sendable {
         switch rest[1].name {
         case "Microsoft.NAV.post":
             guard rest.count == 2, op.method == "POST" else { throw notFound(op) }
-            guard case .draft(let h) = ref else { throw Failure(400, "Application_DialogException", "The action can be applied to a draft invoice only.") }
+            guard case .draft(let h) = ref else {
+                throw Failure(400, "Application_DialogException", "The action can be applied to a draft invoice only.")
+            }
             _ = try db.postPurchaseInvoice(c, no: h.no)
             return SimResponse(status: 204)
         case "purchaseInvoiceLines":
             if rest.count == 2, rest[1].key == nil {
                 switch op.method {
                 case "GET":
-                    return list(invoiceLines(ref, c: c, db: db).map { lineJSON($0, ref.id, c: c, db: db, query: query) }, op, query, set: "purchaseInvoiceLines")
+                    return list(
+                        invoiceLines(ref, c: c, db: db).map { lineJSON($0, ref.id, c: c, db: db, query: query) }, op, query,
+                        set: "purchaseInvoiceLines")
                 case "POST":
-                    guard case .draft(let h) = ref else { throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.") }
+                    guard case .draft(let h) = ref else {
+                        throw Failure(400, "Application_DialogException", "The invoice has been posted and can no longer be changed.")
+                    }
                     let l = try insertLine(try bodyObject(op), header: h, c: c, db: &db)
                     return entity(db.bcPurchaseLine(c, documentId: h.id, l), query: query, set: "purchaseInvoiceLines", status: 201)
                 default: throw methodNotAllowed(op.method, "purchaseInvoiceLines")
                 }
             }
-            guard let lid = rest[1].key?.lowercased(), let l = invoiceLines(ref, c: c, db: db).first(where: { $0.id == lid }) else { throw recordNotFound() }
+            guard let lid = rest[1].key?.lowercased(), let l = invoiceLines(ref, c: c, db: db).first(where: { $0.id == lid }) else {
+                throw recordNotFound()
+            }
             return try line(op, l, ref: ref, Array(rest.dropFirst(2)), query: query, c: c, db: &db)
         case "dimensionSetLines":
             guard rest.count == 2 else { throw notFound(op) }
@@ -465,7 +482,8 @@ struct BCService: Sendable {
             case .draft(let h): target = .header(h.no)
             case .posted(let p): target = .readOnly(p.dimensions, p.version)
             }
-            return try dimensionSetLineRoute(op, key: rest[1].key, parent: target, parentId: ref.id, parentType: "Purchase Invoice", query: query, c: c, db: &db)
+            return try dimensionSetLineRoute(
+                op, key: rest[1].key, parent: target, parentId: ref.id, parentType: "Purchase Invoice", query: query, c: c, db: &db)
         default:
             throw notFound(op)
         }
@@ -475,7 +493,9 @@ struct BCService: Sendable {
         var o = db.bcPurchaseLine(c, documentId: docId, l)
         if query.expand.contains(where: { $0.name == "dimensionSetLines" }) {
             o["dimensionSetLines"] = .array(
-                dimensionSetLines(c, l.dimensions, parentId: l.id, parentType: "Purchase Invoice Line", version: l.version, db: db).map { .object($0) })
+                dimensionSetLines(c, l.dimensions, parentId: l.id, parentType: "Purchase Invoice Line", version: l.version, db: db).map {
+                    .object($0)
+                })
         }
         return o
     }
@@ -524,7 +544,9 @@ struct BCService: Sendable {
         var ch = NAVDatabase.LineChanges()
         var sequence: Int?
         if let s = o["sequence"] {
-            guard let n = s.intValue else { throw Failure(400, "BadRequest", "Cannot convert the literal '\(D365JSONWriter.string(s))' to the expected type 'Edm.Int32'.") }
+            guard let n = s.intValue else {
+                throw Failure(400, "BadRequest", "Cannot convert the literal '\(D365JSONWriter.string(s))' to the expected type 'Edm.Int32'.")
+            }
             if let existing, existing.lineNo != n {
                 throw Failure(400, "Application_DialogException", "The value for sequence cannot be modified. Delete and insert the line again.")
             }
@@ -551,7 +573,9 @@ struct BCService: Sendable {
             }
         }
         if let accountId {
-            guard let a = co.glAccounts.first(where: { $0.id == accountId }) else { throw Failure(400, "Application_DialogException", "Account does not exist.") }
+            guard let a = co.glAccounts.first(where: { $0.id == accountId }) else {
+                throw Failure(400, "Application_DialogException", "Account does not exist.")
+            }
             lineType = lineType ?? NAVOption("G/L Account")
             ch.no = a.no
         }
@@ -608,7 +632,8 @@ struct BCService: Sendable {
         guard rest.count == 1, rest[0].name == "dimensionSetLines" else { throw notFound(op) }
         let parent: DimParent
         if case .draft = ref { parent = .line(l.documentNo, l.lineNo) } else { parent = .readOnly(l.dimensions, l.version) }
-        return try dimensionSetLineRoute(op, key: rest[0].key, parent: parent, parentId: l.id, parentType: "Purchase Invoice Line", query: query, c: c, db: &db)
+        return try dimensionSetLineRoute(
+            op, key: rest[0].key, parent: parent, parentId: l.id, parentType: "Purchase Invoice Line", query: query, c: c, db: &db)
     }
 
     // MARK: Dimension set lines
@@ -663,7 +688,9 @@ struct BCService: Sendable {
         guard let key else {
             switch op.method {
             case "GET":
-                return list(dimensionSetLines(c, set, parentId: parentId, parentType: parentType, version: version, db: db), op, query, set: "dimensionSetLines")
+                return list(
+                    dimensionSetLines(c, set, parentId: parentId, parentType: parentType, version: version, db: db), op, query,
+                    set: "dimensionSetLines")
             case "POST":
                 let o = try bodyObject(op)
                 try checkProperties(
@@ -679,7 +706,9 @@ struct BCService: Sendable {
                     dim = d
                 }
                 if let code {
-                    guard let d = co.dimension(code) else { throw Failure(400, "Application_DialogException", "The \"code\" does not match to a Dimension.") }
+                    guard let d = co.dimension(code) else {
+                        throw Failure(400, "Application_DialogException", "The \"code\" does not match to a Dimension.")
+                    }
                     if let dim, dim.id != d.id {
                         throw Failure(400, "Application_DialogException", "The dimension field values do not match to a specific Dimension.")
                     }
@@ -695,7 +724,8 @@ struct BCService: Sendable {
                 try setDimension(parent, code: dim.code, value: value.code, c: c, db: &db)
                 let (_, v2) = parentSet(parent, c: c, db: db)
                 return entity(
-                    db.bcDimensionSetLine(c, code: dim.code, value: value.code, parentId: parentId, parentType: parentType, version: v2), query: query,
+                    db.bcDimensionSetLine(c, code: dim.code, value: value.code, parentId: parentId, parentType: parentType, version: v2),
+                    query: query,
                     set: "dimensionSetLines", status: 201)
             default: throw methodNotAllowed(op.method, "dimensionSetLines")
             }
@@ -754,7 +784,9 @@ struct BCService: Sendable {
 
     // MARK: Journals
 
-    private func journals(_ op: Operation, _ rest: [(name: String, key: String?)], query: NAVQuery, c: Int, db: inout NAVDatabase) throws -> SimResponse {
+    private func journals(_ op: Operation, _ rest: [(name: String, key: String?)], query: NAVQuery, c: Int, db: inout NAVDatabase) throws
+        -> SimResponse
+    {
         let template = db.defaultJournal(c)?.template ?? "GENERAL"
         guard let id = rest[0].key else {
             guard rest.count == 1 else { throw notFound(op) }
@@ -765,17 +797,20 @@ struct BCService: Sendable {
                 return list(batches.map { db.bcJournal(c, $0) }, op, query, set: "journals")
             case "POST":
                 let o = try bodyObject(op)
-                try checkProperties(o, entity: "journal", writable: ["code", "displayName", "balancingAccountId"], readOnly: ["id", "templateDisplayName"])
+                try checkProperties(
+                    o, entity: "journal", writable: ["code", "displayName", "balancingAccountId"], readOnly: ["id", "templateDisplayName"])
                 guard let code = try string(o, "code"), !code.isEmpty else {
                     throw Failure(400, "BadRequest_RequiredParamNotProvided", "Field 'code' must not be blank or empty.")
                 }
                 if db.companies[c].batch(template, code) != nil {
                     throw Failure(
                         400, "Internal_EntityWithSameKeyExists",
-                        "The Gen. Journal Batch already exists. Identification fields and values: Journal Template Name='\(template)',Name='\(code.uppercased())'")
+                        "The Gen. Journal Batch already exists. Identification fields and values: Journal Template Name='\(template)',Name='\(code.uppercased())'"
+                    )
                 }
                 let b = NAVJournalBatch(
-                    id: db.newId("batch"), template: template, name: code.uppercased(), description: try string(o, "displayName") ?? "", version: db.nextVersion())
+                    id: db.newId("batch"), template: template, name: code.uppercased(), description: try string(o, "displayName") ?? "",
+                    version: db.nextVersion())
                 db.companies[c].batches.append(b)
                 return entity(db.bcJournal(c, b), query: query, set: "journals", status: 201)
             default: throw methodNotAllowed(op.method, "journals")
@@ -800,7 +835,9 @@ struct BCService: Sendable {
                 guard rest.count == 2 else { throw notFound(op) }
                 switch op.method {
                 case "GET":
-                    return list(db.companies[c].journalLines(b.template, b.name).map { journalLineJSON($0, c: c, db: db, query: query) }, op, query, set: "journalLines")
+                    return list(
+                        db.companies[c].journalLines(b.template, b.name).map { journalLineJSON($0, c: c, db: db, query: query) }, op, query,
+                        set: "journalLines")
                 case "POST":
                     let o = try bodyObject(op)
                     let (ch, lineNo) = try journalChanges(o, existing: nil, c: c, db: db)
@@ -847,7 +884,8 @@ struct BCService: Sendable {
         }
         guard rest.count == 1, rest[0].name == "dimensionSetLines" else { throw notFound(op) }
         return try dimensionSetLineRoute(
-            op, key: rest[0].key, parent: .journalLine(l.template, l.batch, l.lineNo), parentId: l.id, parentType: "Journal Line", query: query, c: c, db: &db)
+            op, key: rest[0].key, parent: .journalLine(l.template, l.batch, l.lineNo), parentId: l.id, parentType: "Journal Line", query: query, c: c,
+            db: &db)
     }
 
     static let journalWritable: Set<String> = [
@@ -857,13 +895,17 @@ struct BCService: Sendable {
 
     /// Journal line fields in the API page's order, accountType before accountNumber; accountId / balancingAccountId
     /// resolve G/L accounts only (reference §1.2).
-    private func journalChanges(_ o: D365JSONObject, existing: NAVJournalLine?, c: Int, db: NAVDatabase) throws -> (NAVDatabase.JournalLineChanges, Int?) {
+    private func journalChanges(_ o: D365JSONObject, existing: NAVJournalLine?, c: Int, db: NAVDatabase) throws -> (
+        NAVDatabase.JournalLineChanges, Int?
+    ) {
         try checkProperties(o, entity: "journalLine", writable: BCService.journalWritable, readOnly: ["id", "journalId", "journalDisplayName"])
         let co = db.companies[c]
         var ch = NAVDatabase.JournalLineChanges()
         var lineNo: Int?
         if let n = o["lineNumber"] {
-            guard let i = n.intValue else { throw Failure(400, "BadRequest", "Cannot convert the literal '\(D365JSONWriter.string(n))' to the expected type 'Edm.Int32'.") }
+            guard let i = n.intValue else {
+                throw Failure(400, "BadRequest", "Cannot convert the literal '\(D365JSONWriter.string(n))' to the expected type 'Edm.Int32'.")
+            }
             if let existing, existing.lineNo != i {
                 throw Failure(400, "Application_DialogException", "The value for lineNumber cannot be modified. Delete and insert the line again.")
             }

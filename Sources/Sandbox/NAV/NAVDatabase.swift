@@ -219,9 +219,11 @@ struct NAVDatabase: Sendable {
     }
 
     mutating func deletePurchaseLine(_ c: Int, documentNo: String, lineNo: Int, expectedVersion: Int64?) throws {
-        guard let i = companies[c].purchaseLines.firstIndex(where: {
-            $0.documentNo.caseInsensitiveCompare(documentNo) == .orderedSame && $0.lineNo == lineNo
-        }) else {
+        guard
+            let i = companies[c].purchaseLines.firstIndex(where: {
+                $0.documentNo.caseInsensitiveCompare(documentNo) == .orderedSame && $0.lineNo == lineNo
+            })
+        else {
             throw NAVError.notFound(
                 "Purchase Line", [("Document Type", "Invoice"), ("Document No.", documentNo), ("Line No.", String(lineNo))])
         }
@@ -331,10 +333,12 @@ struct NAVDatabase: Sendable {
     }
 
     private func journalIndex(_ c: Int, _ template: String, _ batch: String, _ lineNo: Int) throws -> Int {
-        guard let i = companies[c].journalLines.firstIndex(where: {
-            $0.template.caseInsensitiveCompare(template) == .orderedSame && $0.batch.caseInsensitiveCompare(batch) == .orderedSame
-                && $0.lineNo == lineNo
-        }) else {
+        guard
+            let i = companies[c].journalLines.firstIndex(where: {
+                $0.template.caseInsensitiveCompare(template) == .orderedSame && $0.batch.caseInsensitiveCompare(batch) == .orderedSame
+                    && $0.lineNo == lineNo
+            })
+        else {
             throw NAVError.notFound(
                 "Gen. Journal Line", [("Journal Template Name", template), ("Journal Batch Name", batch), ("Line No.", String(lineNo))])
         }

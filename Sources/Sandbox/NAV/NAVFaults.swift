@@ -78,7 +78,8 @@ enum NAVResponses {
     }
 
     static func json(_ status: Int, _ value: D365JSON, headers: [(String, String)] = []) -> SimResponse {
-        SimResponse(status: status, headers: [("Content-Type", odataContentType), ("OData-Version", "4.0")] + headers, body: D365JSONWriter.data(value))
+        SimResponse(
+            status: status, headers: [("Content-Type", odataContentType), ("OData-Version", "4.0")] + headers, body: D365JSONWriter.data(value))
     }
 
     static func unauthorized(bearer: Bool) -> SimResponse {

@@ -94,7 +94,9 @@ struct NAVODataService: Sendable {
         var out: [String] = []
         for f in page.keyFields {
             guard let v = kv.first(where: { $0.name == f }) else {
-                throw Failure(400, "BadRequest", "The number of keys specified in the URI does not match number of key properties for the resource 'NAV.\(page.service)'.")
+                throw Failure(
+                    400, "BadRequest",
+                    "The number of keys specified in the URI does not match number of key properties for the resource 'NAV.\(page.service)'.")
             }
             out.append(v.value)
         }
@@ -140,7 +142,8 @@ struct NAVODataService: Sendable {
             guard page.field(k) != nil else {
                 throw Failure(
                     400, "BadRequest",
-                    "The property '\(k)' does not exist on type 'NAV.\(page.service)'. Make sure to only use property names that are defined by the type.")
+                    "The property '\(k)' does not exist on type 'NAV.\(page.service)'. Make sure to only use property names that are defined by the type."
+                )
             }
             out.append((k, NAVDatabase.text(v)))
         }
@@ -178,14 +181,16 @@ struct NAVODataService: Sendable {
             case "GET":
                 let expand = query.expand.contains { $0.name == "PurchaseInvoicePurchLines" }
                 let rows = try db.pageRows(c, page).map { json($0, page, expandLines: expand) }
-                return NAVPaging.list(rows, query: query, request: request, context: context(service), serverPageSize: settings.pageSize, keys: page.keyFields)
+                return NAVPaging.list(
+                    rows, query: query, request: request, context: context(service), serverPageSize: settings.pageSize, keys: page.keyFields)
             case "POST":
                 let row = try db.pageInsert(c, page, try fields(request, page))
                 return entity(row, page, set: service, query: query, status: 201)
             default:
                 return NAVResponses.error(
                     405, "BadRequest_MethodNotAllowed",
-                    "'\(request.method)' requests for '\(service)' of EdmType 'Collection' are not allowed within Dynamics 365 Business Central OData web services.")
+                    "'\(request.method)' requests for '\(service)' of EdmType 'Collection' are not allowed within Dynamics 365 Business Central OData web services."
+                )
             }
         }
         let pk = try primaryKey(page, entityKey)
@@ -234,7 +239,8 @@ struct NAVODataService: Sendable {
         case "GET": return entity(lrow, lines, set: set, query: query)
         case "PATCH", "PUT":
             let expected = try checkIfMatch(request, version: lrow.version)
-            return entity(try db.pageModify(c, lines, primaryKey: lpk, expectedVersion: expected, try fields(request, lines)), lines, set: set, query: query)
+            return entity(
+                try db.pageModify(c, lines, primaryKey: lpk, expectedVersion: expected, try fields(request, lines)), lines, set: set, query: query)
         case "DELETE":
             let expected = try checkIfMatch(request, version: lrow.version)
             try db.pageDelete(c, lines, primaryKey: lpk, expectedVersion: expected)

@@ -254,7 +254,9 @@ enum NAVFilterSyntax {
             let hi = unquote(String(t[r.upperBound...]))
             return (lo.isEmpty || compare(value, lo, ci: ci) >= 0) && (hi.isEmpty || compare(value, hi, ci: ci) <= 0)
         }
-        for (op, test) in [("<>", { (c: Int) in c != 0 }), ("<=", { $0 <= 0 }), (">=", { $0 >= 0 }), ("<", { $0 < 0 }), (">", { $0 > 0 }), ("=", { $0 == 0 })]
+        for (op, test) in [
+            ("<>", { (c: Int) in c != 0 }), ("<=", { $0 <= 0 }), (">=", { $0 >= 0 }), ("<", { $0 < 0 }), (">", { $0 > 0 }), ("=", { $0 == 0 }),
+        ]
         where t.hasPrefix(op) {
             let rhs = unquote(String(t.dropFirst(op.count)))
             if op == "<>" && rhs.isEmpty { return !value.isEmpty }
@@ -615,12 +617,15 @@ extension NAVDatabase {
         case "PurchLines":
             let fields = try ordered(page, input, current: current, readOnly: ["Document_Type", "Document_No", "Line_No", "Line_Amount"])
             return row(
-                c, line: try modifyPurchaseLine(c, documentNo: primaryKey[1], lineNo: Int(primaryKey[2]) ?? 0, try lineChanges(c, fields), expectedVersion: nil))
+                c,
+                line: try modifyPurchaseLine(
+                    c, documentNo: primaryKey[1], lineNo: Int(primaryKey[2]) ?? 0, try lineChanges(c, fields), expectedVersion: nil))
         default:
             let fields = try ordered(
                 page, input, current: current, readOnly: ["Journal_Template_Name", "Journal_Batch_Name", "Line_No", "AccountName"])
             let l = try modifyJournalLine(
-                c, template: primaryKey[0], batch: primaryKey[1], lineNo: Int(primaryKey[2]) ?? 0, try journalChanges(c, fields), expectedVersion: nil)
+                c, template: primaryKey[0], batch: primaryKey[1], lineNo: Int(primaryKey[2]) ?? 0, try journalChanges(c, fields), expectedVersion: nil
+            )
             return row(c, journal: l, page: page)
         }
     }

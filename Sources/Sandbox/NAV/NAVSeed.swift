@@ -117,7 +117,8 @@ struct NAVSeed: Sendable {
                 for b in t["batches"]?.arrayValue ?? [] {
                     let bn = str(b, "name")
                     c.batches.append(
-                        NAVJournalBatch(id: gid("batch", tn + "|" + bn), template: tn, name: bn, description: str(b, "description"), version: db.nextVersion()))
+                        NAVJournalBatch(
+                            id: gid("batch", tn + "|" + bn), template: tn, name: bn, description: str(b, "description"), version: db.nextVersion()))
                 }
             }
             for v in co["vendors"]?.arrayValue ?? [] {
@@ -140,7 +141,8 @@ struct NAVSeed: Sendable {
         let bc = root["bc"]
         let nav = root["nav"]
         return NAVSeed(
-            database: db, settings: settings, tenant: str(bc, "tenant", "northwind.onmicrosoft.com"), environment: str(bc, "environment", "production"),
+            database: db, settings: settings, tenant: str(bc, "tenant", "northwind.onmicrosoft.com"),
+            environment: str(bc, "environment", "production"),
             audience: str(bc, "audience", "https://api.businesscentral.dynamics.com"), instance: str(nav, "instance", "DynamicsNAV110"),
             user: str(nav, "user"), accessKey: str(nav, "accessKey"))
     }
