@@ -62,7 +62,11 @@ extension PipelineContext {
             if left > 0 { http += try ledger.auditEvents(batchID: batchID, entityType: "http", limit: left) }
             httpTotal += try ledger.auditEventCount(batchID: batchID, entityType: "http")
         }
-        // Document events recorded without a batch (none today) or in batches not above.
+        // Document events recorded without a batch or in batches not above (a later run's read-back of the ERP status).
+        let seen = Set(documentEvents.map(\.id))
+        for key in keys {
+            documentEvents += try ledger.auditEvents(entityID: key).filter { $0.entityType == "document" && !seen.contains($0.id) }
+        }
         documentEvents.sort { $0.id < $1.id }
         return ReportAuditTrail(
             report: report, drop: try ledger.drop(reportID), extractions: extractions, batches: batches, files: files,

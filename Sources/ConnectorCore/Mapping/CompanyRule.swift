@@ -17,9 +17,11 @@ public struct CompanyRule: Sendable {
         known = Set(reference.companies.map { $0.id.lowercased() })
     }
 
-    /// The report's company (lower-case; empty when it has none), and why it has none.
+    /// The report's company (as the target spells it, e.g. `usmf` or `Smith & Sons Ltd.`; lower-case when the target
+    /// does not know it; empty when it has none), and why it has none.
     public func company(of r: ExpenseReport) -> (company: String, issue: RecordIssue?) {
-        let company = companies[r.policyID]?.lowercased() ?? ""
+        let configured = companies[r.policyID] ?? ""
+        let company = reference.company(configured)?.id ?? configured.lowercased()
         let rid = r.reportID
         if r.policyID.isEmpty {
             return (company, RecordIssue(record: rid, field: "policyID", reason: "is missing"))
@@ -31,7 +33,7 @@ public struct CompanyRule: Sendable {
                 RecordIssue(record: rid, field: "policyID", reason: "policy \(r.policyID)\(name) is not mapped to a company in the configuration")
             )
         }
-        if !reference.companies.isEmpty && !known.contains(company) {
+        if !reference.companies.isEmpty && !known.contains(company.lowercased()) {
             return (
                 company,
                 RecordIssue(

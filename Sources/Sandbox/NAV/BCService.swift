@@ -190,7 +190,8 @@ struct BCService: Sendable {
         let names = rest.map(\.name)
         let head = rest[0]
         switch (names.first!, rest.count) {
-        case ("vendors", 1), ("employees", 1), ("accounts", 1), ("dimensions", 1), ("dimensionValues", 1), ("currencies", 1):
+        case ("vendors", 1), ("employees", 1), ("accounts", 1), ("dimensions", 1), ("dimensionValues", 1), ("currencies", 1),
+            ("generalLedgerEntries", 1), ("companyInformation", 1):
             guard op.method == "GET" else { throw methodNotAllowed(op.method, head.name) }
             return try masterData(op, head, query: query, c: c, db: db)
         case ("dimensions", 2) where names[1] == "dimensionValues" && head.key != nil:
@@ -245,6 +246,28 @@ struct BCService: Sendable {
                     ])
                 )
             }
+        case "generalLedgerEntries":
+            rows = co.glEntries.map { e in
+                (
+                    e.id,
+                    D365JSONObject([
+                        ("@odata.etag", .string(NAVVersioning.etag(e.version))), ("id", .string(e.id)), ("entryNumber", .number(String(e.entryNo))),
+                        ("postingDate", .string(e.postingDate)), ("documentNumber", .string(e.documentNo)),
+                        ("externalDocumentNumber", .string(e.externalDocumentNo)), ("accountNumber", .string(e.accountNo)),
+                        ("description", .string(e.description)), ("amount", .decimal(e.amount)),
+                    ])
+                )
+            }
+        case "companyInformation":
+            rows = [
+                (
+                    co.id,
+                    D365JSONObject([
+                        ("@odata.etag", .string(NAVVersioning.etag(1))), ("id", .string(co.id)), ("displayName", .string(co.displayName)),
+                        ("currencyCode", .string(co.lcy)),
+                    ])
+                )
+            ]
         default: rows = co.dimensionValues.map { ($0.id, db.bcDimensionValue(c, $0)) }
         }
         if head.name == "dimensions", !query.expand.isEmpty {
