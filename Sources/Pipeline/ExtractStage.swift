@@ -134,7 +134,7 @@ extension PipelineContext {
                 try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
 
             // 4. Target master data, once per run and company.
-            let companies = Set(config.companies.values.map { $0.lowercased() }).sorted()
+            let companies = Set(config.companies.values).sorted()
             let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: nil)
             try checkDimensionFormat(reference)
             let enc = JSONEncoder()

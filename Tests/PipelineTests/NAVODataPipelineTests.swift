@@ -28,7 +28,7 @@ final class NAVODataPipelineTests: XCTestCase {
         }
         XCTAssertEqual(keys.sorted(), ["EXP90000001", "EXP90000002", "EXP90000005", "EXP90000006", "EXP90000021", "EXP90000031", "EXP90000041"])
         for t in try h.csv("transform/control-totals.csv") where t["main_account"] == "(all)" {
-            XCTAssertEqual(totals["\(t["company"] ?? "")|\(t["currency"] ?? "")"], dec(t["amount"] ?? ""), "control total \(t)")
+            XCTAssertEqual(totals["\((t["company"] ?? "").lowercased())|\(t["currency"] ?? "")"], dec(t["amount"] ?? ""), "control total \(t)")
         }
         let second = try h.cli(["run", "--json"])
         XCTAssertEqual(try JSONValue.parse(second.stdout)["load"]?["created"]?.int64Value, 0, second.stdout)

@@ -54,7 +54,7 @@ final class NAVSOAPPipelineTests: XCTestCase {
         let totals = try h.csv("transform/control-totals.csv").filter { $0["main_account"] == "(all)" }
         XCTAssertFalse(totals.isEmpty)
         for t in totals {
-            let sum = stored.values.filter { $0.company.lowercased() == t["company"] && $0.currency == t["currency"] }
+            let sum = stored.values.filter { $0.company.lowercased() == t["company"]?.lowercased() && $0.currency == t["currency"] }
                 .reduce(Decimal(0)) { $0 + $1.total }
             XCTAssertEqual(sum, dec(t["amount"] ?? ""), "control total \(t)")
         }
