@@ -315,7 +315,12 @@ struct NAVCompanyData: Sendable {
         purchaseHeaders.first { $0.no.caseInsensitiveCompare(no) == .orderedSame }
     }
     func lines(of documentNo: String) -> [NAVPurchaseLine] {
-        purchaseLines.filter { $0.documentNo.caseInsensitiveCompare(documentNo) == .orderedSame }.sorted { $0.lineNo < $1.lineNo }
+        // Case-insensitive like NAV's Code fields; exact bytes first, so a night of 1,000 invoices does not spend its time in
+        // Foundation's locale-aware comparison (measured: most of the simulator's CPU in the BC benchmark).
+        let upper = documentNo.uppercased()
+        return purchaseLines.filter {
+            $0.documentNo == documentNo || ($0.documentNo.utf8.count == documentNo.utf8.count && $0.documentNo.uppercased() == upper)
+        }.sorted { $0.lineNo < $1.lineNo }
     }
     func batch(_ template: String, _ name: String) -> NAVJournalBatch? {
         batches.first {
