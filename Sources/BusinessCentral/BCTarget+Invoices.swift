@@ -173,7 +173,6 @@ extension BCTarget {
             guard let f = found[key], let cid = companyOf[key] else { continue }
             results[key] = await removeDraft(key: key, f: f, companyID: cid, isNew: isNew.contains(key), why: why)
         }
-        for (_, key) in dimKey where results[key] == nil { written[key] = max(written[key] ?? 0, 0) }
 
         // Phase 4: posting, when configured.
         var posted: Set<String> = []
@@ -200,8 +199,11 @@ extension BCTarget {
                     unsure.append(key)
                 }
             }
-            if !unsure.isEmpty, let again = try? await lookUp(unsure.compactMap { k in byKey[k].map { (k, $0.company) } }) {
+            // One read for all posted invoices: settles the unanswered posts and gives the posted numbers.
+            let reread = posted.union(unsure).sorted()
+            if !reread.isEmpty, let again = try? await lookUp(reread.compactMap { k in byKey[k].map { (k, $0.company) } }) {
                 for key in unsure where again[key]?.isPosted == true { posted.insert(key) }
+                for key in posted { if let f = again[key] { found[key] = f } }
             }
         }
 
@@ -210,10 +212,8 @@ extension BCTarget {
             let n = written[d.key] ?? 0
             let status: DocumentLoadResult.Status =
                 isNew.contains(d.key) ? .created : (n > 0 || dimKey.values.contains(d.key) ? .completed : .alreadyPresent)
-            var number = f?.number
-            if posted.contains(d.key), let again = try? await lookUp([(d.key, d.company)])[d.key] { number = again.number }
             results[d.key] = DocumentLoadResult(
-                key: d.key, status: status, erpReference: f?.id, linesWritten: n, erpNumber: number,
+                key: d.key, status: status, erpReference: f?.id, linesWritten: n, erpNumber: f?.number,
                 erpStatus: posted.contains(d.key) || f?.isPosted == true ? .posted : .draft)
         }
         return documents.compactMap { results[$0.key] }

@@ -76,8 +76,6 @@ extension BCTarget {
             }
             groups.append(group)
         }
-        let byKey = Dictionary(documents.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-
         let created = await send(groups, idempotent: false)
         var lost: Set<String> = []
         for (id, key) in opKey.sorted(by: { $0.key < $1.key }) where results[key] == nil {
@@ -151,14 +149,11 @@ extension BCTarget {
 
         var postedCompanies: Set<String> = []
         if configuration.post == true {
-            for (cid, jid) in Set(
-                documents.compactMap { d in results[d.key] == nil ? companyOf[d.key].flatMap { c in journalOf[d.key].map { (c, $0) } } : nil }.map {
-                    "\($0.0)|\($0.1)"
-                }
-            ).sorted().map({ pair -> (String, String) in
-                let parts = pair.split(separator: "|").map(String.init)
-                return (parts[0], parts[1])
-            }) {
+            var journals: [String: String] = [:]
+            for d in documents where results[d.key] == nil {
+                if let cid = companyOf[d.key], let jid = journalOf[d.key] { journals[cid] = jid }
+            }
+            for (cid, jid) in journals.sorted(by: { $0.key < $1.key }) {
                 do {
                     _ = try await api.create(Self.path(cid, "journals(\(jid))/Microsoft.NAV.post"), body: [:])
                     postedCompanies.insert(cid)
@@ -176,7 +171,6 @@ extension BCTarget {
             results[d.key] = DocumentLoadResult(
                 key: d.key, status: new ? .created : (dims ? .completed : .alreadyPresent), erpReference: f?.id,
                 linesWritten: new ? (plans[d.key]?.count ?? 0) : 0, erpNumber: d.key, erpStatus: posted ? .posted : .draft)
-            _ = byKey
         }
         return documents.compactMap { results[$0.key] }
     }

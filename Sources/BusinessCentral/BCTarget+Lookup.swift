@@ -11,10 +11,11 @@ extension BCTarget {
     /// `documentNumber` among the journal's lines and, once posted, among the G/L entries.
     public func findExisting(_ documents: [InvoiceDocument]) async throws -> [String: ExistingDocument] {
         let found = try await lookUp(documents.map { ($0.key, $0.company) })
+        let companies = Dictionary(documents.map { ($0.key, $0.company) }, uniquingKeysWith: { first, _ in first })
         var out: [String: ExistingDocument] = [:]
         for (key, f) in found {
             await state.remember(f)
-            let company = documents.first { $0.key == key }?.company ?? ""
+            let company = companies[key] ?? ""
             out[key] = ExistingDocument(key: key, company: company, erpReference: f.id, isPosted: f.isPosted, lineNumbers: f.lines.map(\.lineNumber))
         }
         return out
@@ -29,7 +30,7 @@ extension BCTarget {
         var opKind: [String: String] = [:]
         for (configured, keys) in byCompany.sorted(by: { $0.key < $1.key }) {
             let c = try await company(configured)
-            for (n, chunk) in Set(keys).sorted().chunked(Self.lookupChunk).enumerated() {
+            for chunk in Set(keys).sorted().chunked(Self.lookupChunk) {
                 switch configuration.documentType {
                 case .purchaseInvoice:
                     let id = "i\(ops.count)"
@@ -60,7 +61,6 @@ extension BCTarget {
                     opKind[lines] = "journal:\(journal)"
                     opKind[entries] = "entries"
                 }
-                _ = n
             }
         }
         let outcome = await send(ops, idempotent: true)
@@ -135,12 +135,5 @@ extension BCTarget {
         }
         await state.setJournal(id, company: companyID)
         return id
-    }
-}
-
-extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [[Element]] {
-        stride(from: 0, to: count, by: Swift.max(1, size)).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }

@@ -274,11 +274,3 @@ public struct D365Target: TargetSystem {
         return "d365.unexpected"
     }
 }
-
-extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(_ size: Int) -> [[Element]] {
-        let step = Swift.max(1, size)
-        return stride(from: 0, to: count, by: step).map { Array(self[$0..<Swift.min($0 + step, count)]) }
-    }
-}

@@ -156,6 +156,8 @@ final class BCPipelineTests: XCTestCase {
         // The first POST $batch is the creates (lookups are GETs inside... a POST $batch too): whichever it is, nothing doubles.
         let r = try h.cli(["run"], expect: nil)
         XCTAssertTrue([0, 3].contains(r.code), r.stdout + r.stderr)
+        let dropped = try await requests().filter { ($0["dropped"] as? Bool) == true }
+        XCTAssertEqual(dropped.count, 1, "the fault must have fired: one $batch answer lost")
         try h.cli(["run"], expect: nil)
         let (invoices, _, _) = try await documents()
         XCTAssertNotNil(invoices["EXP90000001"], "\(invoices.keys.sorted())")
