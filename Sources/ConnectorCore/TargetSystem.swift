@@ -50,6 +50,12 @@ public protocol TargetSystem: Sendable {
     /// Reads back where loaded documents stand in the ERP (draft, posted, deleted), in bounded requests, so the
     /// ledger learns that a draft was posted or removed by a person. Keys absent from the result were not checked.
     func readBack(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentState]
+
+    /// Reads what the ERP holds now for loaded documents (status, currency, lines with account and amount), for
+    /// reconciliation, in bounded requests (batched `or` filters or `$batch`, never one request per document). Every
+    /// key asked for is in the result: a document found neither as a draft nor as posted is `.deleted` with no lines.
+    /// The default throws `reconcile.unsupported`.
+    func snapshot(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentSnapshot]
 }
 
 extension TargetSystem {
@@ -61,6 +67,10 @@ extension TargetSystem {
     public func learnedCapabilities() async -> [String: String] { [:] }
     /// By default nothing is read back, for targets that cannot tell.
     public func readBack(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentState] { [:] }
+    /// By default unsupported: reconciliation says so instead of reporting a variance.
+    public func snapshot(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentSnapshot] {
+        throw ConnectorError("reconcile.unsupported", "target \(name) cannot read documents back for reconciliation yet")
+    }
     /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }
 
