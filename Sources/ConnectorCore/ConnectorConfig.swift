@@ -28,6 +28,12 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var ledger: LedgerSettings?
     /// Where the sealed credential store and its key live; nil puts them beside the ledger.
     public var credentials: CredentialSettings?
+    /// `review`: `required` (run stops after transform until finance signs the batch off) or `optional` (default).
+    public var review: String?
+    /// The `schedule` object: how `ml-connector schedule` repeats the pipeline.
+    public var schedule: ScheduleSettings?
+    /// The `reconcile` object: reconciliation against the ERP after load.
+    public var reconcile: ReconcileSettings?
 
     /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
@@ -129,7 +135,29 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var keyFile: String?
     }
 
+    /// The `schedule` object: either `every` (an interval: `90s`, `15m`, `1h`, `1d`) or `cron` (five fields, UTC by
+    /// default), not both.
+    public struct ScheduleSettings: Sendable, Codable, Equatable {
+        /// Interval between run starts, e.g. `15m`.
+        public var every: String?
+        /// Cron expression, e.g. `15 2 * * *`.
+        public var cron: String?
+        /// Time zone the cron expression is read in (IANA name, default `UTC`).
+        public var timeZone: String?
+    }
+
+    /// The `reconcile` object.
+    public struct ReconcileSettings: Sendable, Codable, Equatable {
+        /// Reconcile right after every load (default true; the target must support reading documents back).
+        public var afterLoad: Bool?
+    }
+
     // MARK: Derived values with defaults
+
+    /// `review` with its default: true when finance must sign a batch off before load.
+    public var reviewRequired: Bool { review == "required" }
+    /// `reconcile.afterLoad` with its default.
+    public var reconcileAfterLoad: Bool { reconcile?.afterLoad ?? true }
 
     /// `staging.root` with its default, so no caller repeats the default.
     public var stagingRoot: String { staging?.root ?? "staging" }
@@ -215,7 +243,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             target: TargetConfig(type: ""), companies: [:], vendors: .init(employeeVendorGroup: nil, byEmail: nil, defaultVendor: nil),
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
-            staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil))
+            staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil),
+            review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -286,6 +315,10 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             p.append("invoice.dateFrom must be approved, submitted or lastExpense")
         }
         if keyPrefix.isEmpty || keyPrefix.count > 10 { p.append("invoice.keyPrefix must be 1 to 10 characters") }
+        if let r = review, !["required", "optional"].contains(r) { p.append("review: '\(r)' must be 'required' or 'optional'") }
+        if let s = schedule, (s.every == nil) == (s.cron == nil) {
+            p.append("schedule: give either 'every' (e.g. \"15m\") or 'cron' (e.g. \"15 2 * * *\"), not both")
+        }
         return p
     }
 

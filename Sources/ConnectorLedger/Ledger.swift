@@ -200,6 +200,7 @@ public struct Ledger: Sendable {
                     CREATE INDEX document_erp_status ON document(erp_status);
                     """)
         }
+        registerReviewMigrations(&m)
         return m
     }
 
