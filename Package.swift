@@ -19,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Reading the review CSV back after a spreadsheet saved it (BOM, CRLF, `;`, re-quoting).
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", exact: "0.10.0"),
+        // The batch report (report.html): logic-less templates, every value escaped.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        // `ml-connector schedule`: graceful shutdown on SIGTERM/SIGINT between runs.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // Tests only: generators for the bad-input corpus (property-based).
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
@@ -88,6 +94,8 @@ let package = Package(
             dependencies: [
                 "ConnectorCore", "ConnectorLedger", "ConnectorStaging", "ConnectorSecrets", "ConnectorHTTP", "Expensify", "Dynamics365",
                 "BusinessCentral", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"), .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], swiftSettings: strict),
         // Thin command-line front end.
         .executableTarget(
