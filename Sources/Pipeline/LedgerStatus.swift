@@ -82,6 +82,17 @@ public struct LedgerStatus: Sendable, Codable {
     var batches: [BatchLine]
     /// The batch asked for (`--batch`), else the newest; nil when there is none.
     var batch: BatchDetail?
+    /// The last runs (batches), newest first, with how far each got, its review and reconciliation.
+    var lastRuns: [RunLine] = []
+    /// Batches waiting for finance's sign-off, and batches finance held.
+    var awaitingReview: [ReviewLine] = []
+    var rejected: [ReviewLine] = []
+    /// Documents that did not load (failed, locked), with the ERP's message.
+    var failedToLoad: [FailedDocument] = []
+    /// Held reports grouped by what is wrong with them.
+    var heldByReason: [HeldGroup] = []
+    /// What only a person can resolve, each with what to do; empty when all is well.
+    var needsAttention: [Attention] = []
 
     /// Every key is present in the JSON, `null` when there is no value (no watermark yet, no run holding the ledger).
     public func encode(to encoder: any Encoder) throws {
@@ -99,11 +110,56 @@ public struct LedgerStatus: Sendable, Codable {
         try c.encode(drops, forKey: .drops)
         try c.encode(batches, forKey: .batches)
         try c.encode(batch, forKey: .batch)
+        try c.encode(lastRuns, forKey: .lastRuns)
+        try c.encode(awaitingReview, forKey: .awaitingReview)
+        try c.encode(rejected, forKey: .rejected)
+        try c.encode(failedToLoad, forKey: .failedToLoad)
+        try c.encode(heldByReason, forKey: .heldByReason)
+        try c.encode(needsAttention, forKey: .needsAttention)
+    }
+
+    /// The glance at the top of `status`: what needs a person, the last runs, the review queue, failed documents.
+    var glanceText: String {
+        var s = ""
+        if needsAttention.isEmpty {
+            s += "Needs attention: nothing.\n"
+        } else {
+            s += "Needs attention (\(needsAttention.count)):\n"
+            for a in needsAttention {
+                s += "  [\(a.kind)] \(a.subject): \(a.detail)\n      → \(a.action)\n"
+            }
+        }
+        if !lastRuns.isEmpty {
+            s += "Last runs:\n"
+            for r in lastRuns {
+                s += "  \(r.batchID)  \(r.startedAt)  \(Self.pad((r.lastStage ?? "-") + " " + (r.outcome ?? ""), 20))"
+                s += " created=\(r.created) failed=\(r.failed) held=\(r.held)"
+                if let review = r.review { s += "  review=\(review)" }
+                if let reconciled = r.reconciled { s += reconciled ? "  reconciled" : "  NOT reconciled (\(r.variances ?? 0) variance(s))" }
+                s += "\n"
+            }
+        }
+        if !awaitingReview.isEmpty {
+            s += "Awaiting review: " + awaitingReview.map(\.batchID).joined(separator: ", ") + "\n"
+        }
+        if !rejected.isEmpty {
+            s += "Held by finance:\n"
+            for r in rejected { s += "  \(r.batchID)  by \(r.by ?? "-") at \(r.at): \(r.reason ?? "")\n" }
+        }
+        if !failedToLoad.isEmpty {
+            s += "Failed to load (\(failedToLoad.count)):\n"
+            for d in failedToLoad.prefix(50) {
+                s += "  \(d.key)  report \(d.reportID)  \(d.company)  batch \(d.batchID)  \(d.state): \(d.error ?? "")\n"
+            }
+            if failedToLoad.count > 50 { s += "  … and \(failedToLoad.count - 50) more\n" }
+        }
+        return s
     }
 
     /// The text `status` prints.
     public var text: String {
-        var s = "Watermark (approvedAfter): \(watermark ?? "none yet (start date \(startDate))")\n"
+        var s = glanceText
+        s += "Watermark (approvedAfter): \(watermark ?? "none yet (start date \(startDate))")\n"
         if let h = runInProgress {
             s += "Ledger held by a running \(h.command) (\(h.summary))\n"
         }

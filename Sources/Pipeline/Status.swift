@@ -65,7 +65,8 @@ extension PipelineContext {
                         reportID: $0.reportID, state: $0.state.rawValue, total: $0.total, currency: $0.currency, reason: $0.reason)
                 })
         }
-        return LedgerStatus(
+        let g = try glance(holder: holder, openByReason: byReason)
+        var status = LedgerStatus(
             ledger: config.ledgerPath, watermark: try ledger.watermark(), startDate: config.expensify.startDate,
             ledgerHeld: holder != nil, runInProgress: holder, reportStates: try ledger.reportStateCounts(),
             documentsInERP: try ledger.documentERPStatusCounts(), openReportCount: try ledger.openReportCount(),
@@ -75,6 +76,13 @@ extension PipelineContext {
                     lastBatchID: $0.lastBatchID, reason: $0.reason)
             },
             openByReason: byReason, drops: try ledger.drops(), batches: batches, batch: detail)
+        status.lastRuns = g.runs
+        status.awaitingReview = g.awaiting
+        status.rejected = g.rejected
+        status.failedToLoad = g.failed
+        status.needsAttention = g.attention
+        status.heldByReason = g.held
+        return status
     }
 
     /// One report's record, drop, documents and audit trail.

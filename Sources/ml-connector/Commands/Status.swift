@@ -6,7 +6,9 @@ extension MLConnector {
     struct Status: ConnectorCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Watermark, open and dropped reports, batches, stage runs and report states from the ledger; --report for one report.")
+            abstract:
+                "What needs a person, the last runs, the review queue, failed documents, then watermark, open and dropped reports, batches, stage runs; --report for one report."
+        )
         static var exclusive: Bool { false }
         @OptionGroup var global: GlobalOptions
         @OptionGroup var batch: BatchOption
