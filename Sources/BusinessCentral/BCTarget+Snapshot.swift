@@ -11,7 +11,8 @@ extension BCTarget {
     /// - journal documents by `documentNumber` among the configured journal's lines (with their dimension set lines)
     ///   and, once posted, among `generalLedgerEntries` (account and amount; API v2.0 gives no dimensions there).
     ///   Lines on the configured balancing account are the connector's own balancing lines, not expense lines, and are
-    ///   left out; the journal API carries no currency, so journal snapshots have none (the company's currency).
+    ///   left out; the journal API carries no currency: journal lines are in the company's (`companyInformation`, read
+    ///   in the same `$batch`).
     /// Every key asked for is in the result; one found nowhere is `.deleted` with no lines.
     public func snapshot(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentSnapshot] {
         var byCompany: [String: Set<String>] = [:]
@@ -19,8 +20,22 @@ extension BCTarget {
         var ops: [[ODataJSONBatchRequest]] = []
         var opKind: [String: String] = [:]
         var opURL: [String: (set: String, url: URL)] = [:]
+        var opCompany: [String: String] = [:]
         for (configured, keys) in byCompany.sorted(by: { $0.key < $1.key }) {
             let c = try await company(configured)
+            if configuration.documentType == .generalJournal {
+                // The journal API carries no currency: lines are in the company's, read in the same $batch.
+                let set = Self.path(c.id, "companyInformation")
+                if let relative = api.relativeCollectionPath(set, select: ["currencyCode"]),
+                    let url = api.collectionURL(set, select: ["currencyCode"])
+                {
+                    let id = "c\(ops.count)"
+                    ops.append([ODataJSONBatchRequest(id: id, method: "GET", url: relative)])
+                    opKind[id] = "currency"
+                    opURL[id] = (set, url)
+                    opCompany[id] = configured
+                }
+            }
             for chunk in keys.sorted().chunked(Self.lookupChunk) {
                 var reads: [(id: String, kind: String, set: String, filter: String?, select: [String], expand: String?)] = []
                 switch configuration.documentType {
@@ -63,6 +78,7 @@ extension BCTarget {
         var invoices: [[String: JSONValue]] = []
         var journalLines: [[String: JSONValue]] = []
         var entries: [[String: JSONValue]] = []
+        var localCurrency: [String: String] = [:]
         for (id, answer) in outcome.answers.sorted(by: { $0.key < $1.key }) {
             guard answer.isSuccess else {
                 throw NAVErrors.bc.error(
@@ -77,6 +93,10 @@ extension BCTarget {
             switch opKind[id] {
             case "invoice": invoices += rows
             case "journal": journalLines += rows
+            case "currency":
+                if let company = opCompany[id], let code = rows.first?["currencyCode"]?.stringValue, !code.isEmpty {
+                    localCurrency[company] = code
+                }
             default: entries += rows
             }
         }
@@ -98,26 +118,28 @@ extension BCTarget {
             let balancing = configuration.journal?.balancingAccount
             for (key, lines) in Dictionary(grouping: journalLines, by: { $0["documentNumber"]?.stringValue ?? "" }) {
                 guard let d = wanted[key] else { continue }
+                let currency = localCurrency[d.company]
                 let ordered = lines.sorted { ($0["lineNumber"]?.int64Value ?? 0) < ($1["lineNumber"]?.int64Value ?? 0) }
                 let expense = ordered.filter { $0["accountNumber"]?.stringValue != balancing }
                 out[key] = ERPDocumentSnapshot(
-                    key: key, company: d.company, status: .draft, number: key, currency: nil,
+                    key: key, company: d.company, status: .draft, number: key, currency: currency,
                     lines: expense.enumerated().map { n, l in
                         ERPLineSnapshot(
                             lineNumber: n + 1, account: l["accountNumber"]?.stringValue ?? "",
-                            amount: NAVSnapshotText.amount(l["amount"]?.stringValue ?? "", currency: nil) ?? "", dimensions: Self.dimensions(l))
+                            amount: NAVSnapshotText.amount(l["amount"]?.stringValue ?? "", currency: currency) ?? "", dimensions: Self.dimensions(l))
                     })
             }
             for (key, posted) in Dictionary(grouping: entries, by: { $0["documentNumber"]?.stringValue ?? "" }) {
                 guard let d = wanted[key], out[key] == nil else { continue }
+                let currency = localCurrency[d.company]
                 let ordered = posted.sorted { ($0["entryNumber"]?.int64Value ?? 0) < ($1["entryNumber"]?.int64Value ?? 0) }
                 let expense = ordered.filter { $0["accountNumber"]?.stringValue != balancing }
                 out[key] = ERPDocumentSnapshot(
-                    key: key, company: d.company, status: .posted, number: key, currency: nil,
+                    key: key, company: d.company, status: .posted, number: key, currency: currency,
                     lines: expense.enumerated().map { n, e in
                         ERPLineSnapshot(
                             lineNumber: n + 1, account: e["accountNumber"]?.stringValue ?? "",
-                            amount: NAVSnapshotText.amount(e["amount"]?.stringValue ?? "", currency: nil) ?? "")
+                            amount: NAVSnapshotText.amount(e["amount"]?.stringValue ?? "", currency: currency) ?? "")
                     })
             }
         }

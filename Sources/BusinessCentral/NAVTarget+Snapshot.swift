@@ -51,7 +51,9 @@ extension NAVTarget {
     }
 
     /// The dimensions a row shows in its shortcut fields (`fieldName(slot)`), by dimension code.
-    func dimensions(_ row: NAVPageRow, slots: ClosedRange<Int> = 1...8, fieldName: (Int) -> String = NAVShortcutField.name) -> [String: String] {
+    func dimensions(_ row: NAVPageRow, slots: ClosedRange<Int> = 1...8, fieldName: (Int) -> String = { NAVShortcutField.name(slot: $0) }) -> [String:
+        String]
+    {
         var out: [String: String] = [:]
         for (slot, code) in dimensionSlots where slots.contains(slot) {
             let value = row[fieldName(slot)]
