@@ -9,7 +9,7 @@ extension BCTarget {
     ///   draft has status `Draft`, a posted one keeps its id and shows `Open`/`Paid` with its lines. A line's account is
     ///   `lineObjectNumber`, its amount `amountExcludingTax` (else quantity × unitCost); comment lines are left out;
     /// - journal documents by `documentNumber` among the configured journal's lines (with their dimension set lines)
-    ///   and, once posted, among `generalLedgerEntries` (account and amount; API v2.0 gives no dimensions there).
+    ///   and, once posted, among `generalLedgerEntries` (account, `debitAmount` − `creditAmount`, dimension set lines).
     ///   Lines on the configured balancing account are the connector's own balancing lines, not expense lines, and are
     ///   left out; the journal API carries no currency: journal lines are in the company's (`companyInformation`, read
     ///   in the same `$batch`).
@@ -55,7 +55,7 @@ extension BCTarget {
                     reads.append(
                         (
                             "g\(ops.count)", "entries", Self.path(c.id, "generalLedgerEntries"), ODataFilter.anyOf("documentNumber", chunk),
-                            ["entryNumber", "documentNumber", "accountNumber", "amount"], nil
+                            ["entryNumber", "documentNumber", "accountNumber", "debitAmount", "creditAmount"], "dimensionSetLines"
                         ))
                 }
                 for r in reads {
@@ -139,7 +139,8 @@ extension BCTarget {
                     lines: expense.enumerated().map { n, e in
                         ERPLineSnapshot(
                             lineNumber: n + 1, account: e["accountNumber"]?.stringValue ?? "",
-                            amount: NAVSnapshotText.amount(e["amount"]?.stringValue ?? "", currency: currency) ?? "")
+                            amount: Self.entryAmount(e).map { NAVSnapshotText.amount($0, currency: currency) } ?? "",
+                            dimensions: Self.dimensions(e))
                     })
             }
         }
@@ -153,6 +154,14 @@ extension BCTarget {
                 "deleted": "\(out.values.filter { $0.status == .deleted }.count)",
             ])
         return out
+    }
+
+    /// A G/L entry's signed amount: `debitAmount` − `creditAmount` (API v2.0 has no `amount` on G/L entries).
+    static func entryAmount(_ e: [String: JSONValue]) -> Decimal? {
+        guard let debit = DecimalText.parse(e["debitAmount"]?.stringValue ?? "0"),
+            let credit = DecimalText.parse(e["creditAmount"]?.stringValue ?? "0")
+        else { return nil }
+        return debit - credit
     }
 
     /// A purchase invoice row (with expanded lines) as a snapshot: `Draft` is a draft, any other status posted.
