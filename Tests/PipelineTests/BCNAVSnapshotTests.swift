@@ -251,9 +251,12 @@ final class BCNAVSnapshotTests: XCTestCase {
         }
         let altered = "EXP90000001"
         let alteredLine = try XCTUnwrap((invoices[altered]?["lines"] as? [[String: Any]])?.first)
+        let tradersAccounts = staged.values.filter { $0.company.lowercased() == Self.traders.lowercased() }.flatMap(\.lines).map(\.mainAccount)
+        let otherAccount = try XCTUnwrap(tradersAccounts.sorted().first { $0 != staged[altered]?.lines.first?.mainAccount })
         try await update([
             "company": Self.traders, "table": "purchaseInvoiceLine",
-            "key": "\(invoices[altered]?["number"] as? String ?? "")/\(alteredLine["sequence"] as? Int ?? 0)", "fields": ["unitCost": "12.34"],
+            "key": "\(invoices[altered]?["number"] as? String ?? "")/\(alteredLine["sequence"] as? Int ?? 0)",
+            "fields": ["unitCost": "12.34", "accountNumber": otherAccount],
         ])
         let deleted = "EXP90000002"
         try await update([
@@ -266,7 +269,7 @@ final class BCNAVSnapshotTests: XCTestCase {
 
         let second = try await snapshot(ctx, docs)
         XCTAssertEqual(second.result[altered]?.lines.first?.amount, "12.34", "the altered amount")
-        XCTAssertEqual(second.result[altered]?.lines.first?.account, staged[altered]?.lines.first?.mainAccount)
+        XCTAssertEqual(second.result[altered]?.lines.first?.account, otherAccount, "the altered account")
         XCTAssertEqual(second.result[deleted]?.status, .deleted)
         XCTAssertEqual(second.result[deleted]?.lines, [])
         // Posted: found in PostedPurchaseInvoices, its lines from the G/L entries of the posted number.
@@ -300,14 +303,32 @@ final class BCNAVSnapshotTests: XCTestCase {
             try await update(["company": Self.traders, "table": "journalLine", "key": journalKey(l), "fields": [:], "delete": true])
         }
         _ = try await h.control("POST", "/_sandbox/nav/post?company=\(companyQuery(Self.traders))&journalBatch=GENERAL/EXPENSES")
+        // Another company's unposted document: one expense line's amount and account altered.
+        let other = try XCTUnwrap(docs.first { $0.company.lowercased() != Self.traders.lowercased() })
+        let otherCompany = try XCTUnwrap(BCPipelineTests.companies.first { $0.lowercased() == other.company.lowercased() })
+        let otherLines = try await documents(otherCompany)["journalLines"] as? [[String: Any]] ?? []
+        let alteredLine = try XCTUnwrap(otherLines.first { ($0["documentNumber"] as? String) == other.key })
+        let was = alteredLine["accountNumber"] as? String ?? ""
+        let otherAccount =
+            staged.values.filter { $0.company.lowercased() == other.company.lowercased() }.flatMap(\.lines).map(\.mainAccount).sorted()
+            .first { $0 != was } ?? was
+        let newAmount = staged[other.key]?.currency == "JPY" ? "7770" : "77.70"
+        try await update([
+            "company": otherCompany, "table": "journalLine", "key": journalKey(alteredLine),
+            "fields": ["amount": newAmount, "accountNumber": otherAccount],
+        ])
         let second = try await snapshot(ctx, docs).result
         XCTAssertEqual(second[deleted]?.status, .deleted)
+        XCTAssertEqual(second[other.key]?.status, .draft)
+        XCTAssertEqual(second[other.key]?.lines.first?.account, otherAccount, "the altered account")
+        XCTAssertEqual(second[other.key]?.lines.first?.amount, newAmount, "the altered amount")
         for t in docs where t.company.lowercased() == Self.traders.lowercased() && t.key != deleted {
             // Posted: the G/L entries of the document number, without the balancing account's.
             assertSnapshot(second[t.key], equals: staged[t.key]!, status: .posted, currency: staged[t.key]!.currency, dimensionCodes: nil)
         }
-        for t in docs where t.company.lowercased() != Self.traders.lowercased() {
-            XCTAssertEqual(second[t.key]?.status, .draft, t.key)
+        for t in docs where t.company.lowercased() != Self.traders.lowercased() && t.key != other.key {
+            assertSnapshot(
+                second[t.key], equals: staged[t.key]!, status: .draft, currency: staged[t.key]!.currency, dimensionCodes: Self.navDimensions)
         }
     }
 
