@@ -9,7 +9,9 @@ extension NAVTarget {
     ///   shortcut dimension fields mapped back through `target.shortcutDimensions`; posted ones from
     ///   `PostedPurchaseInvoices` (page 146 has no lines) with their lines from the G/L entries of the posted number
     ///   (`GeneralLedgerEntries`), leaving out the vendor's payables entry (the one of minus `Amount_Including_VAT`).
-    ///   Where VAT is posted, its G/L entries show as lines too (a known limitation of reading posted lines this way);
+    ///   Limits of reading posted lines this way: where VAT is posted its G/L entries show as lines too, NAV combines an
+    ///   invoice's lines of one account and dimensions into one entry (lines per account, not per original line), and
+    ///   G/L entries are in the local currency;
     /// - journal documents: the journal page's lines by `Document_No` while unposted, then the G/L entries by
     ///   `Document_No`; lines on the configured balancing account are the connector's own balancing lines and are left
     ///   out.
