@@ -53,7 +53,7 @@ extension BCTarget {
                             expand: "dimensionSetLines"),
                         let entriesURL = api.relativeCollectionPath(
                             Self.path(c.id, "generalLedgerEntries"), filter: ODataFilter.anyOf("documentNumber", chunk),
-                            select: ["entryNumber", "documentNumber", "accountNumber", "amount"])
+                            select: ["entryNumber", "documentNumber", "accountNumber", "debitAmount", "creditAmount"])
                     else { continue }
                     ops.append([ODataJSONBatchRequest(id: lines, method: "GET", url: linesURL)])
                     ops.append([ODataJSONBatchRequest(id: entries, method: "GET", url: entriesURL)])

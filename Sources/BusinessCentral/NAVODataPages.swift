@@ -75,6 +75,20 @@ struct NAVODataPages: NAVPageBackend {
         return rows
     }
 
+    /// One read per call: the headers with `$expand` of the lines part (`PurchaseInvoicePurchLines`), lines in
+    /// `Line_No` order.
+    func readInvoicesWithLines(company: String, keys: [String]) async throws -> [NAVPageRow] {
+        let part = services.purchaseInvoice + services.purchaseLines
+        return try await client.getAll(
+            Self.path(company, services.purchaseInvoice), filter: ODataFilter.anyOf("Vendor_Invoice_No", keys), expand: part
+        ).map { json in
+            var row = Self.row(json)
+            row.lines = (json[part]?.arrayValue ?? []).compactMap(\.objectValue).map(Self.row)
+                .sorted { (Int($0["Line_No"]) ?? 0) < (Int($1["Line_No"]) ?? 0) }
+            return row
+        }
+    }
+
     func createInvoice(company: String, header: NAVPageRecord, lines: [NAVPageRecord]) async throws -> NAVPageRow {
         let created = Self.row(try await client.create(Self.path(company, services.purchaseInvoice), body: header.odataBody))
         let no = created["No"]

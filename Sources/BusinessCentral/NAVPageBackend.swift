@@ -29,6 +29,10 @@ protocol NAVPageBackend: Sendable {
     /// Purchase invoice drafts with `Vendor_Invoice_No` among `keys`, each with its lines.
     func readInvoices(company: String, keys: [String]) async throws -> [NAVPageRow]
 
+    /// The same drafts with their lines in one read per call (OData `$expand` of the lines part, SOAP `ReadMultiple`
+    /// returns the part anyway), for reconciliation's bounded read-back.
+    func readInvoicesWithLines(company: String, keys: [String]) async throws -> [NAVPageRow]
+
     /// Creates a purchase invoice with its lines; all or nothing. - Returns: the header as stored (with `No`).
     /// - Throws: a transient `http.*` error when the answer was lost (the caller settles by lookup).
     func createInvoice(company: String, header: NAVPageRecord, lines: [NAVPageRecord]) async throws -> NAVPageRow

@@ -70,6 +70,11 @@ struct NAVSOAPPages: NAVPageBackend {
         ).map { Self.row($0, part: services.purchaseLines) }
     }
 
+    /// `ReadMultiple` of page 51 already nests each invoice's `PurchLines`.
+    func readInvoicesWithLines(company: String, keys: [String]) async throws -> [NAVPageRow] {
+        try await readInvoices(company: company, keys: keys)
+    }
+
     func createInvoice(company: String, header: NAVPageRecord, lines: [NAVPageRecord]) async throws -> NAVPageRow {
         var record = Self.record(header)
         record.append(part: services.purchaseLines, item: Self.purchaseLineItem, records: lines.map(Self.record))

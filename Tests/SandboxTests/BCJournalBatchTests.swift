@@ -48,6 +48,27 @@ final class BCJournalBatchTests: XCTestCase {
         let entries = try XCTUnwrap(after["glEntries"] as? [[String: Any]])
         XCTAssertEqual(entries.map { $0["documentNumber"] as? String }, ["EXP-0042", "EXP-0042"])
         XCTAssertEqual(entries.last?["dimensions"] as? [String: String], ["DEPARTMENT": "020"])
+
+        // API v2.0 shows G/L entries with debitAmount and creditAmount (no amount), and their dimension set lines.
+        let read = await h.bc(
+            "GET", "companies(\(cid))/generalLedgerEntries", token: token,
+            query: [("$filter", "documentNumber eq 'EXP-0042'"), ("$expand", "dimensionSetLines")])
+        XCTAssertEqual(read.status, 200, h.text(read))
+        let rows = h.values(read)
+        XCTAssertEqual(rows.map { $0["accountNumber"] as? String }, ["600120", "200100"])
+        XCTAssertEqual(rows.map { dec($0["debitAmount"]) }, [dec("45.5"), 0])
+        XCTAssertEqual(rows.map { dec($0["creditAmount"]) }, [0, dec("45.5")])
+        XCTAssertNil(rows.first?["amount"])
+        let dims = (rows.last?["dimensionSetLines"] as? [[String: Any]])?.map { "\($0["code"] ?? "")=\($0["valueCode"] ?? "")" }
+        XCTAssertEqual(dims, ["DEPARTMENT=020"])
+        XCTAssertEqual((rows.first?["dimensionSetLines"] as? [[String: Any]])?.count, 0)
+    }
+
+    /// Exact decimal of a JSON number (NSNumber) or string.
+    private func dec(_ v: Any?) -> Decimal {
+        if let s = v as? String { return Decimal(string: s, locale: Locale(identifier: "en_US_POSIX")) ?? .nan }
+        if let n = v as? NSNumber { return Decimal(string: n.stringValue, locale: Locale(identifier: "en_US_POSIX")) ?? .nan }
+        return .nan
     }
 
     private func op(_ id: String, _ cid: String, _ vendor: String, group: String? = nil) -> String {

@@ -254,7 +254,8 @@ struct BCService: Sendable {
                         ("@odata.etag", .string(NAVVersioning.etag(e.version))), ("id", .string(e.id)), ("entryNumber", .number(String(e.entryNo))),
                         ("postingDate", .string(e.postingDate)), ("documentNumber", .string(e.documentNo)),
                         ("externalDocumentNumber", .string(e.externalDocumentNo)), ("accountNumber", .string(e.accountNo)),
-                        ("description", .string(e.description)), ("amount", .decimal(e.amount)),
+                        ("description", .string(e.description)), ("debitAmount", .decimal(e.amount > 0 ? e.amount : 0)),
+                        ("creditAmount", .decimal(e.amount < 0 ? -e.amount : 0)),
                     ])
                 )
             }
@@ -269,6 +270,18 @@ struct BCService: Sendable {
                 )
             ]
         default: rows = co.dimensionValues.map { ($0.id, db.bcDimensionValue(c, $0)) }
+        }
+        if head.name == "generalLedgerEntries", query.expand.contains(where: { $0.name == "dimensionSetLines" }) {
+            rows = rows.map { (id, o) in
+                var x = o
+                if let e = co.glEntries.first(where: { $0.id == id }) {
+                    x["dimensionSetLines"] = .array(
+                        dimensionSetLines(c, e.dimensions, parentId: e.id, parentType: "General Ledger Entry", version: e.version, db: db).map {
+                            .object($0)
+                        })
+                }
+                return (id, x)
+            }
         }
         if head.name == "dimensions", !query.expand.isEmpty {
             rows = rows.map { (id, o) in
