@@ -130,12 +130,11 @@ extension PipelineContext {
                 context: ["file": file])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let transformRun = try requireCurrent(.transform, batchID: batchID, before: .load)
-        // The comparison is against what transform wrote: a staged file edited in place is rebuilt first (byte-identical).
-        if let recorded = transformRun.files["invoice-lines.csv"], try StagedFile.sha256(of: layout.linesCSV) != recorded {
-            logger.info("invoice-lines.csv was edited in place; rebuilding it before the import", metadata: ["batch.id": "\(batchID)"])
-            _ = try await transform(batchID: batchID)
-        }
+        // The comparison is against the lines as transform maps them (with the overrides already recorded), not against
+        // the staged file, which finance may have edited in place and which stays as it is when the import is rejected.
+        _ = try requireCurrent(.transform, batchID: batchID, before: .load)
+        let extractRun = try requireStage(.extract, batchID: batchID, before: .transform)
+        try verifyInputs([layout.recordsFile, layout.catalogFile, layout.referenceFile].map(\.lastPathComponent), of: extractRun, layout: layout)
 
         let separator = Self.sniffSeparator(text)
         var summary = ReviewImportSummary(
@@ -162,13 +161,18 @@ extension PipelineContext {
         }
         func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 
-        let staged = CSVReader.rows(try Data(contentsOf: layout.linesCSV))
-        var byKey: [String: [String: String]] = [:]
-        for row in staged {
-            let key = ReportMapper.editKey(reportID: row["report_id"] ?? "", transactionID: row["transaction_id"] ?? "")
-            if byKey[key] == nil { byKey[key] = row.mapValues(Self.undefused) }
-        }
         let formatter = try dimensionFormatter()
+        var byKey: [String: [String: String]] = [:]
+        for outcome in try mapReports(batchID: batchID, layout: layout, formatter: formatter, overrides: try ledger.overrides(batchID: batchID)) {
+            for l in outcome.lines {
+                let key = ReportMapper.editKey(reportID: l.reportID, transactionID: l.transactionID)
+                guard byKey[key] == nil else { continue }
+                byKey[key] = [
+                    "company": l.company, "currency": l.currency, "vendor": l.vendor, "invoice_number": l.invoiceNumber, "document": l.document,
+                    "line": l.line, "amount": l.amount, "main_account": l.mainAccount, "dimensions": l.dimensions,
+                ]
+            }
+        }
         let dimensionCount = config.dimensions.format.count
         var seen: [String: Int] = [:]
         var edits: [(line: Int, override: LineOverride)] = []
@@ -317,18 +321,11 @@ extension PipelineContext {
     func checkEdits(
         _ edits: [(line: Int, override: LineOverride)], batchID: String, layout: BatchLayout, formatter: any DimensionFormatter
     ) throws -> [ReviewImportProblem] {
-        let all = try ledger.overrides(batchID: batchID) + edits.map { $0.override }
-        let mapper = ReportMapper(
-            config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
-            reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID), dimensionFormatter: formatter,
-            documentRules: try documentRules(), edits: reviewEdits(all, formatter: formatter))
         let wanted = Set(edits.map { $0.override.reportID })
         var outcomes: [String: ReportOutcome] = [:]
-        var reader = try JSONLinesReader<ExtractedReport>(layout.recordsFile)
-        defer { reader.close() }
-        while let record = try reader.next() {
-            guard let report = record.report, wanted.contains(report.reportID), outcomes[report.reportID] == nil else { continue }
-            outcomes[report.reportID] = mapper.map(report, decodeIssues: record.issues)
+        let all = try ledger.overrides(batchID: batchID) + edits.map { $0.override }
+        for outcome in try mapReports(batchID: batchID, layout: layout, formatter: formatter, overrides: all, only: wanted) {
+            outcomes[outcome.reportID] = outcome
         }
         var problems: [ReviewImportProblem] = []
         for (line, o) in edits {
@@ -350,6 +347,26 @@ extension PipelineContext {
             }
         }
         return problems
+    }
+
+    /// The batch's reports (each once, as transform keeps them; only those in `only` when given) mapped again from its
+    /// extract with `overrides`, exactly as transform maps them.
+    func mapReports(
+        batchID: String, layout: BatchLayout, formatter: any DimensionFormatter, overrides: [LineOverride], only: Set<String>? = nil
+    ) throws -> [ReportOutcome] {
+        let mapper = ReportMapper(
+            config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
+            reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID), dimensionFormatter: formatter,
+            documentRules: try documentRules(), edits: reviewEdits(overrides, formatter: formatter))
+        var seen = Set<String>()
+        var out: [ReportOutcome] = []
+        var reader = try JSONLinesReader<ExtractedReport>(layout.recordsFile)
+        defer { reader.close() }
+        while let record = try reader.next() {
+            guard let report = record.report, only?.contains(report.reportID) ?? true, seen.insert(report.reportID).inserted else { continue }
+            out.append(mapper.map(report, decodeIssues: record.issues))
+        }
+        return out
     }
 
     /// The separator of a spreadsheet's CSV: whichever of `;`, `,` and tab occurs most in its header line (outside

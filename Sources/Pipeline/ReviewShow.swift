@@ -65,7 +65,7 @@ public struct ReviewReport: Sendable, Codable {
                 ["count", "field", "reason", "records"],
                 exceptions.map { g in
                     [String(g.count), g.field, g.reason, g.records.prefix(3).joined(separator: " ") + (g.records.count > 3 ? " …" : "")]
-                }, rightAligned: [0])
+                }, rightAligned: [0], width: 110)
         }
         s += "\nChanges since the last sign-off\n"
         if lastSignOff == nil { s += "  no sign-off yet\n" }
@@ -86,12 +86,12 @@ public struct ReviewReport: Sendable, Codable {
     }
 }
 
-/// Plain text tables: a header, a rule, columns padded to their widest cell (cells cut at 60 characters).
+/// Plain text tables: a header, a rule, columns padded to their widest cell (cells cut at `width` characters).
 enum TextTable {
-    static func render(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    static func render(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = [], width: Int = 60) -> String {
         let clip = { (s: String) -> String in
             let flat = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-            return flat.count > 60 ? String(flat.prefix(59)) + "…" : flat
+            return flat.count > width ? String(flat.prefix(width - 1)) + "…" : flat
         }
         let cells = ([header] + rows).map { $0.map(clip) }
         var widths = Array(repeating: 0, count: header.count)
