@@ -228,3 +228,55 @@ final class ReviewGateTests: XCTestCase {
         XCTAssertTrue(try ledger().overrides(batchID: batch).isEmpty)
     }
 }
+
+extension ReviewGateTests {
+    // A tab-separated save over the staged file itself, editing dimensions: a rejected import leaves the file as finance
+    // left it; corrected, the dimensions reach invoices.json and the control totals stay as signed.
+    func testDimensionEditInPlaceWithTabs() async throws {
+        let batch = try runToReview()
+        let rows = try h.csv("transform/invoice-lines.csv")
+        let target = try XCTUnwrap(rows.firstIndex { $0["status"] == "to post" && $0["company"] == "usmf" })
+        let staged = try h.latestBatch().appendingPathComponent("transform/invoice-lines.csv")
+        let header = ["report_id", "transaction_id", "amount", "dimensions", "main_account"]
+        func save(_ dimensions: String) throws {
+            var text = header.joined(separator: "\t") + "\r\n"
+            for (i, r) in rows.enumerated() {
+                let dims = i == target ? dimensions : (r["dimensions"] ?? "")
+                text +=
+                    [r["report_id"] ?? "", r["transaction_id"] ?? "", r["amount"] ?? "", dims, r["main_account"] ?? ""].joined(separator: "\t")
+                    + "\r\n"
+            }
+            try Data(text.utf8).write(to: staged)
+        }
+        let totalsBefore = try h.csv("transform/control-totals.csv")
+        try save("020-OLD1-")
+        let saved = try Data(contentsOf: staged)
+        let rejected = try h.cli(["review", "import", "--batch", batch, staged.path, "--json"], expect: 1)
+        let json = try JSONValue.parse(Data(rejected.stdout.utf8))
+        XCTAssertEqual(json["separator"]?.stringValue, "tab")
+        let problem = try XCTUnwrap(json["rejected"]?.arrayValue?.first)
+        XCTAssertEqual(problem["line"]?.int64Value, Int64(target + 2))
+        XCTAssertEqual(problem["column"]?.stringValue, "dimensions")
+        XCTAssertTrue(problem["message"]?.stringValue?.contains("'OLD1'") ?? false, rejected.stdout)
+        XCTAssertEqual(try Data(contentsOf: staged), saved, "a rejected import leaves the edited file alone")
+
+        try save("020-E01-001")
+        try h.cli(["review", "import", "--batch", batch, staged.path, "--by", "Ana Lopez"])
+        let rebuilt = try h.csv("transform/invoice-lines.csv")
+        XCTAssertEqual(rebuilt[target]["dimensions"], "020-E01-001")
+        let invoices = try JSONValue.parse(Data(contentsOf: try h.latestBatch().appendingPathComponent("transform/invoices.json")))
+        let doc = try XCTUnwrap(invoices.arrayValue?.first { $0["key"]?.stringValue == rows[target]["invoice_number"] })
+        let line = try XCTUnwrap(doc["lines"]?.arrayValue?.first { $0["transactionID"]?.stringValue == rows[target]["transaction_id"] })
+        XCTAssertEqual(line["dimensionDisplayValue"]?.stringValue, "020-E01-001")
+        XCTAssertEqual(line["dimensions"]?["BusinessUnit"]?.stringValue, "001")
+        XCTAssertEqual(line["dimensions"]?["CostCenter"]?.stringValue, "E01")
+        XCTAssertEqual(try h.csv("transform/control-totals.csv"), totalsBefore, "a dimension edit moves no money")
+        try h.cli(["review", "approve", "--batch", batch, "--by", "Ana Lopez"])
+        try h.cli(["load", "--batch", batch])
+        let posted = try await d365Invoices()
+        let invoice = try XCTUnwrap(posted[rows[target]["invoice_number"] ?? ""])
+        let number = Int64(rebuilt[target]["line"] ?? "") ?? 0
+        let postedLine = try XCTUnwrap((invoice["lines"]?.arrayValue ?? []).first { $0["InvoiceLineNumber"]?.int64Value == number }, "\(invoice)")
+        XCTAssertEqual(postedLine["DimensionDisplayValue"]?.stringValue, "020-E01-001", "\(postedLine)")
+    }
+}
