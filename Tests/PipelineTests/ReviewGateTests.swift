@@ -280,3 +280,24 @@ extension ReviewGateTests {
         XCTAssertEqual(postedLine["DimensionDisplayValue"]?.stringValue, "020-E01-001", "\(postedLine)")
     }
 }
+
+extension ReviewGateTests {
+    // With review optional, a decision still binds: a rejected batch is not loaded, a signed-off one is.
+    func testADecisionBindsWhenReviewIsOptional() async throws {
+        let optional = try await Harness()
+        defer { optional.stop() }
+        try optional.cli(["extract"])
+        try optional.cli(["transform"])
+        let batch = try optional.latestBatch().lastPathComponent
+        let shown = try JSONValue.parse(Data(try optional.cli(["review", "show", "--batch", batch, "--json"]).stdout.utf8))
+        XCTAssertEqual(shown["state"]?.stringValue, "not under review")
+        try optional.cli(["review", "reject", "--batch", batch, "--reason", "card spend not checked yet", "--by", "Bo"])
+        let refused = try optional.cli(["load", "--batch", batch], expect: 1)
+        XCTAssertTrue(refused.stderr.contains("review.rejected"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("rejected by Bo"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("card spend not checked yet"), refused.stderr)
+        try optional.cli(["review", "approve", "--batch", batch, "--by", "Ana Lopez"])
+        let loaded = try JSONValue.parse(Data(try optional.cli(["load", "--batch", batch, "--json"]).stdout.utf8))
+        XCTAssertGreaterThan(loaded["created"]?.int64Value ?? 0, 0)
+    }
+}
