@@ -14,6 +14,9 @@ public struct CommitSummary: Sendable, Codable {
     /// The `approvedAfter` the next export starts from.
     public var watermark: String?
 
+    /// Nothing labelled (the run stopped before commit, e.g. for review).
+    static func notRun(_ batchID: String) -> CommitSummary { CommitSummary(batchID: batchID, labelled: 0, notLabelled: 0, watermark: nil) }
+
     /// One line for the operator.
     public var text: String {
         "Batch \(batchID): \(labelled) report(s) labelled, \(notLabelled) still open; watermark \(watermark ?? "-")\n"

@@ -24,6 +24,8 @@ extension PipelineContext {
         let layout = self.layout(batchID)
         // The reviewed documents must be exactly what transform wrote.
         try verifyInputs(["invoices.json"], of: transformRun, layout: layout)
+        // A batch under review loads only as finance signed it off.
+        try checkReviewGate(batchID: batchID, layout: layout)
         return try await recordStage(.load, batchID: batchID) {
             try layout.ensure(.load)
             let target = try self.target(batchID: batchID, stage: .load)

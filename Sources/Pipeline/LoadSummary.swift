@@ -27,6 +27,13 @@ public struct LoadSummary: Sendable, Codable {
     /// Requests sent to the target (tokens included).
     public var httpRequests: Int
 
+    /// Nothing loaded (the run stopped before load, e.g. for review).
+    static func notRun(_ batchID: String) -> LoadSummary {
+        LoadSummary(
+            batchID: batchID, documents: 0, created: 0, completed: 0, alreadyPresent: 0, skippedLoaded: 0, failed: 0, locked: 0,
+            changedAfterLoad: 0, httpRequests: 0)
+    }
+
     /// One line for the operator.
     public var text: String {
         "Batch \(batchID): \(created) created, \(completed) completed, \(alreadyPresent + skippedLoaded) already in the target, \(failed) failed, \(locked) locked; \(httpRequests) HTTP request(s)\n"

@@ -21,6 +21,15 @@ extension PipelineContext {
     /// transform → load → commit for a batch just extracted (by `run` or `replay`).
     func finishRun(_ e: ExtractSummary) async throws -> RunSummary {
         let t = try await transform(batchID: e.batchID)
+        if config.reviewRequired {
+            // Review required: the batch waits for finance's sign-off; `load` then `commit` take it on (README, Finance review).
+            try ledger.markAwaitingReview(batchID: e.batchID, reason: "review required: run stopped after transform", audit: audit(e.batchID, nil))
+            logger.info("batch awaits review", metadata: ["batch.id": "\(e.batchID)"])
+            return RunSummary(
+                extract: e, transform: t, load: .notRun(e.batchID), commit: .notRun(e.batchID),
+                stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes(), awaitingReview: true,
+                reviewCommands: Self.reviewCommands(e.batchID))
+        }
         let l = try await load(batchID: e.batchID)
         let c = try await commit(batchID: e.batchID)
         return RunSummary(

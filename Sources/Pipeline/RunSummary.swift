@@ -17,6 +17,11 @@ public struct RunSummary: Sendable, Codable {
     public var stagingDirectory: String
     /// Peak resident memory of the run (benchmarks).
     public var peakMemoryMB: Int?
+    /// True when `review` is `required`: the run stopped after transform and the batch awaits finance's sign-off
+    /// (`load` and `commit` are then empty: nothing was sent).
+    public var awaitingReview: Bool = false
+    /// When awaiting review: the commands that review, sign off, load and commit the batch, in order.
+    public var reviewCommands: [String]?
 
     /// A short human summary: found, created, exceptions, where the review files are.
     public var text: String {
@@ -33,6 +38,16 @@ public struct RunSummary: Sendable, Codable {
         if let d = extract.droppedSkipped, d > 0 { s += "; dropped by an operator, skipped: \(d)" }
         s += "\n"
         s += "  Ready / held / nothing to post: \(transform.ready) / \(transform.held) / \(transform.empty)  (exceptions: \(transform.exceptions))\n"
+        if awaitingReview {
+            for t in transform.totals {
+                s += "    \(t.company) \(t.currency): \(t.documents) document(s), \(t.lines) line(s), \(t.amount)\n"
+            }
+            s += "  AWAITING REVIEW: nothing was loaded; finance signs the batch off first (review: required).\n"
+            for c in reviewCommands ?? [] { s += "    \(c)\n" }
+            s += "  Staged files:       \(stagingDirectory)/{extract,transform}\n"
+            s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
+            return s
+        }
         s +=
             "  Invoices created:   \(load.created)" + (load.completed > 0 ? " (+\(load.completed) completed)" : "")
             + (load.alreadyPresent + load.skippedLoaded > 0 ? ", already in the ERP: \(load.alreadyPresent + load.skippedLoaded)" : "")

@@ -59,10 +59,14 @@ extension PipelineContext {
         try verifyInputs([layout.recordsFile, layout.catalogFile, layout.referenceFile].map(\.lastPathComponent), of: extractRun, layout: layout)
         return try await recordStage(.transform, batchID: batchID) {
             try layout.ensure(.transform)
+            let formatter = try dimensionFormatter()
+            // Finance's accepted spreadsheet edits (`review import`), applied over the mapped lines.
+            let overrides = try ledger.overrides(batchID: batchID)
             let mapper = ReportMapper(
                 config: config, catalog: try readStaged(PolicyCatalog.self, layout.catalogFile, batchID: batchID),
                 reference: try readStaged(ReferenceData.self, layout.referenceFile, batchID: batchID),
-                dimensionFormatter: try dimensionFormatter(), documentRules: try documentRules())
+                dimensionFormatter: formatter, documentRules: try documentRules(),
+                edits: overrides.isEmpty ? [:] : reviewEdits(overrides, formatter: formatter))
             let review = try ReviewFiles(layout: layout, style: csvStyle)
             let a = audit(batchID, .transform)
             // Reading and mapping run on a thread of their own, one chunk ahead of the writing here (same order).

@@ -49,7 +49,6 @@ public struct DimensionRule: Sendable {
                 return (segments, [RecordIssue(record: record, field: "tag", reason: "'\(fullTag)' is not a tag of policy \(policyID)")])
             }
         }
-        let companyValues = values[company.lowercased()]
         for level in dimensions.tagLevels {
             let idx = level.level - 1
             let name = idx < names.count ? names[idx].trimmedWhitespace : ""
@@ -67,23 +66,22 @@ public struct DimensionRule: Sendable {
             }
             value = value.trimmedWhitespace
             if let pos = dimensions.format.firstIndex(of: level.dimension) { segments[pos] = value }
-            if let companyValues, companyValues.any {
-                if let dv = companyValues.byKey[DimensionKey(dimension: level.dimension, value: value)] {
-                    if let why = inactivityReason(
-                        suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date)
-                    {
-                        issues.append(
-                            RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') \(why)"))
-                    }
-                } else {
-                    issues.append(
-                        RecordIssue(
-                            record: record, field: "tag",
-                            reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') does not exist in company \(company)"))
-                }
+            if let why = problem(dimension: level.dimension, value: value, company: company, date: date) {
+                issues.append(RecordIssue(record: record, field: "tag", reason: "\(level.dimension) value '\(value)' (tag '\(fullTag)') \(why)"))
             }
         }
         return (segments, issues)
+    }
+
+    /// Why `value` of `dimension` cannot be used in `company` on `date` ("does not exist in company X", "is
+    /// suspended", …), nil when it can (or the target gave the company no dimension values to check against): the
+    /// check every tag-derived value goes through, also used for values finance sets in the review spreadsheet.
+    public func problem(dimension: String, value: String, company: String, date: String) -> String? {
+        guard let companyValues = values[company.lowercased()], companyValues.any else { return nil }
+        guard let dv = companyValues.byKey[DimensionKey(dimension: dimension, value: value)] else {
+            return "does not exist in company \(company)"
+        }
+        return inactivityReason(suspended: dv.isSuspended, blocked: dv.isBlocked, activeFrom: dv.activeFrom, activeTo: dv.activeTo, on: date)
     }
 
     /// The dimension value a tag level gives: the explicit map, else its name or GL code; nil when the GL code is missing.

@@ -50,10 +50,9 @@ public struct MainAccountRule: Sendable {
                 ]
             )
         }
-        let chart = companyAccounts[company.lowercased()] ?? accounts
-        guard !chart.isEmpty else { return (account, []) }
-        guard let ma = chart[account] else {
-            let place = companyAccounts[company.lowercased()] == nil ? "the target" : "company \(company)"
+        switch check(account: account, company: company, date: date) {
+        case .usable: return (account, [])
+        case .missing(let place):
             return (
                 account,
                 [
@@ -62,12 +61,7 @@ public struct MainAccountRule: Sendable {
                         reason: "main account \(account) (GL code \(e.categoryGlCode)) does not exist in \(place)")
                 ]
             )
-        }
-        if let why = ma.problem
-            ?? inactivityReason(
-                suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
-                activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date)
-        {
+        case .unusable(let why):
             return (
                 account,
                 [
@@ -77,6 +71,33 @@ public struct MainAccountRule: Sendable {
                 ]
             )
         }
-        return (account, [])
+    }
+
+    /// Whether a main account can be posted to, as `check(account:company:date:)` finds it.
+    public enum Check: Sendable, Equatable {
+        /// It exists and is active on the date (or the target gave no chart to check against).
+        case usable
+        /// It does not exist in `place` ("the target", or "company X" for per-company charts).
+        case missing(place: String)
+        /// It exists but cannot be posted to: why ("is suspended", "expired on …").
+        case unusable(String)
+    }
+
+    /// Whether `account` exists and is active in `company`'s chart (or the shared one) on `date`: the check every
+    /// mapped account goes through, also used for accounts finance sets in the review spreadsheet.
+    public func check(account: String, company: String, date: String) -> Check {
+        let chart = companyAccounts[company.lowercased()] ?? accounts
+        guard !chart.isEmpty else { return .usable }
+        guard let ma = chart[account] else {
+            return .missing(place: companyAccounts[company.lowercased()] == nil ? "the target" : "company \(company)")
+        }
+        if let why = ma.problem
+            ?? inactivityReason(
+                suspended: ma.isSuspended, blocked: ma.doNotAllowManualEntry,
+                activeFrom: ma.activeFrom, activeTo: ma.activeTo, on: date)
+        {
+            return .unusable(why)
+        }
+        return .usable
     }
 }

@@ -22,13 +22,36 @@ public struct ReportMapper: Sendable {
     let vendorRule: VendorRule
     let cardRule: CompanyCardRule
     let documentRules: (any DocumentRules)?
+    /// Finance's accepted edits by `editKey(reportID:transactionID:)`.
+    let edits: [String: LineEdit]
+
+    /// Finance's accepted edits of one expense line (`review import`), applied over what the rules map: the main
+    /// account and the dimension values it sets replace the ones its GL code and tag give, and are checked against the
+    /// target's master data like those.
+    public struct LineEdit: Sendable, Hashable {
+        /// The main account set in review, nil when not edited.
+        public var mainAccount: String?
+        /// The dimension values set in review, in `dimensions.format` order (blank where none), nil when not edited.
+        public var segments: [String]?
+
+        /// Memberwise.
+        public init(mainAccount: String? = nil, segments: [String]? = nil) {
+            self.mainAccount = mainAccount
+            self.segments = segments
+        }
+    }
+
+    /// The key of an edit: the report and the Expensify expense (transaction) of the line.
+    public static func editKey(reportID: String, transactionID: String) -> String { reportID + "\u{1F}" + transactionID }
 
     /// - Parameter dimensionFormatter: how the target writes a line's dimensions as one text.
     /// - Parameter documentRules: what the target cannot take on its configured path (nil: anything mapped).
+    /// - Parameter edits: finance's accepted edits by `editKey(reportID:transactionID:)` (none by default).
     public init(
         config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, dimensionFormatter: any DimensionFormatter,
-        documentRules: (any DocumentRules)? = nil
+        documentRules: (any DocumentRules)? = nil, edits: [String: LineEdit] = [:]
     ) {
+        self.edits = edits
         self.documentRules = documentRules
         self.config = config
         self.catalog = catalog
@@ -152,12 +175,30 @@ public struct ReportMapper: Sendable {
 
         var segments = Array(repeating: "", count: config.dimensions.format.count)
         if posts {
-            let (account, accountIssues) = accountRule.account(for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
-            line.mainAccount = account
-            issues += accountIssues
-            let (values, tagIssues) = dimensionRule.segments(for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
-            segments = values
-            issues += tagIssues
+            let edit = edits.isEmpty ? nil : edits[Self.editKey(reportID: r.reportID, transactionID: e.transactionID)]
+            if let account = edit?.mainAccount {
+                line.mainAccount = account
+                issues += editedAccountIssues(account, record: record, facts: facts)
+            } else {
+                let (account, accountIssues) = accountRule.account(
+                    for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
+                line.mainAccount = account
+                issues += accountIssues
+            }
+            if let edited = edit?.segments, edited.count == segments.count {
+                segments = edited
+                for (dimension, value) in zip(config.dimensions.format, edited) where !value.isEmpty {
+                    if let why = dimensionRule.problem(dimension: dimension, value: value, company: facts.company, date: facts.date) {
+                        issues.append(
+                            RecordIssue(record: record, field: "dimensions", reason: "\(dimension) value '\(value)' (set in review) \(why)"))
+                    }
+                }
+            } else {
+                let (values, tagIssues) = dimensionRule.segments(
+                    for: e, record: record, policyID: r.policyID, company: facts.company, date: facts.date)
+                segments = values
+                issues += tagIssues
+            }
             line.dimensions = formatter.text(segments)
         }
         if !posts {
@@ -166,6 +207,18 @@ public struct ReportMapper: Sendable {
             line.status = "held: " + issues.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
         }
         return MappedExpense(line: line, money: money, card: !e.reimbursable, posts: posts, segments: segments, issues: issues)
+    }
+
+    /// A main account set in review, checked like a mapped one (it must exist and be active on the document date).
+    func editedAccountIssues(_ account: String, record: String, facts: ReportFacts) -> [RecordIssue] {
+        if account.isEmpty { return [RecordIssue(record: record, field: "main_account", reason: "is empty (set in review)")] }
+        switch accountRule.check(account: account, company: facts.company, date: facts.date) {
+        case .usable: return []
+        case .missing(let place):
+            return [RecordIssue(record: record, field: "main_account", reason: "main account \(account) (set in review) does not exist in \(place)")]
+        case .unusable(let why):
+            return [RecordIssue(record: record, field: "main_account", reason: "main account \(account) (set in review) \(why)")]
+        }
     }
 
     // MARK: Report rules
