@@ -178,10 +178,13 @@ extension PipelineContext {
     ) throws -> MergedExport {
         let a = audit(batchID, .extract)
         let dropped = try ledger.droppedIDs()
+        let underReview = try reportsUnderReview()
         let wanted = Set(refetch)
         var seen = Set<String>()
         var policyIDs = Set<String>()
-        var counts = ["reports": 0, "duplicates": 0, "dropped_skipped": 0, "unidentified": 0, "refetched": 0, "limit_reached": 0]
+        var counts = [
+            "reports": 0, "duplicates": 0, "dropped_skipped": 0, "unidentified": 0, "refetched": 0, "limit_reached": 0, "under_review_skipped": 0,
+        ]
         let export = try StreamingFile(layout.exportFile)
         let records = try JSONLinesWriter<ExtractedReport>(layout.recordsFile)
         export.write("[")
@@ -220,6 +223,13 @@ extension PipelineContext {
                             detail: "in the export again; dropped by an operator, so not processed")
                         continue
                     }
+                    if underReview.contains(id) {
+                        counts["under_review_skipped", default: 0] += 1
+                        try ledger.audit(
+                            a, entityType: "report", entityID: id, event: "report.skipped_under_review",
+                            detail: "in the export again while its batch waits for finance's review; processed after the sign-off or rejection")
+                        continue
+                    }
                     seen.insert(id)
                     if !report.policyID.isEmpty { policyIDs.insert(report.policyID) }
                     let source = job.kind == "window" ? "export window after \(job.approvedAfter ?? "-")" : refetchSource
@@ -244,7 +254,7 @@ extension PipelineContext {
         export.write(counts["reports", default: 0] == 0 ? "]\n" : "\n]\n")
         files["export.json"] = try export.finish()
         files["records.jsonl"] = try records.finish()
-        let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) }
+        let notReturned = refetch.filter { !seen.contains($0) && !dropped.contains($0) && !underReview.contains($0) }
         for id in notReturned {
             try ledger.audit(
                 a, entityType: "report", entityID: id, event: "report.not_returned",

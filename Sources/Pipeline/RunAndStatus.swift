@@ -13,9 +13,41 @@ extension PipelineContext {
     }
 
     /// extract → transform → load → commit, stopping at the first stage that fails.
+    ///
+    /// With review required, batches finance signed off since the last run are loaded and committed first, so the
+    /// nightly job (or `schedule`) carries approved work through without an operator; a new batch then leaves out
+    /// the reports still waiting in a batch under review.
     public func run() async throws -> RunSummary {
+        let approved = config.reviewRequired ? try await loadApprovedBatches() : []
         let e = try await extract()
-        return try await finishRun(e)
+        var s = try await finishRun(e)
+        s.approvedBatchesLoaded = approved
+        return s
+    }
+
+    /// Loads and commits every batch whose newest review decision is a sign-off and which no load has run for yet,
+    /// oldest first. `load` verifies the sign-off (files and totals) as when run by hand.
+    func loadApprovedBatches() async throws -> [ApprovedBatchLoad] {
+        var out: [ApprovedBatchLoad] = []
+        for d in try ledger.batches(inReview: .approved).reversed()
+        where try !ledger.stageRuns(batchID: d.batchID).contains(where: { $0.stage >= .load }) {
+            logger.info("loading a batch finance signed off", metadata: ["batch.id": "\(d.batchID)", "review.by": "\(d.by ?? "")"])
+            let l = try await load(batchID: d.batchID)
+            let c = try await commit(batchID: d.batchID)
+            out.append(ApprovedBatchLoad(batchID: d.batchID, approvedBy: d.by, approvedAt: d.at, load: l, commit: c))
+        }
+        return out
+    }
+
+    /// Reports staged in a batch that waits for finance (awaiting review, or signed off and not loaded yet): a new
+    /// batch leaves them out, so finance never reviews the same report twice; they come back if the batch is rejected.
+    func reportsUnderReview() throws -> Set<String> {
+        var out = Set<String>()
+        let waiting = try ledger.batches(inReview: .awaiting) + ledger.batches(inReview: .approved)
+        for d in waiting where try !ledger.stageRuns(batchID: d.batchID).contains(where: { $0.stage >= .load }) {
+            out.formUnion(try ledger.reports(lastBatchID: d.batchID).map(\.reportID))
+        }
+        return out
     }
 
     /// transform → load → commit for a batch just extracted (by `run` or `replay`).

@@ -22,13 +22,23 @@ public struct RunSummary: Sendable, Codable {
     public var awaitingReview: Bool = false
     /// When awaiting review: the commands that review, sign off, load and commit the batch, in order.
     public var reviewCommands: [String]?
+    /// Review required: batches finance had signed off, loaded and committed at the start of this run.
+    public var approvedBatchesLoaded: [ApprovedBatchLoad] = []
 
     /// A short human summary: found, created, exceptions, where the review files are.
     public var text: String {
-        var s = "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter)"
-        if let until = extract.exportUntil, let w = extract.windows, w > 1 { s += " up to \(until), in \(w) windows of under a year" }
-        s += ")\n"
-        if let source = extract.replayOf { s = "Batch \(extract.batchID) (replay of batch \(source): its held or failed reports, by ID)\n" }
+        var s = ""
+        for a in approvedBatchesLoaded {
+            s += "Signed-off batch \(a.batchID) (approved by \(a.approvedBy ?? "-") at \(a.approvedAt)): \(a.load.created) created"
+            s += (a.load.failed > 0 ? ", FAILED: \(a.load.failed)" : "") + "; labelled exported: \(a.commit.labelled)\n"
+        }
+        if let source = extract.replayOf {
+            s += "Batch \(extract.batchID) (replay of batch \(source): its held or failed reports, by ID)\n"
+        } else {
+            s += "Batch \(extract.batchID) (reports approved after \(extract.approvedAfter)"
+            if let until = extract.exportUntil, let w = extract.windows, w > 1 { s += " up to \(until), in \(w) windows of under a year" }
+            s += ")\n"
+        }
         s += "  Reports found:      \(extract.reports)"
         if let asked = extract.refetchRequested, asked > 0 {
             s += " (re-fetched by ID: \(extract.refetchReturned ?? 0) of \(asked) held or failed earlier"
@@ -64,4 +74,13 @@ public struct RunSummary: Sendable, Codable {
         s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
         return s
     }
+}
+
+/// A batch finance signed off, loaded and committed by `run`.
+public struct ApprovedBatchLoad: Sendable, Codable {
+    public var batchID: String
+    public var approvedBy: String?
+    public var approvedAt: String
+    public var load: LoadSummary
+    public var commit: CommitSummary
 }
