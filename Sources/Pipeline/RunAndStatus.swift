@@ -23,8 +23,11 @@ extension PipelineContext {
         let t = try await transform(batchID: e.batchID)
         let l = try await load(batchID: e.batchID)
         let c = try await commit(batchID: e.batchID)
-        return RunSummary(
+        var summary = RunSummary(
             extract: e, transform: t, load: l, commit: c,
             stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
+        // Three-way reconciliation after load (`reconcile.afterLoad`); it never fails the run.
+        summary.reconciliation = await reconcileAfterLoad(batchID: e.batchID)
+        return summary
     }
 }

@@ -17,6 +17,8 @@ public struct RunSummary: Sendable, Codable {
     public var stagingDirectory: String
     /// Peak resident memory of the run (benchmarks).
     public var peakMemoryMB: Int?
+    /// Reconciliation after load (`reconcile.afterLoad`): reconciled, the variance count, or why not checked.
+    public var reconciliation: RunReconciliation?
 
     /// A short human summary: found, created, exceptions, where the review files are.
     public var text: String {
@@ -45,6 +47,7 @@ public struct RunSummary: Sendable, Codable {
         }
         s += "  Labelled exported:  \(commit.labelled); still open: \(commit.notLabelled); watermark: \(commit.watermark ?? "-")\n"
         s += "  HTTP requests to the target: \(load.httpRequests)\n"
+        if let reconciliation { s += "  Reconciliation:     \(reconciliation.text)\n" }
         s += "  Staged files:       \(stagingDirectory)/{extract,transform,load,commit}\n"
         s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
         return s
