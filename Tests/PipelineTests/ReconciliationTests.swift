@@ -157,6 +157,19 @@ final class ReconciliationTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("expensify") && text.stdout.contains("difference"), text.stdout)
     }
 
+    func testRunSkipsReconciliationWhenSwitchedOff() async throws {
+        h.stop()
+        h = try await Harness(configEdit: { $0["reconcile"] = ["afterLoad": false] })
+        let run = try h.cli(["run"])
+        XCTAssertFalse(run.stdout.contains("Reconciliation:"), run.stdout)
+        let batchID = try h.latestBatch().lastPathComponent
+        XCTAssertNil(try ledger().latestReconciliation(batchID: batchID))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: try h.latestBatch().appendingPathComponent("reconcile").path))
+        // On demand it still runs.
+        _ = try reconcile(expect: 0)
+        XCTAssertNotNil(try ledger().latestReconciliation(batchID: batchID))
+    }
+
     func testUnknownBatchExitsFive() throws {
         _ = try h.cli(["run"])
         let r = try h.cli(["reconcile", "--batch", "19990101T000000Z"], expect: 5)

@@ -488,7 +488,7 @@ public actor D365Simulator: SimulatorHandler {
             ])
         for line in lines {
             let account = line.string("MainAccountDisplayValue")
-            let json = D365JSON.object(D365Responses.obj([("MainAccount", .string(mainAccountSegment(account)))]))
+            let json = D365Responses.obj([("MainAccount", .string(mainAccountSegment(account)))])
             let lineCurrency = line.string("Currency").isEmpty ? currency : line.string("Currency")
             _ = store.insert(
                 D365Schema.vendInvoiceTransBiEntities,
