@@ -86,13 +86,18 @@ extension D365Target {
         }
 
         struct Found {
+            /// The `HeaderReference` of a pending invoice, the voucher of a posted one.
             var reference: String
             var currency: String?
+            /// A posted invoice's `InternalInvoiceId`, which its lines carry too ("" when unknown).
+            var internalID = ""
+            /// Found in `VendorInvoiceHeaders` (a pending header, or one that says `IsPosted`): its lines are pending lines.
+            var pendingEntity = false
         }
         var delimiter = "-"
         var pending: [String: Found] = [:]  // our key → pending header (lowest reference wins)
         var posted: [String: Found] = [:]  // our key → posted header (reference: voucher)
-        var postedLines: [String: [(voucher: String, line: ERPLineSnapshot)]] = [:]
+        var postedLines: [String: [(internalID: String, line: ERPLineSnapshot)]] = [:]
         for (read, rows) in zip(kinds, try await readAll(reads)) {
             let company = read.company
             for row in rows {
@@ -106,19 +111,21 @@ extension D365Target {
                     else { continue }
                     let currency = row[F.currency]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
                     if VendorInvoicePayload.isPosted(row) {
-                        posted[key] = posted[key] ?? Found(reference: reference, currency: currency)
+                        posted[key] = posted[key] ?? Found(reference: reference, currency: currency, pendingEntity: true)
                     } else if let current = pending[key], current.reference <= reference {
                         continue
                     } else {
-                        pending[key] = Found(reference: reference, currency: currency)
+                        pending[key] = Found(reference: reference, currency: currency, pendingEntity: true)
                     }
                 case .postedHeaders:
                     guard ODataValue.string(row[P.company]).lowercased() == company,
                         let key = ourKeys[company]?[ODataValue.string(row[P.invoiceID]).lowercased()]
                     else { continue }
                     let voucher = ODataValue.string(row[P.voucher])
-                    if let current = posted[key], current.reference <= voucher { continue }
-                    posted[key] = Found(reference: voucher, currency: row[P.currency]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+                    if let current = posted[key], !current.pendingEntity, current.reference <= voucher { continue }
+                    posted[key] = Found(
+                        reference: voucher, currency: row[P.currency]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+                        internalID: ODataValue.string(row[P.internalInvoiceID]))
                 case .postedLines:
                     guard ODataValue.string(row[P.company]).lowercased() == company,
                         let key = ourKeys[company]?[ODataValue.string(row[P.invoiceID]).lowercased()],
@@ -131,10 +138,11 @@ extension D365Target {
             }
         }
 
-        // Round two: the lines of the pending headers (not of keys found posted).
+        // Round two: the lines of the headers found in `VendorInvoiceHeaders`.
         var pendingKeys: [D365HeaderKey: String] = [:]
-        for d in documents where posted[d.key] == nil {
-            if let p = pending[d.key] { pendingKeys[D365HeaderKey(company: d.company.lowercased(), reference: p.reference)] = d.key }
+        for d in documents {
+            guard let p = posted[d.key] ?? pending[d.key], p.pendingEntity else { continue }
+            pendingKeys[D365HeaderKey(company: d.company.lowercased(), reference: p.reference)] = d.key
         }
         var pendingLines: [D365HeaderKey: [ERPLineSnapshot]] = [:]
         if !pendingKeys.isEmpty {
@@ -167,8 +175,11 @@ extension D365Target {
         for d in documents {
             let company = d.company.lowercased()
             if let p = posted[d.key] {
-                let lines = (postedLines[company + "\u{1F}" + d.key] ?? [])
-                    .filter { $0.voucher.isEmpty || p.reference.isEmpty || $0.voucher == p.reference }.map(\.line)
+                let lines =
+                    p.pendingEntity
+                    ? pendingLines[D365HeaderKey(company: company, reference: p.reference)] ?? []
+                    : (postedLines[company + "\u{1F}" + d.key] ?? [])
+                        .filter { $0.internalID.isEmpty || p.internalID.isEmpty || $0.internalID == p.internalID }.map(\.line)
                 out[d.key] = ERPDocumentSnapshot(
                     key: d.key, company: d.company, status: .posted, number: p.reference.isEmpty ? nil : p.reference, currency: p.currency,
                     lines: lines.sorted { $0.lineNumber < $1.lineNumber })
@@ -197,8 +208,8 @@ extension D365Target {
         var out = ""
         var rest = Substring(displayValue)
         while let c = rest.first {
-            if c == "\\", rest.count > 1 {
-                out.append(rest.dropFirst().first!)
+            if c == "\\", let escaped = rest.dropFirst().first {
+                out.append(escaped)
                 rest = rest.dropFirst(2)
                 continue
             }

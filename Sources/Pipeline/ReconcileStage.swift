@@ -271,7 +271,7 @@ struct Reconciliation {
         // Expensify: each staged report's approved total, less the company-card spend the configuration does not post
         // when Expensify's total includes it (the two readings `TotalRule` accepts at transform).
         for (reportID, stagedTotal) in stagedByReport.sorted(by: { $0.key < $1.key }) {
-            guard let where_ = reportCurrency[reportID] else { continue }
+            guard let origin = reportCurrency[reportID] else { continue }
             let row = reports[reportID]
             let approved = row.flatMap { DecimalText.parse($0.expensifyTotal) }
             let card = unpostedCard[reportID] ?? 0
@@ -282,23 +282,23 @@ struct Reconciliation {
                 } else if card != 0, approved - card == stagedTotal {
                     comparable = approved - card
                 } else {
-                    let cardNote = card != 0 ? " (company-card spend not posted: \(Self.text(card, where_.currency)))" : ""
+                    let cardNote = card != 0 ? " (company-card spend not posted: \(Self.text(card, origin.currency)))" : ""
                     variances.append(
                         ReconciliationVariance(
-                            kind: "expensifyDiffers", company: where_.company, reportID: reportID, documentKey: "",
+                            kind: "expensifyDiffers", company: origin.company, reportID: reportID, documentKey: "",
                             detail:
-                                "Expensify approved \(Self.text(approved, where_.currency)) \(where_.currency); the batch staged \(Self.text(stagedTotal, where_.currency))\(cardNote)"
+                                "Expensify approved \(Self.text(approved, origin.currency)) \(origin.currency); the batch staged \(Self.text(stagedTotal, origin.currency))\(cardNote)"
                         ))
                 }
             } else {
                 variances.append(
                     ReconciliationVariance(
-                        kind: "expensifyDiffers", company: where_.company, reportID: reportID, documentKey: "",
+                        kind: "expensifyDiffers", company: origin.company, reportID: reportID, documentKey: "",
                         detail:
-                            "transform/reports.csv has no Expensify total for this report; the batch staged \(Self.text(stagedTotal, where_.currency))"
+                            "transform/reports.csv has no Expensify total for this report; the batch staged \(Self.text(stagedTotal, origin.currency))"
                     ))
             }
-            let key = [where_.company, where_.currency]
+            let key = [origin.company, origin.currency]
             var sums = byCurrency[key, default: Sums()]
             sums.expensify = (sums.expensify ?? 0) + comparable
             byCurrency[key] = sums
