@@ -140,7 +140,7 @@ extension D365Target {
         return values.values.map(\.value).sorted { ($0.dimension, $0.value) < ($1.dimension, $1.value) }
     }
 
-    private func readDelimiter() async throws -> String? {
+    func readDelimiter() async throws -> String? {
         let rows = try await odata.getAll("DimensionParameters", select: ["DimensionSegmentDelimiter"])
         return rows.lazy.compactMap { $0["DimensionSegmentDelimiter"]?.stringValue }.compactMap(DimensionSetup.delimiter(fromEnum:)).first
     }

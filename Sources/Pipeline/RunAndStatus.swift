@@ -34,7 +34,8 @@ extension PipelineContext {
             logger.info("loading a batch finance signed off", metadata: ["batch.id": "\(d.batchID)", "review.by": "\(d.by ?? "")"])
             let l = try await load(batchID: d.batchID)
             let c = try await commit(batchID: d.batchID)
-            out.append(ApprovedBatchLoad(batchID: d.batchID, approvedBy: d.by, approvedAt: d.at, load: l, commit: c))
+            let r = await reconcileAfterLoad(batchID: d.batchID)
+            out.append(ApprovedBatchLoad(batchID: d.batchID, approvedBy: d.by, approvedAt: d.at, load: l, commit: c, reconciliation: r))
         }
         return out
     }
@@ -64,8 +65,11 @@ extension PipelineContext {
         }
         let l = try await load(batchID: e.batchID)
         let c = try await commit(batchID: e.batchID)
-        return RunSummary(
+        var summary = RunSummary(
             extract: e, transform: t, load: l, commit: c,
             stagingDirectory: layout(e.batchID).batchDirectory.path, peakMemoryMB: PeakMemory.megabytes())
+        // Three-way reconciliation after load (`reconcile.afterLoad`); it never fails the run.
+        summary.reconciliation = await reconcileAfterLoad(batchID: e.batchID)
+        return summary
     }
 }

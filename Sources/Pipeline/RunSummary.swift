@@ -24,6 +24,8 @@ public struct RunSummary: Sendable, Codable {
     public var reviewCommands: [String]?
     /// Review required: batches finance had signed off, loaded and committed at the start of this run.
     public var approvedBatchesLoaded: [ApprovedBatchLoad] = []
+    /// Reconciliation after load (`reconcile.afterLoad`): reconciled, the variance count, or why not checked.
+    public var reconciliation: RunReconciliation?
 
     /// A short human summary: found, created, exceptions, where the review files are.
     public var text: String {
@@ -70,6 +72,7 @@ public struct RunSummary: Sendable, Codable {
         }
         s += "  Labelled exported:  \(commit.labelled); still open: \(commit.notLabelled); watermark: \(commit.watermark ?? "-")\n"
         s += "  HTTP requests to the target: \(load.httpRequests)\n"
+        if let reconciliation { s += "  Reconciliation:     \(reconciliation.text)\n" }
         s += "  Staged files:       \(stagingDirectory)/{extract,transform,load,commit}\n"
         s += "  Review: transform/invoice-lines.csv, transform/exceptions.csv, transform/control-totals.csv\n"
         return s
@@ -83,4 +86,5 @@ public struct ApprovedBatchLoad: Sendable, Codable {
     public var approvedAt: String
     public var load: LoadSummary
     public var commit: CommitSummary
+    public var reconciliation: RunReconciliation?
 }

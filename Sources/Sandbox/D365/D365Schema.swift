@@ -279,9 +279,37 @@ enum D365Schema {
         properties: [key("CurrencyCode"), s("Name"), s("Symbol"), dec("GeneralRoundingRule", Decimal(string: "0.01") ?? 0)],
         navigations: [], writable: false)
 
+    /// Posted vendor invoices (VendInvoiceJour), read-only. d365-fo-odata.md §4 names `VendInvoiceJourBiEntities` as
+    /// where a posted invoice is read [META]; the key (`dataAreaId`, `SourceKey`, the source row's RecId) and the
+    /// property names follow the published metadata of the BI entities. Rows are written by the sandbox's post control.
+    static let vendInvoiceJourBiEntities = D365EntitySchema(
+        setName: "VendInvoiceJourBiEntities", typeName: "VendInvoiceJourBiEntity", aotName: "VendInvoiceJourBiEntity",
+        dataSource: "VendInvoiceJour (VendInvoiceJour)", keys: ["dataAreaId", "SourceKey"],
+        properties: [
+            key("dataAreaId"), int64("SourceKey"),
+            s("InvoiceId"), s("InternalInvoiceId"), s("InvoiceAccount"), s("OrderAccount"), date("InvoiceDate"),
+            s("LedgerVoucher"), s("CurrencyCode"), dec("InvoiceAmount"), dec("SumTax"), dec("Qty"),
+        ],
+        navigations: [], writable: false)
+
+    /// Posted vendor invoice lines (VendInvoiceTrans), read-only, keyed like `VendInvoiceJourBiEntities`. Property names
+    /// follow the published metadata (`InvoiceId`, `LineNum`, `LineAmount`, `CurrencyCode`, `LedgerDimensionValuesJson`).
+    /// The shape of `LedgerDimensionValuesJson` is not documented [UNCERTAIN]; the sandbox writes a JSON object of
+    /// dimension name → value with the main account under `MainAccount`.
+    static let vendInvoiceTransBiEntities = D365EntitySchema(
+        setName: "VendInvoiceTransBiEntities", typeName: "VendInvoiceTransBiEntity", aotName: "VendInvoiceTransBiEntity",
+        dataSource: "VendInvoiceTrans (VendInvoiceTrans)", keys: ["dataAreaId", "SourceKey"],
+        properties: [
+            key("dataAreaId"), int64("SourceKey"),
+            s("InvoiceId"), s("InternalInvoiceId"), date("InvoiceDate"), dec("LineNum"), s("Name"), s("Description"),
+            dec("Qty"), dec("PurchPrice"), dec("LineAmount"), s("CurrencyCode"), s("LedgerDimensionValuesJson"),
+        ],
+        navigations: [], writable: false)
+
     static let all: [D365EntitySchema] = [
         vendorInvoiceHeaders, vendorInvoiceLines, vendorsV2, mainAccounts, ledgers, legalEntities,
         financialDimensionValues, dimensionAttributes, dimensionIntegrationFormats, dimensionParameters, currencies,
+        vendInvoiceJourBiEntities, vendInvoiceTransBiEntities,
     ]
 
     /// Case-sensitive look-up of an entity set.

@@ -26,6 +26,13 @@ import Foundation
 ///   `{"count":1,"drop":true,"method":"POST","entitySet":"$batch","after":10}` drops the answer to the 11th `$batch` POST.
 /// - `POST /_sandbox/d365/post?dataAreaId=usmf&HeaderReference=00000001`: post a pending invoice (locks it).
 /// - `GET /_sandbox/d365/invoices[?dataAreaId=usmf][&posted=true|false]`: every invoice with lines, exact decimals.
+///   Posting also writes the posted invoice to `VendInvoiceJourBiEntities` and its lines to `VendInvoiceTransBiEntities`.
+/// - `POST /_sandbox/d365/invoices/alter?dataAreaId=usmf&HeaderReference=00000001&InvoiceLineNumber=1` (or
+///   `InvoiceNumber=EXP90000001` instead of `HeaderReference`) body `{"NetAmount":12.00,"MainAccountDisplayValue":"600110"}`
+///   (either or both): changes a pending invoice line as a person would in F&O (amount sets `NetAmount`, `UnitPrice`
+///   and `Amount` with quantity 1). 404 unknown, 409 posted.
+/// - `POST /_sandbox/d365/invoices/delete?dataAreaId=usmf&HeaderReference=00000001` (or `InvoiceNumber=…`): deletes a
+///   pending invoice and its lines. 404 unknown, 409 posted.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
 ///   `POST /_sandbox/d365/vendors` body `{"dataAreaId":…,"VendorAccountNumber":…,…}` creates one.
 /// - `GET|DELETE /_sandbox/d365/requests`: the request log (method, url, status, clientId, `$batch` parts).
@@ -305,6 +312,10 @@ public actor D365Simulator: SimulatorHandler {
             return post(request)
         case ("GET", "/_sandbox/d365/invoices"):
             return invoicesJSON(request)
+        case ("POST", "/_sandbox/d365/invoices/alter"):
+            return alterInvoiceLine(request)
+        case ("POST", "/_sandbox/d365/invoices/delete"):
+            return deleteInvoice(request)
         case ("PATCH", "/_sandbox/d365/vendors"), ("POST", "/_sandbox/d365/vendors"):
             return editVendor(request)
         default:
@@ -456,7 +467,134 @@ public actor D365Simulator: SimulatorHandler {
         for line in lines { store.remove(D365Schema.vendorInvoiceLines, key: line.values) }
         store.remove(D365Schema.vendorInvoiceHeaders, key: header.values)
         store.addPosted(posted)
+        addPostedBiRows(header: header, lines: lines, voucher: voucher)
         return D365Responses.plain(200, invoiceJSON(header: header, lines: lines, posted: posted))
+    }
+
+    /// The posted invoice as F&O's BI entities show it: one `VendInvoiceJourBiEntities` row, one
+    /// `VendInvoiceTransBiEntities` row per line (keyed by the source rows' RecIds).
+    private func addPostedBiRows(header: D365Row, lines: [D365Row], voucher: String) {
+        let company = header.string("dataAreaId")
+        let currency = header.string("Currency")
+        let total = lines.reduce(Decimal(0)) { $0 + $1.decimal("NetAmount") }
+        _ = store.insert(
+            D365Schema.vendInvoiceJourBiEntities,
+            [
+                "dataAreaId": .string(company), "SourceKey": .int(header.recId), "InvoiceId": .string(header.string("InvoiceNumber")),
+                "InternalInvoiceId": .string(voucher), "InvoiceAccount": .string(header.string("InvoiceAccount")),
+                "OrderAccount": .string(header.string("VendorAccount")), "InvoiceDate": .date(header.date("InvoiceDate")),
+                "LedgerVoucher": .string(voucher), "CurrencyCode": .string(currency), "InvoiceAmount": .decimal(total),
+                "SumTax": .decimal(0), "Qty": .decimal(Decimal(lines.count)),
+            ])
+        for line in lines {
+            let account = line.string("MainAccountDisplayValue")
+            let json = D365Responses.obj([("MainAccount", .string(mainAccountSegment(account)))])
+            let lineCurrency = line.string("Currency").isEmpty ? currency : line.string("Currency")
+            _ = store.insert(
+                D365Schema.vendInvoiceTransBiEntities,
+                [
+                    "dataAreaId": .string(company), "SourceKey": .int(line.recId), "InvoiceId": .string(header.string("InvoiceNumber")),
+                    "InternalInvoiceId": .string(voucher), "InvoiceDate": .date(header.date("InvoiceDate")),
+                    "LineNum": .decimal(line.decimal("InvoiceLineNumber")), "Name": .string(line.string("LineDescription")),
+                    "Description": .string(line.string("LineDescription")), "Qty": .decimal(line.decimal("ReceiveNow")),
+                    "PurchPrice": .decimal(line.decimal("UnitPrice")), "LineAmount": .decimal(line.decimal("NetAmount")),
+                    "CurrencyCode": .string(lineCurrency), "LedgerDimensionValuesJson": .string(D365JSONWriter.string(json)),
+                ])
+        }
+    }
+
+    /// The main account of a ledger display value: its first segment.
+    private func mainAccountSegment(_ displayValue: String) -> String {
+        let delimiter = D365Dimensions(store: store, settings: settings).delimiter
+        return D365Dimensions.split(displayValue, delimiter: delimiter).first ?? displayValue
+    }
+
+    /// The pending header a control names by `dataAreaId` and `HeaderReference` or `InvoiceNumber`; a failure response
+    /// (400 missing, 409 posted, 404 unknown) otherwise.
+    private func pendingHeader(_ request: SimRequest) -> Result<D365Row, D365Failure> {
+        guard let company = request.queryValue("dataAreaId")?.lowercased() else {
+            return .failure(D365Failure(controlError(400, "dataAreaId and HeaderReference (or InvoiceNumber) are required")))
+        }
+        var reference = request.queryValue("HeaderReference")
+        if reference == nil, let number = request.queryValue("InvoiceNumber") {
+            if let posted = store.posted.values.first(where: {
+                $0.header.string("dataAreaId") == company && D365Text.equal($0.header.string("InvoiceNumber"), number)
+            }) {
+                return .failure(D365Failure(controlError(409, D365Writes.postedMessage(posted))))
+            }
+            reference = store.rows(D365Schema.vendorInvoiceHeaders.setName, where: "InvoiceNumber", equals: number)
+                .first { $0.string("dataAreaId") == company }?.string("HeaderReference")
+            if reference == nil { return .failure(D365Failure(controlError(404, "no pending invoice \(company)/\(number)"))) }
+        }
+        guard let reference else {
+            return .failure(D365Failure(controlError(400, "dataAreaId and HeaderReference (or InvoiceNumber) are required")))
+        }
+        if let posted = store.postedInvoice(company: company, reference: reference) {
+            return .failure(D365Failure(controlError(409, D365Writes.postedMessage(posted))))
+        }
+        guard let header = store.header(company: company, reference: reference) else {
+            return .failure(D365Failure(controlError(404, "no pending invoice \(company)/\(reference)")))
+        }
+        return .success(header)
+    }
+
+    /// Changes one pending line's amount and/or main account, as a person editing the pending invoice would.
+    private func alterInvoiceLine(_ request: SimRequest) -> SimResponse {
+        let header: D365Row
+        switch pendingHeader(request) {
+        case .failure(let f): return f.response
+        case .success(let h): header = h
+        }
+        let body: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): body = b
+        }
+        guard let number = request.queryValue("InvoiceLineNumber").flatMap({ Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }) else {
+            return controlError(400, "InvoiceLineNumber is required")
+        }
+        let company = header.string("dataAreaId")
+        let reference = header.string("HeaderReference")
+        guard var line = store.lines(company: company, reference: reference).first(where: { $0.decimal("InvoiceLineNumber") == number }) else {
+            return controlError(404, "pending invoice \(company)/\(reference) has no line \(number)")
+        }
+        let schema = D365Schema.vendorInvoiceLines
+        var changed = false
+        if let amount = body["NetAmount"] {
+            guard let p = schema.property("NetAmount"), case .success(let value) = D365Convert.value(amount, for: p, ieee754: true) else {
+                return controlError(400, "NetAmount must be a decimal number")
+            }
+            for name in ["NetAmount", "UnitPrice", "Amount"] { line.values[name] = value }
+            line.values["ReceiveNow"] = .decimal(1)
+            changed = true
+        }
+        if let account = body["MainAccountDisplayValue"] {
+            guard let text = account.stringValue, !text.isEmpty else { return controlError(400, "MainAccountDisplayValue must be a string") }
+            line.values["MainAccountDisplayValue"] = .string(text)
+            changed = true
+        }
+        guard changed else { return controlError(400, "give NetAmount and/or MainAccountDisplayValue") }
+        line.version += 1
+        store.replace(schema, line)
+        return D365Responses.plain(200, invoiceJSON(header: header, lines: store.lines(company: company, reference: reference), posted: nil))
+    }
+
+    /// Deletes a pending invoice and its lines, as a person discarding it in F&O would.
+    private func deleteInvoice(_ request: SimRequest) -> SimResponse {
+        let header: D365Row
+        switch pendingHeader(request) {
+        case .failure(let f): return f.response
+        case .success(let h): header = h
+        }
+        let lines = store.lines(company: header.string("dataAreaId"), reference: header.string("HeaderReference"))
+        for line in lines { store.remove(D365Schema.vendorInvoiceLines, key: line.values) }
+        store.remove(D365Schema.vendorInvoiceHeaders, key: header.values)
+        return D365Responses.plain(
+            200,
+            D365Responses.obj([
+                ("deleted", .string(header.string("HeaderReference"))), ("InvoiceNumber", .string(header.string("InvoiceNumber"))),
+                ("lines", .int(lines.count)),
+            ]))
     }
 
     /// Edits (PATCH) or creates (POST) a vendor: `?dataAreaId=usmf&VendorAccountNumber=EMP-0003` + JSON fields.
