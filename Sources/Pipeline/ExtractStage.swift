@@ -224,6 +224,7 @@ extension PipelineContext {
                         continue
                     }
                     if underReview.contains(id) {
+                        seen.insert(id)  // a second copy (window and re-fetch) is a duplicate, not a second skip
                         counts["under_review_skipped", default: 0] += 1
                         try ledger.audit(
                             a, entityType: "report", entityID: id, event: "report.skipped_under_review",

@@ -110,6 +110,8 @@ extension PipelineContext {
     func checkReviewGate(batchID: String, layout: BatchLayout) throws {
         let decisions = try ledger.reviewDecisions(batchID: batchID)
         guard config.reviewRequired || !decisions.isEmpty else { return }
+        // A batch that stages no document (everything held, or nothing new) has nothing to sign off.
+        if decisions.isEmpty, try ledger.lastSucceededStage(batchID: batchID, stage: .transform)?.counts["documents"] ?? 0 == 0 { return }
         let how = Self.reviewCommands(batchID).prefix(2).joined(separator: "', then '")
         guard let newest = decisions.last else {
             throw ConnectorError(

@@ -54,7 +54,7 @@ extension PipelineContext {
     /// transform → load → commit for a batch just extracted (by `run` or `replay`).
     func finishRun(_ e: ExtractSummary) async throws -> RunSummary {
         let t = try await transform(batchID: e.batchID)
-        if config.reviewRequired {
+        if config.reviewRequired && t.totals.reduce(0, { $0 + $1.documents }) > 0 {
             // Review required: the batch waits for finance's sign-off; `load` then `commit` take it on (README, Finance review).
             try ledger.markAwaitingReview(batchID: e.batchID, reason: "review required: run stopped after transform", audit: audit(e.batchID, nil))
             logger.info("batch awaits review", metadata: ["batch.id": "\(e.batchID)"])

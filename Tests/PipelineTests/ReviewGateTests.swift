@@ -301,3 +301,46 @@ extension ReviewGateTests {
         XCTAssertGreaterThan(loaded["created"]?.int64Value ?? 0, 0)
     }
 }
+
+/// The unattended side of the review gate: what the nightly `run` (or `schedule`) does around batches finance has not
+/// signed off yet, and with the ones it has.
+final class ReviewedRunTests: XCTestCase {
+    var h: Harness!
+
+    override func setUp() async throws { h = try await Harness(sample: "config-finance.json") }
+    override func tearDown() async throws { h?.stop() }
+
+    func nightly() throws -> JSONValue { try JSONValue.parse(Data(try h.cli(["run", "--json"]).stdout.utf8)) }
+
+    func testNextRunLeavesReportsUnderReviewOutThenLoadsTheBatchOnceSignedOff() async throws {
+        let first = try nightly()
+        XCTAssertEqual(first["awaitingReview"]?.boolValue, true)
+        let batch1 = try XCTUnwrap(first["extract"]?["batchID"]?.stringValue)
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let staged = try ledger.reports(lastBatchID: batch1).filter { $0.state == .ready }.map(\.reportID)
+        XCTAssertFalse(staged.isEmpty)
+
+        // The next night, nobody signed off: the same reports come back from Expensify but are left out, audited, and
+        // the new batch stages no document of them (nothing else is new), so it needs no review of its own.
+        let second = try nightly()
+        let batch2 = try XCTUnwrap(second["extract"]?["batchID"]?.stringValue)
+        XCTAssertNotEqual(batch1, batch2)
+        XCTAssertEqual(
+            try ledger.lastSucceededStage(batchID: batch2, stage: .extract)?.counts["under_review_skipped"],
+            try ledger.reports(lastBatchID: batch1).count)
+        for id in staged { XCTAssertEqual(try ledger.report(id)?.lastBatchID, batch1, "report \(id) stays in the batch under review") }
+        XCTAssertEqual(second["awaitingReview"]?.boolValue, false, "nothing staged, nothing to review")
+        XCTAssertEqual(second["load"]?["created"]?.int64Value, 0)
+        XCTAssertTrue(try ledger.auditEvents(batchID: batch2).contains { $0.event == "report.skipped_under_review" })
+
+        // Finance signs batch 1 off; the next run loads and commits it before anything else.
+        try h.cli(["review", "approve", "--batch", batch1, "--by", "Ana Lopez"])
+        let third = try nightly()
+        let approved = try XCTUnwrap(third["approvedBatchesLoaded"]?.arrayValue)
+        XCTAssertEqual(approved.compactMap { $0["batchID"]?.stringValue }, [batch1])
+        XCTAssertEqual(approved.first?["approvedBy"]?.stringValue, "Ana Lopez")
+        XCTAssertEqual(approved.first?["load"]?["created"]?.int64Value, Int64(try ledger.documents(batchID: batch1).count))
+        for id in staged { XCTAssertEqual(try ledger.report(id)?.state, .committed, "report \(id) posted and labelled") }
+        XCTAssertTrue(try h.cli(["run"]).stdout.contains("AWAITING REVIEW") == false, "nothing new, nothing awaiting")
+    }
+}
