@@ -25,6 +25,7 @@ public enum ConfigurationCheck {
         var problems = found
         var settings: [String: String] = [:]
         if let c = config {
+            problems += ScheduleTiming.problems(c.schedule)  // the cron parser is Pipeline's, so Core cannot check it
             var store: CredentialStore?
             do { store = try PipelineContext.credentialStore(c, environment: environment) } catch let e as ConnectorError {
                 problems.append("credentials: \(e.message)")
