@@ -24,7 +24,7 @@ public enum ProgressLine {
         parts.append(rate.map { Self.rate($0) } ?? "…/s")
         if let total {
             if done >= total {
-                parts.append("done in \(duration(elapsed))")
+                parts.append("done in \(duration(elapsed, roundingUp: false))")
             } else if let rate {
                 parts.append("ETA \(duration(Double(total - done) / rate))")
             } else {
@@ -39,9 +39,10 @@ public enum ProgressLine {
         r < 100 ? String(format: "%.1f/s", r) : "\(Int(r.rounded()))/s"
     }
 
-    /// `9s`, `1m05s`, `2h03m` (rounded up to the second, so an ETA never shows 0s while work remains).
-    public static func duration(_ seconds: TimeInterval) -> String {
-        let s = Int(max(0, seconds).rounded(.up))
+    /// `9s`, `1m05s`, `2h03m`; an ETA is rounded up to the second (never 0s while work remains), a time taken to the
+    /// nearest.
+    public static func duration(_ seconds: TimeInterval, roundingUp: Bool = true) -> String {
+        let s = Int(max(0, seconds).rounded(roundingUp ? .up : .toNearestOrAwayFromZero))
         if s < 60 { return "\(s)s" }
         if s < 3_600 { return String(format: "%dm%02ds", s / 60, s % 60) }
         return String(format: "%dh%02dm", s / 3_600, (s % 3_600) / 60)

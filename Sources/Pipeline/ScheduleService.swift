@@ -168,7 +168,7 @@ struct SignalWatcher: Service {
             let sig = signal.rawValue
             if state.received(sig) {
                 logger.warning(
-                    "stopping: a run in progress stops between documents and is recorded interrupted; a second signal exits at once",
+                    "stopping on a signal: no new run starts, a run in progress stops between documents (recorded interrupted); a second signal exits at once",
                     metadata: ["signal": "\(Scheduler.signalName(sig))"])
                 await holder.value?.triggerGracefulShutdown()
             } else {

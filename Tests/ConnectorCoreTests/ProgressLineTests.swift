@@ -34,6 +34,9 @@ final class ProgressLineTests: XCTestCase {
             ProgressLine.format(phase: "load", unit: "documents", done: 1, total: 7_201, elapsed: 1), "load  1/7201 documents  1.0/s  ETA 2h00m")
         XCTAssertEqual(ProgressLine.duration(0), "0s")
         XCTAssertEqual(ProgressLine.duration(0.2), "1s")
+        XCTAssertEqual(ProgressLine.duration(0.2, roundingUp: false), "0s")
+        XCTAssertEqual(
+            ProgressLine.format(phase: "load", unit: "documents", done: 0, total: 0, elapsed: 0.01), "load  0/0 documents  …/s  done in 0s")
         XCTAssertEqual(ProgressLine.duration(59), "59s")
         XCTAssertEqual(ProgressLine.duration(65), "1m05s")
         XCTAssertEqual(ProgressLine.duration(3_725), "1h02m")
