@@ -162,6 +162,29 @@ final class ScheduleTests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("\u{1B}[K") || r.stderr.contains("ETA") || r.stderr.contains("\r"), r.stderr)
     }
 
+    func testTicksThatComeWhileARunIsGoingAreSkippedNotRunAlongside() async throws {
+        h = try await Harness()
+        // Every request takes 200 ms, so a run takes longer than the 1 s interval.
+        _ = try await h.control("POST", "/_sandbox/latency?ms=200")
+        let r = try h.cli(["schedule", "--every", "1s", "--max-runs", "2"])
+        _ = try await h.control("POST", "/_sandbox/latency?ms=0")
+        let lines = r.stderr.split(separator: "\n").map(String.init).filter { $0.contains("scheduled run finished") }
+        XCTAssertEqual(lines.count, 2, r.stderr)
+        let seconds = try XCTUnwrap(Double(field(lines[0], "run.seconds") ?? ""))
+        XCTAssertGreaterThan(seconds, 1, lines[0])
+        // The ticks that came during the first run were skipped and counted; the second run came at the next one.
+        let skipped = try XCTUnwrap(Int(field(lines[0], "schedule.ticks_skipped") ?? ""), lines[0])
+        XCTAssertGreaterThanOrEqual(skipped, Int(seconds) - 1, lines[0])
+        let all = try batches()
+        XCTAssertEqual(all.count, 2)
+        let firstEnd = Self.date(try XCTUnwrap(all[0].runs.last?.finishedAt))
+        let secondStart = Self.date(all[1].runs[0].startedAt)
+        XCTAssertGreaterThanOrEqual(secondStart, firstEnd, "the runs overlapped")
+        // On the tick grid (whole seconds after the first run's start), not right after the first run ended.
+        let offset = secondStart.timeIntervalSince(Self.date(all[0].runs[0].startedAt))
+        XCTAssertGreaterThanOrEqual(offset, Double(skipped + 1) - 0.5, "second run at +\(offset) s, \(skipped) tick(s) skipped")
+    }
+
     func testSIGTERMWhileIdleExitsZeroAtOnceAndTheLedgerIsFree() async throws {
         h = try await Harness()
         let (p, out, err) = try h.start(["schedule", "--every", "1h", "--json"])
