@@ -57,6 +57,8 @@ public struct ScheduleRequest: Sendable {
 ///   shutdown. Idle, the wait ends at once; during a run, the run's task is cancelled (`cancelWhenGracefulShutdown`)
 ///   and stops as `run` does on SIGTERM: between documents, the stage recorded `interrupted`, the documents in flight
 ///   left `loading` for the next run to look up, the lock released. A second signal exits at once (128 + signal).
+///   The group's own `gracefulShutdownSignals` are not used: they do not tell which signal came (the exit code is 143
+///   for SIGTERM, 130 for SIGINT) and ignore a second one; the watcher is the same `UnixSignalsSequence` they use.
 public enum Scheduler {
     /// Runs the schedule until a signal or `maxRuns`; `onRun` gets each run as it ends (for `--json`).
     /// - Throws: `config.*` when the configuration or the timing is not usable (before the first run).
@@ -76,7 +78,9 @@ public enum Scheduler {
         let loop = ScheduleLoop(
             timing: timing, start: start, request: request, logger: logger, progress: progress, state: state, onRun: onRun)
         let holder = GroupHolder()
-        let watcher = SignalWatcher(state: state, holder: holder, logger: logger)
+        // Trapped before the first run can start, so no signal finds the default disposition (which would kill).
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let watcher = SignalWatcher(signals: signals, state: state, holder: holder, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -158,12 +162,12 @@ final class GroupHolder: @unchecked Sendable {
 
 /// SIGTERM and SIGINT: the first shuts the group down gracefully, a second exits at once.
 struct SignalWatcher: Service {
+    let signals: UnixSignalsSequence
     let state: ScheduleState
     let holder: GroupHolder
     let logger: Logger
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         for await signal in signals.cancelOnGracefulShutdown() {
             let sig = signal.rawValue
             if state.received(sig) {
