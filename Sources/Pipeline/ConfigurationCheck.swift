@@ -42,6 +42,7 @@ public enum ConfigurationCheck {
             settings["companies"] = c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
             settings["cards"] = c.companyCards.mode
             settings["staging"] = "\(c.stagingRoot); ledger \(c.ledgerPath)"
+            if c.schedule != nil, let timing = try? ScheduleTiming.resolve(c.schedule) { settings["schedule"] = "\(timing)" }
         }
         return ConfigurationReport(file: configPath, ok: problems.isEmpty, problems: problems, settings: problems.isEmpty ? settings : [:])
     }

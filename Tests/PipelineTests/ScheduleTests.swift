@@ -302,6 +302,12 @@ final class ScheduleTests: XCTestCase {
         XCTAssertTrue(flag.stderr.contains("--every '15' is not an interval"), flag.stderr)
         XCTAssertEqual(try batches().count, 0, "nothing ran")
 
+        // A good one is named in check-config's settings.
+        let good = try await Harness { c in c["schedule"] = ["cron": "15 2 * * 1-5", "timeZone": "Europe/Berlin"] }
+        defer { good.stop() }
+        let report = try JSONSerialization.jsonObject(with: Data(try good.cli(["check-config", "--json"]).stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((report?["settings"] as? [String: Any])?["schedule"] as? String, "cron '15 2 * * 1-5' (Europe/Berlin)")
+
         let none = try await Harness()
         defer { none.stop() }
         let missing = try none.cli(["schedule", "--max-runs", "1"], expect: 2)
