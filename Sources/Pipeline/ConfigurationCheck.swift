@@ -25,6 +25,7 @@ public enum ConfigurationCheck {
         var problems = found
         var settings: [String: String] = [:]
         if let c = config {
+            problems += ScheduleTiming.problems(c.schedule)  // the cron parser is Pipeline's, so Core cannot check it
             var store: CredentialStore?
             do { store = try PipelineContext.credentialStore(c, environment: environment) } catch let e as ConnectorError {
                 problems.append("credentials: \(e.message)")
@@ -41,6 +42,7 @@ public enum ConfigurationCheck {
             settings["companies"] = c.companies.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
             settings["cards"] = c.companyCards.mode
             settings["staging"] = "\(c.stagingRoot); ledger \(c.ledgerPath)"
+            if c.schedule != nil, let timing = try? ScheduleTiming.resolve(c.schedule) { settings["schedule"] = "\(timing)" }
         }
         return ConfigurationReport(file: configPath, ok: problems.isEmpty, problems: problems, settings: problems.isEmpty ? settings : [:])
     }

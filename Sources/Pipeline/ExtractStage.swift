@@ -98,6 +98,8 @@ extension PipelineContext {
             try? FileManager.default.removeItem(at: jobsDirectory)
             var jobs: [ExportJobSummary] = []
             var jobFiles: [URL] = []
+            progress?.start("extract", unit: "export jobs", total: plans.count)
+            defer { progress?.finish() }
             for (n, plan) in plans.enumerated() {
                 let name = String(format: "%02d-%@.json", n + 1, plan.kind == "window" ? "window" : "reports")
                 let fileName = try await expensify.exportReports(plan.filter, template: template, fileBasename: "mlconnector-\(batchID)-")
@@ -113,7 +115,9 @@ extension PipelineContext {
                         kind: plan.kind, approvedAfter: plan.filter.approvedAfter, endDate: plan.filter.endDate,
                         requested: plan.filter.reportIDs.count, fileName: fileName, stagedFile: "jobs/" + name,
                         reports: 0, duplicates: 0))
+                progress?.advance(1)
             }
+            progress?.finish()
 
             // 2. One export.json for the batch (as received) and its normalised records: every job's reports, in
             //    job order, each report once (the same report in a window and in the re-fetch, or in two windows,

@@ -35,6 +35,9 @@ extension PipelineContext {
             try await readBackDrafts(target, batchID: batchID, audit: a)
             let recorder = LoadRecorder()
             var skipped = 0
+            let progress = self.progress
+            progress?.start("load", unit: "documents", total: transformRun.counts["documents"])
+            defer { progress?.finish() }
 
             var reader = try JSONArrayReader(url: layout.invoicesFile)
             defer { reader.close() }
@@ -64,6 +67,7 @@ extension PipelineContext {
                         try? ledger.setDocumentERPStatus(result.key, status: status, number: result.erpNumber, batchID: batchID, audit: a)
                     }
                     await recorder.add(loaded)
+                    progress?.advance(1)
                 }
                 windowDocs.removeAll(keepingCapacity: true)
                 for (name, value) in await target.learnedCapabilities().sorted(by: { $0.key < $1.key }) {
@@ -80,6 +84,7 @@ extension PipelineContext {
                 if record.state == .loaded {
                     skipped += 1
                     await recorder.add(try alreadyLoaded(doc, record, batchID: batchID, audit: a))
+                    progress?.advance(1)
                     continue
                 }
                 windowDocs.append(doc)

@@ -28,6 +28,8 @@ public struct PipelineContext: Sendable {
     public let retry: RetryPolicy
     /// The ledger's run lock, when this context writes (every stage); nil for read-only commands such as `status`.
     public let lock: LedgerLock?
+    /// Where long stages report how far they are (the terminal's progress line); none by default.
+    public var progress: (any ProgressSink)?
     let transport: any HTTPTransport
 
     /// A context over an already loaded configuration (tests build one directly).

@@ -77,6 +77,8 @@ extension PipelineContext {
             let ledgerWrites = BackgroundLedgerWrites(ledger: ledger, audit: a)
             defer { try? ledgerWrites.finish() }
             var writes = LedgerWrites()
+            progress?.start("transform", unit: "reports", total: extractRun.counts["reports"])
+            defer { progress?.finish() }
             while let chunk = try mapped.next() {
                 for item in chunk {
                     switch item {
@@ -93,6 +95,7 @@ extension PipelineContext {
                     }
                 }
                 if writes.count >= 4_096 { try ledgerWrites.submit(&writes) }
+                progress?.advance(chunk.count)
             }
             try ledgerWrites.submit(&writes)
             try ledgerWrites.finish()

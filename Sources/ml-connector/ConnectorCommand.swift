@@ -17,7 +17,9 @@ extension ConnectorCommand {
 
     func run() async throws {
         umask(0o077)  // ledger, staged files and folders are personal data: owner-only
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // The progress line of long stages, on a terminal only (never into a pipe or file); log lines move it aside.
+        let progress = TerminalProgress.standardError(quiet: global.quiet, json: global.json)
+        LoggingSystem.bootstrap { ProgressAwareLogHandler(StreamLogHandler.standardError(label: $0), progress: progress) }
         let logger = global.makeLogger()
         // SIGINT/SIGTERM cancel the work's task: the request in flight is abandoned, the stage recorded `interrupted`, the
         // lock released; a second signal exits at once.
@@ -30,10 +32,11 @@ extension ConnectorCommand {
         let (configPath, options, newLedger) = (global.configPath, global.checkOptions, global.newLedger)
         let name = Self.configuration.commandName ?? "run"
         let work = Task { () async throws -> (text: String, json: Data, exitCode: Int32) in
-            let context = try PipelineContext.load(
+            var context = try PipelineContext.load(
                 configPath: configPath, logger: logger, command: name,
                 options: options, exclusive: Self.exclusive, newLedger: newLedger)
             defer { context.lock?.release() }
+            context.progress = progress
             return try await command.value.run(context)
         }
         canceller.set(work)
