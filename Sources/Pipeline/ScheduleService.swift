@@ -262,9 +262,14 @@ struct ScheduleLoop: Service {
             run.batch = s.extract.batchID
             run.reports = s.extract.reports
             run.held = s.transform.held
-            run.created = s.load.created + s.load.completed
-            run.failed = s.load.failed
-            return finish(s.load.failed > 0 ? .partial : .succeeded)
+            let earlier = s.approvedBatchesLoaded
+            run.created = s.load.created + s.load.completed + earlier.reduce(0) { $0 + $1.load.created + $1.load.completed }
+            run.failed = s.load.failed + earlier.reduce(0) { $0 + $1.load.failed }
+            run.awaitingReview = s.awaitingReview ? true : nil
+            run.approvedBatchesLoaded = earlier.isEmpty ? nil : earlier.map(\.batchID)
+            run.reconciled = s.reconciliation?.reconciled
+            run.variances = s.reconciliation?.variances
+            return finish(run.failed ?? 0 > 0 ? .partial : .succeeded)
         } catch {
             if let latest = try? context.ledger.latestBatch()?.id, latest != before { run.batch = latest }
             if error is CancellationError || Task.isCancelled { return finish(.interrupted) }

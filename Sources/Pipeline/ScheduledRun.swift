@@ -39,6 +39,13 @@ public struct ScheduledRun: Sendable, Codable {
     /// The error's stable code and its message (one line), when the run did not finish.
     public var errorCode: String?
     public var error: String?
+    /// Review required: the batch stopped after transform for finance's sign-off.
+    public var awaitingReview: Bool?
+    /// Review required: batches finance had signed off, loaded by this run before its own batch.
+    public var approvedBatchesLoaded: [String]?
+    /// Reconciliation after load: true at zero variance; nil when not checked.
+    public var reconciled: Bool?
+    public var variances: Int?
     /// Ticks that came while the run was still going, skipped.
     public var ticksSkipped: Int
     /// When the next run starts (UTC); nil when this was the last.
@@ -66,6 +73,12 @@ public struct ScheduledRun: Sendable, Codable {
         if let failed { m["documents.failed"] = "\(failed)" }
         if let errorCode { m["error.code"] = "\(errorCode)" }
         if let error { m["error"] = "\(error)" }
+        if awaitingReview == true { m["review.awaiting"] = "true" }
+        if let approvedBatchesLoaded, !approvedBatchesLoaded.isEmpty {
+            m["review.loaded_batches"] = "\(approvedBatchesLoaded.joined(separator: ","))"
+        }
+        if let reconciled { m["reconcile.reconciled"] = "\(reconciled)" }
+        if let variances, variances > 0 { m["reconcile.variances"] = "\(variances)" }
         if ticksSkipped > 0 { m["schedule.ticks_skipped"] = "\(ticksSkipped)" }
         return m
     }
