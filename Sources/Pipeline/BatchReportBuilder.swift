@@ -185,15 +185,16 @@ enum BatchReportTime {
         return try? Date(text, strategy: Date.ISO8601FormatStyle())
     }
 
-    /// `2026-11-21 02:00:03 UTC`; the text unchanged when it is not an ISO 8601 time (e.g. a plain day).
-    static func display(_ text: String?) -> String {
+    /// `2026-11-21 02:00:03 UTC` (without ` UTC` when `zone` is false); the text unchanged when it is not an ISO 8601
+    /// time (e.g. a plain day).
+    static func display(_ text: String?, zone: Bool = true) -> String {
         guard let text, !text.isEmpty else { return "" }
         guard let d = date(text) else { return text }
         var c = Calendar(identifier: .gregorian)
         c.timeZone = TimeZone(identifier: "UTC") ?? c.timeZone
         let p = c.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
         func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(p.year ?? 0)-\(two(p.month))-\(two(p.day)) \(two(p.hour)):\(two(p.minute)):\(two(p.second)) UTC"
+        return "\(p.year ?? 0)-\(two(p.month))-\(two(p.day)) \(two(p.hour)):\(two(p.minute)):\(two(p.second))" + (zone ? " UTC" : "")
     }
 
     /// `1.234 s`, `2 min 3.400 s`.

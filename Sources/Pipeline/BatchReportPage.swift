@@ -340,8 +340,12 @@ enum BatchReportPage {
         }
 
         static func stage(_ s: BatchReport.StageTiming) -> StageRow {
-            StageRow(
-                stage: s.stage, started: BatchReportTime.display(s.startedAt), finished: BatchReportTime.display(s.finishedAt),
+            let started = BatchReportTime.display(s.startedAt, zone: false)
+            var finished = BatchReportTime.display(s.finishedAt, zone: false)
+            // The finish time alone when the run ended the day it started.
+            if finished.count == 19, started.prefix(11) == finished.prefix(11) { finished = String(finished.dropFirst(11)) }
+            return StageRow(
+                stage: s.stage, started: started, finished: finished,
                 duration: BatchReportTime.duration(s.milliseconds), outcome: s.outcome,
                 tone: ["succeeded": "ok", "failed": "bad", "interrupted": "warn"][s.outcome] ?? "neutral",
                 counts: s.counts.keys.sorted().map { "\($0) \(s.counts[$0] ?? 0)" }.joined(separator: ", "),
@@ -355,9 +359,9 @@ enum BatchReportPage {
 /// Lengths are scaled with exact decimal arithmetic (|amount| × `barMax` ÷ the largest |amount|) and only rounded to
 /// a tenth of a unit for the picture; the amounts shown are the exact sums.
 enum BarGeometry {
-    static let width = 720
+    static let width = 520
     /// The longest bar; the rest of the width holds the amount's label.
-    static let barMax = 540
+    static let barMax = 380
     static let row = 34
     static let top = 4
 

@@ -22,6 +22,7 @@ enum BatchReportTemplate {
           font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
         main { max-width: 1180px; margin: 0 auto; }
         h1 { font-size: 24px; margin: 0 0 4px; }
+        h1 .mono { font-size: inherit; }
         h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
         h3 { font-size: 15px; margin: 18px 0 6px; }
         p { margin: 6px 0; }
@@ -37,24 +38,27 @@ enum BatchReportTemplate {
         .figure .note { color: var(--muted); font-size: 12px; }
         .tone-ok { border-left-color: var(--ok); } .tone-warn { border-left-color: #d99a00; }
         .tone-bad { border-left-color: var(--bad); } .tone-neutral { border-left-color: var(--accent); }
-        .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: var(--soft); }
+        .badge { white-space: nowrap; display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: var(--soft); }
         .badge.tone-ok { background: var(--ok-bg); color: var(--ok); } .badge.tone-warn { background: var(--warn-bg); color: var(--warn); }
         .badge.tone-bad { background: var(--bad-bg); color: var(--bad); } .badge.tone-neutral { background: var(--soft); color: var(--accent); }
         .callout { border-radius: 6px; padding: 10px 14px; margin: 8px 0; background: var(--soft); }
         .callout.tone-ok { background: var(--ok-bg); } .callout.tone-warn { background: var(--warn-bg); } .callout.tone-bad { background: var(--bad-bg); }
         .table-wrap { overflow-x: auto; }
         table { width: 100%; border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
-        th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+        th, td { text-align: left; vertical-align: baseline; padding: 4px 8px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+        td.nowrap, td.mono { white-space: nowrap; }
+        td.any { overflow-wrap: anywhere; white-space: normal; }
+        table.narrow { width: auto; min-width: 45%; }
         th { background: var(--soft); font-weight: 600; white-space: nowrap; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
         tr.total td { font-weight: 600; }
         tr.differs td { background: var(--bad-bg); }
         .group { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
         .group h3 { margin-top: 0; }
-        .charts { display: grid; grid-template-columns: 1fr; gap: 8px; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(500px, 1fr)); gap: 8px 32px; align-items: start; }
         figure { margin: 8px 0 16px; break-inside: avoid; }
         figcaption { font-weight: 600; margin-bottom: 4px; }
-        svg.chart { width: 100%; max-width: 760px; height: auto; display: block; }
+        svg.chart { width: 100%; max-width: 560px; height: auto; display: block; }
         svg.chart text { font: 11px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
         svg.chart text.amount { font-variant-numeric: tabular-nums; }
         svg.chart rect.bar { fill: var(--accent); }
@@ -71,6 +75,7 @@ enum BatchReportTemplate {
           thead { display: table-header-group; }
           tr, .figure, figure, .group { break-inside: avoid; page-break-inside: avoid; }
           .table-wrap { overflow: visible; }
+          .charts { display: block; }
           svg.chart { max-width: 100%; }
         }
         </style>
@@ -136,7 +141,7 @@ enum BatchReportTemplate {
         {{#hasCharts}}
         <h3>Largest merchants</h3>
         {{#merchants}}
-        <div class="table-wrap"><table data-merchants-currency="{{currency}}">
+        <div class="table-wrap"><table class="narrow" data-merchants-currency="{{currency}}">
         <thead><tr><th>Merchant ({{currency}})</th><th class="num">Lines</th><th class="num">Amount</th></tr></thead>
         <tbody>
         {{#merchants}}<tr><td data-merchant>{{name}}</td><td class="num">{{lines}}</td><td class="num">{{amount}}</td></tr>
@@ -150,7 +155,7 @@ enum BatchReportTemplate {
         <section id="reports">
         <h2>Reports by status</h2>
         {{#hasReports}}
-        <div class="table-wrap"><table id="report-statuses">
+        <div class="table-wrap"><table id="report-statuses" class="narrow">
         <thead><tr><th>Status at transform</th><th class="num">Reports</th></tr></thead>
         <tbody>
         {{#statuses}}<tr data-status="{{status}}" data-status-count="{{count}}"><td>{{label}}</td><td class="num">{{count}}</td></tr>
@@ -161,7 +166,7 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table data-status-reports="{{status}}">
         <thead><tr><th>Report</th><th>Company</th><th>Employee</th><th class="num">Expensify total</th><th>Currency</th><th>Reason</th></tr></thead>
         <tbody>
-        {{#reports}}<tr><td class="mono">{{reportID}}</td><td>{{company}}</td><td>{{employee}}</td><td class="num">{{expensifyTotal}}</td><td>{{currency}}</td><td>{{reason}}</td></tr>
+        {{#reports}}<tr><td class="mono">{{reportID}}</td><td>{{company}}</td><td>{{employee}}</td><td class="num">{{expensifyTotal}}</td><td>{{currency}}</td><td class="any">{{reason}}</td></tr>
         {{/reports}}
         </tbody></table></div>
         {{#hasMore}}<p class="muted">and {{more}} more in <span class="mono">transform/reports.csv</span>.</p>{{/hasMore}}
@@ -170,7 +175,7 @@ enum BatchReportTemplate {
         {{^hasReports}}<p class="muted">The batch has not been transformed yet.</p>{{/hasReports}}
         {{#hasReportStates}}
         <h3>Report states now (ledger)</h3>
-        <div class="table-wrap"><table id="report-states">
+        <div class="table-wrap"><table id="report-states" class="narrow">
         <thead><tr><th>State</th><th class="num">Reports</th></tr></thead>
         <tbody>
         {{#reportStates}}<tr data-state="{{name}}"><td>{{name}}</td><td class="num">{{count}}</td></tr>
@@ -208,7 +213,7 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table id="signed-files">
         <thead><tr><th>Staged file</th><th>SHA-256 signed off</th><th>Now</th></tr></thead>
         <tbody>
-        {{#signedFiles}}<tr data-signed-file="{{name}}" data-signed-now="{{now}}"><td class="mono">{{name}}</td><td class="mono">{{sha256}}</td><td>{{now}}</td></tr>
+        {{#signedFiles}}<tr data-signed-file="{{name}}" data-signed-now="{{now}}"><td class="mono">{{name}}</td><td class="mono any">{{sha256}}</td><td>{{now}}</td></tr>
         {{/signedFiles}}
         </tbody></table></div>
         <div class="table-wrap"><table id="signed-totals">
@@ -245,7 +250,7 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table id="variances">
         <thead><tr><th>Kind</th><th>Company</th><th>Report</th><th>Document</th><th>What differs</th></tr></thead>
         <tbody>
-        {{#variances}}<tr data-variance="{{kind}}"><td>{{kind}}</td><td>{{company}}</td><td class="mono">{{reportID}}</td><td class="mono">{{documentKey}}</td><td>{{detail}}</td></tr>
+        {{#variances}}<tr data-variance="{{kind}}"><td>{{kind}}</td><td>{{company}}</td><td class="mono">{{reportID}}</td><td class="mono">{{documentKey}}</td><td class="any">{{detail}}</td></tr>
         {{/variances}}
         </tbody></table></div>
         {{/hasVariances}}
@@ -257,16 +262,16 @@ enum BatchReportTemplate {
         <h2>Stages and HTTP requests</h2>
         {{#hasStages}}
         <div class="table-wrap"><table id="stage-runs">
-        <thead><tr><th>Stage</th><th>Started</th><th>Finished</th><th class="num">Duration</th><th>Outcome</th><th>Counts</th><th>HTTP requests</th></tr></thead>
+        <thead><tr><th>Stage</th><th>Started (UTC)</th><th>Finished</th><th class="num">Duration</th><th>Outcome</th><th>Counts</th><th>HTTP requests</th></tr></thead>
         <tbody>
-        {{#stages}}<tr data-stage="{{stage}}"><td>{{stage}}</td><td>{{started}}</td><td>{{finished}}</td><td class="num">{{duration}}</td><td><span class="badge tone-{{tone}}">{{outcome}}</span></td><td>{{counts}}</td><td>{{requests}}</td></tr>
-        {{#hasError}}<tr><td></td><td colspan="6" class="muted">{{error}}</td></tr>
+        {{#stages}}<tr data-stage="{{stage}}"><td class="nowrap">{{stage}}</td><td>{{started}}</td><td class="nowrap">{{finished}}</td><td class="num">{{duration}}</td><td><span class="badge tone-{{tone}}">{{outcome}}</span></td><td class="any">{{counts}}</td><td>{{requests}}</td></tr>
+        {{#hasError}}<tr><td></td><td colspan="6" class="muted any">{{error}}</td></tr>
         {{/hasError}}{{/stages}}
         </tbody></table></div>
         {{/hasStages}}
         {{#hasRequests}}
         <h3>HTTP requests per system (every stage run of the batch, retries included)</h3>
-        <div class="table-wrap"><table id="requests">
+        <div class="table-wrap"><table id="requests" class="narrow">
         <thead><tr><th>System</th><th class="num">Requests</th></tr></thead>
         <tbody>
         {{#requests}}<tr data-requests-system="{{name}}" data-requests="{{count}}"><td>{{name}}</td><td class="num">{{count}}</td></tr>
