@@ -101,10 +101,23 @@ enum BatchReportPage {
         var signed: Bool
         var signedBy: String
         var signedAt: String
-        var signedFiles: [BatchReport.SignedFile]
-        var signedTotals: [BatchReport.KeyAmount]
+        var signedFiles: [SignedFile]
+        var signedTotals: [SignedTotal]
         var hasOverrides: Bool
         var overrides: [Override]
+    }
+
+    struct SignedFile {
+        var name: String
+        var sha256: String
+        var now: String
+        var tone: String
+    }
+
+    struct SignedTotal {
+        var company: String
+        var currency: String
+        var amount: String
     }
 
     struct Override {
@@ -314,7 +327,14 @@ enum BatchReportPage {
             let state = ["notRequired": "not required"][r.state] ?? r.state
             return Review(
                 state: state, headline: headline, tone: tone, signed: r.signedAt != nil, signedBy: r.signedBy ?? "",
-                signedAt: BatchReportTime.display(r.signedAt), signedFiles: r.signedFiles, signedTotals: r.signedTotals,
+                signedAt: BatchReportTime.display(r.signedAt),
+                signedFiles: r.signedFiles.map {
+                    SignedFile(name: $0.name, sha256: $0.sha256, now: $0.now, tone: $0.now == "unchanged" ? "ok" : "bad")
+                },
+                signedTotals: r.signedTotals.map { t in
+                    let parts = t.key.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                    return SignedTotal(company: parts[0], currency: parts.count > 1 ? parts[1] : "", amount: t.amount)
+                },
                 hasOverrides: !r.overrides.isEmpty,
                 overrides: r.overrides.map {
                     Override(
@@ -332,7 +352,7 @@ enum BatchReportPage {
                 tone: r.reconciled ? "ok" : "bad",
                 totals: r.totals.map { t in
                     ReconciliationTotal(
-                        company: t.company, currency: t.currency, account: t.account.isEmpty ? "total" : t.account, isTotal: t.account.isEmpty,
+                        company: t.company, currency: t.currency, account: t.account.isEmpty ? "(all)" : t.account, isTotal: t.account.isEmpty,
                         expensify: t.expensify ?? "", staged: t.staged, erp: t.erp, difference: t.difference,
                         differs: (DecimalText.parse(t.difference) ?? 0) != 0)
                 },

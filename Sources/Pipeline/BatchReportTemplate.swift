@@ -213,13 +213,13 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table id="signed-files">
         <thead><tr><th>Staged file</th><th>SHA-256 signed off</th><th>Now</th></tr></thead>
         <tbody>
-        {{#signedFiles}}<tr data-signed-file="{{name}}" data-signed-now="{{now}}"><td class="mono">{{name}}</td><td class="mono any">{{sha256}}</td><td>{{now}}</td></tr>
+        {{#signedFiles}}<tr data-signed-file="{{name}}" data-signed-now="{{now}}"><td class="mono">{{name}}</td><td class="mono any">{{sha256}}</td><td><span class="badge tone-{{tone}}">{{now}}</span></td></tr>
         {{/signedFiles}}
         </tbody></table></div>
-        <div class="table-wrap"><table id="signed-totals">
-        <thead><tr><th>Company | currency</th><th class="num">Total signed off</th></tr></thead>
+        <div class="table-wrap"><table id="signed-totals" class="narrow">
+        <thead><tr><th>Company</th><th>Currency</th><th class="num">Total signed off</th></tr></thead>
         <tbody>
-        {{#signedTotals}}<tr><td>{{key}}</td><td class="num">{{amount}}</td></tr>
+        {{#signedTotals}}<tr><td>{{company}}</td><td>{{currency}}</td><td class="num">{{amount}}</td></tr>
         {{/signedTotals}}
         </tbody></table></div>
         {{/signed}}
@@ -264,7 +264,7 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table id="stage-runs">
         <thead><tr><th>Stage</th><th>Started (UTC)</th><th>Finished</th><th class="num">Duration</th><th>Outcome</th><th>Counts</th><th>HTTP requests</th></tr></thead>
         <tbody>
-        {{#stages}}<tr data-stage="{{stage}}"><td class="nowrap">{{stage}}</td><td>{{started}}</td><td class="nowrap">{{finished}}</td><td class="num">{{duration}}</td><td><span class="badge tone-{{tone}}">{{outcome}}</span></td><td class="any">{{counts}}</td><td>{{requests}}</td></tr>
+        {{#stages}}<tr data-stage="{{stage}}"><td class="nowrap">{{stage}}</td><td class="nowrap">{{started}}</td><td class="nowrap">{{finished}}</td><td class="num">{{duration}}</td><td><span class="badge tone-{{tone}}">{{outcome}}</span></td><td class="any">{{counts}}</td><td>{{requests}}</td></tr>
         {{#hasError}}<tr><td></td><td colspan="6" class="muted any">{{error}}</td></tr>
         {{/hasError}}{{/stages}}
         </tbody></table></div>

@@ -192,4 +192,72 @@ final class BatchReportTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: page, encoding: .utf8), source, "the report is deterministic")
         try h.cli(["report", "--batch", "19990101-000000"], expect: 5)
     }
+
+    /// A sign-off, a later edit of a staged file, a rejection and a reconciliation with a variance, all recorded in the
+    /// real ledger, then `ml-connector report`: the page says who rejected and why, which signed file changed, and
+    /// lists the variance; the approver's and the ERP's words are text, never markup.
+    func testTheReviewStateAndTheReconciliationShowInTheReport() async throws {
+        _ = try Self.chromium()
+        let h = try await Harness()
+        defer { h.stop() }
+        try h.cli(["run"])
+        let batch = try h.latestBatch()
+        let id = batch.lastPathComponent
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        let audit = AuditContext(actor: "BatchReportTests", batchID: id, stage: nil)
+        let signed = try XCTUnwrap(ledger.lastSucceededStage(batchID: id, stage: .transform)?.files)
+        XCTAssertEqual(signed.count, 5, "\(signed)")
+        let approver = "Dana \"><img src=x onerror=alert(1)>"
+        try ledger.recordSignOff(
+            ReviewSignOff(batchID: id, approver: approver, approvedAt: "2026-12-01T10:00:00.000Z", files: signed, totals: ["usmf|USD": "834.89"]),
+            audit: audit)
+        // Someone edits a staged file after the sign-off; finance then holds the batch.
+        let reports = batch.appendingPathComponent("transform/reports.csv")
+        try (try Data(contentsOf: reports) + Data("edited,by,hand\n".utf8)).write(to: reports)
+        try ledger.recordRejection(batchID: id, by: "Erin", reason: "wrong <cost centre> on 90000001", audit: audit)
+        let variance = ReconciliationVariance(
+            kind: "amountDiffers", company: "usmf", reportID: "90000001", documentKey: "EXP90000001",
+            detail: "line 2: staged 217.34 on 600110, ERP holds <b>200.00</b>")
+        _ = try ledger.recordReconciliation(
+            ReconciliationResult(
+                batchID: id, checkedAt: "2026-12-02T08:00:00.000Z", reconciled: false,
+                totals: [
+                    ReconciliationTotal(
+                        company: "usmf", currency: "USD", account: "", expensify: "834.89", staged: "834.89", erp: "817.55", difference: "-17.34")
+                ], variances: [variance]), audit: audit)
+
+        let written = try h.cli(["report", "--batch", id, "--json"])
+        XCTAssertTrue(written.stdout.contains("\"path\""), written.stdout)
+        let page = batch.appendingPathComponent("report.html")
+        let source = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertFalse(source.contains("<img"), "the approver's name is text")
+        XCTAssertFalse(source.contains("<b>"), "the ERP's words are text")
+
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("mlc-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let dom = try Self.browse(page, ["--dump-dom"], profile: profile)
+        XCTAssertFalse(dom.contains("<img"), "no image element in the DOM")
+        XCTAssertFalse(dom.contains("<b>"), "no markup from the ERP in the DOM")
+        let review = try XCTUnwrap(
+            try NSRegularExpression(pattern: "<p [^>]*data-review-state=\"rejected\"[^>]*>([^<]*)</p>").firstMatch(
+                in: dom, range: NSRange(location: 0, length: (dom as NSString).length)))
+        let headline = Self.unescape((dom as NSString).substring(with: review.range(at: 1)))
+        XCTAssertTrue(headline.hasPrefix("Rejected by Erin on "), headline)
+        XCTAssertTrue(headline.hasSuffix("because wrong <cost centre> on 90000001"), headline)
+        XCTAssertTrue(
+            dom.contains(
+                "Newest sign-off: "
+                    + approver.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+                        of: ">", with: "&gt;")), "the approver as text")
+        let files = Dictionary(
+            uniqueKeysWithValues: Self.tags(with: "data-signed-file", in: dom).map { ($0["data-signed-file"] ?? "", $0["data-signed-now"] ?? "") })
+        XCTAssertEqual(files["reports.csv"], "changed")
+        XCTAssertEqual(Set(files.keys), Set(signed.keys))
+        XCTAssertEqual(files.filter { $0.value == "unchanged" }.count, signed.count - 1, "\(files)")
+
+        XCTAssertEqual(Self.tags(with: "data-reconciled", in: dom).first?["data-reconciled"], "bad")
+        XCTAssertEqual(Self.tags(with: "data-variance", in: dom).map { $0["data-variance"] }, ["amountDiffers"])
+        XCTAssertTrue(dom.contains(">line 2: staged 217.34 on 600110, ERP holds &lt;b&gt;200.00&lt;/b&gt;</td>"), "the variance's words as text")
+        XCTAssertTrue(dom.contains(">-17.34</td>"))
+    }
 }
