@@ -2,6 +2,8 @@ import ConnectorLedger
 import Foundation
 import XCTest
 
+@testable import Pipeline
+
 /// `staging/<batch>/report.html` rendered by a real headless browser (Debian's `chromium`): a batch run end to end
 /// through the real binary against the sandbox, with a merchant whose name is a script tag.
 final class BatchReportTests: XCTestCase {
@@ -259,5 +261,48 @@ final class BatchReportTests: XCTestCase {
         XCTAssertEqual(Self.tags(with: "data-variance", in: dom).map { $0["data-variance"] }, ["amountDiffers"])
         XCTAssertTrue(dom.contains(">line 2: staged 217.34 on 600110, ERP holds &lt;b&gt;200.00&lt;/b&gt;</td>"), "the variance's words as text")
         XCTAssertTrue(dom.contains(">-17.34</td>"))
+    }
+
+    /// A report that cannot be written (its path is taken by a folder) is a warning; the stage still succeeds.
+    func testAReportThatCannotBeWrittenNeverFailsTheStage() async throws {
+        let h = try await Harness()
+        defer { h.stop() }
+        try h.cli(["extract"])
+        let batch = try h.latestBatch()
+        try FileManager.default.createDirectory(at: batch.appendingPathComponent("report.html/taken"), withIntermediateDirectories: true)
+        let r = try h.cli(["transform"])
+        XCTAssertTrue(r.stderr.contains("the batch report could not be written"), r.stderr)
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        XCTAssertNotNil(try ledger.lastSucceededStage(batchID: batch.lastPathComponent, stage: .transform))
+        // Once the path is free, `report` writes it.
+        try FileManager.default.removeItem(at: batch.appendingPathComponent("report.html"))
+        try h.cli(["report"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: batch.appendingPathComponent("report.html").path))
+    }
+
+    /// Bars: exact sums, lengths proportional to |amount| (the largest is the full length), credits and lines without
+    /// a value marked, and beyond the limit the smallest keys summed exactly into one line.
+    func testChartBarsAreScaledFromExactSums() throws {
+        let sums: [String: Decimal] = ["A": dec("100.10"), "B": dec("-50.05"), "": dec("25.5")]
+        let series = BatchReportAmounts.series(currency: "USD", kind: "dimension", title: "CostCenter", sums: sums)
+        XCTAssertEqual(series.bars.map(\.key), ["", "A", "B"])
+        XCTAssertEqual(series.bars.map(\.amount), ["25.50", "100.10", "-50.05"], "exact, with the currency's minor digits")
+        let chart = BarGeometry.chart(series)
+        let width = Dictionary(uniqueKeysWithValues: chart.bars.map { ($0.key, dec($0.width)) })
+        XCTAssertEqual(width["A"], Decimal(BarGeometry.barMax))
+        XCTAssertEqual(width["B"], Decimal(BarGeometry.barMax) / 2)
+        XCTAssertEqual(chart.bars.first { $0.key == "B" }?.negative, true)
+        XCTAssertEqual(chart.bars.first { $0.key == "" }?.noValue, true)
+        XCTAssertEqual(chart.bars.first { $0.key == "" }?.label, "(no value)")
+
+        var many: [String: Decimal] = [:]
+        for n in 1...(BatchReport.barLimit + 5) { many[String(format: "K%02d", n)] = Decimal(n) + dec("0.01") }
+        let cut = BatchReportAmounts.series(currency: "USD", kind: "mainAccount", title: "Main account", sums: many)
+        XCTAssertEqual(cut.bars.count, BatchReport.barLimit - 1)
+        XCTAssertEqual(cut.othersCount, many.count - cut.bars.count)
+        let kept = Set(cut.bars.map(\.key))
+        let rest = many.filter { !kept.contains($0.key) }
+        XCTAssertTrue(rest.values.allSatisfy { r in cut.bars.allSatisfy { dec($0.amount) > r } }, "the smallest are summed")
+        XCTAssertEqual(dec(cut.othersAmount ?? ""), rest.values.reduce(0, +))
     }
 }
