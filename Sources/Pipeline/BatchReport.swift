@@ -148,6 +148,18 @@ public struct BatchReport: Sendable, Codable {
         public var othersAmount: String?
     }
 
+    /// A document load did not confirm as posted (`failed`, `locked`, `changedAfterLoad`), from `load/results.csv`.
+    public struct LoadProblem: Sendable, Codable, Hashable {
+        public var documentKey: String
+        public var reportID: String
+        public var company: String
+        public var currency: String
+        public var total: String
+        public var status: String
+        public var errorCode: String
+        public var error: String
+    }
+
     /// The merchants with the largest amounts in one currency.
     public struct MerchantTotals: Sendable, Codable, Hashable {
         public var currency: String
@@ -183,6 +195,10 @@ public struct BatchReport: Sendable, Codable {
     public var reportsByStatus: [StatusGroup]
     /// Report states now (the ledger), state → count.
     public var reportStates: [String: Int]
+    /// Documents per outcome of the newest load (`load/results.csv`), outcome → count; empty before load.
+    public var loadOutcomes: [String: Int]
+    /// The documents the newest load did not confirm, by key (at most `listLimit`).
+    public var loadProblems: [LoadProblem]
     /// Exception rows in total.
     public var exceptionCount: Int
     /// Grouped by field and reason, largest group first.

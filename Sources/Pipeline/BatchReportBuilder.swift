@@ -25,6 +25,7 @@ extension PipelineContext {
         let reports = try present(layout.reportsCSV) ? Self.reportsByStatus(layout.reportsCSV) : []
         let (exceptionCount, exceptions) = try present(layout.exceptionsCSV) ? Self.exceptionGroups(layout.exceptionsCSV) : (0, [])
 
+        let (loadOutcomes, loadProblems) = try Self.loadResults(layout.resultsCSV)
         let runs = try ledger.stageRuns(batchID: batchID)
         let stages = runs.map(Self.timing)
         var requests: [String: Int] = [:]
@@ -44,7 +45,8 @@ extension PipelineContext {
                 id: b.id, target: b.target, createdAt: b.createdAt, approvedAfter: b.approvedAfter, exportUntil: b.exportUntil,
                 exportLabel: b.exportLabel, replayOf: b.replayOf),
             asOf: asOf, missingFiles: missing.sorted(), totals: totals, accountTotals: accounts, reportsByStatus: reports,
-            reportStates: try ledger.reportCounts(lastBatchID: batchID), exceptionCount: exceptionCount, exceptions: exceptions,
+            reportStates: try ledger.reportCounts(lastBatchID: batchID), loadOutcomes: loadOutcomes, loadProblems: loadProblems,
+            exceptionCount: exceptionCount, exceptions: exceptions,
             review: review, reconciliation: reconciliation, stages: stages, requests: requests, charts: documents.series(),
             merchants: documents.merchantTotals())
     }
@@ -130,6 +132,27 @@ extension PipelineContext {
         }
         let sorted = groups.values.sorted { ($1.count, $0.field, $0.reason) < ($0.count, $1.field, $1.reason) }
         return (count, sorted)
+    }
+
+    /// `load/results.csv`: documents per outcome, and those not confirmed (in file order, which is by key), cut at
+    /// `listLimit`. Nothing before load.
+    static func loadResults(_ url: URL) throws -> ([String: Int], [BatchReport.LoadProblem]) {
+        guard var csv = try BatchReportCSV(url) else { return ([:], []) }
+        defer { csv.close() }
+        var outcomes: [String: Int] = [:]
+        var problems: [BatchReport.LoadProblem] = []
+        let confirmed: Set<String> = ["created", "completed", "alreadyPresent"]
+        while let row = csv.nextRow() {
+            let status = row["status"] ?? ""
+            outcomes[status, default: 0] += 1
+            guard !confirmed.contains(status), problems.count < BatchReport.listLimit else { continue }
+            problems.append(
+                .init(
+                    documentKey: row["invoice_number"] ?? "", reportID: row["report_id"] ?? "", company: row["company"] ?? "",
+                    currency: row["currency"] ?? "", total: row["total"] ?? "", status: status, errorCode: row["error_code"] ?? "",
+                    error: row["error"] ?? ""))
+        }
+        return (outcomes, problems)
     }
 
     static func timing(_ run: StageRunRecord) -> BatchReport.StageTiming {

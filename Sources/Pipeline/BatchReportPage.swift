@@ -212,6 +212,12 @@ enum BatchReportPage {
         var statuses: [Status]
         var reportStates: [NameCount]
         var hasReportStates: Bool
+        var hasLoad: Bool
+        var loadOutcomes: [NameCount]
+        var loadProblems: [BatchReport.LoadProblem]
+        var hasLoadProblems: Bool
+        var loadProblemsMore: Int
+        var hasLoadProblemsMore: Bool
         var exceptionCount: Int
         var hasExceptions: Bool
         var exceptions: [Exceptions]
@@ -255,6 +261,13 @@ enum BatchReportPage {
             hasReports = !statuses.isEmpty
             reportStates = r.reportStates.keys.sorted().map { NameCount(name: $0, count: "\(r.reportStates[$0] ?? 0)") }
             hasReportStates = !reportStates.isEmpty
+            hasLoad = !r.loadOutcomes.isEmpty
+            loadOutcomes = r.loadOutcomes.keys.sorted().map { NameCount(name: $0, count: "\(r.loadOutcomes[$0] ?? 0)") }
+            loadProblems = r.loadProblems
+            hasLoadProblems = !r.loadProblems.isEmpty
+            let unconfirmed = r.loadOutcomes.filter { !["created", "completed", "alreadyPresent"].contains($0.key) }.values.reduce(0, +)
+            loadProblemsMore = unconfirmed - r.loadProblems.count
+            hasLoadProblemsMore = loadProblemsMore > 0
             exceptionCount = r.exceptionCount
             hasExceptions = r.exceptionCount > 0
             exceptions = r.exceptions.map { g in

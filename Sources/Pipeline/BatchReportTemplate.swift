@@ -184,6 +184,30 @@ enum BatchReportTemplate {
         {{/hasReportStates}}
         </section>
 
+        <section id="load">
+        <h2>Load</h2>
+        {{#hasLoad}}
+        <div class="table-wrap"><table id="load-outcomes" class="narrow">
+        <thead><tr><th>Outcome of the newest load</th><th class="num">Documents</th></tr></thead>
+        <tbody>
+        {{#loadOutcomes}}<tr data-load-outcome="{{name}}" data-load-count="{{count}}"><td>{{name}}</td><td class="num">{{count}}</td></tr>
+        {{/loadOutcomes}}
+        </tbody></table></div>
+        {{#hasLoadProblems}}
+        <h3>Documents that need a look</h3>
+        <div class="table-wrap"><table id="load-problems">
+        <thead><tr><th>Document</th><th>Report</th><th>Company</th><th class="num">Total</th><th>Currency</th><th>Outcome</th><th>Why</th></tr></thead>
+        <tbody>
+        {{#loadProblems}}<tr data-load-problem="{{documentKey}}"><td class="mono">{{documentKey}}</td><td class="mono">{{reportID}}</td><td>{{company}}</td><td class="num">{{total}}</td><td>{{currency}}</td><td>{{status}}</td><td class="any">{{errorCode}}: {{error}}</td></tr>
+        {{/loadProblems}}
+        </tbody></table></div>
+        {{#hasLoadProblemsMore}}<p class="muted">and {{loadProblemsMore}} more in <span class="mono">load/results.csv</span>.</p>{{/hasLoadProblemsMore}}
+        {{/hasLoadProblems}}
+        <p class="muted">From <span class="mono">load/results.csv</span>. A failed or locked document stays unlabelled in Expensify and is tried again by the next run; a report changed after it was posted is never posted again (correct it by hand).</p>
+        {{/hasLoad}}
+        {{^hasLoad}}<p class="muted">The batch has not been loaded yet.</p>{{/hasLoad}}
+        </section>
+
         <section id="exceptions">
         <h2>Exceptions</h2>
         {{#hasExceptions}}

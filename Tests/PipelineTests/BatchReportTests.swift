@@ -178,6 +178,9 @@ final class BatchReportTests: XCTestCase {
         XCTAssertEqual(shownRequests, requests)
         XCTAssertEqual(Set(Self.tags(with: "data-stage", in: dom).compactMap { $0["data-stage"] }), ["extract", "transform", "load", "commit"])
         XCTAssertEqual(Self.tags(with: "data-review-state", in: dom).first?["data-review-state"], "not required")
+        let results = Dictionary(grouping: try h.csv("load/results.csv", batch: batch), by: { $0["status"] ?? "" }).mapValues { "\($0.count)" }
+        let outcomes = Self.tags(with: "data-load-outcome", in: dom).map { ($0["data-load-outcome"] ?? "", $0["data-load-count"] ?? "") }
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: outcomes), results)
         XCTAssertEqual(Self.tags(with: "data-reconciled", in: dom).first?["data-reconciled"], "none")
 
         // A screenshot renders (kept in the temporary folder for a person to look at).
