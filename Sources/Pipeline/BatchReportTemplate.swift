@@ -25,6 +25,7 @@ enum BatchReportTemplate {
         h1 .mono { font-size: inherit; }
         h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
         h3 { font-size: 15px; margin: 18px 0 6px; }
+        h3, .callout, figcaption, dd { overflow-wrap: anywhere; }
         p { margin: 6px 0; }
         .muted { color: var(--muted); }
         .mono, code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size: 12px; }
@@ -128,7 +129,7 @@ enum BatchReportTemplate {
         <figure data-chart-kind="{{kind}}" data-chart-currency="{{currency}}">
         <figcaption>{{title}} ({{currency}})</figcaption>
         <svg class="chart" viewBox="0 0 {{chartWidth}} {{height}}" width="{{chartWidth}}" height="{{height}}" role="img" aria-label="{{title}} in {{currency}}">
-        {{#bars}}<g><text x="0" y="{{labelY}}">{{label}}</text><rect class="bar{{#negative}} negative{{/negative}}{{#noValue}} novalue{{/noValue}}" data-bar-kind="{{kind}}" data-bar-currency="{{currency}}" data-bar-key="{{key}}" data-bar-amount="{{amount}}" x="0" y="{{barY}}" width="{{width}}" height="14" rx="2"></rect><text class="amount" x="{{amountX}}" y="{{amountY}}">{{amount}}</text></g>
+        {{#bars}}<g><title>{{label}}: {{amount}} {{currency}}</title><text x="0" y="{{labelY}}">{{label}}</text><rect class="bar{{#negative}} negative{{/negative}}{{#noValue}} novalue{{/noValue}}" data-bar-kind="{{kind}}" data-bar-currency="{{currency}}" data-bar-key="{{key}}" data-bar-amount="{{amount}}" x="0" y="{{barY}}" width="{{width}}" height="14" rx="2"></rect><text class="amount" x="{{amountX}}" y="{{amountY}}">{{amount}}</text></g>
         {{/bars}}
         </svg>
         {{#hasOthers}}<p class="muted">{{others}}</p>{{/hasOthers}}
@@ -144,7 +145,7 @@ enum BatchReportTemplate {
         <div class="table-wrap"><table class="narrow" data-merchants-currency="{{currency}}">
         <thead><tr><th>Merchant ({{currency}})</th><th class="num">Lines</th><th class="num">Amount</th></tr></thead>
         <tbody>
-        {{#merchants}}<tr><td data-merchant>{{name}}</td><td class="num">{{lines}}</td><td class="num">{{amount}}</td></tr>
+        {{#merchants}}<tr><td class="any" data-merchant>{{name}}</td><td class="num">{{lines}}</td><td class="num">{{amount}}</td></tr>
         {{/merchants}}
         </tbody></table></div>
         {{#hasOthers}}<p class="muted">{{others}}</p>{{/hasOthers}}

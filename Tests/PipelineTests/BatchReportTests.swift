@@ -119,7 +119,7 @@ final class BatchReportTests: XCTestCase {
         XCTAssertFalse(dom.lowercased().contains("<script"), "no script element in the DOM")
         let merchants = Self.tags(with: "data-merchant", in: dom)
         XCTAssertFalse(merchants.isEmpty)
-        let merchantCells = try NSRegularExpression(pattern: "<td data-merchant(?:=\"\")?>([^<]*)</td>")
+        let merchantCells = try NSRegularExpression(pattern: "<td [^>]*data-merchant(?:=\"\")?[^>]*>([^<]*)</td>")
         let names = merchantCells.matches(in: dom, range: NSRange(location: 0, length: (dom as NSString).length)).map {
             Self.unescape((dom as NSString).substring(with: $0.range(at: 1)))
         }
