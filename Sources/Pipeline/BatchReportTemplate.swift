@@ -77,7 +77,7 @@ enum BatchReportTemplate {
           tr, .figure, figure, .group { break-inside: avoid; page-break-inside: avoid; }
           .table-wrap { overflow: visible; }
           .charts { display: block; }
-          svg.chart { max-width: 100%; }
+          svg.chart { width: 520px; max-width: 100%; }
         }
         </style>
         </head>
