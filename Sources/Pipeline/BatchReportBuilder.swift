@@ -222,7 +222,7 @@ enum BatchReportTime {
 
     /// `1.234 s`, `2 min 3.400 s`.
     static func duration(_ ms: Int?) -> String {
-        guard let ms else { return "" }
+        guard let ms, ms >= 0 else { return "" }
         let seconds = ms / 1000
         let frac = ms % 1000
         let s = "\(seconds % 60).\(String(repeating: "0", count: 3 - String(frac).count))\(frac) s"
