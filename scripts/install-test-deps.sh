@@ -8,9 +8,10 @@
 #   libsqlite3-dev                            SQLite for the batch ledger (GRDB)
 #   libcurl4-openssl-dev                      libcurl headers for the HTTP transport (CCurl, CurlTransport)
 #   libxml2-dev                               FoundationXML on Linux
+#   chromium                                  headless browser that renders the batch report (BatchReportTests)
 set -euo pipefail
 
-PACKAGES=(libfreemarker-java default-jre-headless libsqlite3-dev libcurl4-openssl-dev libxml2-dev)
+PACKAGES=(libfreemarker-java default-jre-headless libsqlite3-dev libcurl4-openssl-dev libxml2-dev chromium)
 
 die() { echo "install-test-deps: $*" >&2; exit 1; }
 
@@ -47,4 +48,5 @@ fi
 
 [ -e /usr/share/java/freemarker.jar ] || die "libfreemarker-java installed but /usr/share/java/freemarker.jar is missing"
 command -v java >/dev/null 2>&1 || die "default-jre-headless installed but java is not on PATH"
+command -v chromium >/dev/null 2>&1 || die "chromium installed but chromium is not on PATH"
 echo "install-test-deps: done"

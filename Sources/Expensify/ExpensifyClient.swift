@@ -30,6 +30,9 @@ public struct ExpensifyClient: Sendable {
         self.logger = logger
     }
 
+    /// HTTP requests this client has sent so far, retries included (for the stage's counts and the batch report).
+    public func requestCount() async -> Int { await http.requestCount }
+
     /// The FreeMarker export template shipped with the connector (`Resources/export-template.json.ftl`).
     /// - Throws: `expensify.template_missing` when the resource bundle lacks it.
     public static func bundledTemplate() throws -> String {

@@ -9,6 +9,7 @@ extension PipelineContext {
     /// open are re-fetched by ID (see `extract`).
     public func commit(batchID requested: String? = nil, chunkSize: Int = 200) async throws -> CommitSummary {
         let batchID = try resolveBatch(requested)
+        defer { writeBatchReportAfterStage(batchID) }
         _ = try requireCurrent(.load, batchID: batchID, before: .commit)
         let layout = self.layout(batchID)
         return try await recordStage(.commit, batchID: batchID) {
@@ -29,6 +30,7 @@ extension PipelineContext {
             }
             toLabel += earlier
             var labelled: [String] = []
+            var requests: [String: Int] = [:]
             if !toLabel.isEmpty {
                 let expensify = try expensifyClient(batchID: batchID, stage: .commit)
                 let ids = toLabel.map(\.reportID)
@@ -44,6 +46,7 @@ extension PipelineContext {
                         labelled.append(id)
                     }
                 }
+                requests["requests.expensify"] = await expensify.requestCount()
             }
 
             // Watermark: the day before the newest approval the batch saw (approvedAfter is date-granular and
@@ -79,7 +82,7 @@ extension PipelineContext {
             for r in refreshed { csv.append(["report_id": r.reportID, "state": r.state.rawValue, "reason": r.reason ?? ""]) }
             let files = ["labelled.csv": try StagedFile.write(csv.data, to: layout.labelledCSV)]
             let summary = CommitSummary(batchID: batchID, labelled: labelled.count, notLabelled: open.count, watermark: wm)
-            return (summary, ["labelled": labelled.count, "not_labelled": open.count], files)
+            return (summary, ["labelled": labelled.count, "not_labelled": open.count].merging(requests) { a, _ in a }, files)
         }
     }
 }

@@ -162,6 +162,8 @@ extension PipelineContext {
             stageCounts["windows"] = windows.count
             stageCounts["refetch_requested"] = refetch.count
             stageCounts["not_returned"] = notReturned.count
+            stageCounts["requests.expensify"] = await expensify.requestCount()
+            stageCounts["requests.\(target.name)"] = await target.requestCount()
             return (summary, stageCounts, files)
         }
     }

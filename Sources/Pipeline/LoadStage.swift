@@ -19,6 +19,7 @@ extension PipelineContext {
     /// window; what the target learns is remembered after each window (the ledger does not interpret them).
     public func load(batchID requested: String? = nil, window requestedWindow: Int? = nil) async throws -> LoadSummary {
         let batchID = try resolveBatch(requested)
+        defer { writeBatchReportAfterStage(batchID) }
         try checkRerunAllowed(.load, batchID: batchID)
         let transformRun = try requireCurrent(.transform, batchID: batchID, before: .load)
         let layout = self.layout(batchID)
@@ -108,6 +109,7 @@ extension PipelineContext {
             stageCounts["skipped_loaded"] = skipped
             stageCounts["changed_after_load"] = counts[.changedAfterLoad] ?? 0
             stageCounts["http_requests"] = requests
+            stageCounts["requests.\(target.name)"] = requests
             return (summary, stageCounts, files)
         }
     }

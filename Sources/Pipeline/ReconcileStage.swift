@@ -138,6 +138,7 @@ extension PipelineContext {
         try StagedFile.write(csv.data, to: directory.appendingPathComponent("variances.csv"))
 
         _ = try ledger.recordReconciliation(result, audit: a)
+        writeBatchReportAfterStage(batchID)
         for v in result.variances {
             try ledger.audit(
                 a, entityType: "report", entityID: v.reportID, event: "reconcile.\(v.kind)",

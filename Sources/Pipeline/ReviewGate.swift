@@ -181,6 +181,7 @@ extension PipelineContext {
             files: try transformFileHashes(layout),
             totals: try reviewControlTotals(layout))
         try ledger.recordSignOff(signOff, audit: audit(batchID, nil))
+        writeBatchReportAfterStage(batchID)
         logger.info("batch signed off", metadata: ["batch.id": "\(batchID)", "review.by": "\(name)", "review.files": "\(signOff.files.count)"])
         return ReviewDecisionSummary(
             batchID: batchID, decision: .approved, by: name, at: signOff.approvedAt, reason: nil, signOff: signOff,
@@ -195,6 +196,7 @@ extension PipelineContext {
         try refuseReviewAfterLoad(batchID, action: "rejected")
         let name = by?.trimmedWhitespace.nilIfEmpty ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
         try ledger.recordRejection(batchID: batchID, by: name, reason: why, audit: audit(batchID, nil))
+        writeBatchReportAfterStage(batchID)
         let newest = try ledger.reviewDecision(batchID: batchID)
         logger.info("batch rejected in review", metadata: ["batch.id": "\(batchID)", "review.by": "\(name)"])
         return ReviewDecisionSummary(

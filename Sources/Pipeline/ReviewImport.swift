@@ -285,6 +285,7 @@ extension PipelineContext {
         try ledger.recordOverrides(overrides, audit: a)
         _ = try await transform(batchID: batchID)
         try ledger.markAwaitingReview(batchID: batchID, reason: "edited by import of \(url.lastPathComponent) by \(name)", audit: a)
+        writeBatchReportAfterStage(batchID)
         logger.info(
             "review import applied", metadata: ["batch.id": "\(batchID)", "file": "\(url.lastPathComponent)", "overrides": "\(overrides.count)"])
         summary.overrides = overrides

@@ -57,6 +57,7 @@ extension PipelineContext {
         if config.reviewRequired && t.totals.reduce(0, { $0 + $1.documents }) > 0 {
             // Review required: the batch waits for finance's sign-off; `load` then `commit` take it on (README, Finance review).
             try ledger.markAwaitingReview(batchID: e.batchID, reason: "review required: run stopped after transform", audit: audit(e.batchID, nil))
+            writeBatchReportAfterStage(e.batchID)
             logger.info("batch awaits review", metadata: ["batch.id": "\(e.batchID)"])
             return RunSummary(
                 extract: e, transform: t, load: .notRun(e.batchID), commit: .notRun(e.batchID),

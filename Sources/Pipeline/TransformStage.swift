@@ -53,6 +53,7 @@ extension PipelineContext {
     /// configuration give byte-identical output.
     public func transform(batchID requested: String? = nil) async throws -> TransformSummary {
         let batchID = try resolveBatch(requested)
+        defer { writeBatchReportAfterStage(batchID) }
         try checkRerunAllowed(.transform, batchID: batchID)
         let extractRun = try requireStage(.extract, batchID: batchID, before: .transform)
         let layout = self.layout(batchID)

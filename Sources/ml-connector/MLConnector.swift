@@ -8,7 +8,7 @@ struct MLConnector: AsyncParsableCommand {
         abstract: "Approved Expensify reports → Dynamics 365 F&O pending vendor invoices, in rerunnable stages.",
         discussion: "Stages write staging/<batch>/{extract,transform,load,commit}/ and record every step in the SQLite ledger.",
         subcommands: [
-            Run.self, Extract.self, Transform.self, Load.self, Commit.self, Replay.self, Status.self, Audit.self, Drop.self, CheckConfig.self,
-            Check.self, Credentials.self, Review.self, Reconcile.self, Schedule.self,
+            Run.self, Extract.self, Transform.self, Load.self, Commit.self, Replay.self, Status.self, Audit.self, Report.self, Drop.self,
+            CheckConfig.self, Check.self, Credentials.self, Review.self, Reconcile.self, Schedule.self,
         ])
 }
