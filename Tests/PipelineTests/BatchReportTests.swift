@@ -181,7 +181,10 @@ final class BatchReportTests: XCTestCase {
         let results = Dictionary(grouping: try h.csv("load/results.csv", batch: batch), by: { $0["status"] ?? "" }).mapValues { "\($0.count)" }
         let outcomes = Self.tags(with: "data-load-outcome", in: dom).map { ($0["data-load-outcome"] ?? "", $0["data-load-count"] ?? "") }
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: outcomes), results)
-        XCTAssertEqual(Self.tags(with: "data-reconciled", in: dom).first?["data-reconciled"], "none")
+        // `run` reconciles after load: the sandbox holds exactly what was staged.
+        let reconciliation = try XCTUnwrap(try ledger.latestReconciliation(batchID: batch.lastPathComponent))
+        XCTAssertTrue(reconciliation.reconciled)
+        XCTAssertEqual(Self.tags(with: "data-reconciled", in: dom).first?["data-reconciled"], "ok")
 
         // A screenshot renders (kept in the temporary folder for a person to look at).
         let shot = FileManager.default.temporaryDirectory.appendingPathComponent("ml-connector-batch-report.png")
