@@ -1,3 +1,4 @@
+import ConnectorCore
 import Foundation
 import Sandbox
 import XCTest
@@ -196,4 +197,23 @@ func dec(_ any: Any?) -> Decimal {
     if let s = any as? String { return dec(s) }
     if let n = any as? NSNumber { return dec(n.stringValue) }
     return .nan
+}
+
+extension Harness {
+    /// Every invoice the sandbox D365 holds, keyed by InvoiceNumber, with exact decimal amounts.
+    func d365Invoices() async throws -> [String: JSONValue] {
+        var req = URLRequest(url: URL(string: baseURL.absoluteString + "/_sandbox/d365/invoices")!)
+        req.httpMethod = "GET"
+        let (data, _) = try await URLSession.shared.data(for: req)
+        let v = try JSONValue.parse(data)
+        var list: [JSONValue] = v.arrayValue ?? []
+        if list.isEmpty, let l = v["invoices"]?.arrayValue { list = l }
+        if list.isEmpty, let l = v["value"]?.arrayValue { list = l }
+        var out: [String: JSONValue] = [:]
+        for inv in list {
+            let header = inv["header"] ?? inv
+            if let n = header["InvoiceNumber"]?.stringValue { out[n] = inv }
+        }
+        return out
+    }
 }

@@ -19,22 +19,8 @@ final class NightlyPipelineTests: XCTestCase {
         h?.stop()
     }
 
-    /// Every invoice the sandbox D365 holds, keyed by InvoiceNumber, with exact decimal amounts.
-    func d365Invoices() async throws -> [String: JSONValue] {
-        var req = URLRequest(url: URL(string: h.baseURL.absoluteString + "/_sandbox/d365/invoices")!)
-        req.httpMethod = "GET"
-        let (data, _) = try await URLSession.shared.data(for: req)
-        let v = try JSONValue.parse(data)
-        var list: [JSONValue] = v.arrayValue ?? []
-        if list.isEmpty, let l = v["invoices"]?.arrayValue { list = l }
-        if list.isEmpty, let l = v["value"]?.arrayValue { list = l }
-        var out: [String: JSONValue] = [:]
-        for inv in list {
-            let header = inv["header"] ?? inv
-            if let n = header["InvoiceNumber"]?.stringValue { out[n] = inv }
-        }
-        return out
-    }
+    /// Every invoice the sandbox D365 holds, keyed by InvoiceNumber (Harness).
+    func d365Invoices() async throws -> [String: JSONValue] { try await h.d365Invoices() }
 
     static func lines(_ inv: JSONValue) -> [JSONValue] {
         inv["lines"]?.arrayValue ?? inv["VendorInvoiceLine"]?.arrayValue ?? []

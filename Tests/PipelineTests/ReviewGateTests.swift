@@ -35,22 +35,8 @@ final class ReviewGateTests: XCTestCase {
 
     func ledger() throws -> Ledger { try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path) }
 
-    /// Every invoice the sandbox D365 holds, by InvoiceNumber.
-    func d365Invoices() async throws -> [String: JSONValue] {
-        var req = URLRequest(url: URL(string: h.baseURL.absoluteString + "/_sandbox/d365/invoices")!)
-        req.httpMethod = "GET"
-        let (data, _) = try await URLSession.shared.data(for: req)
-        let v = try JSONValue.parse(data)
-        var list: [JSONValue] = v.arrayValue ?? []
-        if list.isEmpty, let l = v["invoices"]?.arrayValue { list = l }
-        if list.isEmpty, let l = v["value"]?.arrayValue { list = l }
-        var out: [String: JSONValue] = [:]
-        for inv in list {
-            let header = inv["header"] ?? inv
-            if let n = header["InvoiceNumber"]?.stringValue { out[n] = inv }
-        }
-        return out
-    }
+    /// Every invoice the sandbox D365 holds, by InvoiceNumber (Harness).
+    func d365Invoices() async throws -> [String: JSONValue] { try await h.d365Invoices() }
 
     /// The staged invoice-lines.csv as a spreadsheet in a European locale saves it: BOM, CRLF, `;`, every field
     /// quoted, decimal comma, the columns reordered (amount first, keys last) and a column of finance's own.
