@@ -197,7 +197,9 @@ extension PipelineContext {
         }
         guard !counts.isEmpty else { return [] }
         let companies = Set(counts.keys.map(\.company)).sorted()
-        let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: config.vendors.employeeVendorGroup)
+        // Every vendor, as extract reads them: the rule matches e-mails within the employee vendor group itself, and a
+        // `vendors.byEmail` override may name a vendor of another group.
+        let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: nil)
         var settings = config.vendors
         settings.defaultVendor = nil
         let rule = VendorRule(vendors: settings, reference: reference)

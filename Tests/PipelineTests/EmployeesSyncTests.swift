@@ -112,4 +112,16 @@ final class EmployeesSyncTests: XCTestCase {
         XCTAssertNil(rows.first { $0["email"] == "ivan.petrov@northwind.example" }, "vendors.byEmail gives Ivan his vendor")
         XCTAssertEqual(rows.first { $0["email"] == "carol.diaz@northwind.example" }?["reason"]?.contains("on hold"), true)
     }
+
+    func testFailedPolicyInTheAnswerIsAnExceptionAndItsEmployeesStayAsTheyWere() async throws {
+        let h = try await harness()
+        defer { h.stop() }
+        _ = try await h.control("POST", "/_sandbox/d365/workers/terminate?PersonnelNumber=NW-0002")
+        _ = try await h.control("POST", "/_sandbox/expensify/settings", body: ["failEmployeePolicies": [Self.usPolicy]])
+        let r = try h.cli(["employees", "sync", "--apply"], expect: 1)
+        XCTAssertTrue(r.stdout.contains("terminated:\n  bob.martin@northwind.example (NW-0002, usmf → policy \(Self.usPolicy))"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("[expensify] - policy \(Self.usPolicy): Expensify reported the policy as failed"), r.stdout)
+        let emails = try await policyEmails(h, Self.usPolicy)
+        XCTAssertTrue(emails.contains("bob.martin@northwind.example"), "nothing of a failed policy changes")
+    }
 }
