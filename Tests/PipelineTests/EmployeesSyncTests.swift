@@ -124,4 +124,27 @@ final class EmployeesSyncTests: XCTestCase {
         let emails = try await policyEmails(h, Self.usPolicy)
         XCTAssertTrue(emails.contains("bob.martin@northwind.example"), "nothing of a failed policy changes")
     }
+
+    func testBusinessCentralEmployeesAreReadWithoutManagersAndKeepTheirApprover() async throws {
+        let h = try await Harness(sample: "config-bc.json") { config in
+            config["employees"] = [
+                "policyByCompany": [
+                    "Northwind Traders & Sons Ltd.": "A1B2C3D4E5F60001", "Northwind UK Ltd.": "A1B2C3D4E5F60002",
+                    "Northwind K.K.": "A1B2C3D4E5F60004",
+                ]
+            ]
+        }
+        defer { h.stop() }
+        // Frank is new to the UK policy and BC names no manager: without employees.defaultManager he is an exception.
+        let out = try json(try h.cli(["employees", "sync", "--dry-run", "--json"], expect: 1))
+        XCTAssertEqual(out["workers"] as? Int, 7)
+        let exceptions = out["exceptions"] as? [[String: Any]] ?? []
+        XCTAssertEqual(exceptions.compactMap { $0["email"] as? String }, ["frank.weber@northwind.example"])
+        XCTAssertEqual(exceptions.first?["reason"] as? String, "no manager: the ERP names none and employees.defaultManager is not set")
+        XCTAssertEqual((out["terminated"] as? [Any])?.count, 0)
+        // BC names no manager: Bob keeps the approver Expensify has; only his employee ID (BC's number) differs.
+        let bob = (out["changed"] as? [[String: Any]] ?? []).first { ($0["email"] as? String)?.lowercased() == "bob.martin@northwind.example" }
+        XCTAssertEqual(bob?["managerEmail"] as? String, "finance@northwind.example")
+        XCTAssertEqual(bob?["detail"] as? String, "employeeID NW-0002 → EMP-0002")
+    }
 }
