@@ -34,6 +34,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var schedule: ScheduleSettings?
     /// The `reconcile` object: reconciliation against the ERP after load.
     public var reconcile: ReconcileSettings?
+    /// The `employees` object: `employees sync` (EmployeeSettings.swift).
+    public var employees: EmployeeSettings?
 
     /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
@@ -244,7 +246,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
             staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil),
-            review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil))
+            review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil),
+            employees: .init(policyByCompany: nil, defaultManager: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -315,6 +318,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             p.append("invoice.dateFrom must be approved, submitted or lastExpense")
         }
         if keyPrefix.isEmpty || keyPrefix.count > 10 { p.append("invoice.keyPrefix must be 1 to 10 characters") }
+        p += employees?.problems ?? []
         if let r = review, !["required", "optional"].contains(r) { p.append("review: '\(r)' must be 'required' or 'optional'") }
         if let s = schedule, (s.every == nil) == (s.cron == nil) {
             p.append("schedule: give either 'every' (e.g. \"15m\") or 'cron' (e.g. \"15 2 * * *\"), not both")

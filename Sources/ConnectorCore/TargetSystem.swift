@@ -56,6 +56,11 @@ public protocol TargetSystem: Sendable {
     /// key asked for is in the result: a document found neither as a draft nor as posted is `.deleted` with no lines.
     /// The default throws `reconcile.unsupported`.
     func snapshot(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentSnapshot]
+
+    /// Reads the workers employed (or once employed) in `companies`, with e-mail, manager, legal entity, status and
+    /// employment end, in bounded paged requests, sorted by personnel number then company. The default throws
+    /// `employees.unsupported`.
+    func fetchWorkers(companies: [String]) async throws -> [ERPWorker]
 }
 
 extension TargetSystem {
@@ -70,6 +75,11 @@ extension TargetSystem {
     /// By default unsupported: reconciliation says so instead of reporting a variance.
     public func snapshot(_ documents: [TrackedDocument]) async throws -> [String: ERPDocumentSnapshot] {
         throw ConnectorError("reconcile.unsupported", "target \(name) cannot read documents back for reconciliation yet")
+    }
+    /// By default unsupported: `employees sync` says so instead of guessing.
+    public func fetchWorkers(companies: [String]) async throws -> [ERPWorker] {
+        throw ConnectorError(
+            "employees.unsupported", "target \(name) cannot read workers yet, so 'employees sync' cannot run against it")
     }
     /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }

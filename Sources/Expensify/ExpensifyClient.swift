@@ -15,12 +15,12 @@ import Logging
 public struct ExpensifyClient: Sendable {
     /// The Integration Server URL every job is posted to.
     public let endpoint: URL
-    private let credentials: ExpensifyCredentials
-    private let http: HTTPClient
+    let credentials: ExpensifyCredentials
+    let http: HTTPClient
     private let logger: Logger
     /// Export jobs are synchronous and may take minutes (expensify-api.md §1.5).
     private let exportTimeout: TimeInterval = 900
-    private let timeout: TimeInterval = 120
+    let timeout: TimeInterval = 120
 
     /// A client for one partner account; `http` carries the retry policy and the failure audit.
     public init(endpoint: URL, credentials: ExpensifyCredentials, http: HTTPClient, logger: Logger) {
@@ -161,7 +161,7 @@ public struct ExpensifyClient: Sendable {
 
     /// Runs `send` (one job, already under `HTTPClient`'s retry rules); retries a `responseCode` 429 with backoff;
     /// throws for every error shape.
-    private func perform(operation: String, _ send: () async throws -> HTTPResponse) async throws -> HTTPResponse {
+    func perform(operation: String, _ send: () async throws -> HTTPResponse) async throws -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1

@@ -43,6 +43,9 @@ public enum ConfigurationCheck {
             settings["cards"] = c.companyCards.mode
             settings["staging"] = "\(c.stagingRoot); ledger \(c.ledgerPath)"
             if c.schedule != nil, let timing = try? ScheduleTiming.resolve(c.schedule) { settings["schedule"] = "\(timing)" }
+            if let e = c.employees?.policyByCompany, !e.isEmpty {
+                settings["employees"] = e.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
+            }
         }
         return ConfigurationReport(file: configPath, ok: problems.isEmpty, problems: problems, settings: problems.isEmpty ? settings : [:])
     }

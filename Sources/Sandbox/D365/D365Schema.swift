@@ -306,10 +306,45 @@ enum D365Schema {
         ],
         navigations: [], writable: false)
 
+    /// Workers (shared, key `PersonnelNumber`; d365-fo-odata.md §6). Maintained by the sandbox's worker controls.
+    static let workers = D365EntitySchema(
+        setName: "Workers", typeName: "Worker", aotName: "HcmWorkerEntity", dataSource: "HcmWorker (HcmWorker)",
+        keys: ["PersonnelNumber"],
+        properties: [
+            key("PersonnelNumber"), s("Name"), s("FirstName"), s("LastName"), s("PrimaryContactEmail"),
+            e("WorkerStatus", "HcmWorkerStatus", "Employed"), s("WorkerType"), s("User"), s("IdentityEmail"),
+        ],
+        navigations: [], writable: false)
+
+    /// Employments (key `PersonnelNumber`, `EmploymentLegalEntityId`, `EmploymentId`; §6).
+    static let employeesV2 = D365EntitySchema(
+        setName: "EmployeesV2", typeName: "EmployeeV2", aotName: "HcmEmployeeV2Entity", dataSource: "HcmEmployment (HcmEmployment)",
+        keys: ["PersonnelNumber", "EmploymentLegalEntityId", "EmploymentId"],
+        properties: [
+            key("PersonnelNumber"), key("EmploymentLegalEntityId"), key("EmploymentId"), s("Name"), s("PrimaryContactEmail"),
+            date("EmploymentStartDate"), date("EmploymentEndDate"), s("DimensionDisplayValue"), s("TitleId"),
+        ],
+        navigations: [], writable: false)
+
+    /// Which worker holds which position. The collection and field names are not in the reference [UNCERTAIN]; they
+    /// follow `HcmPositionWorkerAssignmentEntity` (see D365Target+Workers.swift).
+    static let positionWorkerAssignments = D365EntitySchema(
+        setName: "PositionWorkerAssignments", typeName: "PositionWorkerAssignment", aotName: "HcmPositionWorkerAssignmentEntity",
+        dataSource: "HcmPositionWorkerAssignment (HcmPositionWorkerAssignment)", keys: ["PositionId", "PersonnelNumber"],
+        properties: [key("PositionId"), key("PersonnelNumber"), date("ValidFrom"), date("ValidTo")],
+        navigations: [], writable: false)
+
+    /// Which position reports to which (`HcmPositionHierarchyEntity`) [UNCERTAIN names, as above].
+    static let positionHierarchies = D365EntitySchema(
+        setName: "PositionHierarchies", typeName: "PositionHierarchy", aotName: "HcmPositionHierarchyEntity",
+        dataSource: "HcmPositionHierarchy (HcmPositionHierarchy)", keys: ["PositionId", "HierarchyTypeName"],
+        properties: [key("PositionId"), key("HierarchyTypeName"), s("ParentPositionId"), date("ValidFrom"), date("ValidTo")],
+        navigations: [], writable: false)
+
     static let all: [D365EntitySchema] = [
         vendorInvoiceHeaders, vendorInvoiceLines, vendorsV2, mainAccounts, ledgers, legalEntities,
         financialDimensionValues, dimensionAttributes, dimensionIntegrationFormats, dimensionParameters, currencies,
-        vendInvoiceJourBiEntities, vendInvoiceTransBiEntities,
+        vendInvoiceJourBiEntities, vendInvoiceTransBiEntities, workers, employeesV2, positionWorkerAssignments, positionHierarchies,
     ]
 
     /// Case-sensitive look-up of an entity set.

@@ -35,6 +35,9 @@ import Foundation
 ///   pending invoice and its lines. 404 unknown, 409 posted.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
 ///   `POST /_sandbox/d365/vendors` body `{"dataAreaId":…,"VendorAccountNumber":…,…}` creates one.
+/// - `PATCH /_sandbox/d365/workers?PersonnelNumber=NW-0003` body `{"PrimaryContactEmail":"…"}` edits a `Workers` row;
+///   `POST /_sandbox/d365/workers/terminate?PersonnelNumber=NW-0002[&endDate=2026-11-30]` terminates a worker as HR
+///   would: `WorkerStatus` `Terminated` and every open employment's `EmploymentEndDate` set (default: yesterday).
 /// - `GET|DELETE /_sandbox/d365/requests`: the request log (method, url, status, clientId, `$batch` parts).
 /// - `GET /_sandbox/d365/clock`, `POST /_sandbox/d365/clock?advanceSeconds=N`: shift the simulated clock.
 /// - `POST /_sandbox/entra/settings?tokenLifetime=2` (or body `{"tokenLifetime":2}`), `POST /_sandbox/entra/revoke`.
@@ -318,6 +321,10 @@ public actor D365Simulator: SimulatorHandler {
             return deleteInvoice(request)
         case ("PATCH", "/_sandbox/d365/vendors"), ("POST", "/_sandbox/d365/vendors"):
             return editVendor(request)
+        case ("PATCH", "/_sandbox/d365/workers"):
+            return editWorker(request)
+        case ("POST", "/_sandbox/d365/workers/terminate"):
+            return terminateWorker(request)
         default:
             return controlError(404, "unknown sandbox control route \(request.method) \(request.path)")
         }
@@ -637,5 +644,62 @@ public actor D365Simulator: SimulatorHandler {
             row = store.insert(schema, values)
         }
         return D365Responses.plain(request.method == "POST" ? 201 : 200, .object(entityJSON(schema, row)))
+    }
+
+    /// Edits a worker (PATCH): `?PersonnelNumber=NW-0003` + JSON fields of `Workers`.
+    private func editWorker(_ request: SimRequest) -> SimResponse {
+        let schema = D365Schema.workers
+        let o: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): o = b
+        }
+        guard let number = request.queryValue("PersonnelNumber"), !number.isEmpty else {
+            return controlError(400, "PersonnelNumber is required")
+        }
+        guard var row = store.row(schema, key: ["PersonnelNumber": .string(number)]) else { return controlError(404, "no worker \(number)") }
+        for (k, v) in o.pairs {
+            guard let p = schema.property(k), !schema.keys.contains(k) else { return controlError(400, "unknown or key Workers property '\(k)'") }
+            switch D365Convert.value(v, for: p, ieee754: true) {
+            case .success(let value): row.values[k] = value
+            case .failure(let e): return controlError(400, "\(k): \(e.message)")
+            }
+        }
+        row.version += 1
+        store.replace(schema, row)
+        return D365Responses.plain(200, .object(entityJSON(schema, row)))
+    }
+
+    /// Terminates a worker: `WorkerStatus` `Terminated`, and every employment without an end date ends on `endDate`
+    /// (`yyyy-MM-dd`, default the simulated yesterday).
+    private func terminateWorker(_ request: SimRequest) -> SimResponse {
+        guard let number = request.queryValue("PersonnelNumber"), !number.isEmpty else {
+            return controlError(400, "PersonnelNumber is required")
+        }
+        guard var worker = store.row(D365Schema.workers, key: ["PersonnelNumber": .string(number)]) else {
+            return controlError(404, "no worker \(number)")
+        }
+        let end: D365Date
+        if let text = request.queryValue("endDate") {
+            guard let parsed = D365Date.parse(text + "T12:00:00Z") else { return controlError(400, "endDate must be yyyy-MM-dd") }
+            end = parsed
+        } else {
+            end = D365Date(seconds: (Int64(now) / 86_400 - 1) * 86_400 + 43_200)
+        }
+        worker.values["WorkerStatus"] = .enumMember("Terminated")
+        worker.version += 1
+        store.replace(D365Schema.workers, worker)
+        var ended = 0
+        for var employment in store.rows(D365Schema.employeesV2.setName)
+        where D365Text.fold(employment.string("PersonnelNumber")) == D365Text.fold(number) {
+            guard employment.date("EmploymentEndDate") == .unset else { continue }
+            employment.values["EmploymentEndDate"] = .date(end)
+            employment.version += 1
+            store.replace(D365Schema.employeesV2, employment)
+            ended += 1
+        }
+        return D365Responses.plain(
+            200,
+            D365Responses.obj([("PersonnelNumber", .string(number)), ("WorkerStatus", .string("Terminated")), ("employmentsEnded", .int(ended))]))
     }
 }

@@ -15,7 +15,8 @@ import Foundation
 /// - `GET /files`, `GET /emails` — stored export files and recorded `email` actions
 /// - `POST /today` — body `{"today":"2026-11-22"}` (or null) fixes "today" for the one-year date rule
 /// - `GET|POST /settings` — body `{"unsetFields":"absent"|"empty"|"zero","maxDaysWithoutEndDate":365,"maxRangeDays":365,
-///   "corruptReportIDs":["90000002"],"duplicateReportIDs":["90000006"],"authFailureCode":407}`
+///   "corruptReportIDs":["90000002"],"duplicateReportIDs":["90000006"],"authFailureCode":407,
+///   "failEmployeePolicies":["A1B2C3D4E5F60002"]}`
 ///   (any subset): how the template model shows fields a report or expense does not have (absent key, "", or ""
 ///   with 0 for `modifiedAmount`), the one-year date rule (null switches a limit off), and reports whose element of a
 ///   rendered export is made invalid JSON, and reports rendered twice in a row in every export that selects them
@@ -112,6 +113,12 @@ extension ExpensifySimulator {
                         return Self.failure(400, "duplicateReportIDs must be an array of report IDs")
                     }
                     settings.duplicateReportIDs = Set(ids)
+                }
+                if let v = o["failEmployeePolicies"] {
+                    guard let ids = v.arrayValue?.compactMap(\.stringValue) else {
+                        return Self.failure(400, "failEmployeePolicies must be an array of policy IDs")
+                    }
+                    settings.failEmployeePolicies = Set(ids)
                 }
                 for key in ["maxDaysWithoutEndDate", "maxRangeDays"] {
                     guard let v = o[key] else { continue }

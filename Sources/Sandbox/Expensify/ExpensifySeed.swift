@@ -103,6 +103,8 @@ struct ExpensifySettings: Sendable {
     /// Reports rendered twice, one after the other, in every export that selects them, to play an export that repeats
     /// a report.
     var duplicateReportIDs: Set<String> = []
+    /// Policies the advanced employee updater lists in `failedPolicies` (nothing of them changes), control `settings`.
+    var failEmployeePolicies: Set<String> = []
     /// Category and tag names the benchmark generator may use (default: every category with a GL code
     /// and every second-level tag of the policy).
     var generatorCategories: [String]?

@@ -5,7 +5,7 @@ import Foundation
 /// Serves `POST /Integration-Server/ExpensifyIntegrations` with the `requestJobDescription` form
 /// field (urlencoded, multipart or query string; JSON read leniently like org.json) and test-only
 /// control routes under `/_sandbox/expensify/`. Jobs: `file` (report exporter, rendering the
-/// FreeMarker `template`), `download`, `get` `policy`/`policyList`, `update` `reportStatus`/`policy`.
+/// FreeMarker `template`), `download`, `get` `policy`/`policyList`, `update` `reportStatus`/`policy`/`employees` (advanced employee updater).
 /// Errors are HTTP 200 envelopes `{"responseMessage":...,"responseCode":N}`; rate limiting is HTTP 429.
 public actor ExpensifySimulator: SimulatorHandler {
     struct StoredFile: Sendable {
@@ -227,6 +227,8 @@ public actor ExpensifySimulator: SimulatorHandler {
                 return try updateReportStatus(job)
             case ("update", "policy"):
                 return try updatePolicy(job, form: form)
+            case ("update", "employees"):
+                return try updateEmployees(job, form: form)
             case ("get", _), ("update", _), ("create", _):
                 throw inputSettings == nil ? ExpensifyJobError.missing("inputSettings") : ExpensifyJobError.malformed("inputSettings.type")
             default:
