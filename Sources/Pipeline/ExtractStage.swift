@@ -137,9 +137,10 @@ extension PipelineContext {
             files["catalog.json"] = try StagedFile.write(
                 try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
 
-            // 4. Target master data, once per run and company.
+            // 4. Target master data, once per run and company: the ledger's cached copy while it is fresh
+            //    (`masterData.maxAgeMinutes`), else read from the target; the staged file is the same either way.
             let companies = Set(config.companies.values).sorted()
-            let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: nil)
+            let (reference, origin) = try await masterData(target: target, companies: companies, refresh: false, audit: a)
             try checkDimensionFormat(reference)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -160,6 +161,7 @@ extension PipelineContext {
             stageCounts["companies"] = companies.count
             stageCounts["vendors"] = reference.companies.reduce(0) { $0 + $1.vendors.count }
             stageCounts["windows"] = windows.count
+            stageCounts["master_data_cached"] = origin.fromCache ? 1 : 0
             stageCounts["refetch_requested"] = refetch.count
             stageCounts["not_returned"] = notReturned.count
             return (summary, stageCounts, files)
