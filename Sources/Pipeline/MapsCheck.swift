@@ -55,6 +55,15 @@ extension PipelineContext {
         let target = try self.target()
         let (reference, origin) = try await masterData(target: target, companies: companies, refresh: refresh, audit: a)
 
+        do {
+            try checkDimensionFormat(reference)
+        } catch let e as ConnectorError {
+            findings.append(
+                MapsFinding(
+                    kind: "config.dimension_format", blocking: true, item: "dimensions.format", problem: e.message,
+                    action: "Make dimensions.format and dimensions.delimiter match the target's active format; extract refuses to run until they do."
+                ))
+        }
         let checker = MapsChecker(config: config, catalog: catalog, reference: reference, date: date)
         findings += checker.policyFindings(policies)
         findings += checker.accountMapFindings(companies: companies)
