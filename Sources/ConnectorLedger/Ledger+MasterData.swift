@@ -90,5 +90,14 @@ extension Ledger {
             vendorGroup: row["vendor_group"], fetchedAt: fetchedAt, reference: reference)
     }
 
+    /// Held reports an operator has not dropped: they wait for data to be fixed, so extract reads the ERP afresh.
+    public func heldReportCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM report WHERE state = ? AND report_id NOT IN (SELECT report_id FROM report_drop)",
+                arguments: [ReportState.held.rawValue]) ?? 0
+        }
+    }
+
     static let masterDataTimestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }

@@ -21,9 +21,10 @@ public struct MasterDataOrigin: Sendable, Codable, Equatable {
 extension PipelineContext {
     /// The target's master data for the configured companies: the ledger's cached copy when it is younger than
     /// `masterData.maxAgeMinutes` (and `refresh` is false), else one read of the ERP, which then replaces the cached
-    /// copy (audited). `extract` and `maps check` share the cache, so either one's read serves the other.
+    /// copy (audited). `extract` and `maps check` share the cache, so either one's read serves the other. `why` says
+    /// in the log why a read was forced.
     func masterData(
-        target: any TargetSystem, companies: [String], refresh: Bool, audit: AuditContext
+        target: any TargetSystem, companies: [String], refresh: Bool, audit: AuditContext, why: String? = nil
     ) async throws -> (reference: ReferenceData, origin: MasterDataOrigin) {
         let maxAge = config.masterDataMaxAgeMinutes
         let identity = target.identity
@@ -47,7 +48,7 @@ extension PipelineContext {
         logger.info(
             "master data read from the target",
             metadata: [
-                "target.identity": "\(identity)", "master_data.refresh": "\(refresh)",
+                "target.identity": "\(identity)", "master_data.refresh": "\(why ?? (refresh ? "asked" : "cache stale or empty"))",
                 "master_data.main_accounts": "\(reference.mainAccounts.count)",
             ])
         return (reference, MasterDataOrigin(source: "erp", fetchedAt: now.formatted(.iso8601), ageSeconds: 0, maxAgeMinutes: maxAge))
