@@ -36,6 +36,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var reconcile: ReconcileSettings?
     /// The `employees` object: `employees sync` (EmployeeSettings.swift).
     public var employees: EmployeeSettings?
+    /// The `masterData` object: how long the ERP's master data cached in the ledger is used before it is read again.
+    public var masterData: MasterDataSettings?
 
     /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
@@ -154,12 +156,20 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         public var afterLoad: Bool?
     }
 
+    /// The `masterData` object.
+    public struct MasterDataSettings: Sendable, Codable, Equatable {
+        /// Minutes the cached master data stays fresh (default 60; 0 reads the ERP every time).
+        public var maxAgeMinutes: Int?
+    }
+
     // MARK: Derived values with defaults
 
     /// `review` with its default: true when finance must sign a batch off before load.
     public var reviewRequired: Bool { review == "required" }
     /// `reconcile.afterLoad` with its default.
     public var reconcileAfterLoad: Bool { reconcile?.afterLoad ?? true }
+    /// `masterData.maxAgeMinutes` with its default of 60 minutes.
+    public var masterDataMaxAgeMinutes: Int { masterData?.maxAgeMinutes ?? 60 }
 
     /// `staging.root` with its default, so no caller repeats the default.
     public var stagingRoot: String { staging?.root ?? "staging" }
@@ -247,7 +257,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
             staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil),
             review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil),
-            employees: .init(policyByCompany: nil, defaultManager: nil))
+            employees: .init(policyByCompany: nil, defaultManager: nil),
+            masterData: .init(maxAgeMinutes: nil))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -322,6 +333,9 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if let r = review, !["required", "optional"].contains(r) { p.append("review: '\(r)' must be 'required' or 'optional'") }
         if let s = schedule, (s.every == nil) == (s.cron == nil) {
             p.append("schedule: give either 'every' (e.g. \"15m\") or 'cron' (e.g. \"15 2 * * *\"), not both")
+        }
+        if let m = masterData?.maxAgeMinutes, !(0...10_080).contains(m) {
+            p.append("masterData.maxAgeMinutes must be between 0 (always read the ERP) and 10080 (a week)")
         }
         return p
     }

@@ -116,11 +116,12 @@ public struct ExpensifyClient: Sendable {
         return Data()
     }
 
-    /// The policy getter for `ids` with fields categories, tags and reportFields.
+    /// The policy getter for `ids` with fields categories, tags and reportFields (and employees when `withEmployees`).
     /// - Returns: the `policyInfo` object (`{"<policyID>": {...}}`); an empty object for no ids.
-    public func getPolicies(_ ids: [String]) async throws -> JSONValue {
+    public func getPolicies(_ ids: [String], withEmployees: Bool = false) async throws -> JSONValue {
         guard !ids.isEmpty else { return .object([:]) }
-        let job = ExpensifyJobs.policies(ids, credentials: credentials)
+        let fields = ExpensifyJobs.policyFields + (withEmployees ? ["employees"] : [])
+        let job = ExpensifyJobs.policies(ids, fields: fields, credentials: credentials)
         let response = try await perform(job: job, template: nil, operation: "policies", timeout: timeout)
         guard let json = try? JSONValue.parse(response.body), let info = json["policyInfo"], info.objectValue != nil else {
             throw ConnectorError(

@@ -42,13 +42,13 @@ enum ExpensifyJobs {
     static let policyFields = ["categories", "tags", "reportFields"]
 
     /// The policy getter: here `policyIDList` is a JSON array, unlike the exporter's comma string.
-    static func policies(_ ids: [String], credentials c: ExpensifyCredentials) -> JSONValue {
+    static func policies(_ ids: [String], fields: [String] = policyFields, credentials c: ExpensifyCredentials) -> JSONValue {
         .object([
             "type": .string("get"),
             "credentials": credentials(c),
             "inputSettings": .object([
                 "type": .string("policy"),
-                "fields": .array(policyFields.map { .string($0) }),
+                "fields": .array(fields.map { .string($0) }),
                 "policyIDList": .array(ids.map { .string($0) }),
             ]),
         ])

@@ -61,6 +61,8 @@ extension PipelineContext {
             let target = try self.target(batchID: batchID, stage: .extract)
             let a = audit(batchID, .extract)
             var files: [String: String] = [:]
+            // Counted before the export registers the re-fetched reports as extracted again (step 4 uses it).
+            let held = try ledger.heldReportCount()
 
             // 1. Export jobs (no onFinish: the label is written only after the ERP confirmed), each downloaded to
             //    extract/jobs/: the date windows after the watermark, then the open reports of earlier batches by ID.
@@ -137,9 +139,14 @@ extension PipelineContext {
             files["catalog.json"] = try StagedFile.write(
                 try catalogEncoder.encode(ExpensifyPolicies.catalog(from: policyInfo)), to: layout.catalogFile)
 
-            // 4. Target master data, once per run and company.
+            // 4. Target master data, once per run and company: the ledger's cached copy while it is fresh
+            //    (`masterData.maxAgeMinutes`), else read from the target; the staged file is the same either way.
+            //    A replay, or a run while reports are held (waiting for their data to be fixed), reads the target, so
+            //    a fix made a minute ago is seen.
             let companies = Set(config.companies.values).sorted()
-            let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: nil)
+            let (reference, origin) = try await masterData(
+                target: target, companies: companies, refresh: replay != nil || held > 0, audit: a,
+                why: replay != nil ? "replay" : held > 0 ? "reports held" : nil)
             try checkDimensionFormat(reference)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -160,6 +167,7 @@ extension PipelineContext {
             stageCounts["companies"] = companies.count
             stageCounts["vendors"] = reference.companies.reduce(0) { $0 + $1.vendors.count }
             stageCounts["windows"] = windows.count
+            stageCounts["master_data_cached"] = origin.fromCache ? 1 : 0
             stageCounts["refetch_requested"] = refetch.count
             stageCounts["not_returned"] = notReturned.count
             stageCounts["requests.expensify"] = await expensify.requestCount()

@@ -86,10 +86,17 @@ public struct DimensionRule: Sendable {
 
     /// The dimension value a tag level gives: the explicit map, else its name or GL code; nil when the GL code is missing.
     static func value(of level: ConnectorConfig.TagLevel, name: String, names: [String], expense e: Expense) -> String? {
-        if let mapped = level.values?[name] ?? level.values?[names.prefix(level.level).joined(separator: ":")] { return mapped }
-        if (level.valueFrom ?? "glCode") == "name" { return name }
         let idx = level.level - 1
         let code = idx < e.tagLevels.count ? e.tagLevels[idx].glCode : (names.count == 1 && idx == 0 ? e.tagGlCode : "")
-        return code.isEmpty ? nil : code
+        return value(of: level, name: name, names: names, glCode: code)
+    }
+
+    /// The dimension value tag `name` (of `names`, levels 1 to its own) with `glCode` gives at `level`: the explicit
+    /// map (by name, then by the path up to the level), else its name or GL code; nil when the GL code is missing.
+    /// The same rule transform applies, for `maps check`, which has policy tags rather than expenses.
+    public static func value(of level: ConnectorConfig.TagLevel, name: String, names: [String], glCode: String) -> String? {
+        if let mapped = level.values?[name] ?? level.values?[names.prefix(level.level).joined(separator: ":")] { return mapped }
+        if (level.valueFrom ?? "glCode") == "name" { return name }
+        return glCode.isEmpty ? nil : glCode
     }
 }

@@ -42,33 +42,56 @@ public struct VendorRule: Sendable {
         case problem(String)
     }
 
+    /// Why an employee has no usable vendor, as `employeeVendorProblem(email:company:)` classifies it.
+    public enum ProblemKind: String, Sendable, Codable {
+        /// No vendor of the company (in the employee vendor group) has the e-mail, and no default vendor applies.
+        case noVendor
+        /// Several vendors have the e-mail.
+        case severalVendors
+        /// The one vendor is on hold for invoices.
+        case onHold
+        /// The vendor configured for the e-mail (`vendors.byEmail`) or the company's default vendor is missing or on hold.
+        case configuredVendor
+        /// No e-mail, or no vendor data for the company.
+        case other
+    }
+
     /// The employee's vendor in `company`.
-    public func employeeVendor(email: String, company: String) -> Resolution {
+    public func employeeVendor(email: String, company: String) -> Resolution { employeeVendorProblem(email: email, company: company).resolution }
+
+    /// The employee's vendor in `company`, and when there is none, what kind of problem stops it.
+    public func employeeVendorProblem(email: String, company: String) -> (resolution: Resolution, kind: ProblemKind?) {
         let key = email.lowercased()
         if let override = overrides[key] {
-            if let why = problem(account: override, company: company) { return .problem("configured vendor for \(email): \(why)") }
-            return .vendor(override)
+            if let why = problem(account: override, company: company) {
+                return (.problem("configured vendor for \(email): \(why)"), .configuredVendor)
+            }
+            return (.vendor(override), nil)
         }
         guard let companyRef = companies[company.lowercased()] else {
-            return .problem("company '\(company)' has no vendor data; run extract again")
+            return (.problem("company '\(company)' has no vendor data; run extract again"), .other)
         }
-        if email.isEmpty { return .problem("submitter e-mail is missing") }
+        if email.isEmpty { return (.problem("submitter e-mail is missing"), .other) }
         let group = vendors.employeeVendorGroup
         let candidates = (companyRef.byEmail[key] ?? []).filter { group == nil || $0.group == group }
         if candidates.count > 1 {
-            return .problem(
-                "\(candidates.count) vendors in company \(company)\(group.map { " group \($0)" } ?? "") have e-mail \(email): \(candidates.map(\.account).sorted().joined(separator: ", "))"
+            return (
+                .problem(
+                    "\(candidates.count) vendors in company \(company)\(group.map { " group \($0)" } ?? "") have e-mail \(email): \(candidates.map(\.account).sorted().joined(separator: ", "))"
+                ), .severalVendors
             )
         }
         if let v = candidates.first {
-            if v.blocksInvoices { return .problem("vendor \(v.account) of \(email) is on hold for invoices (OnHoldStatus \(v.onHold))") }
-            return .vendor(v.account)
+            if v.blocksInvoices {
+                return (.problem("vendor \(v.account) of \(email) is on hold for invoices (OnHoldStatus \(v.onHold))"), .onHold)
+            }
+            return (.vendor(v.account), nil)
         }
         if let fallback = vendors.defaultVendor?[company], !fallback.isEmpty {
-            if let why = problem(account: fallback, company: company) { return .problem("default vendor: \(why)") }
-            return .vendor(fallback)
+            if let why = problem(account: fallback, company: company) { return (.problem("default vendor: \(why)"), .configuredVendor) }
+            return (.vendor(fallback), nil)
         }
-        return .problem("no vendor\(group.map { " in group \($0)" } ?? "") of company \(company) has e-mail \(email)")
+        return (.problem("no vendor\(group.map { " in group \($0)" } ?? "") of company \(company) has e-mail \(email)"), .noVendor)
     }
 
     /// Why a configured vendor account cannot take invoices, or nil.

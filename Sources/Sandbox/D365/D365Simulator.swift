@@ -35,6 +35,10 @@ import Foundation
 ///   pending invoice and its lines. 404 unknown, 409 posted.
 /// - `PATCH /_sandbox/d365/vendors?dataAreaId=usmf&VendorAccountNumber=EMP-0003` body `{"OnHoldStatus":"No"}`;
 ///   `POST /_sandbox/d365/vendors` body `{"dataAreaId":…,"VendorAccountNumber":…,…}` creates one.
+/// - `PATCH /_sandbox/d365/mainAccounts?ChartOfAccounts=Shared&MainAccountId=600199` body `{"IsSuspended":"No"}`;
+///   `POST` (same keys in the query or the body) creates one. `POST /_sandbox/d365/mainAccounts/generate` body
+///   `{"count":10000,"chartOfAccounts":"Shared","prefix":"9"}` adds `count` expense accounts `<prefix>00000`, `<prefix>00001`, …
+///   (7 digits after the prefix by default, `"digits":N`), so paging over many accounts can be tested.
 /// - `PATCH /_sandbox/d365/workers?PersonnelNumber=NW-0003` body `{"PrimaryContactEmail":"…"}` edits a `Workers` row;
 ///   `POST /_sandbox/d365/workers/terminate?PersonnelNumber=NW-0002[&endDate=2026-11-30]` terminates a worker as HR
 ///   would: `WorkerStatus` `Terminated` and every open employment's `EmploymentEndDate` set (default: yesterday).
@@ -321,6 +325,10 @@ public actor D365Simulator: SimulatorHandler {
             return deleteInvoice(request)
         case ("PATCH", "/_sandbox/d365/vendors"), ("POST", "/_sandbox/d365/vendors"):
             return editVendor(request)
+        case ("PATCH", "/_sandbox/d365/mainAccounts"), ("POST", "/_sandbox/d365/mainAccounts"):
+            return editMainAccount(request)
+        case ("POST", "/_sandbox/d365/mainAccounts/generate"):
+            return generateMainAccounts(request)
         case ("PATCH", "/_sandbox/d365/workers"):
             return editWorker(request)
         case ("POST", "/_sandbox/d365/workers/terminate"):
@@ -644,6 +652,76 @@ public actor D365Simulator: SimulatorHandler {
             row = store.insert(schema, values)
         }
         return D365Responses.plain(request.method == "POST" ? 201 : 200, .object(entityJSON(schema, row)))
+    }
+
+    /// Edits (PATCH) or creates (POST) a main account: `?ChartOfAccounts=Shared&MainAccountId=600199` + JSON fields.
+    private func editMainAccount(_ request: SimRequest) -> SimResponse {
+        let schema = D365Schema.mainAccounts
+        let o: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): o = b
+        }
+        let chart = request.queryValue("ChartOfAccounts") ?? o["ChartOfAccounts"]?.stringValue
+        let id = request.queryValue("MainAccountId") ?? o["MainAccountId"]?.stringValue
+        guard let chart, let id, !chart.isEmpty, !id.isEmpty else { return controlError(400, "ChartOfAccounts and MainAccountId are required") }
+        var provided: [String: D365Value] = [:]
+        for (k, v) in o.pairs {
+            guard let p = schema.property(k) else { return controlError(400, "unknown MainAccounts property '\(k)'") }
+            switch D365Convert.value(v, for: p, ieee754: true) {
+            case .success(let value): provided[k] = value
+            case .failure(let e): return controlError(400, "\(k): \(e.message)")
+            }
+        }
+        let key: [String: D365Value] = ["ChartOfAccounts": .string(chart), "MainAccountId": .string(id)]
+        let existing = store.row(schema, key: key)
+        var row: D365Row
+        if request.method == "PATCH" {
+            guard let existing else { return controlError(404, "no main account \(chart)/\(id)") }
+            row = existing
+            for (k, v) in provided where !schema.keys.contains(k) { row.values[k] = v }
+            row.version += 1
+            store.replace(schema, row)
+        } else {
+            guard existing == nil else { return controlError(409, "main account \(chart)/\(id) already exists") }
+            var values: [String: D365Value] = [:]
+            for p in schema.properties { values[p.name] = p.defaultValue }
+            for (k, v) in provided { values[k] = v }
+            for (k, v) in key { values[k] = v }
+            row = store.insert(schema, values)
+        }
+        return D365Responses.plain(request.method == "POST" ? 201 : 200, .object(entityJSON(schema, row)))
+    }
+
+    /// Adds `count` active expense accounts to a chart (`{"count":10000,"chartOfAccounts":"Shared","prefix":"9"}`).
+    private func generateMainAccounts(_ request: SimRequest) -> SimResponse {
+        let schema = D365Schema.mainAccounts
+        let o: D365JSONObject
+        switch bodyObject(request) {
+        case .failure(let f): return f.response
+        case .success(let b): o = b
+        }
+        guard let count = o["count"]?.intValue, (1...200_000).contains(count) else { return controlError(400, "count must be 1 to 200000") }
+        let chart = o["chartOfAccounts"]?.stringValue ?? "Shared"
+        let prefix = o["prefix"]?.stringValue ?? "9"
+        let digits = o["digits"]?.intValue ?? 7
+        guard (1...12).contains(digits), count <= Int(pow(10.0, Double(digits))) else { return controlError(400, "digits too small for count") }
+        var created = 0
+        for n in 0..<count {
+            let number = String(n)
+            let id = prefix + String(repeating: "0", count: max(0, digits - number.count)) + number
+            let key: [String: D365Value] = ["ChartOfAccounts": .string(chart), "MainAccountId": .string(id)]
+            guard store.row(schema, key: key) == nil else { continue }
+            var values: [String: D365Value] = [:]
+            for p in schema.properties { values[p.name] = p.defaultValue }
+            for (k, v) in key { values[k] = v }
+            values["Name"] = .string("Generated account \(id)")
+            values["MainAccountType"] = .enumMember("Expense")
+            _ = store.insert(schema, values)
+            created += 1
+        }
+        let total = store.rows(schema.setName).count
+        return D365Responses.plain(200, D365Responses.obj([("created", .int(created)), ("mainAccounts", .int(total))]))
     }
 
     /// Edits a worker (PATCH): `?PersonnelNumber=NW-0003` + JSON fields of `Workers`.
