@@ -34,6 +34,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var schedule: ScheduleSettings?
     /// The `reconcile` object: reconciliation against the ERP after load.
     public var reconcile: ReconcileSettings?
+    /// The `align` object: which accounts and dimension values `ml-connector align` pushes into Expensify.
+    public var align: AlignSettings?
 
     /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
@@ -244,7 +246,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             companyCards: .init(mode: "", issuerVendors: nil), accounts: [:], accountOverrides: nil,
             dimensions: .init(format: [], delimiter: "", tagLevels: []), invoice: .init(keyPrefix: nil, dateFrom: nil),
             staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil),
-            review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil))
+            review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil),
+            align: .init(categories: .init(accountRanges: nil, accounts: nil, nameFrom: nil), tags: .init(dimensions: nil, nameFrom: nil)))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -319,6 +322,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if let s = schedule, (s.every == nil) == (s.cron == nil) {
             p.append("schedule: give either 'every' (e.g. \"15m\") or 'cron' (e.g. \"15 2 * * *\"), not both")
         }
+        p += alignProblems()
         return p
     }
 

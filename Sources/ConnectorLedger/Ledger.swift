@@ -201,6 +201,7 @@ public struct Ledger: Sendable {
                     """)
         }
         registerReviewMigrations(&m)
+        registerAlignMigrations(&m)
         return m
     }
 

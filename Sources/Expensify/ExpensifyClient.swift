@@ -15,7 +15,7 @@ import Logging
 public struct ExpensifyClient: Sendable {
     /// The Integration Server URL every job is posted to.
     public let endpoint: URL
-    private let credentials: ExpensifyCredentials
+    let credentials: ExpensifyCredentials
     private let http: HTTPClient
     private let logger: Logger
     /// Export jobs are synchronous and may take minutes (expensify-api.md §1.5).
@@ -148,7 +148,7 @@ public struct ExpensifyClient: Sendable {
     }
 
     /// Sends one job; retries a `responseCode` 429 with backoff; throws for every error shape.
-    private func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
+    func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
         let request = jobRequest(job: job, template: template, timeout: timeout)
         let http = self.http
         // Every job here is safe to repeat: exports without onFinish only make a file, labelling twice
