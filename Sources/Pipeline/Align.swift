@@ -27,12 +27,15 @@ public struct AlignSummary: Sendable, Codable {
             func row(_ action: String, _ i: AlignItem) {
                 let name = i.previousName.map { "\($0) -> \(i.name)" } ?? i.name
                 let gl = i.glCode.isEmpty ? "-" : i.glCode
-                var line = "  " + action.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + name.padding(
-                    toLength: max(name.count, 32), withPad: " ", startingAt: 0)
+                var line =
+                    "  " + action.padding(toLength: 11, withPad: " ", startingAt: 0) + " "
+                    + name.padding(
+                        toLength: max(name.count, 32), withPad: " ", startingAt: 0)
                 line += "  GL " + gl.padding(toLength: max(gl.count, 8), withPad: " ", startingAt: 0)
                 if let s = i.source { line += "  \(s)" }
                 if let r = i.reason { line += "  (\(r))" }
-                out += line.trimmingCharacters(in: .whitespaces) + "\n"
+                while line.last == " " { line.removeLast() }
+                out += line + "\n"
             }
             for i in p.added { row("added", i) }
             for i in p.renamed { row("renamed", i) }
@@ -65,7 +68,7 @@ extension PipelineContext {
         guard kind == "categories" || kind == "tags" else {
             throw ConnectorError("align.kind", "align takes 'categories' or 'tags', not '\(kind)'.")
         }
-        guard (kind == "categories" ? config.align?.categories != nil : config.align?.tags != nil) else {
+        guard kind == "categories" ? config.align?.categories != nil : config.align?.tags != nil else {
             throw ConnectorError(
                 "align.not_configured",
                 "align \(kind) is off: the configuration has no align.\(kind) section (see the README, 'Aligning Expensify with the ERP').")
@@ -141,7 +144,8 @@ extension PipelineContext {
                 ?? inactivityReason(
                     suspended: a.isSuspended, blocked: a.doNotAllowManualEntry, activeFrom: a.activeFrom, activeTo: a.activeTo, on: today)
             if !mapped && inactive == nil {
-                let w = "GL code '\(gl)' of main account \(a.id) (\(a.name)) is not in the accounts map; add \"\(gl)\": \"\(a.id)\" so transform posts it"
+                let w =
+                    "GL code '\(gl)' of main account \(a.id) (\(a.name)) is not in the accounts map; add \"\(gl)\": \"\(a.id)\" so transform posts it"
                 if !warnings.contains(w) { warnings.append(w) }
             }
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { continue }

@@ -75,15 +75,15 @@ enum AlignDiff {
                 for e in ([target].compactMap { $0 }.filter { $0.glCode == w.glCode } + related) where e.enabled {
                     var i = AlignItem(name: e.name, glCode: e.glCode, source: w.source, level: tagLevel)
                     if mayDisable(e.name) {
-                        i.reason = ours(e.name) ? "\(w.source) \(why)" : "\(w.source) \(why) (named with --disable)"
+                        i.reason = ours(e.name) ? why : "\(why); named with --disable"
                         diff.disabled.append(i)
                     } else {
-                        i.reason = "\(w.source) \(why), but ml-connector did not create '\(e.name)' (disable it with --disable '\(e.name)')"
+                        i.reason = "\(why), but ml-connector did not create '\(e.name)'; disable it with --disable '\(e.name)'"
                         diff.leftAlone.append(i)
                     }
                 }
                 if let t = target, t.glCode == w.glCode, !t.enabled {
-                    item.reason = "\(w.source) \(why); already disabled"
+                    item.reason = "\(why); already disabled"
                     diff.unchanged.append(item)
                 }
                 continue
@@ -95,7 +95,7 @@ enum AlignDiff {
                 } else if t.enabled {
                     diff.unchanged.append(item)
                 } else if created[w.name] == true {
-                    item.reason = "\(w.source) is active again"
+                    item.reason = "active again"
                     diff.enabled.append(item)
                 } else {
                     item.reason = "disabled in Expensify, not by ml-connector; left disabled"
@@ -117,7 +117,7 @@ enum AlignDiff {
                 item.previousName = old.name
                 item.disablesPrevious = mayDisable(old.name)
                 if !mayDisable(old.name) {
-                    item.reason = "'\(old.name)' stays enabled: ml-connector did not create it (disable it with --disable '\(old.name)')"
+                    item.reason = "'\(old.name)' stays enabled: ml-connector did not create it; disable it with --disable '\(old.name)'"
                 }
                 diff.renamed.append(item)
                 for r in related where r.enabled && r.name != old.name {
