@@ -202,6 +202,17 @@ final class AlignTests: XCTestCase {
         let secondUpdates = try await updateJobs()
         XCTAssertEqual(secondUpdates.count, 0)
         XCTAssertEqual(try ledger.auditEvents(entityID: Self.us).count, events.count)
+
+        // Entertainment active again in the ERP: the category the connector disabled is enabled again.
+        try editAccounts { accounts in Self.set(&accounts, "600199", ["IsSuspended": "No"]) }
+        _ = try await h.control("POST", "/_sandbox/d365/reset")
+        let back = try json(try h.cli(["align", "categories", "--apply", "--policy", Self.us, "--json"]))
+        let b = try XCTUnwrap(back["policies"]?.arrayValue?.first)
+        XCTAssertEqual(Self.names(b["enabled"]), ["Entertainment"])
+        XCTAssertEqual(Self.names(b["added"]) + Self.names(b["renamed"]) + Self.names(b["disabled"]), [])
+        let enabledAgain = try await policy(Self.us)
+        XCTAssertTrue(Self.rows(enabledAgain["categories"]).contains("Entertainment on 6099"))
+        XCTAssertEqual(try ledger.auditEvents(entityID: Self.us).last?.event, "align.category.enabled")
     }
 
     func testDisableByNameDisablesACategoryTheConnectorDidNotCreate() async throws {
