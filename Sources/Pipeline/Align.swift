@@ -111,6 +111,11 @@ extension PipelineContext {
                 tagPlan = plan
             }
             summary.policies.append(diff)
+            let disabling = Set(diff.disabled.map(\.name) + diff.renamed.compactMap { $0.disablesPrevious == true ? $0.previousName : nil })
+            for e in existing where disableSet.contains(e.name) && e.enabled && !disabling.contains(e.name) {
+                summary.warnings.append(
+                    "--disable '\(e.name)' in policy \(policyID): not disabled, its ERP record is active and in the aligned set")
+            }
             guard apply, diff.hasChanges else { continue }
             if kind == "categories" {
                 try await expensify.mergeCategories(policyID: policyID, Self.categoryUpdates(diff, existing: existing))

@@ -224,9 +224,14 @@ final class AlignTests: XCTestCase {
         XCTAssertEqual(Self.names(d["disabled"]), [])
         XCTAssertTrue(Self.names(d["leftAlone"]).contains("Entertainment"))
         let applied = try json(
-            try h.cli(["align", "categories", "--apply", "--policy", Self.us, "--disable", "Entertainment", "--json"]))
+            try h.cli(["align", "categories", "--apply", "--policy", Self.us, "--disable", "Entertainment", "--disable", "Airfare", "--json"]))
         let a = try XCTUnwrap(applied["policies"]?.arrayValue?.first)
         XCTAssertEqual(Self.names(a["disabled"]), ["Entertainment"])
+        XCTAssertTrue(
+            applied["warnings"]?.arrayValue?.contains { $0.stringValue?.hasPrefix("--disable 'Airfare'") == true } ?? false,
+            "an active account's category is not disabled, and the result says so: \(applied)")
+        let afterDisable = try await policy(Self.us)
+        XCTAssertTrue(Self.rows(afterDisable["categories"]).contains("Airfare on 6010"))
         let now = try await policy(Self.us)
         XCTAssertTrue(Self.rows(now["categories"]).contains("Entertainment off 6099"))
         XCTAssertTrue(Self.rows(now["categories"]).contains("Miscellaneous on "), "a manual category stays")
