@@ -111,7 +111,7 @@ public struct BCTarget: TargetSystem {
                     values.append(
                         DimensionValueReference(
                             dimension: code, value: value, isSuspended: false, isBlocked: blocked.contains("\(code)\u{1F}\(value)"),
-                            activeFrom: nil, activeTo: nil))
+                            activeFrom: nil, activeTo: nil, name: v["displayName"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }))
                 }
             }
             refs.append(

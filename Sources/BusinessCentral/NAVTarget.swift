@@ -83,7 +83,7 @@ public struct NAVTarget: TargetSystem {
                     dimensionValues: values.map { v in
                         DimensionValueReference(
                             dimension: v["Dimension_Code"], value: v["Code"], isSuspended: false, isBlocked: v.bool("Blocked") ?? false,
-                            activeFrom: nil, activeTo: nil)
+                            activeFrom: nil, activeTo: nil, name: v["Name"].isEmpty ? nil : v["Name"])
                     },
                     mainAccounts: accounts.map { a in
                         MainAccountReference(

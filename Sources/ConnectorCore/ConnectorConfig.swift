@@ -38,6 +38,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     public var employees: EmployeeSettings?
     /// The `masterData` object: how long the ERP's master data cached in the ledger is used before it is read again.
     public var masterData: MasterDataSettings?
+    /// The `align` object: which accounts and dimension values `ml-connector align` pushes into Expensify.
+    public var align: AlignSettings?
 
     /// The `expensify` object: the Integration Server and what the export jobs select.
     public struct ExpensifySettings: Sendable, Codable, Equatable {
@@ -258,7 +260,8 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
             staging: .init(root: nil, csvByteOrderMark: nil), ledger: .init(path: nil), credentials: .init(store: nil, keyFile: nil),
             review: "", schedule: .init(every: nil, cron: nil, timeZone: nil), reconcile: .init(afterLoad: nil),
             employees: .init(policyByCompany: nil, defaultManager: nil),
-            masterData: .init(maxAgeMinutes: nil))
+            masterData: .init(maxAgeMinutes: nil),
+            align: .init(categories: .init(accountRanges: nil, accounts: nil, nameFrom: nil), tags: .init(dimensions: nil, nameFrom: nil)))
     }
 
     /// A decoding error as one sentence naming the JSON path; `under` prefixes paths of a decoded sub-object.
@@ -337,6 +340,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
         if let m = masterData?.maxAgeMinutes, !(0...10_080).contains(m) {
             p.append("masterData.maxAgeMinutes must be between 0 (always read the ERP) and 10080 (a week)")
         }
+        p += alignProblems()
         return p
     }
 

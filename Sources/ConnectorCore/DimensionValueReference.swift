@@ -14,14 +14,19 @@ public struct DimensionValueReference: Sendable, Hashable, Codable {
     public var activeFrom: String?
     /// Last day the value may be used (`yyyy-MM-dd`), or nil when open-ended.
     public var activeTo: String?
+    /// The value's description in the ERP (F&O `Description`), when the target reads it; `align tags` names tags by it.
+    public var name: String?
 
     /// Memberwise, for targets building master data and for tests.
-    public init(dimension: String, value: String, isSuspended: Bool, isBlocked: Bool, activeFrom: String?, activeTo: String?) {
+    public init(
+        dimension: String, value: String, isSuspended: Bool, isBlocked: Bool, activeFrom: String?, activeTo: String?, name: String? = nil
+    ) {
         self.dimension = dimension
         self.value = value
         self.isSuspended = isSuspended
         self.isBlocked = isBlocked
         self.activeFrom = activeFrom
         self.activeTo = activeTo
+        self.name = name
     }
 }

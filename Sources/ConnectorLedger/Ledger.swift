@@ -202,6 +202,7 @@ public struct Ledger: Sendable {
         }
         registerReviewMigrations(&m)
         registerMasterDataMigrations(&m)
+        registerAlignMigrations(&m)
         return m
     }
 

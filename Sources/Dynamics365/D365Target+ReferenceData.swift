@@ -112,7 +112,7 @@ extension D365Target {
             "FinancialDimensionValues", filter: ODataFilter.anyOf("LegalEntityId", [company, ""]),
             select: [
                 "FinancialDimension", "DimensionValue", "LegalEntityId", "IsSuspended", "IsBlockedForManualEntry",
-                "ActiveFrom", "ActiveTo",
+                "ActiveFrom", "ActiveTo", "Description",
             ],
             crossCompany: true)
         struct Key: Hashable {
@@ -134,7 +134,8 @@ extension D365Target {
                 DimensionValueReference(
                     dimension: dimension, value: value,
                     isSuspended: ODataValue.noYes(row["IsSuspended"]), isBlocked: ODataValue.noYes(row["IsBlockedForManualEntry"]),
-                    activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]))
+                    activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]),
+                    name: ODataValue.string(row["Description"]).isEmpty ? nil : ODataValue.string(row["Description"]))
             )
         }
         return values.values.map(\.value).sorted { ($0.dimension, $0.value) < ($1.dimension, $1.value) }

@@ -152,7 +152,7 @@ public struct ExpensifyClient: Sendable {
     }
 
     /// Sends one job; retries a `responseCode` 429 with backoff; throws for every error shape.
-    private func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
+    func perform(job: JSONValue, template: String?, operation: String, timeout: TimeInterval) async throws -> HTTPResponse {
         let request = jobRequest(job: job, template: template, timeout: timeout)
         let http = self.http
         // Every job here is safe to repeat: exports without onFinish only make a file, labelling twice

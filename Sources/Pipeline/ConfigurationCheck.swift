@@ -46,8 +46,23 @@ public enum ConfigurationCheck {
             if let e = c.employees?.policyByCompany, !e.isEmpty {
                 settings["employees"] = e.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")
             }
+            if let a = c.align { settings["align"] = Self.alignSummary(a, c) }
         }
         return ConfigurationReport(file: configPath, ok: problems.isEmpty, problems: problems, settings: problems.isEmpty ? settings : [:])
+    }
+
+    /// `align`: what `align categories|tags` would push, in one line.
+    static func alignSummary(_ a: ConnectorConfig.AlignSettings, _ c: ConnectorConfig) -> String {
+        var parts: [String] = []
+        if let cat = a.categories {
+            let ranges = (cat.accountRanges ?? []).map { $0.joined(separator: "–") } + (cat.accounts ?? [])
+            parts.append("categories from accounts \(ranges.joined(separator: ", ")) named by \(c.alignCategoryNameFrom)")
+        }
+        if let t = a.tags {
+            let dims = t.dimensions ?? c.dimensions.tagLevels.sorted { $0.level < $1.level }.map(\.dimension)
+            parts.append("tags from \(dims.joined(separator: ", ")) named by \(t.nameFrom ?? "description")")
+        }
+        return parts.isEmpty ? "off" : parts.joined(separator: "; ")
     }
 
     /// The environment variables the configuration needs: the Expensify partner pair and the target's secrets.

@@ -9,6 +9,6 @@ struct MLConnector: AsyncParsableCommand {
         discussion: "Stages write staging/<batch>/{extract,transform,load,commit}/ and record every step in the SQLite ledger.",
         subcommands: [
             Run.self, Extract.self, Transform.self, Load.self, Commit.self, Replay.self, Status.self, Audit.self, Report.self, Drop.self,
-            CheckConfig.self, Check.self, Credentials.self, Review.self, Reconcile.self, Schedule.self, Employees.self, Maps.self,
+            CheckConfig.self, Check.self, Credentials.self, Review.self, Reconcile.self, Schedule.self, Employees.self, Maps.self, Align.self,
         ])
 }

@@ -26,8 +26,10 @@ final class Harness: @unchecked Sendable {
 
     /// - Parameter sample: the sample configuration to start from (`samples/config.json` for D365, `config-bc.json`, …);
     ///   every target URL that names the sample sandbox address is pointed at this sandbox.
-    init(sample: String = "config.json", configEdit: (inout [String: Any]) -> Void = { _ in }) async throws {
-        let sandbox = try Sandbox(options: SandboxOptions(port: 0, seedDirectory: Harness.repo.appendingPathComponent("samples/sandbox")))
+    ///   `seedDirectory` replaces `samples/sandbox` (a test's edited copy of the seeds).
+    init(sample: String = "config.json", seedDirectory: URL? = nil, configEdit: (inout [String: Any]) -> Void = { _ in }) async throws {
+        let seeds = seedDirectory ?? Harness.repo.appendingPathComponent("samples/sandbox")
+        let sandbox = try Sandbox(options: SandboxOptions(port: 0, seedDirectory: seeds))
         let ready = AsyncStream<URL>.makeStream()
         task = Task { try await sandbox.run(handleSignals: false) { url in ready.continuation.yield(url) } }
         var it = ready.stream.makeAsyncIterator()

@@ -106,6 +106,66 @@ final class ExpensifyPolicyTests: XCTestCase {
         XCTAssertEqual(e.message, "'categories' object malformed")
     }
 
+    func testPolicyUpdaterMergesCategoriesWithGLCodesAndWritesInlineTagLevels() async throws {
+        let h = try await ExpensifyHarness.make()
+        let policy = "A1B2C3D4E5F60005"
+        func update(_ body: String) async -> SimResponse {
+            await h.job(#"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"\#(policy)"},\#(body)}"#)
+        }
+        func read(_ field: String) async -> [[String: Any]] {
+            let r = await getPolicy(h, #"{"type":"policy","fields":["\#(field)"],"policyIDList":["\#(policy)"]}"#)
+            return ((ExpensifyHarness.json(r)["policyInfo"] as? [String: Any])?[policy] as? [String: Any])?[field] as? [[String: Any]] ?? []
+        }
+        // merge: named categories added or updated (glCode kept on them), the others untouched.
+        var body = ExpensifyHarness.json(
+            await update(
+                #""categories":{"action":"merge","data":[{"name":"Parking","enabled":true,"glCode":"600170"},{"name":"Meals","enabled":false,"glCode":"6012"}]}"#
+            ))
+        XCTAssertEqual(body["responseCode"] as? Int, 200)
+        let categories = await read("categories")
+        XCTAssertEqual(categories.count, 9)
+        XCTAssertEqual(categories.last?["name"] as? String, "Parking")
+        XCTAssertEqual(categories.last?["glCode"] as? String, "600170")
+        XCTAssertEqual(categories.first { $0["name"] as? String == "Meals" }?["enabled"] as? Bool, false)
+        XCTAssertEqual(categories.first { $0["name"] as? String == "Airfare" }?["enabled"] as? Bool, true)
+        // Categories require `enabled`.
+        var e = ExpensifyHarness.envelope(await update(#""categories":{"action":"merge","data":[{"name":"Tolls","glCode":"6016"}]}"#))
+        XCTAssertEqual(e.code, 410)
+        XCTAssertEqual(e.message, "'categories' object malformed")
+
+        // Inline tags, one level: replace everything, flat answer with GL codes and enabled as sent.
+        body = ExpensifyHarness.json(
+            await update(
+                #""tags":{"source":"inline","data":[{"name":"Department","tags":[{"name":"Sales","glCode":"010"},{"name":"Old","enabled":false,"glCode":"099"}]}]}"#
+            ))
+        XCTAssertEqual(body["responseCode"] as? Int, 200)
+        var tags = await read("tags")
+        XCTAssertEqual(
+            tags.map { "\($0["name"] as? String ?? "") \($0["enabled"] as? Bool ?? true) \($0["glCode"] as? String ?? "")" },
+            ["Sales true 010", "Old false 099"])
+        // Two independent levels: the levels shape, each level's GL codes, enabled ignored (true).
+        body = ExpensifyHarness.json(
+            await update(
+                #""tags":{"data":[{"name":"Department","tags":[{"name":"Sales","glCode":"010"}]},{"name":"Cost center","tags":[{"name":"West","enabled":false,"glCode":"W01"}]}]}"#
+            ))
+        XCTAssertEqual(body["responseCode"] as? Int, 200)
+        tags = await read("tags")
+        XCTAssertEqual(tags.map { $0["name"] as? String }, ["Department", "Cost center"])
+        let west = (tags.last?["tags"] as? [[String: Any]])?.first
+        XCTAssertEqual(west?["name"] as? String, "West")
+        XCTAssertEqual(west?["glCode"] as? String, "W01")
+        XCTAssertEqual(west?["enabled"] as? Bool, true)
+        // A tag without a name, or a level without tags, is malformed; an unknown policy is 404.
+        e = ExpensifyHarness.envelope(await update(#""tags":{"data":[{"name":"Department","tags":[{"glCode":"010"}]}]}"#))
+        XCTAssertEqual(e.code, 410)
+        XCTAssertEqual(e.message, "'tags' object malformed")
+        e = ExpensifyHarness.envelope(
+            await h.job(
+                #"{"type":"update",\#(ExpensifyHarness.credentials),"inputSettings":{"type":"policy","policyID":"FFFF000000000000"},"tags":{"data":[]}}"#
+            ))
+        XCTAssertEqual(e.code, 404)
+    }
+
     func testReportStatusUpdaterOnlyMovesApprovedToReimbursed() async throws {
         let h = try await ExpensifyHarness.make()
         func update(_ status: String, _ ids: String) async -> SimResponse {

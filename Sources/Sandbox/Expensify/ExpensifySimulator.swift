@@ -367,13 +367,7 @@ public actor ExpensifySimulator: SimulatorHandler {
                             return .object(o)
                         })
                 case "tags":
-                    p["tags"] = .array(
-                        policy.tags.map { t in
-                            var o = ExpensifyJSONObject([("glCode", t["glCode"] ?? .string("")), ("name", t["name"] ?? .string(""))])
-                            o["enabled"] = t["enabled"] ?? .bool(true)
-                            for (k, v) in t.pairs where o[k] == nil { o[k] = v }
-                            return .object(o)
-                        })
+                    p["tags"] = ExpensifySimulator.tagsAnswer(policy.tags)
                 case "reportFields":
                     p["reportFields"] = .array(policy.reportFields)
                 case "tax":
@@ -439,19 +433,7 @@ public actor ExpensifySimulator: SimulatorHandler {
                 guard let file = form["file"], !file.isEmpty else { throw ExpensifyJobError.missing("file") }
                 policy.tags = try ExpensifySimulator.tagsFromFile(file, config: t.object("config") ?? ExpensifyJSONObject())
             } else {
-                guard let levels = t.array("data") else { throw ExpensifyJobError(410, "'tags' object malformed") }
-                var flat: [ExpensifyJSONObject] = []
-                for level in levels {
-                    guard let tagList = level.objectValue?.array("tags") else { throw ExpensifyJobError(410, "'tags' object malformed") }
-                    for tag in tagList {
-                        guard let o = tag.objectValue, let name = o.string("name") else { throw ExpensifyJobError(410, "'tags' object malformed") }
-                        flat.append(
-                            ExpensifyJSONObject([
-                                ("name", .string(name)), ("enabled", o["enabled"] ?? .bool(true)), ("glCode", o["glCode"] ?? .string("")),
-                            ]))
-                    }
-                }
-                policy.tags = flat
+                policy.tags = try ExpensifySimulator.inlineTags(t)
             }
         }
         policies[index] = policy
@@ -462,6 +444,8 @@ public actor ExpensifySimulator: SimulatorHandler {
         guard let u = update.objectValue, let data = u.array("data") else { throw ExpensifyJobError(410, "'\(what)' object malformed") }
         let items = try data.map { item -> ExpensifyJSONObject in
             guard let o = item.objectValue, o.string("name") != nil else { throw ExpensifyJobError(410, "'\(what)' object malformed") }
+            // Categories require `name` and `enabled` (§6.4).
+            if what == "categories", o["enabled"]?.boolValue == nil { throw ExpensifyJobError(410, "'\(what)' object malformed") }
             return o
         }
         switch u.string("action") ?? "merge" {
@@ -480,6 +464,55 @@ public actor ExpensifySimulator: SimulatorHandler {
         default:
             throw ExpensifyJobError(410, "'\(what)' object malformed")
         }
+    }
+
+    /// Inline tags (§6.4, independent levels only): `data` is a list of levels `{name, tags:[{name, enabled, glCode}]}`
+    /// and REPLACES every tag of the policy. With one level the tags are stored flat (the getter's flat shape); with
+    /// several, each tag keeps its level's name (the getter answers the levels shape) and `enabled` is ignored (true),
+    /// as the reference says for multi-level tags.
+    static func inlineTags(_ t: ExpensifyJSONObject) throws -> [ExpensifyJSONObject] {
+        if let source = t.string("source"), source != "inline" { throw ExpensifyJobError(410, "'tags' object malformed") }
+        guard let levels = t.array("data"), !levels.isEmpty else { throw ExpensifyJobError(410, "'tags' object malformed") }
+        let multi = levels.count > 1
+        var out: [ExpensifyJSONObject] = []
+        for level in levels {
+            guard let lo = level.objectValue, let tagList = lo.array("tags") else { throw ExpensifyJobError(410, "'tags' object malformed") }
+            let levelName = lo.string("name") ?? "Tags"
+            var seen = Set<String>()
+            for tag in tagList {
+                guard let o = tag.objectValue, let name = o.string("name"), !name.isEmpty, seen.insert(name).inserted else {
+                    throw ExpensifyJobError(410, "'tags' object malformed")
+                }
+                if let e = o["enabled"], e.boolValue == nil { throw ExpensifyJobError(410, "'tags' object malformed") }
+                var stored = ExpensifyJSONObject([
+                    ("name", .string(name)), ("enabled", multi ? .bool(true) : (o["enabled"] ?? .bool(true))),
+                    ("glCode", o["glCode"] ?? .string("")),
+                ])
+                if multi { stored["level"] = .string(levelName) }
+                out.append(stored)
+            }
+        }
+        return out
+    }
+
+    /// The getter's `tags`: the flat list (`{glCode, name, enabled}`), or, when the tags were written as several
+    /// independent levels, the levels shape `[{"name": level, "tags": [...]}]` in the order the levels were written.
+    static func tagsAnswer(_ tags: [ExpensifyJSONObject]) -> ExpensifyJSON {
+        func entry(_ t: ExpensifyJSONObject) -> ExpensifyJSON {
+            var o = ExpensifyJSONObject([("glCode", t["glCode"] ?? .string("")), ("name", t["name"] ?? .string(""))])
+            o["enabled"] = t["enabled"] ?? .bool(true)
+            for (k, v) in t.pairs where o[k] == nil && k != "level" { o[k] = v }
+            return .object(o)
+        }
+        guard tags.contains(where: { $0.string("level") != nil }) else { return .array(tags.map(entry)) }
+        var order: [String] = []
+        var byLevel: [String: [ExpensifyJSON]] = [:]
+        for t in tags {
+            let level = t.string("level") ?? "Tags"
+            if byLevel[level] == nil { order.append(level) }
+            byLevel[level, default: []].append(entry(t))
+        }
+        return .array(order.map { .object(ExpensifyJSONObject([("name", .string($0)), ("tags", .array(byLevel[$0] ?? []))])) })
     }
 
     /// Tags from a CSV/TSV `file` (policy updater, `source: "file"`): each level column, followed by its
