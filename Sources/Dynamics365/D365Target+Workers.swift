@@ -16,8 +16,9 @@ extension D365Target {
     ///   hierarchy of type "Line"; the data entities are `HcmPositionHierarchyEntity` and
     ///   `HcmPositionWorkerAssignmentEntity`). The public collection names and fields used here —
     ///   `PositionWorkerAssignments` (`PositionId`, `PersonnelNumber`, `ValidFrom`, `ValidTo`) and
-    ///   `PositionHierarchies` (`PositionId`, `ParentPositionId`, `HierarchyTypeName`, `ValidFrom`, `ValidTo`) — are
-    ///   not confirmed against a live `$metadata`. When either is not exposed (404/403) every manager stays nil.
+    ///   `PositionHierarchies` (`PositionId`, `ParentPositionId`, `HierarchyTypeName`, `ValidFrom`, `ValidTo`) — match a
+    ///   client generated from a real F&O `$metadata` (public repository `ntrtd/d365-agent`), not tried live. When either
+    ///   is not exposed (404/403) every manager stays nil.
     /// - Throws: `d365.*` errors of the reads.
     public func fetchWorkers(companies: [String]) async throws -> [ERPWorker] {
         let ids = Array(Set(companies.map { $0.lowercased() })).sorted()
