@@ -239,7 +239,7 @@ struct NAVODataPages: NAVPageBackend {
 
 /// The service names with their defaults.
 struct NAVServiceNamesResolved: Sendable {
-    var vendors, accounts, dimensionValues, purchaseInvoice, purchaseLines, postedPurchaseInvoices, journal, glEntries: String
+    var vendors, accounts, dimensionValues, purchaseInvoice, purchaseLines, postedPurchaseInvoices, journal, glEntries, employees: String
 
     init(_ names: NAVServiceNames?, soap: Bool) {
         let r = names.resolved(soap: soap)
@@ -251,5 +251,6 @@ struct NAVServiceNamesResolved: Sendable {
         postedPurchaseInvoices = r.postedPurchaseInvoices
         journal = r.journal
         glEntries = r.glEntries
+        employees = r.employees
     }
 }

@@ -19,20 +19,23 @@ public struct NAVServiceNames: Sendable, Codable, Equatable {
     public var journal: String?
     /// Page 20 General Ledger Entries, where posted journal documents are found again.
     public var glEntries: String?
+    /// Page 5200 Employee Card (No, First_Name, Last_Name, Company_E_Mail, E_Mail, Status, Termination_Date and,
+    /// where the page shows it, Manager_No), read by `employees sync`; list page 5201 has no Status.
+    public var employees: String?
 }
 
 extension Optional where Wrapped == NAVServiceNames {
     /// The names with their defaults; `soap` picks page 39 for journals (it takes `CurrentJnlBatchName`).
     func resolved(soap: Bool) -> (
         vendors: String, accounts: String, dimensionValues: String, purchaseInvoice: String, purchaseLines: String,
-        postedPurchaseInvoices: String, journal: String, glEntries: String
+        postedPurchaseInvoices: String, journal: String, glEntries: String, employees: String
     ) {
         let s = self
         return (
             s?.vendors ?? "VendorCard", s?.accounts ?? "GLAccountCard", s?.dimensionValues ?? "DimensionValues",
             s?.purchaseInvoice ?? "PurchaseInvoice", s?.purchaseLines ?? "PurchLines",
             s?.postedPurchaseInvoices ?? "PostedPurchaseInvoices", s?.journal ?? (soap ? "GeneralJournal" : "ExpenseJournal"),
-            s?.glEntries ?? "GeneralLedgerEntries"
+            s?.glEntries ?? "GeneralLedgerEntries", s?.employees ?? "EmployeeCard"
         )
     }
 }

@@ -121,4 +121,36 @@ final class NAVODataPageTests: XCTestCase {
         let ok = await h.nav("GET", "Company")
         XCTAssertEqual(ok.status, 200)
     }
+
+    /// Page 5200 Employee Card: status, a blank termination date as `0001-01-01`, the manager's number; the control
+    /// route terminates an employee behind the connector's back.
+    func testEmployeeCardAndTerminationThroughTheUpdateControl() async throws {
+        let h = try NAVHarness()
+        let c = NAVHarness.company(NAVHarness.traders)
+        let list = await h.nav("GET", "\(c)/EmployeeCard")
+        XCTAssertEqual(list.status, 200, h.text(list))
+        XCTAssertEqual(h.values(list).map { $0["No"] as? String }, ["EMP-0001", "EMP-0002", "EMP-0003"])
+        let carol = await h.nav("GET", "\(c)/EmployeeCard('EMP-0003')")
+        XCTAssertEqual(h.json(carol)["Company_E_Mail"] as? String, "carol.diaz@northwind.example")
+        XCTAssertEqual(h.json(carol)["Status"] as? String, "Active")
+        XCTAssertEqual(h.json(carol)["Termination_Date"] as? String, "0001-01-01")
+        XCTAssertEqual(h.json(carol)["Manager_No"] as? String, "EMP-0001")
+        XCTAssertNotNil(h.json(carol)["@odata.etag"] as? String)
+
+        let update = await h.control(
+            "POST", "/_sandbox/nav/update",
+            body:
+                #"{"company":"Northwind Traders & Sons Ltd.","table":"employee","key":"EMP-0002","fields":{"status":"Terminated","terminationDate":"2026-11-30"}}"#
+        )
+        XCTAssertEqual(update.status, 200, h.text(update))
+        let terminated = await h.nav("GET", "\(c)/EmployeeCard", query: [("$filter", "Status eq 'Terminated'")])
+        XCTAssertEqual(h.values(terminated).map { $0["No"] as? String }, ["EMP-0002"])
+        XCTAssertEqual(h.values(terminated).first?["Termination_Date"] as? String, "2026-11-30")
+        let bad = await h.control(
+            "POST", "/_sandbox/nav/update",
+            body: #"{"company":"Northwind Traders & Sons Ltd.","table":"employee","key":"EMP-0001","fields":{"status":"Gone"}}"#)
+        XCTAssertEqual(bad.status, 400, h.text(bad))
+        let refused = await h.nav("POST", "\(c)/EmployeeCard", body: #"{"No":"EMP-0009"}"#)
+        XCTAssertGreaterThanOrEqual(refused.status, 400, "the card is read-only here")
+    }
 }

@@ -327,6 +327,36 @@ final class NAVSOAPPageTests: XCTestCase {
         let bad = try server.page("VendorCard", "IsUpdated", "<Key>not-a-key</Key>")
         XCTAssertEqual(bad.status, 500)
     }
+
+    /// Page 5200 Employee Card over SOAP: the same fields as OData, options as XML names, a blank date left out.
+    func testEmployeeCardReadMultipleAndTermination() throws {
+        let r = try result(try server.page("EmployeeCard", "ReadMultiple", "<setSize>0</setSize>"))
+        let rows = SOAPAnswer.records(r, "EmployeeCard")
+        XCTAssertEqual(rows.compactMap { $0["No"] }, ["EMP-0001", "EMP-0002", "EMP-0003"])
+        let carol = try XCTUnwrap(rows.first { $0["No"] == "EMP-0003" })
+        XCTAssertEqual(carol["Company_E_Mail"], "carol.diaz@northwind.example")
+        XCTAssertEqual(carol["Status"], "Active")
+        XCTAssertEqual(carol["Manager_No"], "EMP-0001")
+        XCTAssertNil(carol["Termination_Date"], "a blank date is not sent")
+        let frank = SOAPAnswer.records(
+            try result(try server.page("EmployeeCard", "Read", "<No>EMP-1003</No>", company: NAVSOAPServer.uk)), "EmployeeCard")
+        XCTAssertEqual(frank.first?["Manager_No"], "EMP-1001")
+
+        _ = try server.control(
+            "POST", "/_sandbox/nav/update",
+            json:
+                #"{"company":"Northwind Traders & Sons Ltd.","table":"employee","key":"EMP-0002","fields":{"status":"Terminated","terminationDate":"2026-11-30"}}"#
+        )
+        let filtered = SOAPAnswer.records(
+            try result(
+                try server.page(
+                    "EmployeeCard", "ReadMultiple", "<filter><Field>Status</Field><Criteria>Terminated</Criteria></filter><setSize>0</setSize>")),
+            "EmployeeCard")
+        XCTAssertEqual(filtered.compactMap { $0["No"] }, ["EMP-0002"])
+        XCTAssertEqual(filtered.first?["Termination_Date"], "2026-11-30")
+        let create = try server.page("EmployeeCard", "Create", "<EmployeeCard><No>EMP-0009</No></EmployeeCard>")
+        XCTAssertNotEqual(create.status, 200, "the card is read-only here")
+    }
 }
 
 extension SOAPNode {

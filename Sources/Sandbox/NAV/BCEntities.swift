@@ -25,6 +25,7 @@ extension NAVDatabase {
             ("@odata.etag", .string(NAVVersioning.etag(e.version))), ("id", .string(e.id)), ("number", .string(e.no)),
             ("displayName", .string("\(e.givenName) \(e.surname)")), ("givenName", .string(e.givenName)), ("middleName", .string("")),
             ("surname", .string(e.surname)), ("email", .string(e.email)), ("personalEmail", .string("")), ("status", .string(e.status)),
+            ("terminationDate", .string(e.terminationDate.isEmpty ? NAVDate.blank : e.terminationDate)),
         ])
     }
 

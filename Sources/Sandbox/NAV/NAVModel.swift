@@ -40,6 +40,7 @@ struct NAVOptionSet: Sendable {
     static let journalDocumentType = NAVOptionSet(members: [" ", "Payment", "Invoice", "Credit Memo", "Finance Charge Memo", "Reminder", "Refund"])
     static let purchaseDocumentType = NAVOptionSet(members: ["Quote", "Order", "Invoice", "Credit Memo", "Blanket Order", "Return Order"])
     static let purchaseLineType = NAVOptionSet(members: [" ", "G/L Account", "Item", "Resource", "Fixed Asset", "Charge (Item)"])
+    static let employeeStatus = NAVOptionSet(members: ["Active", "Inactive", "Terminated"])
     static let purchaseStatus = NAVOptionSet(members: ["Open", "Released", "Pending Approval", "Pending Prepayment"])
 }
 
@@ -173,8 +174,14 @@ struct NAVEmployee: Sendable {
     var no: String
     var givenName: String
     var surname: String
+    /// The company e-mail (`Company E-Mail`, what the BC API's `email` shows).
     var email: String
+    /// `Active`, `Inactive` or `Terminated`.
     var status: String
+    /// `yyyy-mm-dd`, blank when the employee has not left.
+    var terminationDate: String = ""
+    /// `Manager No.` (table 5200 field 26), blank when none.
+    var managerNo: String = ""
     var version: Int64
 }
 

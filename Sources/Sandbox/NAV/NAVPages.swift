@@ -79,6 +79,16 @@ struct NAVPage: Sendable {
             .init(name: "No", type: .text), .init(name: "Name", type: .text), .init(name: "E_Mail", type: .text),
             .init(name: "Blocked", type: .option(.vendorBlocked)), .init(name: "Currency_Code", type: .text),
         ])
+    /// Page 5200 Employee Card (table 5200): read-only here; `Manager_No` is table field 26 "Manager No." as a page
+    /// extension or a customised card publishes it.
+    static let employeeCard = NAVPage(
+        service: "EmployeeCard", pageId: 5200, table: 5200, tableCaption: "Employee", keyFields: ["No"],
+        fields: [
+            .init(name: "No", type: .text), .init(name: "First_Name", type: .text), .init(name: "Middle_Name", type: .text),
+            .init(name: "Last_Name", type: .text), .init(name: "E_Mail", type: .text), .init(name: "Company_E_Mail", type: .text),
+            .init(name: "Status", type: .option(.employeeStatus)), .init(name: "Termination_Date", type: .date),
+            .init(name: "Manager_No", type: .text),
+        ])
     static let glAccountCard = NAVPage(
         service: "GLAccountCard", pageId: 17, table: 15, tableCaption: "G/L Account", keyFields: ["No"],
         fields: [
@@ -163,7 +173,7 @@ struct NAVPage: Sendable {
     /// Every published service (the `PurchLines` part is reached through `PurchaseInvoice`).
     static let all: [NAVPage] = [
         vendorCard, glAccountCard, chartOfAccounts, dimensionValues, dimensions, purchaseInvoice, postedPurchaseInvoices, generalJournal,
-        expenseJournal, generalLedgerEntries,
+        expenseJournal, generalLedgerEntries, employeeCard,
     ]
 
     /// A service by name (case-insensitive); `PurchLines` included.
@@ -293,6 +303,16 @@ extension NAVDatabase {
             ])
     }
 
+    func row(_ c: Int, employee e: NAVEmployee) -> NAVPageRow {
+        NAVPageRow(
+            service: NAVPage.employeeCard.service, id: e.id, table: 5200, primaryKey: [e.no], version: e.version,
+            fields: [
+                ("No", .text(e.no)), ("First_Name", .text(e.givenName)), ("Middle_Name", .text("")), ("Last_Name", .text(e.surname)),
+                ("E_Mail", .text("")), ("Company_E_Mail", .text(e.email)), ("Status", .option(NAVOption(e.status))),
+                ("Termination_Date", .date(e.terminationDate.isEmpty ? NAVDate.blank : e.terminationDate)), ("Manager_No", .text(e.managerNo)),
+            ])
+    }
+
     func row(_ c: Int, account a: NAVGLAccount, page: NAVPage) -> NAVPageRow {
         var f: [(name: String, value: NAVFieldValue)] = [
             ("No", .text(a.no)), ("Name", .text(a.name)), ("Income_Balance", .option(a.incomeBalance)), ("Account_Category", .option(a.category)),
@@ -352,6 +372,7 @@ extension NAVDatabase {
         var rows: [NAVPageRow]
         switch page.service {
         case "VendorCard": rows = co.vendors.sorted { $0.no < $1.no }.map { row(c, vendor: $0) }
+        case "EmployeeCard": rows = co.employees.sorted { $0.no < $1.no }.map { row(c, employee: $0) }
         case "GLAccountCard", "ChartOfAccounts": rows = co.glAccounts.sorted { $0.no < $1.no }.map { row(c, account: $0, page: page) }
         case "Dimensions":
             rows = co.dimensions.sorted { $0.code < $1.code }.map {

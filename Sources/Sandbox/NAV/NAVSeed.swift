@@ -134,7 +134,8 @@ struct NAVSeed: Sendable {
                 c.employees.append(
                     NAVEmployee(
                         id: gid("employee", no), no: no, givenName: str(e, "givenName"), surname: str(e, "surname"), email: str(e, "email"),
-                        status: str(e, "status", "Active"), version: db.nextVersion()))
+                        status: str(e, "status", "Active"), terminationDate: str(e, "terminationDate"), managerNo: str(e, "managerNo"),
+                        version: db.nextVersion()))
             }
             db.companies.append(c)
         }

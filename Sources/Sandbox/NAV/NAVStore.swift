@@ -13,7 +13,7 @@ import Foundation
 /// `<table>;<base64 PK>;<version>;`) are derived; `NAVVersioning` turns them back into versions.
 ///
 /// ## Page API (for the OData and SOAP front ends)
-/// Services: `VendorCard`, `GLAccountCard`, `ChartOfAccounts`, `DimensionValues`, `Dimensions`, `PurchaseInvoice`
+/// Services: `VendorCard`, `EmployeeCard`, `GLAccountCard`, `ChartOfAccounts`, `DimensionValues`, `Dimensions`, `PurchaseInvoice`
 /// (+ part `PurchLines`), `PostedPurchaseInvoices`, `GeneralJournal`, `ExpenseJournal`, `GeneralLedgerEntries`
 /// (`NAVPage.named`, `NAVPage.all`). Rows come as `NAVPageRow`: ordered `(name, NAVFieldValue)` pairs with page field
 /// names (underscore rule), `value.soapText` (options `G_L_Account`/`_blank_`) and `value.odataJSON` (options as
@@ -247,12 +247,14 @@ extension NAVDatabase {
         }
     }
 
-    /// `{"company","table","key","fields":{…},"delete":false}`. Tables and keys: `vendor` `EMP-0003`, `glAccount`
+    /// `{"company","table","key","fields":{…},"delete":false}`. Tables and keys: `vendor` `EMP-0003`, `employee`
+    /// `EMP-0002` (`status` Active/Inactive/Terminated, `terminationDate`, `email`, `managerNumber`, `givenName`,
+    /// `surname`), `glAccount`
     /// `600199`, `dimensionValue` `COSTCENTER/OLD1`, `purchaseInvoice` `PI-100001`, `purchaseInvoiceLine`
     /// `PI-100001/10000`, `journalLine` `GENERAL/DEFAULT/10000`. Field names are the BC API's (`blocked`, `name`,
     /// `email`, `currencyCode`, `directPosting`, `accountType`, `vendorInvoiceNumber`, `postingDate`, `vendorNumber`,
     /// `description`, `quantity`, `unitCost`, `accountNumber`, `amount`, `documentNumber`, `dimensions`:{CODE:VALUE}).
-    /// A missing vendor, G/L account or dimension value is created.
+    /// A missing vendor, employee, G/L account or dimension value is created.
     mutating func controlUpdate(_ body: D365JSONObject) throws -> D365JSON {
         guard let name = body["company"]?.stringValue, let c = companyIndex(name: name) else {
             throw NAVError(.badRequest, "company (an existing company name) is required")
@@ -291,6 +293,36 @@ extension NAVDatabase {
             v.version = nextVersion()
             companies[c].vendors[i!] = v
             return .object(D365JSONObject([("number", .string(v.no)), ("blocked", .string(v.blocked.caption))]))
+        case "employee":
+            if delete {
+                companies[c].employees.removeAll { $0.no.caseInsensitiveCompare(key) == .orderedSame }
+                return .object(D365JSONObject([("deleted", .bool(true))]))
+            }
+            var i = companies[c].employees.firstIndex { $0.no.caseInsensitiveCompare(key) == .orderedSame }
+            if i == nil {
+                companies[c].employees.append(
+                    NAVEmployee(id: newId("employee"), no: key, givenName: key, surname: "", email: "", status: "Active", version: 0))
+                i = companies[c].employees.count - 1
+            }
+            var e = companies[c].employees[i!]
+            if let s = f("givenName") { e.givenName = s }
+            if let s = f("surname") { e.surname = s }
+            if let s = f("email") { e.email = s }
+            if let s = f("managerNumber") { e.managerNo = s }
+            if let s = f("terminationDate") { e.terminationDate = s == NAVDate.blank ? "" : s }
+            if let s = f("status") {
+                guard let o = NAVOptionSet.employeeStatus.parse(s) else {
+                    throw NAVError(.badRequest, "status must be Active, Inactive or Terminated")
+                }
+                e.status = o.caption
+            }
+            e.version = nextVersion()
+            companies[c].employees[i!] = e
+            return .object(
+                D365JSONObject([
+                    ("number", .string(e.no)), ("status", .string(e.status)),
+                    ("terminationDate", .string(e.terminationDate.isEmpty ? NAVDate.blank : e.terminationDate)),
+                ]))
         case "glAccount":
             if delete {
                 companies[c].glAccounts.removeAll { $0.no == key }

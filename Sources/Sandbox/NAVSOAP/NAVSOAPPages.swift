@@ -101,6 +101,18 @@ enum NAVSOAPPages {
             SOAPPageField("E_Mail", .text, length: 80), SOAPPageField("Currency_Code", .code),
         ], part: nil, readKeys: ["No"])
 
+    static let employeeStatus: SOAPFieldType = .option(["Active", "Inactive", "Terminated"])
+
+    /// Page 5200 Employee Card, read-only here (`Manager_No`: table field 26 "Manager No.").
+    static let employeeCard = NAVSOAPPage(
+        service: "EmployeeCard", pageNumber: 5200, tableName: "Employee", tableNumber: 5200,
+        fields: [
+            SOAPPageField("No", .code), SOAPPageField("First_Name", .text, length: 30), SOAPPageField("Middle_Name", .text, length: 30),
+            SOAPPageField("Last_Name", .text, length: 30), SOAPPageField("E_Mail", .text, length: 80),
+            SOAPPageField("Company_E_Mail", .text, length: 80), SOAPPageField("Status", employeeStatus), SOAPPageField("Termination_Date", .date),
+            SOAPPageField("Manager_No", .code),
+        ], part: nil, readKeys: ["No"], editable: false)
+
     static let glAccountCard = NAVSOAPPage(
         service: "GLAccountCard", pageNumber: 17, tableName: "G/L Account", tableNumber: 15,
         fields: [
@@ -190,7 +202,7 @@ enum NAVSOAPPages {
 
     static let all: [NAVSOAPPage] = [
         vendorCard, glAccountCard, chartOfAccounts, dimensionValues, dimensions, purchaseInvoice, postedPurchaseInvoices,
-        generalJournal, expenseJournal, generalLedgerEntries,
+        generalJournal, expenseJournal, generalLedgerEntries, employeeCard,
     ]
 
     /// A page by service name (NAV matches service names case-insensitively).

@@ -61,6 +61,15 @@ extension NAVDatabase: NAVSOAPBackend {
                     primaryKey: [v.no], version: Int(v.version),
                     fields: ["No": v.no, "Name": v.name, "Blocked": v.blocked.caption, "E_Mail": v.email, "Currency_Code": v.currencyCode])
             }
+        case "EmployeeCard":
+            return co.employees.map { e in
+                SOAPPageRow(
+                    primaryKey: [e.no], version: Int(e.version),
+                    fields: [
+                        "No": e.no, "First_Name": e.givenName, "Last_Name": e.surname, "Company_E_Mail": e.email, "Status": e.status,
+                        "Termination_Date": e.terminationDate, "Manager_No": e.managerNo,
+                    ].filter { !$0.value.isEmpty })
+            }
         case "GLAccountCard", "ChartOfAccounts":
             return co.glAccounts.map { a in
                 SOAPPageRow(
