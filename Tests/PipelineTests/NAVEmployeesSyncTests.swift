@@ -88,6 +88,32 @@ final class NAVEmployeesSyncTests: XCTestCase {
             "samples/config-nav-odata.json", terminate: ["status": "Terminated", "terminationDate": "2026-11-30"])
     }
 
+    /// With the server's page size at 2, every employee of every company is read, one request per page (OData
+    /// `@odata.nextLink`), never one per employee.
+    func testNAVODataReadsEveryEmployeePageInBoundedRequests() async throws {
+        let h = try await harness("samples/config-nav-odata.json")
+        defer { h.stop() }
+        let extra = 5
+        for n in 1...extra {
+            try await updateEmployee(
+                h, Self.us, "EMP-010\(n)",
+                [
+                    "givenName": "Temp\(n)", "surname": "Staff", "email": "temp\(n).staff@northwind.example",
+                    "managerNumber": "EMP-0001",
+                ])
+        }
+        _ = try await h.control("POST", "/_sandbox/nav/settings", body: ["pageSize": 2])
+        _ = try await h.control("DELETE", "/_sandbox/nav/requests")
+        let out = try json(try h.cli(["employees", "sync", "--dry-run", "--json"], env: Self.today))
+        let perCompany = [3 + extra, 3, 1]
+        XCTAssertEqual(out["workers"] as? Int, perCompany.reduce(0, +), "\(out)")
+        XCTAssertEqual(emails(out["added"]).filter { $0.hasPrefix("temp") }.count, extra)
+        let log = try await h.control("GET", "/_sandbox/nav/requests")
+        let requests = ((log as? [String: Any])?["requests"] as? [[String: Any]]) ?? (log as? [[String: Any]] ?? [])
+        let reads = requests.filter { ($0["path"] as? String ?? "").contains("EmployeeCard") }
+        XCTAssertEqual(reads.count, perCompany.map { ($0 + 1) / 2 }.reduce(0, +), "\(reads.map { $0["path"] ?? "" })")
+    }
+
     /// Over SOAP the leaver is still `Active` but the termination date has passed.
     func testNAVSOAPEmployeeWhoseTerminationDatePassedIsRemovedFromThePolicy() async throws {
         try await terminatedEmployeeLeavesThePolicy("samples/config-nav-soap.json", terminate: ["terminationDate": "2026-11-15"])
