@@ -26,6 +26,7 @@ public enum ConfigurationCheck {
         var settings: [String: String] = [:]
         if let c = config {
             problems += ScheduleTiming.problems(c.schedule)  // the cron parser is Pipeline's, so Core cannot check it
+            problems += TargetRegistry.configurationProblems(c)
             var store: CredentialStore?
             do { store = try PipelineContext.credentialStore(c, environment: environment) } catch let e as ConnectorError {
                 problems.append("credentials: \(e.message)")

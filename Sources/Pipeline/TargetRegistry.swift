@@ -69,4 +69,16 @@ enum TargetRegistry {
         }
         return d.problems(target.settings, options)
     }
+
+    /// Problems of the rest of the configuration that depend on what the target can do, for `check-config`.
+    static func configurationProblems(_ c: ConnectorConfig) -> [String] {
+        var p: [String] = []
+        // Business Central and NAV vendors carry no vendor group: a group would match no vendor and hold every report.
+        if c.target.type != D365Configuration.type, let group = c.vendors.employeeVendorGroup {
+            p.append(
+                "vendors.employeeVendorGroup: '\(group)' cannot be used with target \(c.target.type): its vendors carry no vendor group, so no employee would find a vendor; remove it (vendors are matched by e-mail, or by vendors.byEmail)"
+            )
+        }
+        return p
+    }
 }

@@ -217,3 +217,21 @@ final class BCPipelineTests: XCTestCase {
         XCTAssertEqual(json["documentsInERP"]?["posted"]?.int64Value, Int64(invoices.count), status.stdout)
     }
 }
+
+/// A D365 notion in a BC configuration: Business Central and NAV vendors carry no vendor group, so a configured
+/// employee vendor group would match no vendor and hold every report. `check-config` says so before the night.
+final class BCConfigurationCheckTests: XCTestCase {
+    func testAnEmployeeVendorGroupIsRefusedForBusinessCentral() async throws {
+        let h = try await Harness(sample: "config-bc.json") { c in
+            var v = c["vendors"] as? [String: Any] ?? [:]
+            v["employeeVendorGroup"] = "EMP"
+            c["vendors"] = v
+        }
+        defer { h.stop() }
+        let r = try h.cli(["check-config"], expect: 2)
+        XCTAssertTrue(r.stdout.contains("vendors.employeeVendorGroup: 'EMP' cannot be used with target bc"), r.stdout)
+        let plain = try await Harness(sample: "config-bc.json")
+        defer { plain.stop() }
+        XCTAssertFalse(try plain.cli(["check-config"]).stdout.contains("employeeVendorGroup"))
+    }
+}
