@@ -63,6 +63,19 @@ enum AlignDiff {
         var consumed = Set<String>()
         func ours(_ name: String) -> Bool { created[name] != nil }
         func mayDisable(_ name: String) -> Bool { ours(name) || disable.contains(name) }
+        // Other enabled entries with the record's GL code: disabled when the connector may, else left alone and said so.
+        func disableDuplicates(of w: AlignWanted, among entries: [ExpensifyPolicyEntry]) {
+            for r in entries {
+                var i = AlignItem(name: r.name, glCode: r.glCode, source: w.source, level: tagLevel)
+                if mayDisable(r.name) {
+                    i.reason = "same GL code as '\(w.name)'"
+                    diff.disabled.append(i)
+                } else {
+                    i.reason = "same GL code as '\(w.name)'; not created by ml-connector"
+                    diff.leftAlone.append(i)
+                }
+            }
+        }
 
         for w in wanted {
             let related = existing.filter { $0.glCode == w.glCode && !w.glCode.isEmpty && $0.name != w.name }
@@ -101,16 +114,7 @@ enum AlignDiff {
                     item.reason = "disabled in Expensify, not by ml-connector; left disabled"
                     diff.unchanged.append(item)
                 }
-                for r in related where r.enabled {
-                    var i = AlignItem(name: r.name, glCode: r.glCode, source: w.source, level: tagLevel)
-                    if mayDisable(r.name) {
-                        i.reason = "same GL code as '\(w.name)'"
-                        diff.disabled.append(i)
-                    } else {
-                        i.reason = "same GL code as '\(w.name)'; not created by ml-connector"
-                        diff.leftAlone.append(i)
-                    }
-                }
+                disableDuplicates(of: w, among: related.filter(\.enabled))
                 continue
             }
             if let old = related.first(where: \.enabled) {
@@ -120,16 +124,7 @@ enum AlignDiff {
                     item.reason = "'\(old.name)' stays enabled: ml-connector did not create it; disable it with --disable '\(old.name)'"
                 }
                 diff.renamed.append(item)
-                for r in related where r.enabled && r.name != old.name {
-                    var i = AlignItem(name: r.name, glCode: r.glCode, source: w.source, level: tagLevel)
-                    if mayDisable(r.name) {
-                        i.reason = "same GL code as '\(w.name)'"
-                        diff.disabled.append(i)
-                    } else {
-                        i.reason = "same GL code as '\(w.name)'; not created by ml-connector"
-                        diff.leftAlone.append(i)
-                    }
-                }
+                disableDuplicates(of: w, among: related.filter { $0.enabled && $0.name != old.name })
             } else {
                 diff.added.append(item)
             }

@@ -14,13 +14,8 @@ final class EmployeesSyncTests: XCTestCase {
         }
     }
 
-    /// The policy's employee e-mails as the sandbox holds them now.
-    private func policyEmails(_ h: Harness, _ policy: String) async throws -> Set<String> {
-        let answer = try await h.control("GET", "/_sandbox/expensify/policies")
-        let policies = try XCTUnwrap(answer as? [[String: Any]])
-        let p = try XCTUnwrap(policies.first { $0["id"] as? String == policy })
-        return Set((p["employees"] as? [[String: Any]] ?? []).compactMap { ($0["email"] as? String)?.lowercased() })
-    }
+    /// The policy's employee e-mails as the sandbox holds them now (Harness).
+    private func policyEmails(_ h: Harness, _ policy: String) async throws -> Set<String> { try await h.policyEmails(policy) }
 
     private func json(_ r: Harness.CLIResult) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)

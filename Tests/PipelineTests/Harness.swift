@@ -219,3 +219,13 @@ extension Harness {
         return out
     }
 }
+
+extension Harness {
+    /// An Expensify policy's employee e-mails (lowercased) as the sandbox holds them now.
+    func policyEmails(_ policy: String) async throws -> Set<String> {
+        let answer = try await control("GET", "/_sandbox/expensify/policies")
+        let policies = try XCTUnwrap(answer as? [[String: Any]])
+        let p = try XCTUnwrap(policies.first { $0["id"] as? String == policy })
+        return Set((p["employees"] as? [[String: Any]] ?? []).compactMap { ($0["email"] as? String)?.lowercased() })
+    }
+}
