@@ -8,7 +8,10 @@ extension PipelineContext {
     /// batch's staged transform files (`control-totals.csv`, `reports.csv`, `exceptions.csv`, `invoices.json`), read in
     /// flat memory. Files a stage has not written yet are listed in `missingFiles`, not an error.
     /// - Throws: `batch.unknown` when the ledger does not know the batch; `staging.*` when a staged file cannot be read.
-    public func batchReport(batchID: String) throws -> BatchReport {
+    public func batchReport(batchID: String) throws -> BatchReport { try batchReport(batchID: batchID, amounts: nil) }
+
+    /// The same, with the sums of `invoices.json` already made (transform makes them while writing the file).
+    func batchReport(batchID: String, amounts: BatchReportAmounts?) throws -> BatchReport {
         guard let b = try ledger.batch(batchID) else {
             throw ConnectorError("batch.unknown", "Batch \(batchID) is not in the ledger (see 'ml-connector status').", context: ["batch": batchID])
         }
@@ -20,7 +23,8 @@ extension PipelineContext {
             return false
         }
 
-        let documents = try present(layout.invoicesFile) ? BatchReportAmounts.read(layout.invoicesFile, batchID: batchID) : BatchReportAmounts()
+        let documents =
+            try present(layout.invoicesFile) ? (amounts ?? BatchReportAmounts.read(layout.invoicesFile, batchID: batchID)) : BatchReportAmounts()
         let (totals, accounts) = try present(layout.controlTotalsCSV) ? Self.controlTotals(layout.controlTotalsCSV, documents: documents) : ([], [])
         let reports = try present(layout.reportsCSV) ? Self.reportsByStatus(layout.reportsCSV) : []
         let (exceptionCount, exceptions) = try present(layout.exceptionsCSV) ? Self.exceptionGroups(layout.exceptionsCSV) : (0, [])
@@ -255,42 +259,59 @@ struct BatchReportAmounts {
         var lines: [Line]
     }
 
-    static func read(_ url: URL, batchID: String) throws -> BatchReportAmounts {
-        var out = BatchReportAmounts()
-        var reader = try JSONArrayReader(url: url)
-        defer { reader.close() }
-        let decoder = JSONDecoder()
-        var total: [String: Decimal] = [:]
-        var valued: [String: [String: Decimal]] = [:]
-        var names = Set<String>()
-        while let element = try reader.next() {
-            let d: Document
-            do { d = try decoder.decode(Document.self, from: element) } catch {
-                throw ConnectorError("staging.malformed", "invoices.json of batch \(batchID) has an unreadable document: \(error)")
-            }
-            out.documents["\(d.company)|\(d.currency)", default: 0] += 1
-            for l in d.lines {
-                guard let amount = DecimalText.parse(l.amount) else { continue }
-                out.byAccount[d.currency, default: [:]][l.mainAccount, default: 0] += amount
-                total[d.currency, default: 0] += amount
-                out.byMerchant[d.currency, default: [:]][l.merchant, default: (0, 0)].lines += 1
-                out.byMerchant[d.currency, default: [:]][l.merchant, default: (0, 0)].sum += amount
-                for (name, value) in l.dimensions ?? [:] where !value.isEmpty {
-                    names.insert(name)
-                    out.byDimension[d.currency, default: [:]][name, default: [:]][value, default: 0] += amount
-                    valued[d.currency, default: [:]][name, default: 0] += amount
-                }
-            }
+    /// Per currency: the sum of every line, and per dimension the sum of the lines that have a value in it.
+    private var total: [String: Decimal] = [:]
+    private var valued: [String: [String: Decimal]] = [:]
+    private var dimensionNames = Set<String>()
+
+    /// Counts one staged document (its lines come through `addLine`).
+    mutating func addDocument(company: String, currency: String) { documents["\(company)|\(currency)", default: 0] += 1 }
+
+    /// Adds one staged line to the sums by account, dimension value and merchant.
+    mutating func addLine(currency: String, amount text: String, mainAccount: String, dimensions: [String: String]?, merchant: String) {
+        guard let amount = DecimalText.parse(text) else { return }
+        byAccount[currency, default: [:]][mainAccount, default: 0] += amount
+        total[currency, default: 0] += amount
+        byMerchant[currency, default: [:]][merchant, default: (0, 0)].lines += 1
+        byMerchant[currency, default: [:]][merchant, default: (0, 0)].sum += amount
+        for (name, value) in dimensions ?? [:] where !value.isEmpty {
+            dimensionNames.insert(name)
+            byDimension[currency, default: [:]][name, default: [:]][value, default: 0] += amount
+            valued[currency, default: [:]][name, default: 0] += amount
         }
-        // Lines without a value in a dimension count under "" (no value), so each dimension's chart sums to the same
-        // total as the main account's.
+    }
+
+    /// The sums with lines without a value in a dimension counted under "" (no value), so each dimension's chart sums
+    /// to the same total as the main account's.
+    func finished() -> BatchReportAmounts {
+        var out = self
         for (currency, sum) in total {
-            for name in names {
+            for name in dimensionNames {
                 let rest = sum - (valued[currency]?[name] ?? 0)
                 if rest != 0 { out.byDimension[currency, default: [:]][name, default: [:]]["", default: 0] += rest }
             }
         }
         return out
+    }
+
+    /// The sums of a staged `invoices.json` (for a report written after any stage but transform, which hands over the
+    /// sums it made while writing the file).
+    static func read(_ url: URL, batchID: String) throws -> BatchReportAmounts {
+        var out = BatchReportAmounts()
+        var reader = try JSONArrayReader(url: url)
+        defer { reader.close() }
+        let decoder = JSONDecoder()
+        while let element = try reader.next() {
+            let d: Document
+            do { d = try decoder.decode(Document.self, from: element) } catch {
+                throw ConnectorError("staging.malformed", "invoices.json of batch \(batchID) has an unreadable document: \(error)")
+            }
+            out.addDocument(company: d.company, currency: d.currency)
+            for l in d.lines {
+                out.addLine(currency: d.currency, amount: l.amount, mainAccount: l.mainAccount, dimensions: l.dimensions, merchant: l.merchant)
+            }
+        }
+        return out.finished()
     }
 
     /// Per currency (sorted): the main account series, then one per dimension (by name).

@@ -17,8 +17,11 @@ extension PipelineContext {
     /// shows (a review decision, a reconciliation); `ml-connector report` regenerates it.
     /// - Throws: `batch.unknown`; `staging.*` when a staged file cannot be read or the report cannot be written.
     @discardableResult
-    public func writeBatchReport(batchID: String) throws -> URL {
-        let html = try BatchReportPage.render(try batchReport(batchID: batchID))
+    public func writeBatchReport(batchID: String) throws -> URL { try writeBatchReport(batchID: batchID, amounts: nil) }
+
+    @discardableResult
+    func writeBatchReport(batchID: String, amounts: BatchReportAmounts?) throws -> URL {
+        let html = try BatchReportPage.render(try batchReport(batchID: batchID, amounts: amounts))
         let url = layout(batchID).reportFile
         try StagedFile.write(Data(html.utf8), to: url)
         return url
@@ -33,9 +36,9 @@ extension PipelineContext {
 
     /// `writeBatchReport` for the end of a stage: a report that cannot be written is logged as a warning and never
     /// fails the stage.
-    func writeBatchReportAfterStage(_ batchID: String) {
+    func writeBatchReportAfterStage(_ batchID: String, amounts: BatchReportAmounts? = nil) {
         do {
-            try writeBatchReport(batchID: batchID)
+            try writeBatchReport(batchID: batchID, amounts: amounts)
         } catch {
             logger.warning(
                 "the batch report could not be written; 'ml-connector report --batch <id>' writes it again",

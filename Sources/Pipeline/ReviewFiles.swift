@@ -6,6 +6,8 @@ import Foundation
 /// `invoice-lines.csv`, `exceptions.csv`, `reports.csv` and `control-totals.csv` (per company, currency and main
 /// account, then per company and currency).
 final class ReviewFiles {
+    /// The sums of the documents written to `invoices.json`, for the batch report (which need not read the file again).
+    private(set) var amounts = BatchReportAmounts()
     static let lineColumns = [
         "company", "currency", "report_id", "invoice_number", "document", "vendor", "employee", "line",
         "transaction_id", "expense_date", "merchant", "category", "gl_code", "main_account", "dimensions",
@@ -95,6 +97,11 @@ final class ReviewFiles {
             InvoicesJSON.append(d, to: &scratch)
             invoices.write(scratch)
             counts["documents", default: 0] += 1
+            amounts.addDocument(company: d.company, currency: d.currency)
+            for l in d.lines {
+                amounts.addLine(
+                    currency: d.currency, amount: l.amount, mainAccount: l.mainAccount, dimensions: l.dimensions, merchant: l.merchant)
+            }
             total(d)
         }
     }

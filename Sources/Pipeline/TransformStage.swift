@@ -53,7 +53,9 @@ extension PipelineContext {
     /// configuration give byte-identical output.
     public func transform(batchID requested: String? = nil) async throws -> TransformSummary {
         let batchID = try resolveBatch(requested)
-        defer { writeBatchReportAfterStage(batchID) }
+        // The report's sums of the staged documents, made while invoices.json is written (nil: read from the file).
+        var stagedAmounts: BatchReportAmounts?
+        defer { writeBatchReportAfterStage(batchID, amounts: stagedAmounts) }
         try checkRerunAllowed(.transform, batchID: batchID)
         let extractRun = try requireStage(.extract, batchID: batchID, before: .transform)
         let layout = self.layout(batchID)
@@ -101,6 +103,7 @@ extension PipelineContext {
             try ledgerWrites.submit(&writes)
             try ledgerWrites.finish()
             let (files, totals) = try review.finish()
+            stagedAmounts = review.amounts.finished()
             let c = review.counts
             let summary = TransformSummary(
                 batchID: batchID, reports: c["reports"] ?? 0, ready: c["ready"] ?? 0, held: c["held"] ?? 0,

@@ -286,6 +286,20 @@ final class BatchReportTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: batch.appendingPathComponent("report.html").path))
     }
 
+    /// Transform hands the report the sums it made while writing invoices.json; read back from the file, they are the
+    /// same: the page transform wrote and the one `report` writes from the files are byte-identical.
+    func testTheSumsTransformMakesEqualTheSumsReadFromTheStagedFile() async throws {
+        let h = try await Harness()
+        defer { h.stop() }
+        try h.cli(["extract"])
+        try h.cli(["transform"])
+        let page = try h.latestBatch().appendingPathComponent("report.html")
+        let written = try Data(contentsOf: page)
+        XCTAssertTrue(String(decoding: written, as: UTF8.self).contains("data-bar-amount"), "the page has its charts")
+        try h.cli(["report"])
+        XCTAssertEqual(try Data(contentsOf: page), written)
+    }
+
     /// Bars: exact sums, lengths proportional to |amount| (the largest is the full length), credits and lines without
     /// a value marked, and beyond the limit the smallest keys summed exactly into one line.
     func testChartBarsAreScaledFromExactSums() throws {
