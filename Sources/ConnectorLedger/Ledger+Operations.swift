@@ -160,6 +160,15 @@ extension Ledger {
         }
     }
 
+    /// The lower-cased e-mail of everyone who has submitted a report the ledger knows, whatever its state.
+    public func submitters() throws -> Set<String> {
+        try read { db in
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT lower(trim(submitter)) FROM report WHERE submitter IS NOT NULL AND trim(submitter) <> ''"))
+        }
+    }
+
     /// Reports per state for a batch, for `status`.
     public func reportCounts(lastBatchID: String) throws -> [String: Int] {
         try read { db in

@@ -64,7 +64,8 @@ extension PipelineContext {
                     action: "Make dimensions.format and dimensions.delimiter match the target's active format; extract refuses to run until they do."
                 ))
         }
-        let checker = MapsChecker(config: config, catalog: catalog, reference: reference, date: date)
+        let submitters = try ledger.submitters()
+        let checker = MapsChecker(config: config, catalog: catalog, reference: reference, date: date, submitters: submitters)
         findings += checker.policyFindings(policies)
         findings += checker.accountMapFindings(companies: companies)
         findings += checker.dimensionMapFindings(companies: companies)
@@ -92,9 +93,12 @@ struct MapsChecker {
     let accounts: MainAccountRule
     let dimensions: DimensionRule
     let vendors: VendorRule
+    /// Lower-cased e-mails of everyone who has submitted a report the ledger knows.
+    let submitters: Set<String>
 
-    init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, date: String) {
+    init(config: ConnectorConfig, catalog: PolicyCatalog, reference: ReferenceData, date: String, submitters: Set<String> = []) {
         self.config = config
+        self.submitters = submitters
         self.reference = reference
         self.date = date
         accounts = MainAccountRule(config: config, catalog: catalog, reference: reference)
@@ -191,7 +195,14 @@ struct MapsChecker {
                         ("employee.configured_vendor_unusable", "Fix vendors.byEmail / vendors.defaultVendor, or the vendor in the ERP.")
                     case .other, nil: ("employee.vendor_problem", "See the problem; run maps check --refresh after fixing it.")
                     }
-                out.append(MapsFinding(kind: word, blocking: true, policy: p.policyID, company: company, item: e.email, problem: why, action: action))
+                // An admin or auditor (the policy owner, finance) holds a report only by submitting one: blocking once
+                // the ledger has seen them submit, informational until then.
+                let approverOnly = ["admin", "auditor"].contains(e.role.lowercased()) && !submitters.contains(e.email.lowercased())
+                out.append(
+                    MapsFinding(
+                        kind: word, blocking: !approverOnly, policy: p.policyID, company: company, item: e.email,
+                        problem: approverOnly ? "\(why) (a policy \(e.role.lowercased()) who has submitted no report so far)" : why,
+                        action: action))
             }
         }
         return out

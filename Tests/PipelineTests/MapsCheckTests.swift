@@ -70,6 +70,11 @@ final class MapsCheckTests: XCTestCase {
         // one that will (the seed already suspends 600199, mapped by accounts.6099, and puts Carol's vendor on hold).
         try await editPolicy(h, "A1B2C3D4E5F60001") { p in
             p["tags"] = (p["tags"] as? [[String: Any]] ?? []) + [["name": "Marketing", "enabled": true, "glCode": ""]]
+            // A new joiner, with no vendor yet.
+            p["employees"] =
+                (p["employees"] as? [[String: Any]] ?? []) + [
+                    ["email": "dan.reed@northwind.example", "role": "user", "submitsTo": "finance@northwind.example", "employeeID": "NW-0099"]
+                ]
         }
         _ = try await h.control(
             "POST", "/_sandbox/d365/vendors",
@@ -102,9 +107,13 @@ final class MapsCheckTests: XCTestCase {
         XCTAssertFalse(expiring.blocking)
         XCTAssertEqual(expiring.validUntil, "2027-03-31")
 
-        let noVendor = try find(findings, "employee.no_vendor", item: "finance@northwind.example", policy: "A1B2C3D4E5F60001")
+        let noVendor = try find(findings, "employee.no_vendor", item: "dan.reed@northwind.example", policy: "A1B2C3D4E5F60001")
         XCTAssertTrue(noVendor.blocking)
         XCTAssertTrue(noVendor.action.contains("EMP"), noVendor.action)
+        // The policy's admin (finance) has no vendor either, but holds a report only by submitting one.
+        let admin = try find(findings, "employee.no_vendor", item: "finance@northwind.example", policy: "A1B2C3D4E5F60001")
+        XCTAssertFalse(admin.blocking)
+        XCTAssertTrue(admin.problem.contains("policy admin who has submitted no report so far"), admin.problem)
         let several = try find(findings, "employee.several_vendors", item: "alice.nguyen@northwind.example")
         XCTAssertTrue(several.problem.contains("EMP-0001") && several.problem.contains("EMP-0099"), several.problem)
         _ = try find(findings, "employee.vendor_on_hold", item: "carol.diaz@northwind.example")
@@ -128,6 +137,41 @@ final class MapsCheckTests: XCTestCase {
         let invoices = try await h.control("GET", "/_sandbox/d365/invoices") as? [String: Any]
         XCTAssertEqual((invoices?["invoices"] as? [Any])?.count, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.stagingRoot.path) && (try? h.latestBatch()) != nil, "no batch")
+    }
+
+    func testAnAdminWithoutAVendorBlocksOnceTheLedgerHasSeenThemSubmitAReport() async throws {
+        let h = try await Harness()
+        defer { h.stop() }
+        let (_, before, _) = try mapsCheck(h, expect: 1)
+        XCTAssertFalse(try find(before, "employee.no_vendor", item: "finance@northwind.example", policy: "A1B2C3D4E5F60001").blocking)
+
+        // Finance submits an expense of their own: extract records it, and transform holds it for the missing vendor.
+        _ = try await h.control(
+            "POST", "/_sandbox/expensify/reports",
+            body: [
+                [
+                    "reportID": "90000081", "policyID": "A1B2C3D4E5F60001", "state": "APPROVED", "labels": [String](),
+                    "reportName": "Conference", "accountEmail": "finance@northwind.example", "created": "2026-11-16 09:00:00",
+                    "submitted": "2026-11-17 10:00:00", "approved": "2026-11-18 16:00:00",
+                    "transactionList": [
+                        [
+                            "transactionID": "6721008100000001", "amount": 4200, "currency": "USD", "convertedAmount": 4200,
+                            "currencyConversionRate": 1, "merchant": "Diner", "created": "2026-11-16", "category": "Meals",
+                            "tag": "Sales:West", "comment": "", "reimbursable": true, "billable": false,
+                            "receiptObject": [String: Any](), "type": "cash",
+                        ]
+                    ],
+                ]
+            ])
+        try h.cli(["run"], expect: nil, env: ["ML_CONNECTOR_TODAY": "2026-11-20"])
+        let ledger = try Ledger(path: h.dir.appendingPathComponent("ledger.sqlite").path)
+        XCTAssertEqual(try ledger.report("90000081")?.state, .held)
+        XCTAssertTrue(try ledger.submitters().contains("finance@northwind.example"))
+
+        let (_, after, _) = try mapsCheck(h, expect: 1)
+        let finance = try find(after, "employee.no_vendor", item: "finance@northwind.example", policy: "A1B2C3D4E5F60001")
+        XCTAssertTrue(finance.blocking)
+        XCTAssertFalse(finance.problem.contains("admin"), finance.problem)
     }
 
     func testACleanConfigurationExitsZero() async throws {
