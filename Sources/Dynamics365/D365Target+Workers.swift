@@ -18,7 +18,8 @@ extension D365Target {
     ///   `PositionWorkerAssignments` (`PositionId`, `PersonnelNumber`, `ValidFrom`, `ValidTo`) and
     ///   `PositionHierarchies` (`PositionId`, `ParentPositionId`, `HierarchyTypeName`, `ValidFrom`, `ValidTo`) — match a
     ///   client generated from a real F&O `$metadata` (public repository `ntrtd/d365-agent`), not tried live. When either
-    ///   is not exposed (404/403) every manager stays nil.
+    ///   is not exposed (404/403) or refuses the query (400, e.g. a field this environment lacks) every manager stays
+    ///   nil, and the employee's current submits-to in Expensify (else `employees.defaultManager`) is kept.
     /// - Throws: `d365.*` errors of the reads.
     public func fetchWorkers(companies: [String]) async throws -> [ERPWorker] {
         let ids = Array(Set(companies.map { $0.lowercased() })).sorted()
@@ -99,6 +100,13 @@ extension D365Target {
             logger.info(
                 "D365 does not expose the position entities; workers are read without managers",
                 metadata: ["system": "d365", "error.code": "\(error.code)"])
+            return [:]
+        } catch let error as ConnectorError where error.code == D365Errors.validation {
+            // An environment whose position entities lack one of the fields asked for (400 on $select): the manager
+            // is an enrichment, so the workers are still read, and the operator is told why managers are missing.
+            logger.warning(
+                "D365 refused the position entities' query; workers are read without managers",
+                metadata: ["system": "d365", "error.code": "\(error.code)", "error": "\(error.message)"])
             return [:]
         }
         var positionsOf: [String: [String]] = [:]

@@ -65,6 +65,30 @@ final class EmployeesSyncTests: XCTestCase {
         XCTAssertTrue(applies.contains { $0.detail.hasPrefix("sent \(expectedSent) ") }, "\(applies.map(\.detail))")
     }
 
+    func testPositionEntitiesThatAreMissingOrRefuseTheQueryLeaveManagersAsTheyAre() async throws {
+        for status in [404, 400] {
+            let h = try await Harness { config in
+                config["employees"] = [
+                    "policyByCompany": ["usmf": Self.usPolicy, "gbsi": "A1B2C3D4E5F60002", "jpmf": "A1B2C3D4E5F60004"],
+                    "defaultManager": "finance@northwind.example",
+                ]
+            }
+            defer { h.stop() }
+            _ = try await h.control(
+                "POST", "/_sandbox/d365/faults",
+                body: ["count": 1, "status": status, "entitySet": status == 404 ? "PositionWorkerAssignments" : "PositionHierarchies"])
+            let r = try h.cli(["employees", "sync", "--dry-run", "--json"])
+            let dry = try json(r)
+            XCTAssertEqual((dry["exceptions"] as? [Any])?.count, 0, "\(status): \(r.stdout)")
+            XCTAssertFalse(
+                emails(dry["changed"]).contains("carol.diaz@northwind.example"), "\(status): her approver in Expensify is kept")
+            let grace = (dry["added"] as? [[String: Any]] ?? []).first { $0["email"] as? String == "grace.kim@northwind.example" }
+            XCTAssertEqual(grace?["managerEmail"] as? String, "finance@northwind.example", "\(status): employees.defaultManager")
+            XCTAssertEqual(emails(dry["terminated"]), [], "\(status)")
+            XCTAssertTrue(r.stderr.contains("without managers"), "\(status): the operator is told why: \(r.stderr)")
+        }
+    }
+
     func testSkippedEmployeeInTheAnswerIsAnExceptionWithNonZeroExit() async throws {
         let h = try await harness()
         defer { h.stop() }
