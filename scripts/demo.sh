@@ -3,6 +3,7 @@
 # it (twice, to show that the second run creates nothing), prints the summary, stops the sandbox.
 #
 #   scripts/demo.sh [d365fo|bc|nav-odata|nav-soap] [invoice|journal] [--unset-fields absent|empty|zero]
+#   scripts/demo.sh reference    # before the night (D365): maps check, align dry runs, employees sync dry run
 #
 # The target defaults to d365fo (samples/config.json); bc, nav-odata and nav-soap use samples/config-<target>.json
 # against the sandbox's Business Central and NAV simulators. `journal` writes general journal lines instead of
@@ -16,13 +17,15 @@ cd "$(dirname "$0")/.."
 unset_fields="${UNSET_FIELDS:-absent}"
 target=d365fo
 document=invoice
+reference=no
 while [ $# -gt 0 ]; do
   case "$1" in
     d365fo|bc|nav-odata|nav-soap) target="$1"; shift ;;
     invoice|journal) document="$1"; shift ;;
+    reference) reference=yes; shift ;;
     --unset-fields) unset_fields="${2:-}"; shift 2 || { echo "--unset-fields needs a value" >&2; exit 2; } ;;
     --unset-fields=*) unset_fields="${1#*=}"; shift ;;
-    *) echo "usage: scripts/demo.sh [d365fo|bc|nav-odata|nav-soap] [invoice|journal] [--unset-fields absent|empty|zero]" >&2; exit 2 ;;
+    *) echo "usage: scripts/demo.sh [d365fo|bc|nav-odata|nav-soap] [invoice|journal] [--unset-fields absent|empty|zero] | reference" >&2; exit 2 ;;
   esac
 done
 if [ "$target" = d365fo ]; then
@@ -62,6 +65,19 @@ export EXPENSIFY_PARTNER_USER_SECRET=5c1d0a7e9b2f4c6d8e0a1b3c5d7e9f1a2b4c6d8e
 export D365_CLIENT_SECRET=sandbox-only-client-secret-7Qk2
 export BC_CLIENT_SECRET=sandbox-only-client-secret-7Qk2
 export NAV_ACCESS_KEY=c2FuZGJveC1vbmx5LW5hdi1hY2Nlc3Mta2V5LTAwMDE=
+if [ "$reference" = yes ]; then
+  # Reference data and employees, read-only: nothing is written to Expensify or the ERP.
+  cli=(.build/debug/ml-connector)
+  echo "==> maps check (exit 1: something would hold a report tonight)"
+  "${cli[@]}" maps check --config "$demo/config.json" 2>/dev/null || true
+  echo "==> align categories --dry-run"
+  "${cli[@]}" align categories --dry-run --config "$demo/config.json" 2>/dev/null || true
+  echo "==> align tags --dry-run (the sample policies have dependent tags: each is left alone)"
+  "${cli[@]}" align tags --dry-run --config "$demo/config.json" 2>/dev/null || true
+  echo "==> employees sync --dry-run"
+  "${cli[@]}" employees sync --dry-run --config "$demo/config.json" 2>/dev/null || true
+  exit 0
+fi
 echo "==> Nightly run"
 set +e
 .build/debug/ml-connector run --config "$demo/config.json" --quiet

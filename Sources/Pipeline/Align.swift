@@ -16,11 +16,18 @@ public struct AlignSummary: Sendable, Codable {
     /// Things the operator should know (e.g. a new account's GL code that no `accounts` entry maps yet).
     public var warnings: [String]
 
+    /// 1 when a policy was left alone as a whole (`AlignPolicyDiff.refused`), else 0.
+    public var exitCode: Int32 { policies.contains { $0.refused != nil } ? 1 : 0 }
+
     /// The operator's table.
     public var text: String {
         var out = ""
         let noun = kind == "categories" ? "category" : "tag"
         for p in policies {
+            if let why = p.refused {
+                out += "Policy \(p.policyID) (\(p.company)): left alone: \(why)\n"
+                continue
+            }
             out +=
                 "Policy \(p.policyID) (\(p.company)): \(p.added.count) added, \(p.renamed.count) renamed, \(p.disabled.count) disabled, "
                 + "\(p.enabled.count) enabled again, \(p.unchanged.count) unchanged, \(p.leftAlone.count) left alone\n"
@@ -45,7 +52,9 @@ public struct AlignSummary: Sendable, Codable {
             for i in p.leftAlone { row("left alone", i) }
         }
         for w in warnings { out += "warning: \(w)\n" }
-        if mode == "dry-run" {
+        if !policies.isEmpty && policies.allSatisfy({ $0.refused != nil }) {
+            out += "Nothing was aligned: every policy was left alone (see above).\n"
+        } else if mode == "dry-run" {
             out += "Dry run: nothing was changed in Expensify. Run 'align \(kind) --apply' to write the \(noun) changes above.\n"
         } else if updatesSent == 0 {
             out += "Nothing to do: the policies already match the ERP.\n"
@@ -63,7 +72,8 @@ extension PipelineContext {
     ///   - kind: `categories` or `tags`.
     ///   - policy: one policy of `companies`; nil for all of them.
     ///   - disable: names the operator allows the connector to disable although it did not create them.
-    /// - Throws: `align.not_configured` without `align.<kind>`; `align.unknown_policy`; target and Expensify errors.
+    /// - Throws: `align.not_configured` without `align.<kind>`; `align.unknown_policy`; target and Expensify errors. A
+    ///   policy whose tags cannot be aligned (dependent levels) is not an error: it is listed as `refused`.
     public func align(kind: String, apply: Bool, policy: String?, disable: [String]) async throws -> AlignSummary {
         guard kind == "categories" || kind == "tags" else {
             throw ConnectorError("align.kind", "align takes 'categories' or 'tags', not '\(kind)'.")
@@ -106,7 +116,17 @@ extension PipelineContext {
                 diff = AlignDiff.compute(
                     policyID: policyID, company: company, wanted: wanted, existing: existing, created: created, disable: disableSet)
             } else {
-                let plan = try alignTagPlan(reference: reference, company: company, today: today, lists: lists, policyID: policyID)
+                let plan: AlignTagPlan
+                do {
+                    plan = try alignTagPlan(reference: reference, company: company, today: today, lists: lists, policyID: policyID)
+                } catch let e as ConnectorError where e.code == "align.tags_dependent" {
+                    // This policy is left alone; the others are still aligned.
+                    var refused = AlignPolicyDiff(policyID: policyID, company: company)
+                    refused.refused = "[\(e.code)] \(e.message)"
+                    summary.policies.append(refused)
+                    logger.warning("align left a policy alone", metadata: ["policy": "\(policyID)", "error.code": "\(e.code)"])
+                    continue
+                }
                 diff = plan.diff(policyID: policyID, company: company, created: created, disable: disableSet)
                 tagPlan = plan
             }

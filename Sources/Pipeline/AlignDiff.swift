@@ -41,6 +41,9 @@ public struct AlignPolicyDiff: Sendable, Hashable, Codable {
     public var unchanged: [AlignItem] = []
     /// Entries in Expensify the connector leaves as they are (not created by it, or in conflict), with the reason.
     public var leftAlone: [AlignItem] = []
+    /// Why the whole policy was left alone (e.g. `align.tags_dependent`: its tags are dependent levels), with the code;
+    /// nil when it was aligned. The other policies are still aligned, and the command exits 1.
+    public var refused: String?
 
     /// Whether `--apply` has anything to write.
     public var hasChanges: Bool { !(added.isEmpty && renamed.isEmpty && disabled.isEmpty && enabled.isEmpty) }

@@ -307,14 +307,34 @@ final class AlignTests: XCTestCase {
             ["Engineering Platform-Core on PL-01", "Operations Logistics on LG1", "Sales East on E01", "Sales West on W01"])
     }
 
-    func testDependentTagsAreRefused() async throws {
-        // The seed's tags are dependent (`Sales:West`): inline tags cannot write them; nothing is sent.
+    func testDependentTagsAreRefusedPolicyByPolicyAndTheOthersAreStillAligned() async throws {
+        // The seed's tags are dependent (`Sales:West`): inline tags cannot write them, so those policies are left
+        // alone; the German policy, with two independent levels, is aligned in the same command.
+        var de = try await policy(Self.de)
+        de["tags"] = [
+            ["name": "Sales", "enabled": true, "glCode": "010", "level": "Department"],
+            ["name": "Sales West", "enabled": true, "glCode": "W01", "level": "Cost center"],
+        ]
+        try await putPolicy(de)
         _ = try await h.control("DELETE", "/_sandbox/expensify/jobs")
-        let r = try h.cli(["align", "tags", "--apply", "--policy", Self.us], expect: nil)
-        XCTAssertNotEqual(r.code, 0)
-        XCTAssertTrue(r.stderr.contains("align.tags_dependent"), r.stderr)
+        let usBefore = try await policy(Self.us)
+        let r = try h.cli(["align", "tags", "--apply", "--json"], expect: 1)
+        let out = try json(r)
+        let policies = out["policies"]?.arrayValue ?? []
+        let refused = policies.filter { $0["refused"]?.stringValue != nil }.compactMap { $0["policyID"]?.stringValue }
+        XCTAssertEqual(refused.sorted(), ["A1B2C3D4E5F60001", "A1B2C3D4E5F60002", "A1B2C3D4E5F60004"])
+        XCTAssertTrue(policies.allSatisfy { $0["refused"]?.stringValue?.contains("align.tags_dependent") ?? true })
+        let aligned = try XCTUnwrap(policies.first { $0["policyID"]?.stringValue == Self.de })
+        XCTAssertNil(aligned["refused"]?.stringValue)
+        XCTAssertEqual(aligned["added"]?.arrayValue?.count, 5)
+        XCTAssertEqual(out["updatesSent"]?.int64Value, 1, "one update, for the German policy only")
         let updates = try await updateJobs()
-        XCTAssertEqual(updates.count, 0)
+        XCTAssertEqual(updates.count, 1)
+        let usAfter = try await policy(Self.us)
+        XCTAssertEqual(Self.rows(usAfter["tags"]), Self.rows(usBefore["tags"]), "a refused policy is not touched")
+
+        let text = try h.cli(["align", "tags", "--dry-run", "--policy", Self.us], expect: 1)
+        XCTAssertTrue(text.stdout.contains("Policy A1B2C3D4E5F60001 (usmf): left alone: [align.tags_dependent]"), text.stdout)
     }
 
     // MARK: Helpers

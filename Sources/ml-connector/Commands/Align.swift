@@ -26,7 +26,7 @@ extension MLConnector {
 
         func run(_ c: PipelineContext) async throws -> (text: String, json: Data, exitCode: Int32) {
             let s = try await c.align(kind: kind, apply: apply, policy: policy, disable: disable)
-            return (s.text, encoded(s), 0)
+            return (s.text, encoded(s), s.exitCode)
         }
     }
 }
