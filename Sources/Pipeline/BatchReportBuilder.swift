@@ -23,8 +23,7 @@ extension PipelineContext {
             return false
         }
 
-        let documents =
-            try present(layout.invoicesFile) ? (amounts ?? BatchReportAmounts.read(layout.invoicesFile, batchID: batchID)) : BatchReportAmounts()
+        let documents = try present(layout.invoicesFile) ? (amounts ?? stagedAmounts(layout, batchID: batchID)) : BatchReportAmounts()
         let (totals, accounts) = try present(layout.controlTotalsCSV) ? Self.controlTotals(layout.controlTotalsCSV, documents: documents) : ([], [])
         let reports = try present(layout.reportsCSV) ? Self.reportsByStatus(layout.reportsCSV) : []
         let (exceptionCount, exceptions) = try present(layout.exceptionsCSV) ? Self.exceptionGroups(layout.exceptionsCSV) : (0, [])
@@ -57,6 +56,27 @@ extension PipelineContext {
 
     /// The `(all)` rows (with the documents counted in `invoices.json`) and the account rows of `control-totals.csv`,
     /// sorted by company, currency (and account).
+    /// The sums of the batch's `invoices.json`: from `report-amounts.json` when it was made from the same bytes (its
+    /// SHA-256 matches), else read from the documents and stored there for the next report.
+    func stagedAmounts(_ layout: BatchLayout, batchID: String) throws -> BatchReportAmounts {
+        let sha = try StagedFile.sha256(of: layout.invoicesFile)
+        if let cached = BatchReportAmounts.cached(layout.reportAmountsFile, invoicesSha256: sha) { return cached }
+        let amounts = try BatchReportAmounts.read(layout.invoicesFile, batchID: batchID)
+        storeReportAmounts(amounts, layout: layout, invoicesSha256: sha)
+        return amounts
+    }
+
+    /// Writes `report-amounts.json`; a cache that cannot be written only costs the next report a read of invoices.json.
+    func storeReportAmounts(_ amounts: BatchReportAmounts, layout: BatchLayout, invoicesSha256: String) {
+        do {
+            try StagedFile.write(amounts.cacheData(invoicesSha256: invoicesSha256), to: layout.reportAmountsFile)
+        } catch {
+            logger.warning(
+                "the batch report's sums could not be cached",
+                metadata: ["batch.id": "\(layout.batchID)", "error": "\((error as? ConnectorError)?.description ?? "\(error)")"])
+        }
+    }
+
     static func controlTotals(_ url: URL, documents: BatchReportAmounts) throws -> ([BatchReport.CurrencyTotal], [BatchReport.AccountTotal]) {
         guard var csv = try BatchReportCSV(url) else { return ([], []) }
         defer { csv.close() }
@@ -312,6 +332,59 @@ struct BatchReportAmounts {
             }
         }
         return out.finished()
+    }
+
+    /// The finished sums as `report-amounts.json`: sorted keys, amounts as exact decimal text, and the SHA-256 of
+    /// the `invoices.json` they were made from.
+    func cacheData(invoicesSha256: String) throws -> Data {
+        func sums(_ d: [String: Decimal]) -> [String: String] { d.mapValues { DecimalText.plain($0) } }
+        let object: [String: Any] = [
+            "invoicesSha256": invoicesSha256,
+            "documents": documents,
+            "byAccount": byAccount.mapValues(sums),
+            "byDimension": byDimension.mapValues { $0.mapValues(sums) },
+            "byMerchant": byMerchant.mapValues { $0.mapValues { ["lines": $0.lines, "sum": DecimalText.plain($0.sum)] as [String: Any] } },
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+    }
+
+    /// The sums stored by `cacheData` when they were made from an `invoices.json` with this SHA-256; nil when the
+    /// file is missing, unreadable or for other bytes.
+    static func cached(_ url: URL, invoicesSha256: String) -> BatchReportAmounts? {
+        guard let data = try? Data(contentsOf: url), let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            o["invoicesSha256"] as? String == invoicesSha256,
+            let documents = o["documents"] as? [String: Int],
+            let byAccount = o["byAccount"] as? [String: [String: String]],
+            let byDimension = o["byDimension"] as? [String: [String: [String: String]]],
+            let byMerchant = o["byMerchant"] as? [String: [String: [String: Any]]]
+        else { return nil }
+        func sums(_ d: [String: String]) -> [String: Decimal]? {
+            var out: [String: Decimal] = [:]
+            for (k, v) in d {
+                guard let n = DecimalText.parse(v) else { return nil }
+                out[k] = n
+            }
+            return out
+        }
+        var out = BatchReportAmounts()
+        out.documents = documents
+        for (currency, d) in byAccount {
+            guard let s = sums(d) else { return nil }
+            out.byAccount[currency] = s
+        }
+        for (currency, dims) in byDimension {
+            for (name, d) in dims {
+                guard let s = sums(d) else { return nil }
+                out.byDimension[currency, default: [:]][name] = s
+            }
+        }
+        for (currency, merchants) in byMerchant {
+            for (name, m) in merchants {
+                guard let lines = m["lines"] as? Int, let text = m["sum"] as? String, let sum = DecimalText.parse(text) else { return nil }
+                out.byMerchant[currency, default: [:]][name] = (lines, sum)
+            }
+        }
+        return out
     }
 
     /// Per currency (sorted): the main account series, then one per dimension (by name).

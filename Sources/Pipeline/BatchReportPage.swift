@@ -9,6 +9,9 @@ extension BatchLayout {
     /// The batch's self-contained HTML report, beside the stage folders (not under `transform/`, whose files finance
     /// signs off by hash).
     var reportFile: URL { batchDirectory.appendingPathComponent("report.html") }
+    /// The report's sums of `transform/invoices.json`, with that file's SHA-256, so the reports written after load,
+    /// commit, review and reconciliation need not decode the documents again (`BatchReportAmounts.cached`).
+    var reportAmountsFile: URL { batchDirectory.appendingPathComponent("report-amounts.json") }
 }
 
 extension PipelineContext {

@@ -103,7 +103,9 @@ extension PipelineContext {
             try ledgerWrites.submit(&writes)
             try ledgerWrites.finish()
             let (files, totals) = try review.finish()
-            stagedAmounts = review.amounts.finished()
+            let amounts = review.amounts.finished()
+            stagedAmounts = amounts
+            if let sha = files["invoices.json"] { storeReportAmounts(amounts, layout: layout, invoicesSha256: sha) }
             let c = review.counts
             let summary = TransformSummary(
                 batchID: batchID, reports: c["reports"] ?? 0, ready: c["ready"] ?? 0, held: c["held"] ?? 0,

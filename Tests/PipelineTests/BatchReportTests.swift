@@ -1,4 +1,5 @@
 import ConnectorLedger
+import ConnectorStaging
 import Foundation
 import XCTest
 
@@ -293,11 +294,52 @@ final class BatchReportTests: XCTestCase {
         defer { h.stop() }
         try h.cli(["extract"])
         try h.cli(["transform"])
-        let page = try h.latestBatch().appendingPathComponent("report.html")
+        let batch = try h.latestBatch()
+        let page = batch.appendingPathComponent("report.html")
+        let cache = batch.appendingPathComponent("report-amounts.json")
         let written = try Data(contentsOf: page)
         XCTAssertTrue(String(decoding: written, as: UTF8.self).contains("data-bar-amount"), "the page has its charts")
+        let fromTransform = try Data(contentsOf: cache)
+        // Without the cache, `report` reads invoices.json: the same page, and the same cache bytes.
+        try FileManager.default.removeItem(at: cache)
         try h.cli(["report"])
         XCTAssertEqual(try Data(contentsOf: page), written)
+        XCTAssertEqual(try Data(contentsOf: cache), fromTransform)
+        try h.cli(["report"])
+        XCTAssertEqual(try Data(contentsOf: page), written, "from the cache: the same page")
+    }
+
+    /// `report-amounts.json` is used only for the invoices.json it was made from (its SHA-256): a cache for other bytes
+    /// is ignored and replaced; one for these bytes is what the page shows.
+    func testTheReportSumsCacheIsUsedOnlyForTheBytesItWasMadeFrom() async throws {
+        let h = try await Harness()
+        defer { h.stop() }
+        try h.cli(["extract"])
+        try h.cli(["transform"])
+        let batch = try h.latestBatch()
+        let page = batch.appendingPathComponent("report.html")
+        let cache = batch.appendingPathComponent("report-amounts.json")
+        let written = try Data(contentsOf: page)
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
+        let sha = try XCTUnwrap(object["invoicesSha256"] as? String)
+        XCTAssertEqual(sha, StagedFile.sha256(try Data(contentsOf: batch.appendingPathComponent("transform/invoices.json"))))
+        var byAccount = try XCTUnwrap(object["byAccount"] as? [String: [String: String]])
+        let currency = try XCTUnwrap(byAccount.keys.sorted().first)
+        let account = try XCTUnwrap(byAccount[currency]?.keys.sorted().first)
+        byAccount[currency]?[account] = "987654.32"
+        object["byAccount"] = byAccount
+
+        object["invoicesSha256"] = String(repeating: "0", count: 64)
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: cache)
+        try h.cli(["report"])
+        XCTAssertEqual(try Data(contentsOf: page), written, "a cache for other bytes is ignored")
+        XCTAssertFalse(String(decoding: try Data(contentsOf: cache), as: UTF8.self).contains("987654.32"), "and replaced")
+
+        object["invoicesSha256"] = sha
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: cache)
+        try h.cli(["report"])
+        let shown = String(decoding: try Data(contentsOf: page), as: UTF8.self)
+        XCTAssertTrue(shown.contains("987654.32"), "the cache of these bytes is read")
     }
 
     /// Bars: exact sums, lengths proportional to |amount| (the largest is the full length), credits and lines without
