@@ -61,6 +61,12 @@ public protocol TargetSystem: Sendable {
     /// employment end, in bounded paged requests, sorted by personnel number then company. The default throws
     /// `employees.unsupported`.
     func fetchWorkers(companies: [String]) async throws -> [ERPWorker]
+
+    /// Reads how the ERP classifies the main accounts (G/L accounts) of `companies`, for `align categories` filters by
+    /// type or category, in bounded paged requests: company (exactly as passed) → account number → classification.
+    /// Only `align` calls it, and only when such a filter is configured, so the nightly master-data read stays as
+    /// it is. The default throws `align.account_types_unsupported`.
+    func fetchAccountClassifications(companies: [String]) async throws -> [String: [String: AccountClassification]]
 }
 
 extension TargetSystem {
@@ -80,6 +86,12 @@ extension TargetSystem {
     public func fetchWorkers(companies: [String]) async throws -> [ERPWorker] {
         throw ConnectorError(
             "employees.unsupported", "target \(name) cannot read workers yet, so 'employees sync' cannot run against it")
+    }
+    /// By default unsupported: `align categories` with a type or category filter says so.
+    public func fetchAccountClassifications(companies: [String]) async throws -> [String: [String: AccountClassification]] {
+        throw ConnectorError(
+            "align.account_types_unsupported",
+            "target \(name) cannot say how its accounts are classified, so align.categories.accountTypes and accountCategories cannot be used with it; use accountRanges or accounts")
     }
     /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }
