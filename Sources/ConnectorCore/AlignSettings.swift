@@ -17,6 +17,12 @@ extension ConnectorConfig {
         public var accountRanges: [[String]]?
         /// Single account numbers taken besides the ranges.
         public var accounts: [String]?
+        /// Only accounts of these types (D365 `MainAccountType`, e.g. `Expense`; Business Central `category`; NAV
+        /// `Account_Category`), compared without regard to case, `_` or `_x0020_` for a space. With ranges or
+        /// accounts as well, an account must be in both.
+        public var accountTypes: [String]?
+        /// Only accounts of these main account categories (D365 `MainAccountCategory`, e.g. `Travel`); D365 only.
+        public var accountCategories: [String]?
         /// Category name: `accountName` (default, the account's name) or `numberAndName` (`600100 Airfare`).
         public var nameFrom: String?
     }
@@ -33,14 +39,34 @@ extension ConnectorConfig {
     /// `align.categories.nameFrom` with its default.
     public var alignCategoryNameFrom: String { align?.categories?.nameFrom ?? "accountName" }
 
-    /// Whether `account` is in the configured subset of `align.categories`.
-    public func alignIncludes(account: String) -> Bool {
+    /// Whether `align.categories` filters by account type or category, so `align` must read the classifications.
+    public var alignFiltersByClass: Bool { align?.categories?.accountTypes != nil || align?.categories?.accountCategories != nil }
+
+    /// Whether `account` is in the configured subset of `align.categories`: in a range or listed (when ranges or
+    /// accounts are given), and of a listed type and category (when those are given; `classification` is what the
+    /// ERP says of the account, nil when it says nothing).
+    public func alignIncludes(account: String, classification: AccountClassification? = nil) -> Bool {
         guard let rules = align?.categories else { return false }
-        if rules.accounts?.contains(account) ?? false { return true }
-        for range in rules.accountRanges ?? [] where range.count == 2 {
-            if Self.accountOrder(range[0], account) <= 0 && Self.accountOrder(account, range[1]) <= 0 { return true }
+        if !(rules.accountRanges ?? []).isEmpty || !(rules.accounts ?? []).isEmpty {
+            var listed = rules.accounts?.contains(account) ?? false
+            for range in rules.accountRanges ?? [] where range.count == 2 && !listed {
+                listed = Self.accountOrder(range[0], account) <= 0 && Self.accountOrder(account, range[1]) <= 0
+            }
+            guard listed else { return false }
         }
-        return false
+        func matches(_ wanted: [String]?, _ value: String?) -> Bool {
+            guard let wanted else { return true }
+            guard let value else { return false }
+            return wanted.map(Self.className).contains(Self.className(value))
+        }
+        return matches(rules.accountTypes, classification?.type) && matches(rules.accountCategories, classification?.category)
+    }
+
+    /// A type or category as compared: lower-cased, `_x0020_` and `_` as spaces, spaces collapsed
+    /// (`Cost_of_Goods_Sold`, `Cost of Goods Sold` and `cost of goods sold` are one).
+    static func className(_ s: String) -> String {
+        s.replacingOccurrences(of: "_x0020_", with: " ").replacingOccurrences(of: "_", with: " ").lowercased()
+            .split(separator: " ").joined(separator: " ")
     }
 
     /// -1, 0, 1: numeric when both are digits only (leading zeros ignored), else text order.
@@ -68,8 +94,13 @@ extension ConnectorConfig {
     func alignProblems() -> [String] {
         var p: [String] = []
         if let c = align?.categories {
-            if (c.accountRanges ?? []).isEmpty && (c.accounts ?? []).isEmpty {
-                p.append("align.categories: give accountRanges (e.g. [[\"600000\",\"699999\"]]) or accounts")
+            if (c.accountRanges ?? []).isEmpty && (c.accounts ?? []).isEmpty && c.accountTypes == nil && c.accountCategories == nil {
+                p.append("align.categories: give accountRanges (e.g. [[\"600000\",\"699999\"]]), accounts, accountTypes or accountCategories")
+            }
+            for (key, list) in [("accountTypes", c.accountTypes), ("accountCategories", c.accountCategories)] {
+                if let list, list.isEmpty || list.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                    p.append("align.categories.\(key) must list at least one name, none blank (e.g. [\"Expense\"])")
+                }
             }
             for (i, r) in (c.accountRanges ?? []).enumerated() {
                 if r.count != 2 || r.contains(where: { $0.isEmpty }) {

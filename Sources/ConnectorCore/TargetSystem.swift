@@ -91,7 +91,8 @@ extension TargetSystem {
     public func fetchAccountClassifications(companies: [String]) async throws -> [String: [String: AccountClassification]] {
         throw ConnectorError(
             "align.account_types_unsupported",
-            "target \(name) cannot say how its accounts are classified, so align.categories.accountTypes and accountCategories cannot be used with it; use accountRanges or accounts")
+            "target \(name) cannot say how its accounts are classified, so align.categories.accountTypes and accountCategories cannot be used with it; use accountRanges or accounts"
+        )
     }
     /// By default 200 documents, for targets that send one document per request.
     public func loadWindow(concurrency: Int) -> Int { 200 }

@@ -19,19 +19,8 @@ extension D365Target {
     public func fetchReferenceData(companies: [String], vendorGroup: String?) async throws -> ReferenceData {
         let ids = Array(Set(companies.map { $0.lowercased() })).sorted()
 
-        // `Ledgers` gives each company's chart of accounts; an environment that does not expose it (404/403)
-        // still works: every main account is read and the company currency stays unknown.
-        let ledgerRows = try await optional {
-            try await odata.getAll("Ledgers", select: ["LegalEntityId", "ChartOfAccounts", "AccountingCurrency"], crossCompany: true)
-        }
-        var ledgers: [String: (chart: String, currency: String?)] = [:]
-        for row in ledgerRows ?? [] {
-            let id = ODataValue.string(row["LegalEntityId"]).lowercased()
-            guard !id.isEmpty, ledgers[id] == nil else { continue }
-            let currency = ODataValue.string(row["AccountingCurrency"])
-            ledgers[id] = (ODataValue.string(row["ChartOfAccounts"]), currency.isEmpty ? nil : currency)
-        }
-        let unknown = ledgerRows == nil ? [] : ids.filter { ledgers[$0] == nil }
+        let ledgers = try await readLedgers()
+        let unknown = ledgers == nil ? [] : ids.filter { ledgers?[$0] == nil }
         guard unknown.isEmpty else {
             throw ConnectorError(
                 "d365.company_unknown",
@@ -39,14 +28,14 @@ extension D365Target {
                 context: ["erp.company": unknown.joined(separator: ",")])
         }
 
-        let charts = Array(Set(ids.compactMap { ledgers[$0]?.chart }.filter { !$0.isEmpty })).sorted()
-        let mainAccounts = try await readMainAccounts(charts: ledgerRows == nil ? nil : charts)
+        let charts = Array(Set(ids.compactMap { ledgers?[$0]?.chart }.filter { !$0.isEmpty })).sorted()
+        let mainAccounts = try await readMainAccounts(charts: ledgers == nil ? nil : charts)
 
         var references: [CompanyReference] = []
         for id in ids {
             let vendors = try await readVendors(company: id, group: vendorGroup)
             let values = try await readDimensionValues(company: id)
-            references.append(CompanyReference(id: id, currency: ledgers[id]?.currency, vendors: vendors, dimensionValues: values))
+            references.append(CompanyReference(id: id, currency: ledgers?[id]?.currency, vendors: vendors, dimensionValues: values))
         }
 
         let delimiter = try await optional { try await readDelimiter() } ?? nil
@@ -54,6 +43,52 @@ extension D365Target {
         return ReferenceData(
             target: name, companies: references, mainAccounts: mainAccounts,
             dimensionFormat: format, dimensionDelimiter: delimiter)
+    }
+
+    /// `Ledgers` (all rows, legal entity lower-cased): each company's chart of accounts and accounting currency; nil
+    /// when the environment does not expose it (404/403), so every main account is read and currencies stay unknown.
+    private func readLedgers() async throws -> [String: (chart: String, currency: String?)]? {
+        guard
+            let rows = try await optional({
+                try await odata.getAll("Ledgers", select: ["LegalEntityId", "ChartOfAccounts", "AccountingCurrency"], crossCompany: true)
+            })
+        else { return nil }
+        var ledgers: [String: (chart: String, currency: String?)] = [:]
+        for row in rows {
+            let id = ODataValue.string(row["LegalEntityId"]).lowercased()
+            guard !id.isEmpty, ledgers[id] == nil else { continue }
+            let currency = ODataValue.string(row["AccountingCurrency"])
+            ledgers[id] = (ODataValue.string(row["ChartOfAccounts"]), currency.isEmpty ? nil : currency)
+        }
+        return ledgers
+    }
+
+    /// `MainAccountType` and `MainAccountCategory` of the main accounts of the companies' charts (d365-fo-odata.md
+    /// §5.2), one paged read; an account id in several charts keeps the first chart's row, as `fetchReferenceData`.
+    /// Read only by `align categories` with a type or category filter, so the nightly read asks for no more fields.
+    public func fetchAccountClassifications(companies: [String]) async throws -> [String: [String: AccountClassification]] {
+        let ids = companies.map { $0.lowercased() }
+        let ledgers = try await readLedgers()
+        var filter: String?
+        if let ledgers {
+            guard let f = ODataFilter.anyOf("ChartOfAccounts", Array(Set(ids.compactMap { ledgers[$0]?.chart }.filter { !$0.isEmpty })).sorted())
+            else { return [:] }
+            filter = f
+        }
+        let rows = try await odata.getAll(
+            "MainAccounts", filter: filter, select: ["ChartOfAccounts", "MainAccountId", "MainAccountType", "MainAccountCategory"])
+        var byID: [String: (chart: String, value: AccountClassification)] = [:]
+        for row in rows {
+            let id = ODataValue.string(row["MainAccountId"])
+            let chart = ODataValue.string(row["ChartOfAccounts"])
+            guard !id.isEmpty else { continue }
+            if let existing = byID[id], existing.chart <= chart { continue }
+            let type = ODataValue.string(row["MainAccountType"])
+            let category = ODataValue.string(row["MainAccountCategory"])
+            byID[id] = (chart, AccountClassification(type: type.isEmpty ? nil : type, category: category.isEmpty ? nil : category))
+        }
+        let shared = byID.mapValues(\.value)
+        return Dictionary(uniqueKeysWithValues: companies.map { ($0, shared) })
     }
 
     /// Main accounts of `charts`, or of every chart when `charts` is nil (no `Ledgers` to say which).

@@ -95,6 +95,9 @@ extension PipelineContext {
         let target = try self.target()
         let companies = Array(Set(policies.map(\.value))).sorted()
         let reference = try await target.fetchReferenceData(companies: companies, vendorGroup: nil)
+        // Types and categories only when align.categories filters by them (one more paged read of the chart).
+        let classes: [String: [String: AccountClassification]] =
+            kind == "categories" && config.alignFiltersByClass ? try await target.fetchAccountClassifications(companies: companies) : [:]
         let expensify = try expensifyClient()
         let audit = self.audit(nil, nil)
         var summary = AlignSummary(kind: kind, mode: apply ? "apply" : "dry-run", policies: [], updatesSent: 0, warnings: [])
@@ -112,7 +115,8 @@ extension PipelineContext {
             let diff: AlignPolicyDiff
             var tagPlan: AlignTagPlan?
             if kind == "categories" {
-                let wanted = try alignCategoriesWanted(reference: reference, company: company, today: today, warnings: &summary.warnings)
+                let wanted = try alignCategoriesWanted(
+                    reference: reference, company: company, today: today, classes: classes[company], warnings: &summary.warnings)
                 diff = AlignDiff.compute(
                     policyID: policyID, company: company, wanted: wanted, existing: existing, created: created, disable: disableSet)
             } else {
@@ -158,14 +162,16 @@ extension PipelineContext {
     }
 
     /// The in-scope main accounts of `company` as wanted categories, sorted by account number.
-    func alignCategoriesWanted(reference: ReferenceData, company: String, today: String, warnings: inout [String]) throws -> [AlignWanted] {
+    func alignCategoriesWanted(
+        reference: ReferenceData, company: String, today: String, classes: [String: AccountClassification]?, warnings: inout [String]
+    ) throws -> [AlignWanted] {
         let chart = reference.company(company)?.mainAccounts ?? reference.mainAccounts
         var out: [AlignWanted] = []
-        for a in chart where config.alignIncludes(account: a.id) {
+        for a in chart where config.alignIncludes(account: a.id, classification: classes?[a.id]) {
             let (gl, mapped) = config.alignGlCode(account: a.id, company: company)
             let name = config.alignCategoryNameFrom == "numberAndName" ? "\(a.id) \(a.name)" : a.name
             let inactive =
-                a.problem.map { "is \($0)" }
+                a.problem
                 ?? inactivityReason(
                     suspended: a.isSuspended, blocked: a.doNotAllowManualEntry, activeFrom: a.activeFrom, activeTo: a.activeTo, on: today)
             if !mapped && inactive == nil {

@@ -79,6 +79,12 @@ enum TargetRegistry {
                 "vendors.employeeVendorGroup: '\(group)' cannot be used with target \(c.target.type): its vendors carry no vendor group, so no employee would find a vendor; remove it (vendors are matched by e-mail, or by vendors.byEmail)"
             )
         }
+        // Only F&O has a main account category besides the type; BC's `category` and NAV's `Account_Category` are types.
+        if c.target.type != D365Configuration.type, c.align?.categories?.accountCategories != nil {
+            p.append(
+                "align.categories.accountCategories cannot be used with target \(c.target.type): its G/L accounts have no category besides the type; use align.categories.accountTypes (e.g. [\"Expense\"])"
+            )
+        }
         return p
     }
 }

@@ -215,6 +215,42 @@ final class AlignTests: XCTestCase {
         XCTAssertEqual(try ledger.auditEvents(entityID: Self.us).last?.event, "align.category.enabled")
     }
 
+    func testCategoriesByAccountTypeAndCategoryReadTheClassificationOnlyWhenAsked() async throws {
+        // Ranges only: the master data read asks for no classification.
+        _ = try await h.control("DELETE", "/_sandbox/d365/requests")
+        _ = try h.cli(["align", "categories", "--dry-run", "--policy", Self.us])
+        let plain = try await mainAccountURLs()
+        XCTAssertFalse(plain.isEmpty)
+        XCTAssertFalse(plain.contains { $0.contains("MainAccountCategory") }, "\(plain)")
+
+        // Expense accounts of the Travel category: Office Supplies and Telephone (Office) are out of scope.
+        try rewriteConfig { config in
+            config["align"] = ["categories": ["accountTypes": ["Expense"], "accountCategories": ["travel"]]]
+        }
+        _ = try await h.control("DELETE", "/_sandbox/d365/requests")
+        let dry = try json(try h.cli(["align", "categories", "--dry-run", "--policy", Self.us, "--json"]))
+        let p = try XCTUnwrap(dry["policies"]?.arrayValue?.first)
+        XCTAssertEqual(Self.names(p["added"]), ["Training"])
+        XCTAssertEqual(Self.names(p["unchanged"]), ["Airfare", "Lodging", "Meals", "Ground Transportation", "Entertainment"])
+        let alone = (p["leftAlone"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "") (\($0["reason"]?.stringValue ?? ""))" }
+        XCTAssertEqual(
+            alone.sorted(),
+            [
+                "Miscellaneous (not created by ml-connector)", "Office Supplies (not created by ml-connector)",
+                "Telephone (not created by ml-connector)",
+            ])
+        let urls = try await mainAccountURLs()
+        XCTAssertEqual(
+            urls.filter { $0.contains("MainAccountCategory") && !$0.contains("skiptoken") }.count, 1, "one paged read of the classification: \(urls)")
+    }
+
+    /// The URLs of the sandbox's `MainAccounts` reads since the last reset of its request log.
+    func mainAccountURLs() async throws -> [String] {
+        let any = try await h.control("GET", "/_sandbox/d365/requests")
+        let log = ((any as? [String: Any])?["requests"] as? [[String: Any]]) ?? []
+        return log.compactMap { $0["url"] as? String }.filter { $0.contains("/data/MainAccounts") }.map { $0.removingPercentEncoding ?? $0 }
+    }
+
     func testDisableByNameDisablesACategoryTheConnectorDidNotCreate() async throws {
         // Entertainment is in the seed policy (not created by the connector) and suspended in the ERP.
         try editAccounts { accounts in Self.set(&accounts, "600199", ["IsSuspended": "Yes"]) }
