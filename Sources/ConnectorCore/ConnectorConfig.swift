@@ -227,7 +227,7 @@ public struct ConnectorConfig: Sendable, Codable, Equatable {
     ) -> (ConnectorConfig?, [String]) {
         let written: JSONValue
         do {
-            written = try JSONValue.parse(data)
+            written = try JSONValue.parse(data, rejectingDuplicateKeys: true)
         } catch let e as ConnectorError {
             return (nil, ["not valid JSON: \(e.message)"])
         } catch {

@@ -4,6 +4,8 @@ import Foundation
 struct JSONParser {
     let bytes: [UInt8]
     var index = 0
+    /// Whether an object with the same key twice is an error (else the last one wins).
+    var rejectDuplicateKeys = false
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -42,7 +44,12 @@ struct JSONParser {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let keyStart = index
                 let key = try parseString()
+                if rejectDuplicateKeys, obj[key] != nil {
+                    index = keyStart
+                    throw error("the key '\(key)' appears twice in one object")
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1

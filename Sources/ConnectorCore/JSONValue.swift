@@ -166,8 +166,13 @@ extension JSONValue {
 
 extension JSONValue {
     /// Parses strict JSON (RFC 8259). Errors name the byte offset, line and column.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    public static func parse(_ data: Data) throws -> JSONValue { try parse(data, rejectingDuplicateKeys: false) }
+
+    /// `parse`, refusing (with `json.malformed`, naming the key, line and column) an object that has the same key
+    /// twice — for files people edit (the configuration), where a second `accounts` would silently replace the first.
+    public static func parse(_ data: Data, rejectingDuplicateKeys: Bool) throws -> JSONValue {
         var p = JSONParser(bytes: [UInt8](data))
+        p.rejectDuplicateKeys = rejectingDuplicateKeys
         p.skipWhitespace()
         let v = try p.parseValue(depth: 0)
         p.skipWhitespace()

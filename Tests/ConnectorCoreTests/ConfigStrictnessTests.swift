@@ -50,6 +50,21 @@ final class ConfigStrictnessTests: XCTestCase {
         XCTAssertTrue(p[0].contains("line 3") && p[0].contains("column"), "\(p)")
     }
 
+    func testAKeyGivenTwiceInOneObjectIsRefusedWhereverItIs() throws {
+        // A second `accounts` block pasted below the first would otherwise replace it without a word.
+        let text = String(decoding: try edited { _ in }, as: UTF8.self)
+        let twice = text.replacingOccurrences(of: "\"accounts\":", with: "\"accounts\":{\"6010\":\"600199\"},\n\"accounts\":")
+        XCTAssertNotEqual(twice, text)
+        let p = problems(Data(twice.utf8))
+        XCTAssertEqual(p.count, 1, "\(p)")
+        XCTAssertTrue(p[0].contains("the key 'accounts' appears twice in one object") && p[0].contains("line 2"), "\(p)")
+        XCTAssertThrowsError(try ConnectorConfig.load(Data(twice.utf8), source: "c.json", validateTarget: TargetRegistry.problems))
+        // Nested too; data elsewhere (an Expensify answer) is read as before, the last key winning.
+        let nested = #"{"a": {"b": 1, "b": 2}}"#
+        XCTAssertThrowsError(try JSONValue.parse(Data(nested.utf8), rejectingDuplicateKeys: true))
+        XCTAssertEqual(try JSONValue.parse(Data(nested.utf8))["a"]?["b"], .number("2"))
+    }
+
     func testPlainHTTPIsRefusedExceptToLoopbackOrWithTheOverride() throws {
         let remote = try edited { c in
             var t = c["target"] as! [String: Any]
