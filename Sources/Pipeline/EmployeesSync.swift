@@ -216,36 +216,9 @@ extension PipelineContext {
     func writeEmployeeFiles(
         changes: [EmployeesSyncSummary.Change], exceptions: [EmployeesSyncSummary.Exception], missing: [EmployeesSyncSummary.MissingVendor]
     ) throws -> (URL, [String: String]) {
-        let parent = stagingRoot.appendingPathComponent("employees", isDirectory: true)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let stamp = formatter.string(from: Date())
-        var folder = parent.appendingPathComponent(stamp, isDirectory: true)
-        var n = 1
-        while FileManager.default.fileExists(atPath: folder.path) {
-            n += 1
-            folder = parent.appendingPathComponent("\(stamp)-\(n)", isDirectory: true)
-        }
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try OwnerOnly.directory(folder)
-        } catch let e as ConnectorError {
-            throw e
-        } catch {
-            throw OwnerOnly.failure("create", folder, error)
-        }
+        let folder = try newRunFolder("employees")
         var files: [String: String] = [:]
-        func write(_ name: String, _ csv: CSVWriter) throws {
-            let url = folder.appendingPathComponent(name)
-            do {
-                try csv.data.write(to: url, options: .atomic)
-            } catch {
-                throw ConnectorError("staging.write", "Could not write \(name) under \(folder.path).", context: ["file": url.path])
-            }
-            files[name] = url.path
-        }
+        func write(_ name: String, _ csv: CSVWriter) throws { files[name] = try writeRunFile(name, csv, in: folder) }
         var c = CSVWriter(columns: ["kind", "email", "employeeID", "policyID", "company", "managerEmail", "detail"], style: csvStyle)
         for x in changes.sorted(by: { ($0.kind, $0.policyID, $0.email) < ($1.kind, $1.policyID, $1.email) }) {
             c.append([
@@ -265,5 +238,45 @@ extension PipelineContext {
         }
         try write("vendors-missing.csv", m)
         return (folder, files)
+    }
+
+    /// A new owner-only `<staging root>/<kind>/<UTC timestamp>/` folder (`-2`, `-3`, … when the second is taken), for
+    /// the files of commands that belong to no batch (`employees sync`, `maps check`).
+    func newRunFolder(_ kind: String) throws -> URL {
+        let parent = stagingRoot.appendingPathComponent(kind, isDirectory: true)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let stamp = formatter.string(from: Date())
+        var folder = parent.appendingPathComponent(stamp, isDirectory: true)
+        var n = 1
+        while FileManager.default.fileExists(atPath: folder.path) {
+            n += 1
+            folder = parent.appendingPathComponent("\(stamp)-\(n)", isDirectory: true)
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try OwnerOnly.directory(folder)
+        } catch let e as ConnectorError {
+            throw e
+        } catch {
+            throw OwnerOnly.failure("create", folder, error)
+        }
+        return folder
+    }
+
+    /// Writes one CSV into a folder of `newRunFolder` and returns its path.
+    func writeRunFile(_ name: String, _ csv: CSVWriter, in folder: URL) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        do {
+            try csv.data.write(to: url, options: .atomic)
+            try OwnerOnly.restrict(url)
+        } catch let e as ConnectorError {
+            throw e
+        } catch {
+            throw ConnectorError("staging.write", "Could not write \(name) under \(folder.path).", context: ["file": url.path])
+        }
+        return url.path
     }
 }

@@ -1,5 +1,6 @@
 import ConnectorCore
 import ConnectorLedger
+import ConnectorStaging
 import Expensify
 import Foundation
 import Logging
@@ -72,8 +73,17 @@ extension PipelineContext {
         findings += checker.unusedAccountFindings(companies: companies)
         findings += checker.unusedDimensionValueFindings(policies, companies: companies)
 
-        let report = MapsCheckReport(
+        var report = MapsCheckReport(
             checkedOn: date, target: reference.target, masterData: origin, policies: policyIDs, companies: companies, findings: findings)
+        // The findings as a CSV finance can hand on (e.g. employees without a vendor to the ERP team).
+        var csv = CSVWriter(columns: ["kind", "blocking", "policy", "company", "item", "problem", "valid_until", "action"], style: csvStyle)
+        for f in report.findings {
+            csv.append([
+                "kind": f.kind, "blocking": f.blocking ? "yes" : "no", "policy": f.policy ?? "", "company": f.company ?? "", "item": f.item,
+                "problem": f.problem, "valid_until": f.validUntil ?? "", "action": f.action,
+            ])
+        }
+        report.file = try writeRunFile("findings.csv", csv, in: try newRunFolder("maps"))
         logger.info(
             "maps checked",
             metadata: [

@@ -62,6 +62,8 @@ public struct MapsCheckReport: Sendable, Codable {
     public var informational: Int
     /// Every finding, blocking first.
     public var findings: [MapsFinding]
+    /// `<staging root>/maps/<UTC timestamp>/findings.csv`: the findings in the same order.
+    public var file: String?
 
     init(checkedOn: String, target: String, masterData: MasterDataOrigin, policies: [String], companies: [String], findings: [MapsFinding]) {
         self.checkedOn = checkedOn
@@ -104,6 +106,7 @@ public struct MapsCheckReport: Sendable, Codable {
             s += "\nFor information (holds nothing):\n" + Self.table(info)
             for (kind, n) in hidden.sorted(by: { $0.key < $1.key }) { s += "  … and \(n) more \(kind) (see --json)\n" }
         }
+        if let file { s += "\nwrote \(file)\n" }
         return s
     }
 

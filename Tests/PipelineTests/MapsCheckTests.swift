@@ -125,6 +125,14 @@ final class MapsCheckTests: XCTestCase {
         XCTAssertTrue(legacy.problem.contains("OLD1") && legacy.problem.contains("suspended"), legacy.problem)
         // Blocking findings come first.
         XCTAssertEqual(findings.map(\.blocking), findings.map(\.blocking).sorted { $0 && !$1 })
+        // The same findings, in the same order, as a CSV for finance.
+        let file = try XCTUnwrap(json["file"] as? String)
+        XCTAssertTrue(file.hasPrefix(h.stagingRoot.appendingPathComponent("maps").path) && file.hasSuffix("/findings.csv"), file)
+        let rows = CSVRows.parse(try Data(contentsOf: URL(fileURLWithPath: file)))
+        XCTAssertEqual(rows.map { $0["kind"] ?? "" }, findings.map(\.kind))
+        XCTAssertEqual(rows.map { $0["item"] ?? "" }, findings.map(\.item))
+        XCTAssertEqual(rows.map { $0["blocking"] == "yes" }, findings.map(\.blocking))
+        XCTAssertEqual(rows.first { $0["item"] == "accounts.6014 → 600140" }?["valid_until"], "2026-10-31")
 
         // The table says the same; nothing was exported or posted.
         let text = try h.cli(["maps", "check"], expect: 1, env: ["ML_CONNECTOR_TODAY": "2026-11-20"])
