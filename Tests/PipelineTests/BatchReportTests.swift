@@ -287,17 +287,21 @@ final class BatchReportTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: batch.appendingPathComponent("report.html").path))
     }
 
+    /// Extract and transform through the CLI: the batch folder, its report page and sums cache, and the page as written.
+    func transformedBatch(_ h: Harness) throws -> (batch: URL, page: URL, cache: URL, written: Data) {
+        try h.cli(["extract"])
+        try h.cli(["transform"])
+        let batch = try h.latestBatch()
+        let page = batch.appendingPathComponent("report.html")
+        return (batch, page, batch.appendingPathComponent("report-amounts.json"), try Data(contentsOf: page))
+    }
+
     /// Transform hands the report the sums it made while writing invoices.json; read back from the file, they are the
     /// same: the page transform wrote and the one `report` writes from the files are byte-identical.
     func testTheSumsTransformMakesEqualTheSumsReadFromTheStagedFile() async throws {
         let h = try await Harness()
         defer { h.stop() }
-        try h.cli(["extract"])
-        try h.cli(["transform"])
-        let batch = try h.latestBatch()
-        let page = batch.appendingPathComponent("report.html")
-        let cache = batch.appendingPathComponent("report-amounts.json")
-        let written = try Data(contentsOf: page)
+        let (_, page, cache, written) = try transformedBatch(h)
         XCTAssertTrue(String(decoding: written, as: UTF8.self).contains("data-bar-amount"), "the page has its charts")
         let fromTransform = try Data(contentsOf: cache)
         // Without the cache, `report` reads invoices.json: the same page, and the same cache bytes.
@@ -314,12 +318,7 @@ final class BatchReportTests: XCTestCase {
     func testTheReportSumsCacheIsUsedOnlyForTheBytesItWasMadeFrom() async throws {
         let h = try await Harness()
         defer { h.stop() }
-        try h.cli(["extract"])
-        try h.cli(["transform"])
-        let batch = try h.latestBatch()
-        let page = batch.appendingPathComponent("report.html")
-        let cache = batch.appendingPathComponent("report-amounts.json")
-        let written = try Data(contentsOf: page)
+        let (batch, page, cache, written) = try transformedBatch(h)
         var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
         let sha = try XCTUnwrap(object["invoicesSha256"] as? String)
         XCTAssertEqual(sha, StagedFile.sha256(try Data(contentsOf: batch.appendingPathComponent("transform/invoices.json"))))
