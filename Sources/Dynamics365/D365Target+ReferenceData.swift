@@ -67,56 +67,48 @@ extension D365Target {
     /// §5.2), one paged read; an account id in several charts keeps the first chart's row, as `fetchReferenceData`.
     /// Read only by `align categories` with a type or category filter, so the nightly read asks for no more fields.
     public func fetchAccountClassifications(companies: [String]) async throws -> [String: [String: AccountClassification]] {
-        let ids = companies.map { $0.lowercased() }
         let ledgers = try await readLedgers()
-        var filter: String?
-        if let ledgers {
-            guard let f = ODataFilter.anyOf("ChartOfAccounts", Array(Set(ids.compactMap { ledgers[$0]?.chart }.filter { !$0.isEmpty })).sorted())
-            else { return [:] }
-            filter = f
-        }
-        let rows = try await odata.getAll(
-            "MainAccounts", filter: filter, select: ["ChartOfAccounts", "MainAccountId", "MainAccountType", "MainAccountCategory"])
-        var byID: [String: (chart: String, value: AccountClassification)] = [:]
-        for row in rows {
-            let id = ODataValue.string(row["MainAccountId"])
-            let chart = ODataValue.string(row["ChartOfAccounts"])
-            guard !id.isEmpty else { continue }
-            if let existing = byID[id], existing.chart <= chart { continue }
+        let charts = ledgers.map { l in Array(Set(companies.compactMap { l[$0.lowercased()]?.chart }.filter { !$0.isEmpty })).sorted() }
+        let rows = try await readMainAccountRows(charts: charts, select: ["MainAccountType", "MainAccountCategory"])
+        let shared = rows.mapValues { row in
             let type = ODataValue.string(row["MainAccountType"])
             let category = ODataValue.string(row["MainAccountCategory"])
-            byID[id] = (chart, AccountClassification(type: type.isEmpty ? nil : type, category: category.isEmpty ? nil : category))
+            return AccountClassification(type: type.isEmpty ? nil : type, category: category.isEmpty ? nil : category)
         }
-        let shared = byID.mapValues(\.value)
         return Dictionary(uniqueKeysWithValues: companies.map { ($0, shared) })
     }
 
     /// Main accounts of `charts`, or of every chart when `charts` is nil (no `Ledgers` to say which).
     private func readMainAccounts(charts: [String]?) async throws -> [MainAccountReference] {
+        let rows = try await readMainAccountRows(
+            charts: charts, select: ["Name", "IsSuspended", "DoNotAllowManualEntry", "ActiveFrom", "ActiveTo"])
+        return rows.map { id, row in
+            MainAccountReference(
+                id: id, name: ODataValue.string(row["Name"]),
+                isSuspended: ODataValue.noYes(row["IsSuspended"]),
+                doNotAllowManualEntry: ODataValue.noYes(row["DoNotAllowManualEntry"]),
+                activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]))
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// `MainAccounts` rows of `charts` (every chart when nil), one paged read of the key fields and `select`, by
+    /// account id; an id in several charts keeps the row of the first chart by name.
+    private func readMainAccountRows(charts: [String]?, select: [String]) async throws -> [String: [String: JSONValue]] {
         var filter: String?
         if let charts {
-            guard let f = ODataFilter.anyOf("ChartOfAccounts", charts) else { return [] }
+            guard let f = ODataFilter.anyOf("ChartOfAccounts", charts) else { return [:] }
             filter = f
         }
-        let rows = try await odata.getAll(
-            "MainAccounts", filter: filter,
-            select: ["ChartOfAccounts", "MainAccountId", "Name", "IsSuspended", "DoNotAllowManualEntry", "ActiveFrom", "ActiveTo"])
-        var byID: [String: (chart: String, account: MainAccountReference)] = [:]
+        let rows = try await odata.getAll("MainAccounts", filter: filter, select: ["ChartOfAccounts", "MainAccountId"] + select)
+        var byID: [String: (chart: String, row: [String: JSONValue])] = [:]
         for row in rows {
             let id = ODataValue.string(row["MainAccountId"])
             let chart = ODataValue.string(row["ChartOfAccounts"])
             guard !id.isEmpty else { continue }
             if let existing = byID[id], existing.chart <= chart { continue }
-            byID[id] = (
-                chart,
-                MainAccountReference(
-                    id: id, name: ODataValue.string(row["Name"]),
-                    isSuspended: ODataValue.noYes(row["IsSuspended"]),
-                    doNotAllowManualEntry: ODataValue.noYes(row["DoNotAllowManualEntry"]),
-                    activeFrom: ODataValue.date(row["ActiveFrom"]), activeTo: ODataValue.date(row["ActiveTo"]))
-            )
+            byID[id] = (chart, row)
         }
-        return byID.values.map(\.account).sorted { $0.id < $1.id }
+        return byID.mapValues(\.row)
     }
 
     private func readVendors(company: String, group: String?) async throws -> [VendorReference] {
